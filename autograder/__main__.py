@@ -1,0 +1,99 @@
+"""Command line of the autograder: ``python -m autograder {grade,grade-many,assign,execute} ...``."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+
+def cmd_grade(args) -> int:
+    """Grade one submission and write its results.json; a crash of the grader still writes one."""
+    from .results import GradingResult
+
+    start = time.monotonic()
+    try:
+        from .harness import grade
+
+        result = grade(args.path, seed=args.seed, quiet=not args.verbose)
+    except Exception:  # the crash path: a valid results.json, the traceback for the staff only
+        traceback.print_exc(file=sys.stdout)
+        result = GradingResult.crashed(time.monotonic() - start)
+    result.write(args.results)
+    print(f"{args.path}: {result.score:g} / {result.max_score:g} ({result.execution_time:.1f} s) -> {args.results}")
+    return 0
+
+
+def cmd_grade_many(args) -> int:
+    from .batch import grade_many
+
+    grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed)
+    return 0
+
+
+def cmd_assign(args) -> int:
+    from .assign import assign, render
+
+    if args.check:
+        current = Path(args.student).read_text() if Path(args.student).exists() else ""
+        if current != render(args.solution):
+            print(f"{args.student} is not what `make student` makes from {args.solution}: run `make student`")
+            return 1
+        return 0
+    print(f"wrote {assign(args.solution, args.student)}")
+    return 0
+
+
+def cmd_execute(args) -> int:
+    """Run a notebook top to bottom in place (``make solution``), its folder as the working directory."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(args.notebook)
+    nb = nbformat.read(path, as_version=4)
+    start = time.monotonic()
+    NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+    print(f"executed {path} in {time.monotonic() - start:.0f} s")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade one submission (.ipynb or .py)")
+    grade.add_argument("path")
+    grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument("--seed", type=int, default=0, help="seed of the children's random draws")
+    grade.add_argument("--verbose", action="store_true", help="show pytest's report")
+    grade.set_defaults(run=cmd_grade)
+
+    many = commands.add_parser("grade-many", help="grade files and folders of submissions in parallel")
+    many.add_argument("paths", nargs="+", help="submission files, or folders of them (one file per student)")
+    many.add_argument("--out", default="build/grades", help="folder for results and summary.csv")
+    many.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
+    many.add_argument("--seed", type=int, default=0)
+    many.set_defaults(run=cmd_grade_many)
+
+    assign = commands.add_parser("assign", help="make the student notebook from the solution notebook")
+    assign.add_argument("solution")
+    assign.add_argument("student")
+    assign.add_argument("--check", action="store_true", help="only check that the student notebook is current")
+    assign.set_defaults(run=cmd_assign)
+
+    execute = commands.add_parser("execute", help="run a notebook in place, saving its outputs")
+    execute.add_argument("notebook")
+    execute.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    execute.set_defaults(run=cmd_execute)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The inputs each probe is run on: deterministic, from fixed numpy seeds.
+
+Two model sizes are used where shapes matter: the notebook's (784 inputs) and an odd small one, so
+hard-coded sizes show up.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import config, oracle
+from .runner import Case
+
+SIZES = ((784, 32, 100), (13, 3, 7))
+
+
+def _rng(name: str, index: int = 0) -> np.random.Generator:
+    return np.random.default_rng([sum(map(ord, name)), index])
+
+
+def encoder():
+    cases = []
+    for index, dims in enumerate(SIZES):
+        rng = _rng("encoder", index)
+        cases.append(Case(dims, {**oracle.random_weights(dims, rng), "x": oracle.mnist_like(rng, 5 - index, dims[0])}))
+    return cases
+
+
+def decoder():
+    cases = []
+    for index, dims in enumerate(SIZES):
+        rng = _rng("decoder", index)
+        z = rng.standard_normal((5 - index, dims[1])).astype(np.float32)
+        cases.append(Case(dims, {**oracle.random_weights(dims, rng, scale=2.0), "z": z}))
+    return cases
+
+
+def _mu_logsigma(rng, batch, latent):
+    mu = rng.normal(0, 1.5, (batch, latent)).astype(np.float32)
+    logsigma = rng.uniform(-2.0, 1.0, (batch, latent)).astype(np.float32)
+    return mu, logsigma
+
+
+def kl_divergence():
+    cases = []
+    for index, dims in enumerate(SIZES):
+        rng = _rng("kl_divergence", index)
+        mu, logsigma = _mu_logsigma(rng, 6 - index, dims[1])
+        cases.append(Case(dims, {**oracle.random_weights(dims, rng), "mu": mu, "logsigma": logsigma}))
+    return cases
+
+
+#: The statistics case of sample_with_reparam: STATS_ROWS identical rows of these means and log-sigmas.
+STATS_MU = np.array([0.5, -1.0, 2.0, 0.0], np.float32)
+STATS_LOGSIGMA = np.array([-1.0, -0.5, 0.3, 0.8], np.float32)
+STATS_ROWS = 4000
+
+
+def sample_with_reparam():
+    """Case 0: a small batch, with gradients. Case 1: many identical rows, two calls, for statistics."""
+    rng = _rng("sample_with_reparam")
+    dims = (13, 3, 7)
+    mu, logsigma = _mu_logsigma(rng, 6, 3)
+    small = Case(dims, {**oracle.random_weights(dims, rng), "mu": mu, "logsigma": logsigma},
+                 {"grad": True, "repeats": 1})
+    dims = (13, len(STATS_MU), 7)
+    rows = {"mu": np.tile(STATS_MU, (STATS_ROWS, 1)), "logsigma": np.tile(STATS_LOGSIGMA, (STATS_ROWS, 1))}
+    stats = Case(dims, {**oracle.random_weights(dims, rng), **rows}, {"grad": False, "repeats": 2})
+    return [small, stats]
+
+
+ELBO_REPEATS = 200
+
+
+def elbo():
+    """Case 0: q(z|x) a point mass (logsigma = -30), so z = mu whatever the noise.
+    Case 1: ordinary weights and the noise epsilon that the reference sample_with_reparam uses."""
+    dims = (784, 8, 50)
+    cases = []
+    for index in range(2):
+        rng = _rng("elbo", index)
+        weights = oracle.random_weights(dims, rng, scale=2.0)
+        if index == 0:
+            weights["w/linear22.weight"][:] = 0.0
+            weights["w/linear22.bias"][:] = -30.0
+        arrays = {**weights, "x": oracle.mnist_like(rng, 6, dims[0]),
+                  "eps": rng.standard_normal((6, dims[1])).astype(np.float32)}
+        cases.append(Case(dims, arrays, {"repeats": ELBO_REPEATS if index == 1 else 0}))
+    return cases
+
+
+SAMPLE_COUNT = 2000
+
+
+def sample():
+    """Weights with large decoder outputs, so theta spreads over (0, 1)."""
+    dims = (30, 4, 20)
+    weights = oracle.random_weights(dims, _rng("sample"), scale=6.0)
+    return [Case(dims, weights, {"num_samples": SAMPLE_COUNT})]
+
+
+PROBE_CASES = {"encoder": encoder, "decoder": decoder, "kl_divergence": kl_divergence,
+               "sample_with_reparam": sample_with_reparam, "elbo": elbo, "sample": sample}
+
+
+def training(root):
+    """The training run of :data:`autograder.config.TRAINING` on the MNIST files under ``root``."""
+    t = config.TRAINING
+    params = {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
+              "latent_dim": t.latent_dim, "hidden_dim": t.hidden_dim, "seed": t.seed, "root": str(root)}
+    return [Case((784, t.latent_dim, t.hidden_dim), {}, params)]

@@ -1,0 +1,38 @@
+"""Task 3, decoder: theta = sigmoid(linear4(ReLU(linear3(z))))."""
+import numpy as np
+
+from autograder import config, oracle
+from autograder.grading import check_array, compare, fail, grades
+
+
+def _run(sub, key):
+    return sub.probe("decoder", "decoder", config.TESTS[key].timeout)
+
+
+@grades("decoder.shapes")
+def test_shapes(sub):
+    """is theta a float tensor of shape (batch, obs_dim) with values in (0, 1)?"""
+    cases, result = _run(sub, "decoder.shapes")
+    for case, out in zip(cases, result.outputs):
+        theta = out["theta"]
+        check_array(theta, (len(case.arrays["z"]), case.dims[0]), f"theta for z of shape {case.arrays['z'].shape}")
+        if theta.min() < 0 or theta.max() > 1:
+            fail(f"theta should be Bernoulli means in (0, 1), but ranges over [{theta.min():.3g}, {theta.max():.3g}]: "
+                 "apply a sigmoid to the output of linear4")
+
+
+@grades("decoder.values")
+def test_values(sub):
+    """is theta = sigmoid(linear4(ReLU(linear3(z)))) for your weights?"""
+    cases, result = _run(sub, "decoder.values")
+    for case, out in zip(cases, result.outputs):
+        w, z = case.arrays, case.arrays["z"]
+        logits = oracle.decoder_logits(w, z)
+        hidden = z @ w["w/linear3.weight"].T.astype(np.float64) + w["w/linear3.bias"]
+        softmax = np.exp(logits - logits.max(-1, keepdims=True))
+        mistakes = [("Your decoder returns the logits linear4(...): apply torch.sigmoid to get theta in (0, 1).", logits),
+                    ("Your decoder applies a softmax over the pixels; each pixel is its own Bernoulli variable, "
+                     "so use an element-wise sigmoid.", softmax / softmax.sum(-1, keepdims=True)),
+                    ("Your decoder skips the ReLU after linear3.",
+                     oracle.sigmoid(hidden @ w["w/linear4.weight"].T + w["w/linear4.bias"]))]
+        compare(out["theta"], oracle.sigmoid(logits), f"theta for VAE{case.dims}", mistakes)

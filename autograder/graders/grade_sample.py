@@ -1,0 +1,56 @@
+"""Task 6, sample: z ~ N(0, I), theta = decoder(z), x ~ Bernoulli(theta), values in {0, 1}.
+
+Hooks on linear3 and linear4 record the decoder's input z and output logits while ``sample`` runs.
+"""
+import numpy as np
+
+from autograder import cases as C
+from autograder import config, oracle, stats
+from autograder.grading import check_array, fail, grades
+
+
+def _run(sub, key):
+    cases, result = sub.probe("sample", "sample", config.TESTS[key].timeout)
+    return cases[0], result.outputs[0]
+
+
+@grades("sample.shapes")
+def test_shapes(sub):
+    """is the output of sample(num_samples) of shape (num_samples, obs_dim)?"""
+    case, out = _run(sub, "sample.shapes")
+    check_array(out["x"], (C.SAMPLE_COUNT, case.dims[0]), f"sample({C.SAMPLE_COUNT})", floating=False)
+
+
+@grades("sample.prior")
+def test_prior(sub):
+    """is the decoder's input z drawn from the prior N(0, I), of shape (num_samples, latent_dim)?"""
+    case, out = _run(sub, "sample.prior")
+    if "z" not in out:
+        fail("sample never passed anything through the decoder (self.decoder, or its layer linear3)")
+    check_array(out["z"], (C.SAMPLE_COUNT, case.dims[1]), "the z that sample passes to the decoder")
+    problem = stats.standard_normal(out["z"], "the z that sample passes to the decoder")
+    if problem:
+        fail(problem + ": draw z from the prior with torch.randn(num_samples, latent_dim)")
+
+
+@grades("sample.bernoulli")
+def test_bernoulli(sub):
+    """are the samples Bernoulli draws in {0, 1} with probabilities theta = decoder(z)?"""
+    case, out = _run(sub, "sample.bernoulli")
+    x = out["x"]
+    check_array(x, (C.SAMPLE_COUNT, case.dims[0]), f"sample({C.SAMPLE_COUNT})", floating=False)
+    if "logits" not in out:
+        fail("sample never passed anything through the decoder (self.decoder, or its layer linear4)")
+    theta = oracle.sigmoid(out["logits"].astype(np.float64))
+    if not np.all(np.isin(x, (0, 1))):
+        hint = ""
+        if theta.shape == x.shape and np.allclose(x, theta, atol=1e-5):
+            hint = " Yours are the probabilities theta themselves: draw from them with torch.bernoulli(theta)."
+        fail(f"samples should be 0 or 1, but values range over [{x.min():.3g}, {x.max():.3g}]." + hint)
+    if theta.shape != x.shape:
+        fail(f"the decoder output has shape {theta.shape}, the samples {x.shape}")
+    problem = stats.bernoulli(x, theta)
+    if problem:
+        if np.array_equal(x, theta > 0.5):
+            problem += ". Yours are theta rounded at 0.5: draw from theta with torch.bernoulli(theta)"
+        fail(problem)

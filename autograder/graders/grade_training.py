@@ -1,0 +1,45 @@
+"""A short training run driven by the submission's own elbo, scored with the grader's own ELBO."""
+import numpy as np
+
+from autograder import config, oracle
+from autograder.grading import check_array, fail, grades
+
+#: The methods a training run calls; their rules apply to it too.
+USED = ("encoder", "sample_with_reparam", "decoder", "kl_divergence", "elbo")
+
+
+def test_set_elbo(weights, images, seed=0, chunk=1000):
+    """Mean one-sample ELBO over ``images`` (n, 784) in [0, 1], in nats, with noise from ``seed``."""
+    rng = np.random.default_rng(seed)
+    latent = weights["w/linear21.weight"].shape[0]
+    total = 0.0
+    for start in range(0, len(images), chunk):
+        x = images[start:start + chunk]
+        total += oracle.elbo(weights, x, rng.standard_normal((len(x), latent))).sum()
+    return total / len(images)
+
+
+@grades("training.test_elbo")
+def test_training(sub, mnist_test_images):
+    """does a short training run with your elbo reach the required ELBO on the MNIST test set?"""
+    t = config.TRAINING
+    for method in USED:
+        sub.require(method)
+    cases, result = sub.probe("training", "training", config.TESTS["training.test_elbo"].timeout)
+    out, info = result.outputs[0], result.info[0]
+    if info.get("nonfinite_step") is not None:
+        fail(f"the training loss -elbo(x).mean() became NaN or infinite at step {info['nonfinite_step']}: "
+             "look for log(0), exp of large numbers, or a division by zero")
+    weights = {}
+    for layer, (fan_out, fan_in) in oracle.layer_shapes(784, t.latent_dim, t.hidden_dim).items():
+        weights[f"w/{layer}.weight"] = out[f"w/{layer}.weight"]
+        weights[f"w/{layer}.bias"] = out[f"w/{layer}.bias"]
+        check_array(weights[f"w/{layer}.weight"], (fan_out, fan_in), f"the trained {layer}.weight")
+        check_array(weights[f"w/{layer}.bias"], (fan_out,), f"the trained {layer}.bias")
+    value = test_set_elbo(weights, mnist_test_images)
+    epochs = f"{t.epochs} epoch{'s' if t.epochs > 1 else ''}"
+    if not np.isfinite(value) or value < t.min_test_elbo:
+        fail(f"after {epochs} of training with your elbo, the test-set ELBO of your model is {value:.1f} nats "
+             f"(computed by the grader from your trained weights); at least {t.min_test_elbo:.0f} is required. "
+             "A wrong ELBO trains the wrong objective, so look at the elbo and kl_divergence tests first.")
+    print(f"training: test-set ELBO {value:.2f} nats after {epochs}, {info.get('steps')} steps")

@@ -1,0 +1,98 @@
+"""What the pytest graders share: the ``@grades`` marker, the failure that carries a message for the
+student, the submission handle that runs probes, and shape checks."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from . import config
+from .runner import ChildFailure, run_probe
+from .submission import Submission
+
+
+class GradingFailure(AssertionError):
+    """A check failed; ``str(exc)`` is the message the student sees."""
+
+
+def grades(key: str):
+    """Mark a grader function as the test ``key`` of :data:`autograder.config.TESTS`."""
+    if key not in config.TESTS:
+        raise KeyError(f"{key!r} is not a test in autograder.config.TESTS")
+    return pytest.mark.grades(key)
+
+
+def fail(message: str):
+    raise GradingFailure(message)
+
+
+class GradedSubmission:
+    """A submission as the graders see it: rules first, then probes run in children and cached.
+
+    Parameters
+    ----------
+    submission : Submission
+    seed : int
+        Seeds the children's torch (statistical checks are calibrated over many seeds).
+    cases : dict of str to callable
+        ``cases[probe]()`` returns the list of :class:`autograder.runner.Case` for that probe.
+    """
+
+    def __init__(self, submission: Submission, seed: int, cases: dict):
+        self.submission, self.seed, self.cases = submission, seed, cases
+        self._cache = {}
+
+    def require(self, method: str) -> None:
+        """Fail unless the submission loads and ``method`` follows the rules."""
+        if self.submission.error:
+            fail(self.submission.error)
+        broken = self.submission.violations.get(method)
+        if broken:
+            fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
+
+    def probe(self, name: str, method: str, timeout: float):
+        """Run probe ``name`` (once per submission) after checking ``method``'s rules.
+
+        Returns ``(cases, ProbeResult)``; raises :class:`ChildFailure` when the child failed.
+        """
+        self.require(method)
+        if name not in self._cache:
+            cases = self.cases[name]()
+            try:
+                self._cache[name] = cases, run_probe(self.submission.source, name, cases, method, timeout, self.seed)
+            except ChildFailure as exc:
+                self._cache[name] = exc
+        if isinstance(self._cache[name], ChildFailure):
+            raise self._cache[name]
+        return self._cache[name]
+
+
+def check_array(array: np.ndarray, shape: tuple, what: str, floating: bool = True) -> None:
+    """Fail unless ``array`` has ``shape`` (and a float dtype when ``floating``)."""
+    if array.shape != tuple(shape):
+        fail(f"{what} should have shape {tuple(shape)}, but has shape {array.shape}")
+    if floating and array.dtype.kind != "f":
+        fail(f"{what} should be a float tensor, but has dtype {array.dtype}")
+    if floating and not np.all(np.isfinite(array)):
+        fail(f"{what} contains NaN or infinite values")
+
+
+def compare(got: np.ndarray, expected: np.ndarray, what: str, mistakes=(), rtol: float = 1e-4,
+            atol: float = 1e-4) -> None:
+    """Fail unless ``got`` equals ``expected``; name a known mistake when ``got`` matches one.
+
+    Parameters
+    ----------
+    mistakes : iterable of (str, array)
+        What a known mistake would have returned, with the sentence that explains it
+        ("your KL equals ...; in this assignment ...").
+    """
+    from .oracle import close, max_difference
+
+    if close(expected, got, rtol, atol):
+        return
+    message = f"{what} is not what it should be: {max_difference(expected, got)}."
+    for explanation, candidate in mistakes:
+        if close(candidate, got, rtol, atol):
+            message += f"\n  {explanation}"
+            break
+    fail(message)

@@ -1,0 +1,116 @@
+"""Grade one submission: run the pytest graders in this (trusted) process and collect a GradingResult.
+
+Student code never runs here; the graders reach it only through :mod:`autograder.runner` children.
+pytest is run with the graders' folder as its only path, no conftest files, no plugin autoloading and
+no cache, so nothing outside the kit can change how tests run.
+"""
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from . import cases, config
+from .grading import GradedSubmission, GradingFailure
+from .results import GradingResult, TestResult
+from .runner import ChildFailure
+from .submission import load_submission
+
+GRADERS = Path(__file__).resolve().parent / "graders"
+
+
+def mnist_root() -> Path:
+    """The folder holding ``MNIST/raw/``: ``$MNIST_ROOT``, or ``data/`` of the kit."""
+    return Path(os.environ.get("MNIST_ROOT") or GRADERS.parent.parent / "data").resolve()
+
+
+class Collector:
+    """pytest plugin: provides the fixtures and records one TestResult per grader."""
+
+    def __init__(self, graded: GradedSubmission, root: Path):
+        self.graded, self.root = graded, root
+        self.results, self.skipped, self.staff = {}, {}, []
+
+    @pytest.fixture
+    def sub(self):
+        return self.graded
+
+    @pytest.fixture(scope="session")
+    def mnist_test_images(self):
+        import vae_utils  # numpy only at import; the kit root is on sys.path when grading
+
+        images, _ = vae_utils.load_mnist_arrays(train=False, root=self.root, download=False)
+        return images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = yield
+        marker = item.get_closest_marker("grades")
+        if marker is None or (report.when == "setup" and report.passed) or report.when == "teardown":
+            return report
+        key = marker.args[0]
+        spec = config.TESTS[key]
+        name = f"{key.split('.')[0]}: {(item.function.__doc__ or key).strip().splitlines()[0]}"
+        if report.skipped:
+            reason = getattr(call.excinfo.value, "msg", "") if call.excinfo else ""
+            self.skipped[key] = f"{name} (not counted: {reason})"
+            return report
+        output, score = "", spec.points
+        if report.failed:
+            score, error = 0.0, call.excinfo.value
+            if isinstance(error, (GradingFailure, ChildFailure)):
+                output = str(error)
+                if getattr(error, "staff", ""):
+                    self.staff.append(f"--- {key}: output of the student's process ---\n{error.staff}")
+            else:
+                output = "The grader itself failed on this test; the course staff have the details."
+                self.staff.append(f"--- {key}: grader error ---\n{''.join(traceback.format_exception(error))}")
+        self.results[key] = TestResult(key, name, score, spec.points, output, spec.visibility)
+        return report
+
+
+def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool = True) -> GradingResult:
+    """Grade the notebook or ``.py`` file at ``path``.
+
+    Parameters
+    ----------
+    path : path of a ``.ipynb`` or ``.py`` submission.
+    seed : int
+        Seeds the children's torch; scores do not depend on it for correct code (see README).
+    root : Path or None
+        MNIST folder (holding ``MNIST/raw/``); default :func:`mnist_root`.
+    quiet : bool
+        Silence pytest's own report.
+
+    Returns
+    -------
+    GradingResult
+        Tests in the order of :data:`autograder.config.TESTS`. Bad submissions give failed tests with
+        messages; errors of the grader itself propagate (see :func:`autograder.__main__.main`).
+    """
+    start = time.monotonic()
+    root = root or mnist_root()
+    submission = load_submission(path)
+    probes = {**cases.PROBE_CASES, "training": lambda: cases.training(root)}
+    collector = Collector(GradedSubmission(submission, seed, probes), root)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    args = [str(GRADERS), "--noconftest", "-p", "no:cacheprovider", "-o", "python_files=grade_*.py",
+            "-o", "markers=grades: the config.TESTS key a grader scores", "--rootdir", str(GRADERS),
+            "-c", os.devnull, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    code = pytest.main(args + (["-p", "no:terminal"] if quiet else ["-v"]), plugins=[collector])
+    missing = [key for key in config.TESTS if key not in collector.results and key not in collector.skipped]
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or missing:
+        raise RuntimeError(f"pytest exited with {code!r}; tests without a result: {missing}")
+    tests = [collector.results[key] for key in config.TESTS if key in collector.results]
+    lost = {t.group for t in tests if t.score < t.max_score}
+    summary = [f"{sum(t.score for t in tests):g} / {sum(t.max_score for t in tests):g} points."]
+    if lost:
+        summary.append("Points were lost in: " + ", ".join(g for g in config.GROUPS if g in lost) + ".")
+    summary += collector.skipped.values()
+    for staff in collector.staff:
+        print(staff)
+    return GradingResult(tests, time.monotonic() - start, "\n".join(summary))

@@ -1,0 +1,40 @@
+"""Entry point of a child process: ``python -I -B child.py SCRATCH``.
+
+Reads the request, the input arrays and the submission's source from SCRATCH, runs one probe, and
+writes the raw outputs and a JSON result back there. Exit status and output carry no meaning: the
+trusted process reads only the files, and checks everything in them.
+"""
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder off sys.path
+import protocol  # noqa: E402
+
+
+def main(scratch):
+    scratch = Path(scratch)
+    request = json.loads((scratch / protocol.REQUEST).read_text())
+    sys.path[:0] = request.get("paths", [])
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(request.get("threads", 1))
+    import probes
+
+    # Keep our own references: the submission may replace module attributes while it runs.
+    save, dumps, write = np.savez, json.dumps, Path.write_text
+    filename = str(scratch / protocol.SOURCE)
+    with np.load(scratch / protocol.INPUTS, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    try:
+        outputs, info = probes.run(request, arrays, (scratch / protocol.SOURCE).read_text(), filename)
+        result = {"status": "ok", "info": info}
+    except probes.StudentError as exc:
+        outputs, result = {}, {"status": "error", **exc.report(filename)}
+    save(scratch / protocol.OUTPUTS, **outputs)
+    write(scratch / protocol.RESULT, dumps(result))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

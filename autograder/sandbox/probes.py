@@ -1,0 +1,239 @@
+"""Probes: each builds the submission's VAE with the grader's weights, calls one method, and returns
+raw arrays. Nothing here decides a score; the trusted process does, from what a probe returns.
+
+A probe is ``probe(VAE, case, arrays) -> (outputs, info)``: ``case`` is the JSON part of a test case
+(``dims`` and ``params``), ``arrays`` its arrays, ``outputs`` a dict of ndarrays and ``info`` a dict of
+JSON values.
+"""
+import functools
+import traceback
+
+import numpy as np
+import torch
+
+import reference
+
+DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
+
+
+class StudentError(Exception):
+    """Student code raised, or returned something that is not what the docstring promises."""
+
+    def __init__(self, where, message, exc=None):
+        super().__init__(message)
+        self.where, self.message, self.exc = where, message, exc
+
+    def report(self, filename):
+        """JSON for the trusted process: where it happened, what, and the student's own frames."""
+        frames = []
+        if self.exc is not None:
+            frames = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+                      for f in traceback.extract_tb(self.exc.__traceback__) if f.filename == filename]
+        return {"where": self.where, "message": self.message, "frames": frames[-5:],
+                "error": type(self.exc).__name__ if self.exc is not None else None}
+
+
+def call(where, fn, *args):
+    """Call student code; any exception, SystemExit included, becomes a StudentError naming ``where``."""
+    try:
+        return fn(*args)
+    except BaseException as exc:  # noqa: B036 - a submission may raise SystemExit or KeyboardInterrupt
+        raise StudentError(where, str(exc).strip()[:2000], exc) from None
+
+
+def load(source, filename):
+    """Run the submission's code in a namespace that holds what the notebook's first cell defines.
+
+    Returns the ``VAE`` class.
+    """
+    namespace = {"__name__": "submission", "torch": torch, "nn": torch.nn, "F": torch.nn.functional,
+                 "np": np, "device": DEVICE}
+    code = call("loading your code", compile, source, filename, "exec")
+    call("loading your code", exec, code, namespace)
+    vae_class = namespace.get("VAE")
+    if not isinstance(vae_class, type):
+        raise StudentError("loading your code", "running your code did not define a class VAE")
+    return vae_class
+
+
+def tensor(array):
+    return torch.as_tensor(np.asarray(array), device=DEVICE)
+
+
+def to_array(value, where, name):
+    """Raw ndarray of a returned tensor; anything that is not a torch.Tensor is a StudentError."""
+    if not isinstance(value, torch.Tensor):
+        raise StudentError(where, f"{name} should be a torch.Tensor, but {where} returned "
+                                  f"{type(value).__name__}")
+    value = torch.Tensor.detach(value).cpu()
+    if value.dtype not in (torch.float32, torch.float64, torch.int64, torch.int32, torch.uint8, torch.bool):
+        raise StudentError(where, f"{name} has dtype {value.dtype}; a float32 tensor is expected")
+    return np.array(value.numpy())
+
+
+def pair(value, where, names):
+    """Split a returned (a, b) tuple into two arrays."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        got = type(value).__name__ + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
+        raise StudentError(where, f"{where} should return a tuple ({', '.join(names)}), but returned {got}")
+    return {name: to_array(v, where, name) for name, v in zip(names, value)}
+
+
+def build(vae_class, case, arrays):
+    """``VAE(*dims)`` with the grader's weights copied into its five layers."""
+    obs_dim, latent_dim, hidden_dim = case["dims"]
+    vae = call("VAE.__init__", vae_class, obs_dim, latent_dim, hidden_dim)
+    if not isinstance(vae, torch.nn.Module):
+        raise StudentError("VAE.__init__", "VAE must be an nn.Module")
+    with torch.no_grad():
+        for layer in LAYERS:
+            module = getattr(vae, layer, None)
+            weight = arrays[f"w/{layer}.weight"]
+            if not isinstance(module, torch.nn.Linear) or tuple(module.weight.shape) != weight.shape:
+                shape = f"nn.Linear({weight.shape[1]}, {weight.shape[0]})"
+                raise StudentError("VAE.__init__", f"VAE{tuple(case['dims'])} should have layer {layer} = "
+                                                   f"{shape}, as in the notebook; got {module!r}")
+            module.weight.copy_(tensor(weight))
+            module.bias.copy_(tensor(arrays[f"w/{layer}.bias"]))
+    return vae.to(DEVICE)
+
+
+def probe_encoder(vae_class, case, arrays):
+    vae = build(vae_class, case, arrays)
+    return pair(call("encoder", vae.encoder, tensor(arrays["x"])), "encoder", ("mu", "logsigma")), {}
+
+
+def probe_decoder(vae_class, case, arrays):
+    vae = build(vae_class, case, arrays)
+    return {"theta": to_array(call("decoder", vae.decoder, tensor(arrays["z"])), "decoder", "theta")}, {}
+
+
+def probe_kl_divergence(vae_class, case, arrays):
+    vae = build(vae_class, case, arrays)
+    kl = call("kl_divergence", vae.kl_divergence, tensor(arrays["mu"]), tensor(arrays["logsigma"]))
+    return {"kl": to_array(kl, "kl_divergence", "kl")}, {}
+
+
+def probe_sample_with_reparam(vae_class, case, arrays):
+    """Draw z for the given mu/logsigma ``repeats`` times; with ``grad``, also dz/dmu and dz/dlogsigma."""
+    vae = build(vae_class, case, arrays)
+    outputs, info = {}, {}
+    mu = tensor(arrays["mu"]).requires_grad_(case["params"]["grad"])
+    logsigma = tensor(arrays["logsigma"]).requires_grad_(case["params"]["grad"])
+    for repeat in range(case["params"]["repeats"]):
+        z = call("sample_with_reparam", vae.sample_with_reparam, mu, logsigma)
+        outputs[f"z{repeat}"] = to_array(z, "sample_with_reparam", "z")
+    if case["params"]["grad"]:
+        grads = (None, None)
+        if z.requires_grad:
+            grads = call("sample_with_reparam (backward pass)",
+                         lambda: torch.autograd.grad(z.sum(), [mu, logsigma], allow_unused=True))
+        for name, grad in zip(("mu", "logsigma"), grads):
+            info[f"grad_{name}"] = grad is not None
+            outputs[f"grad_{name}"] = to_array(grad, "", "") if grad is not None else np.zeros(0)
+    return outputs, info
+
+
+def _patch_reference_pieces(vae, epsilon):
+    """Replace all but ``elbo`` by the reference pieces; ``sample_with_reparam`` uses ``epsilon``."""
+    calls = []
+
+    def sample_with_reparam(mu, logsigma):
+        calls.append(tuple(mu.shape))
+        noise = epsilon if epsilon.shape == mu.shape else torch.randn_like(mu)
+        return reference.reparameterize(mu, logsigma, noise)
+
+    vae.encoder = functools.partial(reference.encoder, vae)
+    vae.decoder = functools.partial(reference.decoder, vae)
+    vae.kl_divergence = reference.kl_divergence
+    vae.sample_with_reparam = sample_with_reparam
+    return calls
+
+
+def probe_elbo(vae_class, case, arrays):
+    """The ELBO with reference pieces around it, its gradients, and ``repeats`` extra draws on x[:2]."""
+    vae = build(vae_class, case, arrays)
+    x, epsilon = tensor(arrays["x"]), tensor(arrays["eps"])
+    calls = _patch_reference_pieces(vae, epsilon)
+    value = call("elbo", vae.elbo, x)
+    outputs = {"elbo": to_array(value, "elbo", "elbo")}
+    info = {"sample_calls": len(calls), "grads": {}}
+    params = [getattr(vae, layer).weight for layer in LAYERS]
+    grads = [None] * len(LAYERS)
+    if value.requires_grad:
+        grads = call("elbo (backward pass)", lambda: torch.autograd.grad(value.sum(), params, allow_unused=True))
+    reference_grads = torch.autograd.grad(reference.elbo(vae, x, epsilon).sum(), params)
+    for layer, grad, expected in zip(LAYERS, grads, reference_grads):
+        info["grads"][layer] = grad is not None
+        outputs[f"grad/{layer}"] = to_array(grad, "", "") if grad is not None else np.zeros(0)
+        outputs[f"reference_grad/{layer}"] = to_array(expected, "", "")
+    repeats = case["params"].get("repeats", 0)
+    with torch.no_grad():
+        draws = [to_array(call("elbo", vae.elbo, x[:2]), "elbo", "elbo") for _ in range(repeats)]
+    if draws:
+        outputs["repeats"] = np.stack(draws)
+    return outputs, info
+
+
+def probe_sample(vae_class, case, arrays):
+    """``sample(n)``, with the decoder's input z and output logits recorded by hooks on its layers."""
+    vae = build(vae_class, case, arrays)
+    seen = {}
+    vae.linear3.register_forward_pre_hook(lambda module, args: seen.__setitem__("z", args[0]))
+    vae.linear4.register_forward_hook(lambda module, args, out: seen.__setitem__("logits", out))
+    x = call("sample", vae.sample, case["params"]["num_samples"])
+    outputs = {"x": to_array(x, "sample", "x")}
+    for name, value in seen.items():
+        outputs[name] = to_array(value, "", "")
+    return outputs, {"decoder_called": sorted(seen)}
+
+
+def probe_training(vae_class, case, arrays):
+    """Train ``VAE(784, latent, hidden)`` with the submission's ``elbo`` and return the trained weights."""
+    import vae_utils
+
+    params = case["params"]
+    torch.manual_seed(params["seed"])
+    generator = torch.Generator().manual_seed(params["seed"])
+    train_loader, _ = vae_utils.mnist_loaders(params["batch_size"], root=params.get("root"), download=False,
+                                              generator=generator)
+    vae = call("VAE.__init__", vae_class, 784, params["latent_dim"], params["hidden_dim"])
+    vae = vae.to(DEVICE)
+    optimizer = torch.optim.Adam(vae.parameters(), lr=params["learning_rate"])
+    losses, info = [], {"steps": 0, "nonfinite_step": None}
+    for _ in range(params["epochs"]):
+        for x, _ in train_loader:
+            x = x.view(x.shape[0], 784).to(DEVICE)
+            optimizer.zero_grad()
+            loss = -call("elbo (during training)", vae.elbo, x).mean()
+            if not torch.isfinite(loss):
+                info["nonfinite_step"] = info["steps"]
+                break
+            call("elbo (backward pass during training)", loss.backward)
+            optimizer.step()
+            losses.append(float(loss))
+            info["steps"] += 1
+    outputs = {"losses": np.array(losses)}
+    for layer in LAYERS:
+        module = getattr(vae, layer)
+        outputs[f"w/{layer}.weight"] = to_array(module.weight, "", "")
+        outputs[f"w/{layer}.bias"] = to_array(module.bias, "", "")
+    return outputs, info
+
+
+PROBES = {name[len("probe_"):]: fn for name, fn in globals().items() if name.startswith("probe_")}
+
+
+def run(request, arrays, source, filename):
+    """Run the requested probe on every case; returns (outputs, info) keyed by case index."""
+    vae_class = load(source, filename)
+    probe = PROBES[request["probe"]]
+    outputs, info = {}, {}
+    for index, case in enumerate(request["cases"]):
+        prefix = f"{index}/"
+        mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        torch.manual_seed(request["seed"] + index)
+        case_outputs, info[str(index)] = probe(vae_class, case, mine)
+        outputs.update({prefix + k: v for k, v in case_outputs.items()})
+    return outputs, info

@@ -1,0 +1,368 @@
+"""Data loading and plotting helpers for the VAE assignment notebook.
+
+Put this file next to the notebook (on Google Colab: upload it into the session's files).
+Nothing runs and nothing is downloaded at import time; torch, matplotlib and scikit-learn are
+imported by the functions that use them, so reading MNIST needs numpy alone.
+
+MNIST is read from the original IDX files in torchvision's layout, ``ROOT/MNIST/raw/*-ubyte.gz``,
+so a folder that torchvision already filled works as it is. ``ROOT`` is, in order of preference,
+the ``root`` argument, the environment variable ``MNIST_ROOT`` (the folder that holds ``MNIST/raw/``),
+or ``./data``. Missing files are downloaded from the standard mirrors and checked against their md5.
+torchvision is not needed.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+__all__ = [
+    "MNIST", "MNIST_FILES", "MNIST_MIRRORS", "download_mnist", "load_mnist", "load_mnist_arrays",
+    "mnist_loaders",
+    "mnist_root", "read_idx", "visualize_embeddings", "visualize_mnist", "visualize_samples",
+]
+
+#: The four MNIST files and their md5 checksums (the values torchvision checks).
+MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+#: Mirrors tried in order, as torchvision does.
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+def mnist_root(root: str | os.PathLike | None = None) -> Path:
+    """Return the folder that holds ``MNIST/raw/``.
+
+    Parameters
+    ----------
+    root : path or None
+        Explicit folder; when None, ``$MNIST_ROOT`` is used, and when that is unset, ``./data``.
+    """
+    return Path(root if root is not None else os.environ.get("MNIST_ROOT") or "data")
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fetch(url: str, target: Path, opener: Callable, progress: bool) -> None:
+    """Stream ``url`` into ``target`` (through a ``.part`` file) with a tqdm progress bar."""
+    from tqdm.auto import tqdm
+
+    part = target.with_name(target.name + ".part")
+    with opener(url) as response, open(part, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        with tqdm(total=total, unit="B", unit_scale=True, desc=target.name, disable=not progress) as bar:
+            for block in iter(lambda: response.read(1 << 16), b""):
+                out.write(block)
+                bar.update(len(block))
+    part.replace(target)
+
+
+def download_mnist(root: str | os.PathLike | None = None, mirrors: Iterable[str] = MNIST_MIRRORS,
+                   opener: Callable = urllib.request.urlopen, progress: bool = True) -> Path:
+    """Make sure the four MNIST files are in ``ROOT/MNIST/raw/``, downloading the missing ones.
+
+    Files already present with the right md5 are kept. Each missing file is fetched from the first
+    mirror that serves it with the right md5.
+
+    Parameters
+    ----------
+    root : path or None
+        See :func:`mnist_root`.
+    mirrors : iterable of str
+        Base URLs, each ending in ``/``; the file name is appended.
+    opener : callable
+        ``opener(url)`` returns a context manager with ``.read(n)`` and ``.headers``
+        (default :func:`urllib.request.urlopen`; tests pass a fake or a local server's URL).
+    progress : bool
+        Show a tqdm progress bar per file.
+
+    Returns
+    -------
+    Path
+        The ``ROOT/MNIST/raw`` folder.
+
+    Raises
+    ------
+    RuntimeError
+        When a file cannot be fetched from any mirror (offline, say) or every copy fails its md5
+        check; the message lists what was tried and how to provide the files by hand.
+    """
+    raw = mnist_root(root) / "MNIST" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, md5 in MNIST_FILES.items():
+        target = raw / name
+        if target.exists() and _md5(target) == md5:
+            continue
+        failures = []
+        for mirror in mirrors:
+            try:
+                _fetch(mirror + name, target, opener, progress)
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                failures.append(f"{mirror + name}: {exc}")
+                continue
+            if _md5(target) == md5:
+                break
+            failures.append(f"{mirror + name}: md5 mismatch")
+            target.unlink()
+        else:
+            raise RuntimeError(
+                f"could not download MNIST file {name} (are you offline?). Tried:\n  "
+                + "\n  ".join(failures)
+                + f"\nPut the four MNIST .gz files into {raw} by hand, or set MNIST_ROOT to a folder "
+                "that holds MNIST/raw/.")
+    return raw
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (optionally gzipped), the format of the original MNIST files.
+
+    Returns
+    -------
+    ndarray
+        Array with the file's dimensions and dtype (uint8 for MNIST images and labels).
+
+    Raises
+    ------
+    ValueError
+        When the file is not a well-formed IDX file (bad magic number or truncated data).
+    """
+    path = Path(path)
+    with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number)")
+    ndim = data[3]
+    shape = struct.unpack(f">{ndim}I", data[4:4 + 4 * ndim])
+    dtype = np.dtype(_IDX_DTYPES[data[2]])
+    count = int(np.prod(shape, dtype=np.int64))
+    offset = 4 + 4 * ndim
+    if len(data) - offset != count * dtype.itemsize:
+        raise ValueError(f"{path} is truncated: expected {count} values of shape {shape}")
+    return np.frombuffer(data, dtype=dtype, count=count, offset=offset).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def load_mnist_arrays(train: bool = True, root: str | os.PathLike | None = None,
+                      download: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Load the MNIST training (60,000 images) or test (10,000 images) set as numpy arrays.
+
+    Returns
+    -------
+    images : ndarray of shape (n, 28, 28), dtype uint8, values in [0, 255]
+    labels : ndarray of shape (n,), dtype uint8, values in {0, ..., 9}
+
+    Raises
+    ------
+    FileNotFoundError
+        When a file is missing and ``download`` is False.
+    RuntimeError
+        When a download fails (see :func:`download_mnist`).
+    """
+    raw = mnist_root(root) / "MNIST" / "raw"
+    prefix = "train" if train else "t10k"
+    names = (f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz")
+    missing = [n for n in names if not (raw / n).exists()]
+    if missing and not download:
+        raise FileNotFoundError(f"MNIST files {missing} not found in {raw}; set MNIST_ROOT or download=True")
+    if missing:
+        download_mnist(root)
+    return read_idx(raw / names[0]), read_idx(raw / names[1])
+
+
+def load_mnist(train: bool = True, root: str | os.PathLike | None = None, download: bool = True):
+    """Load the MNIST training (60,000 images) or test (10,000 images) set.
+
+    Parameters
+    ----------
+    train : bool
+        True for the training set, False for the test set.
+    root : path or None
+        See :func:`mnist_root`.
+    download : bool
+        Download missing files (see :func:`download_mnist`); when False, a missing file raises.
+
+    Returns
+    -------
+    images : Tensor of shape (n, 28, 28), dtype uint8, values in [0, 255]
+    labels : Tensor of shape (n,), dtype int64, values in {0, ..., 9}
+
+    Raises
+    ------
+    FileNotFoundError
+        When a file is missing and ``download`` is False.
+    RuntimeError
+        When a download fails (see :func:`download_mnist`).
+    """
+    import torch
+
+    images, labels = load_mnist_arrays(train, root, download)
+    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
+
+
+class MNIST:
+    """MNIST as a map-style dataset (``torch.utils.data.Dataset`` protocol) of ``(image, label)`` pairs,
+    as torchvision's ``ToTensor()`` gives them.
+
+    Images are kept as uint8 (47 MB for the training set) and scaled when indexed. An index may be
+    an int or a list/tensor of ints (a whole batch at once, which is what :func:`mnist_loaders` uses).
+
+    Parameters
+    ----------
+    train, root, download : see :func:`load_mnist`.
+
+    Indexing returns
+    ----------------
+    image : Tensor of shape (1, 28, 28) (or (batch, 1, 28, 28)), float32, values in [0, 1]
+    label : int64 Tensor of shape () (or (batch,))
+    """
+
+    def __init__(self, train: bool = True, root=None, download: bool = True):
+        self.images, self.labels = load_mnist(train, root, download)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        import torch
+
+        index = torch.as_tensor(index)
+        return self.images[index].unsqueeze(-3).float().div_(255), self.labels[index]
+
+
+def _batches(dataset: MNIST, batch_size: int, shuffle: bool, generator=None):
+    import torch
+
+    sampler = (torch.utils.data.RandomSampler(dataset, generator=generator) if shuffle
+               else torch.utils.data.SequentialSampler(dataset))
+    batches = torch.utils.data.BatchSampler(sampler, batch_size, drop_last=False)
+    # batch_size=None: each index the loader gets is already a whole batch of indices.
+    return torch.utils.data.DataLoader(dataset, batch_size=None, sampler=batches)
+
+
+def mnist_loaders(batch_size: int = 128, test_batch_size: int = 1000, root=None, download: bool = True,
+                  generator=None):
+    """Data loaders over the MNIST training and test sets, both shuffled.
+
+    Parameters
+    ----------
+    batch_size : int
+        Training batch size (the notebook uses 128).
+    test_batch_size : int
+        Test batch size (the t-SNE plot embeds one test batch).
+    root, download : see :func:`load_mnist`.
+    generator : torch.Generator or None
+        Seeds the shuffling; None uses torch's global generator.
+
+    Returns
+    -------
+    train_loader, test_loader : DataLoader
+        Each yields ``(x, y)`` with x a float32 Tensor of shape (batch, 1, 28, 28), values in [0, 1],
+        and y an int64 Tensor of shape (batch,).
+    """
+    train = _batches(MNIST(True, root, download), batch_size, True, generator)
+    test = _batches(MNIST(False, root, download), test_batch_size, True, generator)
+    return train, test
+
+
+def _image_grid(images: np.ndarray, ncols: int, title: str, labels=None):
+    """Plot images of shape (n, 28, 28) on a grid and return the Figure."""
+    import matplotlib.pyplot as plt
+
+    n = len(images)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.9, nrows * 0.9 + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(images[i], cmap="gray", vmin=0, vmax=1)
+            if labels is not None:
+                ax.set_title(str(int(labels[i])), fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def visualize_mnist(loader, n: int = 40, ncols: int = 10):
+    """Plot ``n`` images of the first batch of ``loader``, each titled with its label.
+
+    Parameters
+    ----------
+    loader : iterable of (x, y)
+        x of shape (batch, 1, 28, 28) or (batch, 784), values in [0, 1]; y of shape (batch,).
+    n, ncols : int
+        How many images, and how many per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    x, y = next(iter(loader))
+    x = x[:n].detach().cpu().reshape(-1, 28, 28).numpy()
+    return _image_grid(x, ncols, "MNIST samples", labels=y[:n].cpu().numpy())
+
+
+def visualize_samples(samples, ncols: int = 10):
+    """Plot generated images, such as the output of ``vae.sample(num_samples)``.
+
+    Parameters
+    ----------
+    samples : Tensor or ndarray of shape (num_samples, 784), values in [0, 1]
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    samples = samples.detach().cpu().numpy() if hasattr(samples, "detach") else np.asarray(samples)
+    return _image_grid(samples.reshape(-1, 28, 28), ncols, "Samples generated by the VAE")
+
+
+def visualize_embeddings(vae, x, y, seed: int = 0):
+    """Scatter the t-SNE embedding of the encoder means, coloured by digit label.
+
+    Parameters
+    ----------
+    vae : the trained VAE; ``vae.encoder(x)`` returns ``(mu, logsigma)``, each (batch, latent_dim).
+    x : Tensor of shape (batch, 784), values in [0, 1]
+    y : Tensor of shape (batch,), digit labels
+    seed : int
+        Random state of scikit-learn's TSNE, so the figure is reproducible.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    import torch
+    from sklearn.manifold import TSNE
+
+    with torch.no_grad():
+        mu, _ = vae.encoder(x)
+    mu = mu.detach().cpu().numpy()
+    embedding = TSNE(n_components=2, init="pca", random_state=seed).fit_transform(mu)
+    fig, ax = plt.subplots(figsize=(10, 7))
+    points = ax.scatter(embedding[:, 0], embedding[:, 1], c=y.cpu().numpy(), cmap="tab10", s=8)
+    ax.legend(*points.legend_elements(), title="digit", loc="best", fontsize=8)
+    ax.set_title("t-SNE of the encoder means mu")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return fig
