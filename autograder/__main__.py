@@ -7,6 +7,8 @@ import time
 import traceback
 from pathlib import Path
 
+from . import config
+
 
 def cmd_grade(args) -> int:
     """Grade one submission and write its results.json; a crash of the grader still writes one."""
@@ -16,7 +18,8 @@ def cmd_grade(args) -> int:
     try:
         from .harness import grade
 
-        result = grade(args.path, seed=args.seed, quiet=not args.verbose)
+        groups = args.groups.split(",") if args.groups else config.GROUPS
+        result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups)
     except Exception:  # the crash path: a valid results.json, the traceback for the staff only
         traceback.print_exc(file=sys.stdout)
         result = GradingResult.crashed(time.monotonic() - start)
@@ -71,6 +74,7 @@ def main(argv=None) -> int:
     grade.add_argument("--results", default="results.json", help="where to write results.json")
     grade.add_argument("--seed", type=int, default=0, help="seed of the children's random draws")
     grade.add_argument("--verbose", action="store_true", help="show pytest's report")
+    grade.add_argument("--groups", help=f"comma-separated groups to grade (default all: {','.join(config.GROUPS)})")
     grade.set_defaults(run=cmd_grade)
 
     many = commands.add_parser("grade-many", help="grade files and folders of submissions in parallel")

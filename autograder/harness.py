@@ -73,7 +73,8 @@ class Collector:
         return report
 
 
-def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool = True) -> GradingResult:
+def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool = True,
+          groups=config.GROUPS) -> GradingResult:
     """Grade the notebook or ``.py`` file at ``path``.
 
     Parameters
@@ -85,6 +86,8 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
         MNIST folder (holding ``MNIST/raw/``); default :func:`mnist_root`.
     quiet : bool
         Silence pytest's own report.
+    groups : iterable of str
+        The groups of :data:`autograder.config.GROUPS` to grade (all by default).
 
     Returns
     -------
@@ -98,14 +101,17 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     probes = {**cases.PROBE_CASES, "training": lambda: cases.training(root)}
     collector = Collector(GradedSubmission(submission, seed, probes), root)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    args = [str(GRADERS), "--noconftest", "-p", "no:cacheprovider", "-o", "python_files=grade_*.py",
+    groups = [g for g in config.GROUPS if g in groups]
+    args = [str(GRADERS / f"grade_{g}.py") for g in groups] + [
+            "--noconftest", "-p", "no:cacheprovider", "-o", "python_files=grade_*.py",
             "-o", "markers=grades: the config.TESTS key a grader scores", "--rootdir", str(GRADERS),
             "-c", os.devnull, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     code = pytest.main(args + (["-p", "no:terminal"] if quiet else ["-v"]), plugins=[collector])
-    missing = [key for key in config.TESTS if key not in collector.results and key not in collector.skipped]
+    wanted = [key for key in config.TESTS if key.split(".")[0] in groups]
+    missing = [key for key in wanted if key not in collector.results and key not in collector.skipped]
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or missing:
         raise RuntimeError(f"pytest exited with {code!r}; tests without a result: {missing}")
-    tests = [collector.results[key] for key in config.TESTS if key in collector.results]
+    tests = [collector.results[key] for key in wanted if key in collector.results]
     lost = {t.group for t in tests if t.score < t.max_score}
     summary = [f"{sum(t.score for t in tests):g} / {sum(t.max_score for t in tests):g} points."]
     if lost:

@@ -1,6 +1,7 @@
 """Task 6, sample: z ~ N(0, I), theta = decoder(z), x ~ Bernoulli(theta), values in {0, 1}.
 
-Hooks on linear3 and linear4 record the decoder's input z and output logits while ``sample`` runs.
+The submission's decoder is replaced by the reference one in the child, so a wrong decoder cannot cost
+``sample`` points; hooks on linear3 and linear4 record the decoder's input z and output logits.
 """
 import numpy as np
 

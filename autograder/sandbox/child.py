@@ -32,6 +32,9 @@ def main(scratch):
         result = {"status": "ok", "info": info}
     except probes.StudentError as exc:
         outputs, result = {}, {"status": "error", **exc.report(filename)}
+    except Exception as exc:  # what student code returned broke the probe itself
+        error = probes.StudentError(request["probe"], f"grading failed on what your code returned: {exc!r}"[:2000])
+        outputs, result = {}, {"status": "error", **error.report(filename)}
     save(scratch / protocol.OUTPUTS, **outputs)
     write(scratch / protocol.RESULT, dumps(result))
 

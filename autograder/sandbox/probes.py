@@ -42,6 +42,14 @@ def call(where, fn, *args):
         raise StudentError(where, str(exc).strip()[:2000], exc) from None
 
 
+def method(vae, name):
+    """The bound method ``vae.name``; a StudentError when the VAE has none."""
+    found = getattr(vae, name, None)
+    if not callable(found):
+        raise StudentError(name, f"your VAE has no method {name}(...); the notebook's VAE class defines it")
+    return found
+
+
 def load(source, filename):
     """Run the submission's code in a namespace that holds what the notebook's first cell defines.
 
@@ -101,17 +109,17 @@ def build(vae_class, case, arrays):
 
 def probe_encoder(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
-    return pair(call("encoder", vae.encoder, tensor(arrays["x"])), "encoder", ("mu", "logsigma")), {}
+    return pair(call("encoder", method(vae, "encoder"), tensor(arrays["x"])), "encoder", ("mu", "logsigma")), {}
 
 
 def probe_decoder(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
-    return {"theta": to_array(call("decoder", vae.decoder, tensor(arrays["z"])), "decoder", "theta")}, {}
+    return {"theta": to_array(call("decoder", method(vae, "decoder"), tensor(arrays["z"])), "decoder", "theta")}, {}
 
 
 def probe_kl_divergence(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
-    kl = call("kl_divergence", vae.kl_divergence, tensor(arrays["mu"]), tensor(arrays["logsigma"]))
+    kl = call("kl_divergence", method(vae, "kl_divergence"), tensor(arrays["mu"]), tensor(arrays["logsigma"]))
     return {"kl": to_array(kl, "kl_divergence", "kl")}, {}
 
 
@@ -122,7 +130,7 @@ def probe_sample_with_reparam(vae_class, case, arrays):
     mu = tensor(arrays["mu"]).requires_grad_(case["params"]["grad"])
     logsigma = tensor(arrays["logsigma"]).requires_grad_(case["params"]["grad"])
     for repeat in range(case["params"]["repeats"]):
-        z = call("sample_with_reparam", vae.sample_with_reparam, mu, logsigma)
+        z = call("sample_with_reparam", method(vae, "sample_with_reparam"), mu, logsigma)
         outputs[f"z{repeat}"] = to_array(z, "sample_with_reparam", "z")
     if case["params"]["grad"]:
         grads = (None, None)
@@ -156,7 +164,7 @@ def probe_elbo(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
     x, epsilon = tensor(arrays["x"]), tensor(arrays["eps"])
     calls = _patch_reference_pieces(vae, epsilon)
-    value = call("elbo", vae.elbo, x)
+    value = call("elbo", method(vae, "elbo"), x)
     outputs = {"elbo": to_array(value, "elbo", "elbo")}
     info = {"sample_calls": len(calls), "grads": {}}
     params = [getattr(vae, layer).weight for layer in LAYERS]
@@ -170,19 +178,20 @@ def probe_elbo(vae_class, case, arrays):
         outputs[f"reference_grad/{layer}"] = to_array(expected, "", "")
     repeats = case["params"].get("repeats", 0)
     with torch.no_grad():
-        draws = [to_array(call("elbo", vae.elbo, x[:2]), "elbo", "elbo") for _ in range(repeats)]
+        draws = [to_array(call("elbo", method(vae, "elbo"), x[:2]), "elbo", "elbo") for _ in range(repeats)]
     if draws:
         outputs["repeats"] = np.stack(draws)
     return outputs, info
 
 
 def probe_sample(vae_class, case, arrays):
-    """``sample(n)``, with the decoder's input z and output logits recorded by hooks on its layers."""
+    """``sample(n)`` with the reference decoder, its input z and output logits recorded by hooks on its layers."""
     vae = build(vae_class, case, arrays)
+    vae.decoder = functools.partial(reference.decoder, vae)
     seen = {}
     vae.linear3.register_forward_pre_hook(lambda module, args: seen.__setitem__("z", args[0]))
     vae.linear4.register_forward_hook(lambda module, args, out: seen.__setitem__("logits", out))
-    x = call("sample", vae.sample, case["params"]["num_samples"])
+    x = call("sample", method(vae, "sample"), case["params"]["num_samples"])
     outputs = {"x": to_array(x, "sample", "x")}
     for name, value in seen.items():
         outputs[name] = to_array(value, "", "")
@@ -206,7 +215,7 @@ def probe_training(vae_class, case, arrays):
         for x, _ in train_loader:
             x = x.view(x.shape[0], 784).to(DEVICE)
             optimizer.zero_grad()
-            loss = -call("elbo (during training)", vae.elbo, x).mean()
+            loss = -call("elbo (during training)", method(vae, "elbo"), x).mean()
             if not torch.isfinite(loss):
                 info["nonfinite_step"] = info["steps"]
                 break

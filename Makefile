@@ -1,0 +1,37 @@
+# vae-kit: `make grade` grades submissions, `make test` runs the kit's tests.
+# Both create the virtual environment themselves. MNIST is read from $(MNIST_ROOT)/MNIST/raw/
+# (downloaded there when missing).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MNIST_ROOT ?= data
+SUBMISSIONS ?= solution/vae.ipynb student_template/vae.ipynb
+OUT ?= build/grades
+JOBS ?= 2
+export MNIST_ROOT
+
+.PHONY: grade test student solution data clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+data: $(VENV)/.installed  ## download MNIST into $(MNIST_ROOT) when it is not there
+	$(PY) -c "import vae_utils; vae_utils.download_mnist()"
+
+grade: data  ## grade $(SUBMISSIONS) (files or folders; default: the solution and the template)
+	$(PY) -m autograder grade-many $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS)
+
+test: data  ## the kit's own tests
+	$(PY) -m pytest
+
+student: $(VENV)/.installed  ## write student_template/ from the solution notebook
+	$(PY) -m autograder assign solution/vae.ipynb student_template/vae.ipynb
+
+solution: data  ## re-run the solution notebook in place, saving its outputs
+	$(PY) -m autograder execute solution/vae.ipynb
+
+clean:
+	rm -rf build .pytest_cache

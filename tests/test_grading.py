@@ -1,0 +1,117 @@
+"""End-to-end grading of the reference, the template and broken submissions."""
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT, SOLUTION, TEMPLATE, grade_text, lost_groups, mutate
+
+from autograder import config, harness
+
+
+@pytest.fixture(scope="module")
+def solution_result():
+    return harness.grade(SOLUTION)
+
+
+def test_solution_notebook_gets_full_marks(solution_result):
+    """Does the reference notebook get every point of every test?"""
+    assert [t.key for t in solution_result.tests] == list(config.TESTS)
+    assert solution_result.score == solution_result.max_score == sum(s.points for s in config.TESTS.values())
+    assert all(t.output == "" and t.status == "passed" for t in solution_result.tests)
+
+
+def test_method_points_match_the_notebook():
+    """Do the tests of each method add up to the task points printed in the notebook?"""
+    for method, points in config.TASK_POINTS.items():
+        assert sum(s.points for k, s in config.TESTS.items() if k.startswith(method + ".")) == points
+
+
+def test_test_names_start_with_their_group(solution_result):
+    """Does each test's name start with the method (or group) it grades?"""
+    for test in solution_result.tests:
+        assert test.name.startswith(test.key.split(".")[0] + ": ")
+
+
+def test_template_gets_zero_with_a_message_on_every_test():
+    """Does the blank template score 0, with a message on every test?"""
+    result = harness.grade(TEMPLATE)
+    assert len(result.tests) == len(config.TESTS)
+    assert result.score == 0 and result.max_score == sum(s.points for s in config.TESTS.values())
+    for test in result.tests:
+        assert test.status == "failed" and test.output, test.name
+    methods = [t for t in result.tests if t.group in config.METHODS]
+    assert all("raised NotImplementedError" in t.output and "YOUR CODE HERE" in t.output for t in methods)
+
+
+def test_py_submission_of_the_reference_gets_full_marks(tmp_path, reference_source):
+    """Does a .py holding the reference VAE get full marks, figures not counted?"""
+    tests, result = grade_text(tmp_path, reference_source, groups=config.GROUPS)
+    assert result.score == result.max_score == sum(s.points for k, s in config.TESTS.items()
+                                                   if not k.startswith("figures."))
+    assert "figures" not in {t.group for t in tests.values()}
+    assert "not counted" in result.output
+
+
+def test_syntax_error_fails_every_test_with_the_line(tmp_path, reference_source):
+    """Does code that does not compile get 0 everywhere, with the line number?"""
+    source = mutate(reference_source, "return torch.sigmoid(", "return torch.sigmoid((")
+    tests, result = grade_text(tmp_path, source)
+    assert result.score == 0
+    assert all("does not compile" in t.output and "line" in t.output for t in tests.values())
+
+
+def test_missing_method_costs_only_that_method(tmp_path, reference_source):
+    """Does a VAE without kl_divergence lose the KL's points and nothing else?"""
+    source = mutate(reference_source, "def kl_divergence(self, mu, logsigma):", "def kl_div(self, mu, logsigma):")
+    tests, _ = grade_text(tmp_path, source)
+    assert lost_groups(tests) == {"kl_divergence"}
+    assert "has no method kl_divergence" in tests["kl_divergence.values"].output
+
+
+def test_exception_nan_and_wrong_shape(tmp_path, reference_source):
+    """Are an exception, a NaN and a wrong shape each charged to their own method, with a message?"""
+    source = mutate(reference_source, "return self.linear21(hidden), self.linear22(hidden)",
+                    "return self.linear21(hidden), self.linear22(hidden) * float('nan')")
+    source = mutate(source, "return 0.5 * (variance + mu ** 2 - 1 - 2 * logsigma).sum(dim=-1)",
+                    "return 0.5 * (variance + mu ** 2 - 1 - 2 * logsigma).sum()")
+    source = mutate(source, "return torch.bernoulli(self.decoder(z))", "raise ValueError('not today')")
+    tests, _ = grade_text(tmp_path, source)
+    assert lost_groups(tests) == {"encoder", "kl_divergence", "sample"}
+    assert "NaN" in tests["encoder.shapes"].output
+    assert "single number" in tests["kl_divergence.shapes"].output
+    assert "sample raised ValueError: not today" in tests["sample.shapes"].output
+
+
+def test_infinite_loop_times_out_and_other_tests_still_run(tmp_path, reference_source, monkeypatch):
+    """Does a decoder that never returns fail the decoder's tests on a timeout, and only those?"""
+    monkeypatch.setitem(config.TESTS, "decoder.shapes", config.TestSpec(3, timeout=8))
+    monkeypatch.setitem(config.TESTS, "decoder.values", config.TestSpec(7, timeout=8))
+    source = mutate(reference_source, "return torch.sigmoid(self.linear4(",
+                    "while True:\n            pass\n        return torch.sigmoid(self.linear4(")
+    tests, _ = grade_text(tmp_path, source)
+    assert lost_groups(tests) == {"decoder"}
+    assert "timed out after 8 s in decoder" in tests["decoder.values"].output
+
+
+def test_rules_cost_only_the_method_that_breaks_them(tmp_path, reference_source):
+    """Does torch.distributions in the KL, or an added import in sample, cost only that method?"""
+    source = mutate(reference_source, "variance = torch.exp(2 * logsigma)\n",
+                    "variance = torch.exp(2 * logsigma)\n        torch.distributions.Normal(mu, variance)\n")
+    source = "import math\n" + mutate(source, "z = torch.randn(", "z = math.sqrt(1.0) * torch.randn(")
+    tests, _ = grade_text(tmp_path, source)
+    assert lost_groups(tests) == {"kl_divergence", "sample"}
+    assert "torch.distributions" in tests["kl_divergence.values"].output
+    assert "import math" in tests["sample.prior"].output
+
+
+def test_cli_writes_results_json(tmp_path):
+    """Does `python -m autograder grade` write a Gradescope results.json, even for a missing file?"""
+    results = tmp_path / "results.json"
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "nope.ipynb"), "--results",
+                    str(results)], cwd=ROOT, check=True, capture_output=True)
+    data = json.loads(results.read_text())
+    assert data["score"] == 0 and data["max_score"] > 0
+    assert {"score", "max_score", "execution_time", "output", "tests"} <= data.keys()
+    assert all(t["output"].startswith("could not read nope.ipynb") for t in data["tests"])
+    assert all(t.keys() == {"name", "score", "max_score", "status", "output", "visibility"} for t in data["tests"])
