@@ -342,7 +342,7 @@ def visualize_embeddings(vae, x, y, seed: int = 0):
     Parameters
     ----------
     vae : the trained VAE; ``vae.encoder(x)`` returns ``(mu, logsigma)``, each (batch, latent_dim).
-    x : Tensor of shape (batch, 784), values in [0, 1]
+    x : Tensor of shape (batch, 784), values in [0, 1]; batch of at least 4 (the notebook uses 1000)
     y : Tensor of shape (batch,), digit labels
     seed : int
         Random state of scikit-learn's TSNE, so the figure is reproducible.
@@ -358,7 +358,8 @@ def visualize_embeddings(vae, x, y, seed: int = 0):
     with torch.no_grad():
         mu, _ = vae.encoder(x)
     mu = mu.detach().cpu().numpy()
-    embedding = TSNE(n_components=2, init="pca", random_state=seed).fit_transform(mu)
+    perplexity = min(30.0, (len(mu) - 1) / 3)  # TSNE needs perplexity < number of points
+    embedding = TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed).fit_transform(mu)
     fig, ax = plt.subplots(figsize=(10, 7))
     points = ax.scatter(embedding[:, 0], embedding[:, 1], c=y.cpu().numpy(), cmap="tab10", s=8)
     ax.legend(*points.legend_elements(), title="digit", loc="best", fontsize=8)

@@ -1,0 +1,107 @@
+"""The solution notebook, the template made from it, and the assign pipeline."""
+import ast
+import inspect
+import os
+
+import nbformat
+import pytest
+from conftest import ROOT, SOLUTION, TEMPLATE
+
+from autograder import assign
+
+SIGNATURES = {"__init__": ["self", "obs_dim", "latent_dim", "hidden_dim"], "encoder": ["self", "x"],
+              "sample_with_reparam": ["self", "mu", "logsigma"], "decoder": ["self", "z"],
+              "kl_divergence": ["self", "mu", "logsigma"], "elbo": ["self", "x"], "sample": ["self", "num_samples"]}
+
+
+def test_stub_replaces_each_region_keeping_indentation():
+    """Does each solution region become the stub, indented like its BEGIN line?"""
+    source = "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n\nx = 2"
+    assert assign.strip_solution_source(source) == (
+        "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\nx = 2")
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n### END SOLUTION", "inside the region"),
+    ("x = 1\n### BEGIN SOLUTION\ny = 2", "never closed"),
+    ("### END SOLUTION", "without a BEGIN"),
+])
+def test_bad_markers_are_errors(source, problem):
+    """Are nested, unterminated and unopened regions refused, with the line?"""
+    with pytest.raises(assign.MarkerError, match=problem):
+        assign.strip_solution_source(source)
+
+
+def test_template_is_what_make_student_makes():
+    """Is the checked-in template exactly what `make student` writes from the solution?"""
+    assert TEMPLATE.read_text() == assign.render(SOLUTION), "run `make student`"
+
+
+def test_template_has_stubs_and_no_answers_or_outputs():
+    """Does the template hold six stubs, no solution code, and no outputs?"""
+    nb = nbformat.read(TEMPLATE, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert text.count("raise NotImplementedError()") == 6 and "SOLUTION" not in text
+    assert "torch.bernoulli(self.decoder" not in text
+    assert all(not c.outputs and c.execution_count is None for c in nb.cells if c.cell_type == "code")
+
+
+def _vae_class(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and "class VAE" in c.source]
+    assert len(cells) == 1
+    return next(n for n in ast.parse(cells[0]).body if isinstance(n, ast.ClassDef) and n.name == "VAE")
+
+
+@pytest.mark.parametrize("path", [SOLUTION, TEMPLATE])
+def test_api_is_the_seeds(path):
+    """Do both notebooks define VAE with the seed's layers, methods and signatures?"""
+    vae = _vae_class(path)
+    methods = {n.name: [a.arg for a in n.args.args] for n in vae.body if isinstance(n, ast.FunctionDef)}
+    assert methods == SIGNATURES
+    init = next(n for n in vae.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    assert init.args.defaults[0].value == 100
+    layers = {t.attr for n in ast.walk(init) if isinstance(n, ast.Assign) for t in n.targets
+              if isinstance(t, ast.Attribute)}
+    assert {"linear1", "linear21", "linear22", "linear3", "linear4"} <= layers
+    for method in vae.body:
+        if isinstance(method, ast.FunctionDef):
+            assert ast.get_docstring(method), method.name
+
+
+def test_task_points_and_rules_are_stated():
+    """Does the notebook state each task's points and the rules?"""
+    text = "\n".join(c.source for c in nbformat.read(TEMPLATE, as_version=4).cells if c.cell_type == "markdown")
+    for task in ("Encoder (10 pt)", "Reparameterization sampling (10 pt)", "Decoder (10 pt)", "KL divergence (5 pt)",
+                 "ELBO (15 pt)", "Generating new data (10 pt)"):
+        assert task in text
+    assert "torch.distributions" in text and "import" in text and "Kingma & Welling" in text
+
+
+def test_solution_is_committed_with_outputs():
+    """Does the committed solution hold its training printout and its three figures, without errors?"""
+    nb = nbformat.read(SOLUTION, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
+    assert "Epoch 4" in "".join(o.get("text", "") for o in outputs)
+
+
+def test_vae_utils_sits_next_to_both_notebooks():
+    """Can both notebooks import vae_utils from their own folder, as on Colab?"""
+    for folder in ("solution", "student_template"):
+        link = ROOT / folder / "vae_utils.py"
+        assert link.is_symlink() and link.resolve() == (ROOT / "vae_utils.py").resolve()
+
+
+def test_solution_runs_top_to_bottom(tmp_path):
+    """Does the solution notebook run from a fresh kernel without errors, on CPU?"""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(SOLUTION, as_version=4)
+    NotebookClient(nb, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "solution")}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
+    losses = [float(line.split("=")[1]) for o in outputs for line in o.get("text", "").splitlines() if "loss =" in line]
+    assert losses[-1] < 130 < losses[0]
