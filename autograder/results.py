@@ -17,6 +17,8 @@ from pathlib import Path
 class TestResult:
     """One graded test. ``key`` is its entry in :data:`autograder.config.TESTS` ("group.check")."""
 
+    __test__ = False  # not a pytest test class
+
     key: str
     name: str
     score: float
