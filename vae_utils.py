@@ -166,6 +166,15 @@ def load_mnist_arrays(train: bool = True, root: str | os.PathLike | None = None,
                       download: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Load the MNIST training (60,000 images) or test (10,000 images) set as numpy arrays.
 
+    Parameters
+    ----------
+    train : bool
+        True for the training set, False for the test set.
+    root : path or None
+        See :func:`mnist_root`.
+    download : bool
+        Download missing files (see :func:`download_mnist`); when False, a missing file raises.
+
     Returns
     -------
     images : ndarray of shape (n, 28, 28), dtype uint8, values in [0, 255]
@@ -190,28 +199,12 @@ def load_mnist_arrays(train: bool = True, root: str | os.PathLike | None = None,
 
 
 def load_mnist(train: bool = True, root: str | os.PathLike | None = None, download: bool = True):
-    """Load the MNIST training (60,000 images) or test (10,000 images) set.
-
-    Parameters
-    ----------
-    train : bool
-        True for the training set, False for the test set.
-    root : path or None
-        See :func:`mnist_root`.
-    download : bool
-        Download missing files (see :func:`download_mnist`); when False, a missing file raises.
+    """:func:`load_mnist_arrays` as torch tensors.
 
     Returns
     -------
     images : Tensor of shape (n, 28, 28), dtype uint8, values in [0, 255]
     labels : Tensor of shape (n,), dtype int64, values in {0, ..., 9}
-
-    Raises
-    ------
-    FileNotFoundError
-        When a file is missing and ``download`` is False.
-    RuntimeError
-        When a download fails (see :func:`download_mnist`).
     """
     import torch
 
