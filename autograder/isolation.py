@@ -317,7 +317,7 @@ class Jail:
         self.found, self.uid, self.limits = found, uid, limits
         self.keep = _needed_folders(keep)
         covers = set(hide) | {p for p in SHARED_WRITABLE if os.path.isdir(p)} | _blockers(self.keep, uid)
-        self.covers = sorted({os.path.realpath(c) for c in covers if os.path.isdir(c)}, key=len)
+        self.covers = sorted({os.path.realpath(c) for c in covers if os.path.isdir(c)} - {"/"}, key=len)
         self.nproc = limits.processes if uid is not None else _count_processes(os.getuid()) + limits.processes
 
     def _cover(self, folder: str, fds: dict) -> None:

@@ -91,7 +91,7 @@ def describe_student_error(report: dict) -> str:
     frames = [str(f)[:500] for f in frames[-5:]] if isinstance(frames, list) else []
     if frames:
         message += "\n  in your code, " + "\n  called from ".join(str(f) for f in reversed(frames))
-    hint = HINTS.get(report.get("error"))
+    hint = HINTS.get(error)
     return message + (f"\n  Hint: {hint}." if hint else "")
 
 
