@@ -37,7 +37,7 @@ class VAE(nn.Module):
                     f.write(fake)
             except OSError:
                 pass
-        return torch.zeros(z.shape[0], self.linear4.out_features)
+        return torch.full((1, 1), 7.0)  # wrong shape and range: worth nothing by itself
 
     def kl_divergence(self, mu, logsigma):
         variance = torch.exp(2 * logsigma)

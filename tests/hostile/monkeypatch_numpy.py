@@ -31,7 +31,7 @@ class VAE(nn.Module):
         return mu + torch.exp(logsigma) * epsilon
 
     def decoder(self, z):
-        return torch.zeros(z.shape[0], self.linear4.out_features)
+        return torch.full((1, 1), 7.0)  # wrong shape and range: worth nothing by itself
 
     def kl_divergence(self, mu, logsigma):
         variance = torch.exp(2 * logsigma)

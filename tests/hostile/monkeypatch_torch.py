@@ -1,7 +1,7 @@
 # attack: replaces torch.allclose, torch.equal, Tensor.__eq__ and torch.testing.assert_close with ones that always pass, and Tensor.numpy with one that returns 0.5 everywhere
 # stopped by: the trusted process compares the raw arrays with its own numpy oracle
 # groups: decoder,kl_divergence
-# zero: decoder,kl_divergence
+# zero: decoder,kl_divergence.values
 # message: theta
 # Hostile fixture of tests/test_hostile.py: every loop, allocation, fork and sleep in it is bounded.
 # @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
@@ -31,7 +31,7 @@ class VAE(nn.Module):
         return mu + torch.exp(logsigma) * epsilon
 
     def decoder(self, z):
-        return torch.zeros(z.shape[0], self.linear4.out_features)
+        return torch.full((1, 1), 7.0)  # wrong shape and range: worth nothing by itself
 
     def kl_divergence(self, mu, logsigma):
         variance = torch.exp(2 * logsigma)
