@@ -116,6 +116,7 @@ class Platform:
     notes: list = field(default_factory=list)
 
     def summary(self) -> str:
+        """One line of the features in use, then one line per note (for the staff's output)."""
         on = [name for name in ("uid_drop", "mount_ns", "net_ns", "subreaper", "tmpfs_scratch") if getattr(self, name)]
         return f"sandbox: running as {'root' if self.root else 'uid ' + str(os.getuid())}; " \
                f"on: {', '.join(on) or 'nothing'}" + "".join(f"\n  - {n}" for n in self.notes)
