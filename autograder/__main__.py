@@ -16,8 +16,10 @@ def cmd_grade(args) -> int:
 
     start = time.monotonic()
     try:
+        from . import runner
         from .harness import grade
 
+        runner.HIDDEN.append(Path(args.results).resolve().parent)  # no child may see the results folder
         groups = args.groups.split(",") if args.groups else config.GROUPS
         result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups)
     except Exception:  # the crash path: a valid results.json, the traceback for the staff only

@@ -83,18 +83,35 @@ TRAINING = Training()
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of each child process that runs student code."""
+    """Resource limits and isolation of each child process that runs student code.
+
+    See the README's Security section for what each one stops, and :mod:`autograder.isolation`.
+    """
 
     cpu_seconds: int = 900
     address_space_mb: int = 3072
+    #: Largest file a child may write (its output included), in MB.
     file_size_mb: int = 64
     open_files: int = 256
-    #: Maximum processes of the sandbox user (enforced when the grader runs as root and drops to it).
+    #: Processes and threads a child may have at once (RLIMIT_NPROC, per sandbox uid when running as root;
+    #: without root, on top of what the grader's user already runs).
     processes: int = 64
     #: Threads torch may use in a child (Gradescope's default container has half a CPU).
     threads: int = 1
     #: How much of a child's stdout/stderr is kept for the staff's output, in bytes.
     output_bytes: int = 4096
+    #: A child printing more than this many MB is stopped, and its test fails.
+    output_mb: int = 8
+    #: Size of the tmpfs mounted as a child's scratch folder (when running as root), in MB.
+    scratch_mb: int = 256
+    #: Size of each private tmpfs that covers /tmp, /var/tmp, /dev/shm and the kit's folder in a child, in MB.
+    tmp_mb: int = 64
+    #: The uids (each also used as the gid) children run as when the grader runs as root; one child per uid at
+    #: a time, so there must be at least as many as graders running at once. They need no /etc/passwd entry
+    #: and must not belong to anyone: every process of a uid is killed after each test. Empty: run as root.
+    sandbox_uids: tuple = tuple(range(64200, 64216))
+    #: Give children a network namespace of their own (no network) when the platform allows it.
+    isolate_network: bool = True
 
 
 LIMITS = Limits()

@@ -117,6 +117,9 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     if lost:
         summary.append("Points were lost in: " + ", ".join(g for g in config.GROUPS if g in lost) + ".")
     summary += collector.skipped.values()
+    from .isolation import platform
+
+    print(platform().summary())
     for staff in collector.staff:
         print(staff)
     return GradingResult(tests, time.monotonic() - start, "\n".join(summary))

@@ -1,9 +1,12 @@
 """Entry point of a child process: ``python -I -B child.py SCRATCH``.
 
-Reads the request, the input arrays and the submission's source from SCRATCH, runs one probe, and
-writes the raw outputs and a JSON result back there. Exit status and output carry no meaning: the
-trusted process reads only the files, and checks everything in them.
+Runs from the child runtime folder (a copy of this folder and ``vae_utils.py`` outside the kit). Reads
+the request, the input arrays and the submission's source from SCRATCH, imports the reference pieces
+when the trusted process put them there, runs one probe, and writes the raw outputs and a JSON result
+back there. Exit status and output carry no meaning: the trusted process reads only the files, and
+checks everything in them.
 """
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -12,14 +15,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script
 import protocol  # noqa: E402
 
 
+def _import_reference(path):
+    """Import the reference pieces from ``path`` as module ``reference`` (before any student code runs)."""
+    spec = importlib.util.spec_from_file_location("reference", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["reference"] = module
+    spec.loader.exec_module(module)
+
+
 def main(scratch):
     scratch = Path(scratch)
     request = json.loads((scratch / protocol.REQUEST).read_text())
-    sys.path[:0] = request.get("paths", [])
     import numpy as np
     import torch
 
     torch.set_num_threads(request.get("threads", 1))
+    if (scratch / protocol.REFERENCE).exists():
+        _import_reference(scratch / protocol.REFERENCE)
     import probes
 
     # Keep our own references: the submission may replace module attributes while it runs.

@@ -1,0 +1,58 @@
+# attack: double-forks a daemon (setsid; sleeps at most 60 s) that keeps rewriting results.json with full marks and writes into the sentinel folder; returns zeros
+# stopped by: subreaper + kill(-1) as the sandbox uid after the test; the results folder and the sentinel are not visible to the child
+# groups: decoder,kl_divergence
+# zero: decoder
+# full: kl_divergence
+# message: theta
+# Hostile fixture of tests/test_hostile.py: every loop, allocation, fork and sleep in it is bounded.
+# @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
+class VAE(nn.Module):
+    def __init__(self, obs_dim, latent_dim, hidden_dim=100):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.linear1 = nn.Linear(obs_dim, hidden_dim)
+        self.linear21 = nn.Linear(hidden_dim, latent_dim)
+        self.linear22 = nn.Linear(hidden_dim, latent_dim)
+        self.linear3 = nn.Linear(latent_dim, hidden_dim)
+        self.linear4 = nn.Linear(hidden_dim, obs_dim)
+
+    def encoder(self, x):
+        hidden = F.relu(self.linear1(x))
+        return self.linear21(hidden), self.linear22(hidden)
+
+    def sample_with_reparam(self, mu, logsigma):
+        epsilon = torch.randn_like(mu)
+        return mu + torch.exp(logsigma) * epsilon
+
+    def decoder(self, z):
+        os = __import__("os")
+        time = __import__("time")
+        if os.fork() == 0:
+            os.setsid()
+            if os.fork() == 0:
+                end = time.monotonic() + 60
+                while time.monotonic() < end:
+                    for path in ("@RESULTS@", "@SENTINEL@/planted.txt"):
+                        try:
+                            with open(path, "w") as f:
+                                f.write('{"score": 100, "tests": []}')
+                        except OSError:
+                            pass
+                    time.sleep(0.5)
+            os._exit(0)
+        return torch.full((1, 1), 7.0)  # wrong shape and range: worth nothing by itself
+
+    def kl_divergence(self, mu, logsigma):
+        variance = torch.exp(2 * logsigma)
+        return 0.5 * (variance + mu ** 2 - 1 - 2 * logsigma).sum(dim=-1)
+
+    def elbo(self, x):
+        mu, logsigma = self.encoder(x)
+        z = self.sample_with_reparam(mu, logsigma)
+        theta = self.decoder(z)
+        log_likelihood = -F.binary_cross_entropy(theta, x, reduction="none").sum(dim=-1)
+        return log_likelihood - self.kl_divergence(mu, logsigma)
+
+    def sample(self, num_samples):
+        z = torch.randn(num_samples, self.latent_dim, device=self.linear3.weight.device)
+        return torch.bernoulli(self.decoder(z))

@@ -1,0 +1,383 @@
+"""Hostile and broken submissions (tests/hostile/*.py): the grader survives each, and none scores.
+
+Each fixture's header says what it attacks, what stops it, which groups are graded, which groups or tests
+must get 0 (``zero``), which must keep full marks (``full``: the rest of grading still works) and a message
+(a regular expression) that shows the defence, not something else, stopped it. Each is graded with
+``python -m autograder grade`` run from a private copy of the kit (mode 700) whose solution and graders
+carry a canary string, and the test asserts: a valid results.json, the expected scores, no canary in it,
+no change to the kit's copy, a sentinel folder or the results folder, no file of a sandbox uid left in the
+shared temporary folders, and no process left behind.
+"""
+import dataclasses
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import uuid
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from autograder import cases, config, isolation, runner
+from autograder.graders import (grade_decoder, grade_elbo, grade_encoder, grade_kl_divergence, grade_sample,
+                                grade_sample_with_reparam, grade_training)
+
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+FIXTURES = sorted(HOSTILE.glob("*.py"))
+GRADESCOPE_KEYS = {"score", "max_score", "execution_time", "output", "stdout_visibility", "tests"}
+TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility"}
+#: Generous bound on one grading, so a failed defence fails the test instead of hanging it.
+OVERALL_TIMEOUT = 600
+CONFTEST_MARKER = Path("/tmp/vaekit-hostile-conftest-was-loaded")
+
+
+def header(path: Path) -> dict:
+    """The ``# key: value`` lines at the top of a fixture."""
+    found = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        key, sep, value = line[1:].partition(":")
+        key = key.strip().replace(" ", "_")
+        if sep and key.isidentifier():
+            found[key] = value.strip()
+    return found
+
+
+def split(value: str | None) -> list:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def test_names() -> dict:
+    """{test key: the name results.json gives it}, from the graders' docstrings as the harness builds them."""
+    names = {}
+    for module in (grade_encoder, grade_sample_with_reparam, grade_decoder, grade_kl_divergence, grade_elbo,
+                   grade_sample, grade_training):
+        for fn in vars(module).values():
+            for mark in getattr(fn, "pytestmark", []):
+                if mark.name == "grades":
+                    key = mark.args[0]
+                    names[key] = f"{key.split('.')[0]}: {(fn.__doc__ or key).strip().splitlines()[0]}"
+    return names
+
+
+def snapshot(folder: Path) -> dict:
+    """{relative path: (mode, size, content hash or link target)} of everything under ``folder``."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        info = path.lstat()
+        if stat.S_ISREG(info.st_mode):
+            content = hash(path.read_bytes())
+        elif stat.S_ISLNK(info.st_mode):
+            content = os.readlink(path)
+        else:
+            content = None
+        found[str(path.relative_to(folder))] = (info.st_mode, info.st_uid, info.st_size if content else 0, content)
+    return found
+
+
+def live_scratch(path: str) -> bool:
+    """Is ``path`` the mounted scratch folder of a probe running right now (another grader's)?"""
+    return path.endswith("/scratch") and Path(path).parent.name.startswith("vae-kit-") and os.path.ismount(path)
+
+
+def sandbox_files() -> list:
+    """Files owned by a sandbox uid in the shared temporary folders.
+
+    Not walked: the interpreter's venv, and scratch folders still mounted by graders running beside this test.
+    """
+    uids, found = set(config.LIMITS.sandbox_uids), []
+    for top in isolation.SHARED_WRITABLE:
+        for folder, dirs, files in os.walk(top):
+            dirs[:] = [d for d in dirs if os.path.join(folder, d) != sys.prefix
+                       and not live_scratch(os.path.join(folder, d))]
+            for name in dirs + files:
+                try:
+                    if os.lstat(os.path.join(folder, name)).st_uid in uids:
+                        found.append(os.path.join(folder, name))
+                except OSError:
+                    pass
+    return found
+
+
+def leftovers(before: set) -> list:
+    """New live descendants of this process.
+
+    This process is a subreaper and so is the grader, so every process the grading started, including
+    those that left their session or double-forked, stays below this one until it dies. (Processes of
+    the sandbox uids in general are not counted: other graders may be running on the machine.)
+    """
+    table = isolation.processes()
+    return sorted(pid for pid in isolation.descendants(os.getpid(), table)
+                  if pid not in before and table[pid]["state"] != "Z")
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    """A private copy of the kit (folders mode 700) to grade from, with a canary in the solution and graders."""
+    base = tmp_path_factory.mktemp("kit")
+    canary = f"vaekit-canary-{uuid.uuid4().hex}"
+    shutil.copytree(ROOT / "autograder", base / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "solution", base / "solution")
+    shutil.copytree(ROOT / "tests", base / "tests", ignore=shutil.ignore_patterns("__pycache__", "hostile"))
+    shutil.copy(ROOT / "vae_utils.py", base / "vae_utils.py")
+    for grader in ("grade_decoder.py", "grade_elbo.py"):
+        with open(base / "autograder" / "graders" / grader, "a") as f:
+            f.write(f"\n# {canary}\n")
+    notebook = json.loads((base / "solution" / "vae.ipynb").read_text())
+    cell = next(c for c in notebook["cells"] if c["cell_type"] == "code" and "class VAE" in "".join(c["source"]))
+    cell["source"] = "".join(cell["source"]) + f"\n# {canary}\n"
+    (base / "solution" / "vae.ipynb").write_text(json.dumps(notebook))
+    for folder in [base, *[p for p in base.rglob("*") if p.is_dir()]]:
+        os.chmod(folder, 0o700)
+    return base, canary
+
+
+@pytest.fixture(scope="module", autouse=True)
+def subreaper():
+    """Make this process a subreaper, so orphans of the grader stay our descendants and are seen."""
+    isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that records every connection (the network fixture's target)."""
+
+    def __init__(self):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port, self.connections, self.running = self.sock.getsockname()[1], [], True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections.append(conn.recv(100))
+            conn.sendall(b"answer")
+            conn.close()
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+WRAPPER = """
+import dataclasses, sys
+sys.path.insert(0, {kit!r})
+from autograder import config
+for key, spec in list(config.TESTS.items()):
+    if {timeout!r} and key.split('.')[0] in {zero!r}:
+        config.TESTS[key] = dataclasses.replace(spec, timeout={timeout!r})
+from autograder.__main__ import main
+sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', {groups!r}]))
+"""
+
+
+@pytest.mark.parametrize("fixture", FIXTURES, ids=[f.stem for f in FIXTURES])
+def test_hostile_submission(fixture, kit, tmp_path):
+    """Does this hostile submission get a valid results.json, no points where it attacks, and leave nothing behind?"""
+    kit_root, canary = kit
+    spec = header(fixture)
+    assert {"attack", "stopped_by", "groups", "zero"} <= spec.keys(), spec
+    groups, zero, full = split(spec["groups"]), split(spec["zero"]), split(spec.get("full"))
+    sentinel, results_dir, folder = tmp_path / "sentinel", tmp_path / "results", tmp_path / "submission"
+    for path in (sentinel, sentinel / "open", results_dir, folder):
+        path.mkdir()
+    (sentinel / "keep.txt").write_text("do not touch")
+    (sentinel / "open" / "writable.txt").write_text("world-writable, and still not the child's")
+    os.chmod(sentinel / "open", 0o777)
+    os.chmod(sentinel / "open" / "writable.txt", 0o666)
+    for path in (tmp_path, sentinel, results_dir):
+        os.chmod(path, 0o755)
+    results = results_dir / "results.json"
+    listener = Listener()
+    source = fixture.read_text()
+    for placeholder, value in (("@KIT@", kit_root), ("@RESULTS@", results), ("@SENTINEL@", sentinel / "open"),
+                               ("@PORT@", listener.port)):
+        source = source.replace(placeholder, str(value))
+    (folder / "submission.py").write_text(source)
+    for name in split(spec.get("beside")):
+        shutil.copy(HOSTILE / "beside" / f"{name}.txt", folder / name)
+    before = {"kit": snapshot(kit_root), "sentinel": snapshot(sentinel)}
+    processes_before = isolation.descendants(os.getpid())
+    zero_groups = sorted({z.split(".")[0] for z in zero})
+    timeout = float(spec["timeout"]) if "timeout" in spec else None
+    script = WRAPPER.format(kit=str(kit_root), timeout=timeout, zero=zero_groups, path=str(folder / "submission.py"),
+                            results=str(results), groups=",".join(groups))
+    try:
+        run = subprocess.run([sys.executable, "-I", "-B", "-c", script], cwd=kit_root, capture_output=True,
+                             timeout=OVERALL_TIMEOUT)
+    finally:
+        listener.close()
+    staff = run.stdout.decode(errors="replace")[-3000:] + run.stderr.decode(errors="replace")[-3000:]
+    assert run.returncode == 0, staff
+
+    # A valid Gradescope results.json, written by the grader, that did not crash.
+    data = json.loads(results.read_text())
+    assert data.keys() == GRADESCOPE_KEYS, data.keys()
+    assert all(isinstance(data[k], (int, float)) for k in ("score", "max_score", "execution_time"))
+    assert isinstance(data["output"], str) and data["stdout_visibility"] == "hidden"
+    for test in data["tests"]:
+        assert test.keys() == TEST_KEYS
+        assert isinstance(test["score"], (int, float)) and isinstance(test["max_score"], (int, float))
+        assert test["status"] == ("passed" if test["score"] >= test["max_score"] else "failed")
+        assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+    assert "Autograder failed" not in [t["name"] for t in data["tests"]], staff
+    assert data["score"] == sum(t["score"] for t in data["tests"])
+    names = test_names()
+    expected = [names[k] for k in config.TESTS if k.split(".")[0] in groups]
+    assert [t["name"] for t in data["tests"]] == expected
+
+    # No points where it attacks; full marks where it says so; the defence's message.
+    by_name = {t["name"]: t for t in data["tests"]}
+    attacked = [names[k] for k in config.TESTS if k in zero or k.split(".")[0] in zero]
+    kept = [names[k] for k in config.TESTS if k in full or k.split(".")[0] in full]
+    assert attacked
+    for name in attacked:
+        assert by_name[name]["score"] == 0 and by_name[name]["output"], (name, by_name[name]["output"])
+    for name in kept:
+        assert by_name[name]["score"] == by_name[name]["max_score"], (name, by_name[name]["output"], staff)
+    if "message" in spec:
+        outputs = "\n".join(by_name[name]["output"] for name in attacked)
+        assert re.search(spec["message"], outputs), outputs
+
+    # Nothing read, changed or left behind.
+    assert canary not in results.read_text()
+    assert sorted(p.name for p in results_dir.iterdir()) == ["results.json"]
+    assert snapshot(kit_root) == before["kit"]
+    assert snapshot(sentinel) == before["sentinel"]
+    assert sandbox_files() == []
+    assert leftovers(processes_before) == [], isolation.processes()
+    assert listener.connections == []
+    assert not CONFTEST_MARKER.exists()
+
+
+def test_corpus_covers_the_threat_model():
+    """Does the corpus hold at least 20 fixtures, each with a complete header, one per attack?"""
+    assert len(FIXTURES) >= 20
+    for fixture in FIXTURES:
+        spec = header(fixture)
+        assert {"attack", "stopped_by", "groups", "zero"} <= spec.keys(), fixture
+        assert set(split(spec["groups"])) <= set(config.GROUPS), fixture
+        assert {z.split(".")[0] for z in split(spec["zero"])} <= set(split(spec["groups"])), fixture
+
+
+READER = """
+    def decoder(self, z):
+        found = {}
+        for path in %r:
+            try:
+                with open(path, "rb") as f:
+                    found[path] = "read %%d bytes" %% len(f.read())
+            except OSError as exc:
+                found[path] = type(exc).__name__
+        raise ValueError(repr(found))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the privilege drop and namespaces need root (see the README)")
+def test_child_cannot_read_the_solution_or_the_graders(reference_source):
+    """Running as root, can a child read the solution, the graders, the reference pieces or the grader's memory?"""
+    found = isolation.platform()
+    assert found.uid_drop, found.summary()
+    secrets = [ROOT / "solution" / "vae.ipynb", ROOT / "autograder" / "graders" / "grade_decoder.py",
+               ROOT / "autograder" / "oracle.py", ROOT / "autograder" / "sandbox" / "reference.py",
+               runner.runtime() / "reference.py", Path(f"/proc/{os.getpid()}/mem"), Path(f"/proc/{os.getpid()}/environ")]
+    allowed = [runner.runtime() / "probes.py"]
+    source = reference_source.replace("    def decoder(self, z):", READER % [str(p) for p in secrets + allowed]
+                                      + "\n    def _unused(self, z):", 1)
+    with pytest.raises(runner.ChildFailure) as failure:
+        runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120)
+    report = eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
+    for path in secrets:
+        assert report[str(path)] in ("PermissionError", "FileNotFoundError"), report
+    assert report[str(allowed[0])].startswith("read"), report
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")
+def test_platform_features_here():
+    """Does the sandbox use every isolation feature this machine offers (uid drop, namespaces, subreaper)?"""
+    found = isolation.platform()
+    assert found.uid_drop and found.mount_ns and found.net_ns and found.subreaper and found.tmpfs_scratch, \
+        found.summary()
+
+
+# ---------------------------------------------------------------------------------------------
+# What the trusted process reads from a child's folder.
+
+def npy(header_dict: str, body: bytes) -> bytes:
+    """A version 1.0 .npy file with the given header dictionary and data, whatever they claim."""
+    head = header_dict.encode().ljust(117) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(head).to_bytes(2, "little") + head + body
+
+
+def write_npz(path: Path, members: dict) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def saved(array, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, **kwargs)
+    return buffer.getvalue()
+
+
+def test_outputs_are_parsed_as_plain_numbers(tmp_path):
+    """Are pickles, object and structured dtypes, lying headers, zip bombs and links refused?"""
+    good = np.arange(6, dtype=np.float32).reshape(2, 3)
+    write_npz(tmp_path / "outputs.npz", {"0/theta.npy": saved(good)})
+    out = runner._read_outputs(tmp_path, 1)
+    assert type(out[0]["theta"]) is np.ndarray and np.array_equal(out[0]["theta"], good)
+    bad = {
+        "pickle": saved(np.array([object()], dtype=object), allow_pickle=True),
+        "structured": saved(np.zeros(3, dtype=[("a", "f4")])),
+        "strings": saved(np.array(["a"])),
+        "lying header": npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000), }", bytes(80)),
+    }
+    for what, data in bad.items():
+        write_npz(tmp_path / "outputs.npz", {"0/theta.npy": data})
+        with pytest.raises(runner.ChildFailure, match="could not read"):
+            runner._read_outputs(tmp_path, 1)
+    with zipfile.ZipFile(tmp_path / "outputs.npz", "w", zipfile.ZIP_DEFLATED) as archive:  # 300 MB of zeros
+        with archive.open("0/theta.npy", "w", force_zip64=True) as member:
+            for _ in range(300):
+                member.write(bytes(2**20))
+    assert (tmp_path / "outputs.npz").stat().st_size < 2 * 2**20
+    with pytest.raises(runner.ChildFailure, match="could not read"):
+        runner._read_outputs(tmp_path, 1)
+    write_npz(tmp_path / "outputs.npz", {"7/theta.npy": saved(good)})
+    with pytest.raises(runner.ChildFailure, match="unexpected output"):
+        runner._read_outputs(tmp_path, 1)
+    (tmp_path / "outputs.npz").unlink()
+    (tmp_path / "outputs.npz").symlink_to(ROOT / "solution" / "vae.ipynb")
+    with pytest.raises(runner.ChildFailure, match="not a regular file"):
+        runner._read_outputs(tmp_path, 1)
+
+
+def test_result_file_cannot_hang_or_crash_the_grader(tmp_path):
+    """Are a FIFO, a symlink, deep nesting and a wrong shape as result.json each a failed test, not a hang?"""
+    child = dataclasses.make_dataclass("Child", ["returncode"])(0)
+    os.mkfifo(tmp_path / "result.json")
+    with pytest.raises(runner.ChildFailure, match="unreadable"):
+        runner._read_result(tmp_path, "decoder", child)
+    for content in ("[" * 100000 + "]" * 100000, '["status", "ok"]', '{"status": 1}'):
+        (tmp_path / "result.json").unlink()
+        (tmp_path / "result.json").write_text(content)
+        with pytest.raises(runner.ChildFailure, match="unreadable"):
+            runner._read_result(tmp_path, "decoder", child)
+    message = runner.describe_student_error({"where": ["x"], "error": {"a": 1}, "frames": 7, "message": 3})
+    assert isinstance(message, str)
