@@ -73,7 +73,7 @@ step_check() {
 import sys
 
 sys.path.insert(0, sys.argv[1])
-import nbformat, numpy, pytest, torch  # noqa: E401,F401 - the grader's imports
+import matplotlib, nbformat, numpy, pytest, torch, tqdm  # noqa: E401,F401 - what grading imports
 import vae_utils
 
 pin = next(line.split("==")[1].strip() for line in open(sys.argv[2]) if line.startswith("torch=="))
