@@ -10,7 +10,7 @@ OUT ?= build/grades
 JOBS ?= 2
 export MNIST_ROOT
 
-.PHONY: grade test student solution data clean
+.PHONY: grade test student solution data clean autograder bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ student: $(VENV)/.installed  ## write student_template/ from the solution notebo
 
 solution: data  ## re-run the solution notebook in place, saving its outputs
 	$(PY) -m autograder execute solution/vae.ipynb
+
+autograder:  ## build build/autograder.zip for Gradescope (standard library only; see README, "Gradescope")
+	$(PYTHON) -m autograder package --out build/autograder.zip
+
+bench: data  ## measure grading time, memory, training speed and throughput on this machine (~15 min)
+	$(PY) scripts/bench.py
 
 clean:
 	rm -rf build .pytest_cache

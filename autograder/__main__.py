@@ -1,4 +1,4 @@
-"""Command line of the autograder: ``python -m autograder {grade,grade-many,assign,execute} ...``."""
+"""Command line of the autograder: ``python -m autograder {grade,grade-many,gradescope,package,assign,execute} ...``."""
 from __future__ import annotations
 
 import argparse
@@ -27,6 +27,22 @@ def cmd_grade(args) -> int:
         result = GradingResult.crashed(time.monotonic() - start)
     result.write(args.results)
     print(f"{args.path}: {result.score:g} / {result.max_score:g} ({result.execution_time:.1f} s) -> {args.results}")
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    """Grade Gradescope's ``ROOT/submission/`` into ``ROOT/results/results.json`` (what run_autograder runs)."""
+    from .gradescope import run
+
+    run(Path(args.root), seed=args.seed)
+    return 0
+
+
+def cmd_package(args) -> int:
+    """Build Gradescope's autograder.zip (``make autograder``)."""
+    from .package import build
+
+    print(f"wrote {build(args.out)}")
     return 0
 
 
@@ -85,6 +101,15 @@ def main(argv=None) -> int:
     many.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
     many.add_argument("--seed", type=int, default=0)
     many.set_defaults(run=cmd_grade_many)
+
+    gradescope = commands.add_parser("gradescope", help="grade ROOT/submission/ as Gradescope's run_autograder")
+    gradescope.add_argument("--root", default="/autograder", help="Gradescope's folder (default /autograder)")
+    gradescope.add_argument("--seed", type=int, default=0)
+    gradescope.set_defaults(run=cmd_gradescope)
+
+    package = commands.add_parser("package", help="build Gradescope's autograder.zip")
+    package.add_argument("--out", default="build/autograder.zip")
+    package.set_defaults(run=cmd_package)
 
     assign = commands.add_parser("assign", help="make the student notebook from the solution notebook")
     assign.add_argument("solution")

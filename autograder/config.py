@@ -18,6 +18,16 @@ TASK_POINTS = {"encoder": 10, "sample_with_reparam": 10, "decoder": 10, "kl_dive
                "sample": 10}
 
 
+#: Gradescope visibility of every test that does not set its own in :data:`TESTS`: "visible" (always
+#: shown), "after_due_date", "after_published" (shown once grades are published) or "hidden" (never shown
+#: to students; Gradescope then hides their total score too). The test that reports a crash of the
+#: autograder itself is always visible. Change this to hide all tests until the due date, say, and
+#: give single tests ``visibility="visible"`` to keep them shown.
+DEFAULT_VISIBILITY = "visible"
+#: The visibilities Gradescope knows.
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+
+
 @dataclass(frozen=True)
 class TestSpec:
     """How one test is scored and shown.
@@ -25,13 +35,13 @@ class TestSpec:
     points : float
         What the test is worth; a test scores all of it or nothing.
     visibility : str
-        Gradescope visibility: "visible", "after_due_date", "after_published" or "hidden".
+        Gradescope visibility: one of :data:`VISIBILITIES`; default :data:`DEFAULT_VISIBILITY`.
     timeout : float
         Wall-clock seconds for the child process that runs student code for this test.
     """
 
     points: float
-    visibility: str = "visible"
+    visibility: str = DEFAULT_VISIBILITY
     timeout: float = 60.0
 
 
@@ -79,6 +89,11 @@ class Training:
 
 
 TRAINING = Training()
+
+#: Gradescope leaderboard columns: a value a grader records with pytest's ``record_property(key, value)``
+#: becomes the column ``name``, sorted by ``order`` ("desc": higher ranks first). Enable the leaderboard
+#: in the assignment's settings on Gradescope for students to see it.
+LEADERBOARD = {"test_elbo": {"name": "Test ELBO (nats)", "order": "desc"}}
 
 
 @dataclass(frozen=True)

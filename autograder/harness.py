@@ -34,6 +34,7 @@ class Collector:
     def __init__(self, graded: GradedSubmission, root: Path):
         self.graded, self.root = graded, root
         self.results, self.skipped, self.staff = {}, {}, []
+        self.properties = {}  # what graders recorded with record_property (leaderboard values)
 
     @pytest.fixture
     def sub(self):
@@ -49,6 +50,8 @@ class Collector:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
+        if report.when == "call":
+            self.properties.update(dict(report.user_properties))
         marker = item.get_closest_marker("grades")
         if marker is None or (report.when == "setup" and report.passed) or report.when == "teardown":
             return report
@@ -122,4 +125,18 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     print(platform().summary())
     for staff in collector.staff:
         print(staff)
-    return GradingResult(tests, time.monotonic() - start, "\n".join(summary))
+    return GradingResult(tests, time.monotonic() - start, "\n".join(summary), leaderboard(collector.properties))
+
+
+def leaderboard(properties: dict) -> list:
+    """Gradescope leaderboard entries for the recorded values named in :data:`autograder.config.LEADERBOARD`.
+
+    Values that are missing or not finite numbers are left out (a submission whose training failed has none).
+    """
+    entries = []
+    for key, column in config.LEADERBOARD.items():
+        value = properties.get(key)
+        if isinstance(value, (int, float)) and np.isfinite(value):
+            entries.append({"name": column["name"], "value": round(float(value), 2), "order": column["order"]})
+            print(f"leaderboard: {column['name']} = {value:.2f}")
+    return entries

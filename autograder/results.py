@@ -2,7 +2,9 @@
 
 Gradescope's format: https://gradescope-autograders.readthedocs.io/en/latest/specs/ (``score``,
 ``execution_time``, ``output``, ``stdout_visibility``, ``tests[]`` with ``name``, ``score``,
-``max_score``, ``status``, ``output``, ``visibility``). ``max_score`` at the top is this kit's addition.
+``max_score``, ``status``, ``output``, ``visibility``; ``leaderboard[]`` with ``name``, ``value``, ``order``).
+``max_score`` at the top is this kit's addition. ``gradescope/results.schema.json`` is that format as a
+JSON Schema; the kit's tests validate every results.json they make against it.
 """
 from __future__ import annotations
 
@@ -25,34 +27,48 @@ class TestResult:
     max_score: float
     output: str = ""
     visibility: str = "visible"
+    #: True/False to set the status; None (default): passed when ``score`` reaches ``max_score``.
+    passed: bool | None = None
 
     @property
     def status(self) -> str:
+        """Gradescope's test status, "passed" or "failed"."""
+        if self.passed is not None:
+            return "passed" if self.passed else "failed"
         return "passed" if self.score >= self.max_score else "failed"
 
     @property
     def group(self) -> str:
+        """The group of :data:`autograder.config.GROUPS` this test belongs to."""
         return self.key.split(".")[0]
 
     def to_gradescope(self) -> dict:
+        """This test as an entry of results.json's ``tests``."""
         return {"name": self.name, "score": self.score, "max_score": self.max_score, "status": self.status,
                 "output": self.output, "visibility": self.visibility}
 
 
 @dataclass
 class GradingResult:
-    """All tests of one submission, plus a summary for the student (``output``)."""
+    """All tests of one submission, plus a summary for the student (``output``).
+
+    ``leaderboard`` holds Gradescope leaderboard entries, ``{"name", "value", "order"}`` (see
+    :data:`autograder.config.LEADERBOARD`); it is left out of results.json when empty.
+    """
 
     tests: list = field(default_factory=list)
     execution_time: float = 0.0
     output: str = ""
+    leaderboard: list = field(default_factory=list)
 
     @property
     def score(self) -> float:
+        """Points scored, over all tests."""
         return sum(t.score for t in self.tests)
 
     @property
     def max_score(self) -> float:
+        """Points available, over all tests."""
         return sum(t.max_score for t in self.tests)
 
     def by_group(self) -> dict:
@@ -64,19 +80,25 @@ class GradingResult:
         return groups
 
     def to_gradescope(self) -> dict:
-        return {"score": self.score, "max_score": self.max_score, "execution_time": round(self.execution_time, 2),
+        """results.json as Gradescope reads it. stdout is always hidden: it carries the staff's detail."""
+        data = {"score": self.score, "max_score": self.max_score, "execution_time": round(self.execution_time, 2),
                 "output": self.output, "stdout_visibility": "hidden",
                 "tests": [t.to_gradescope() for t in self.tests]}
+        if self.leaderboard:
+            data["leaderboard"] = [dict(entry) for entry in self.leaderboard]
+        return data
 
     @classmethod
-    def crashed(cls, execution_time: float = 0.0) -> "GradingResult":
+    def crashed(cls, execution_time: float = 0.0, why: str = "") -> "GradingResult":
         """The result of a grader that failed itself: score 0 and a visible "Autograder failed" entry.
 
-        The traceback goes to the staff's stdout, not into the result.
+        The traceback goes to the staff's stdout, not into the result; ``why`` ("it ran out of time")
+        is added to the message when given.
         """
-        message = ("The autograder failed while grading your submission. This is not a verdict on your "
-                   "work: the course staff have the details. Please contact them.")
-        return cls([TestResult("autograder.failed", "Autograder failed", 0.0, 0.0, message)], execution_time, message)
+        message = (f"The autograder failed while grading your submission{': ' + why if why else ''}. This is "
+                   "not a verdict on your work: the course staff have the details. Please contact them.")
+        failed = TestResult("autograder.failed", "Autograder failed", 0.0, 0.0, message, "visible", passed=False)
+        return cls([failed], execution_time, message)
 
     def write(self, path: str | Path) -> None:
         """Write results.json atomically (a partial file is never left behind)."""

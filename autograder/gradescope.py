@@ -1,0 +1,207 @@
+"""Grading on Gradescope: ``run_autograder`` runs ``python -m autograder gradescope``.
+
+Gradescope's layout (https://gradescope-autograders.readthedocs.io/en/latest/specs/), under a root that
+is ``/autograder`` there and a temporary folder in the kit's tests:
+
+- ``ROOT/source/``: the unpacked ``autograder.zip`` (this package, ``vae_utils.py``, the scripts);
+- ``ROOT/submission/``: the student's files; ``ROOT/submission_metadata.json``: who submitted, when, how;
+- ``ROOT/results/results.json``: what this writes, always, even when the grader itself fails.
+
+Everything printed goes to Gradescope's stdout, which ``results.json`` keeps hidden from students
+(``stdout_visibility``): that is where the staff's detail (tracebacks, the students' own output) goes.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import config
+from .results import GradingResult, TestResult
+
+#: The file students are asked to submit.
+SUBMISSION_NAME = "vae.ipynb"
+#: Files of the kit that students may upload beside their notebook; never graded as the submission.
+HELPER_FILES = frozenset({"vae_utils.py"})
+#: Folders that hold copies, not submissions (Jupyter checkpoints, macOS zip debris, caches).
+IGNORED_FOLDERS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__", ".git"})
+#: At most this many files of a submission are looked at.
+MAX_FILES = 2000
+
+
+@dataclass
+class Choice:
+    """The file chosen for grading (None when there is none) and what to tell the student about the choice."""
+
+    path: Path | None
+    note: str = ""
+
+
+def read_metadata(root: Path) -> dict:
+    """``ROOT/submission_metadata.json`` as a dict; empty when it is missing or unreadable."""
+    try:
+        data = json.loads((root / "submission_metadata.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _files(folder: Path) -> list:
+    """The regular files under ``folder`` (no symlinks, no ignored or hidden folders), as relative paths."""
+    found = []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in IGNORED_FOLDERS and not d.startswith("."))
+        for name in sorted(names):
+            path = Path(top) / name
+            if not path.is_symlink() and path.is_file():
+                found.append(path.relative_to(folder))
+            if len(found) >= MAX_FILES:
+                return found
+    return found
+
+
+def _defines_vae(path: Path) -> bool:
+    from .submission import load_submission  # parses only; never runs the file
+
+    return load_submission(path).error is None
+
+
+def _where(metadata: dict) -> str:
+    method = (metadata.get("assignment") or {}).get("submission_method", "")
+    if str(method).lower() in ("github", "bitbucket", "gitlab"):
+        return f"put {SUBMISSION_NAME} at the top level of the repository you submit"
+    return f"upload {SUBMISSION_NAME} itself (not a folder or an archive that holds it)"
+
+
+def find_submission(folder: Path, metadata: dict | None = None) -> Choice:
+    """Choose the file to grade among what the student submitted.
+
+    ``vae.ipynb`` is graded when it is there (the shallowest one when a zip held several). Otherwise a
+    notebook, or else a ``.py`` file, is chosen: first those that define ``class VAE``, then those
+    whose name contains "vae", then the shallowest, then by name. The note says which file was graded
+    and why whenever that was a guess. ``metadata`` (``submission_metadata.json``) words the advice for
+    uploads and for repository submissions.
+    """
+    metadata = metadata or {}
+    files = _files(folder) if folder.is_dir() else []
+    candidates = [f for f in files if f.suffix in (".ipynb", ".py") and f.name not in HELPER_FILES]
+    if not candidates:
+        received = ", ".join(str(f) for f in files[:20]) + (", ..." if len(files) > 20 else "")
+        return Choice(None, (
+            f"No notebook was found in your submission, so nothing could be graded "
+            f"({'it held: ' + received if files else 'it was empty'}). "
+            f"Please {_where(metadata)}: the assignment's notebook, run top to bottom and saved, so that its "
+            f"figures are kept. A .py file that holds your VAE class is accepted too, without the figures' points."))
+    exact = sorted((f for f in candidates if f.name == SUBMISSION_NAME), key=lambda f: (len(f.parts), str(f)))
+    if exact:
+        chosen = exact[0]
+        if len(candidates) == 1 and len(chosen.parts) == 1:
+            return Choice(folder / chosen)
+        reason = f"it is named {SUBMISSION_NAME}"
+    else:
+        loads = {f: _defines_vae(folder / f) for f in candidates}
+        chosen = sorted(candidates, key=lambda f: (f.suffix != ".ipynb", not loads[f], "vae" not in f.name.lower(),
+                                                   len(f.parts), str(f)))[0]
+        kind = "notebook" if chosen.suffix == ".ipynb" else "Python file"
+        if len(candidates) == 1:
+            reason = f"it is the only {kind}"
+        elif loads[chosen] and sum(loads[f] and f.suffix == chosen.suffix for f in candidates) == 1:
+            reason = f"it is the only {kind} that defines class VAE"
+        else:
+            reason = f"it came first among them (defines class VAE: {'yes' if loads[chosen] else 'no'})"
+    others = [str(f) for f in candidates if f != chosen]
+    note = f"Graded {chosen}: {reason}."
+    if others:
+        note += f" Also submitted, not graded: {', '.join(others[:10])}{', ...' if len(others) > 10 else ''}."
+    if chosen.name != SUBMISSION_NAME or others:
+        note += f" Next time, {_where(metadata)}, and nothing else but vae_utils.py if you like."
+    return Choice(folder / chosen, note)
+
+
+def names_of_tests() -> dict:
+    """``{key: name}`` of every test, named as the harness names them ("group: docstring's first line")."""
+    names = {}
+    for group in config.GROUPS:
+        module = importlib.import_module(f"{__package__}.graders.grade_{group}")
+        for function in vars(module).values():
+            for mark in getattr(function, "pytestmark", []):
+                if mark.name == "grades":
+                    key = mark.args[0]
+                    names[key] = f"{group}: {(function.__doc__ or key).strip().splitlines()[0]}"
+    return names
+
+
+def not_graded(message: str, execution_time: float = 0.0) -> GradingResult:
+    """Every test of :data:`autograder.config.TESTS` at 0 points, ``message`` on top (no submission to grade)."""
+    names = names_of_tests()
+    tests = [TestResult(key, names.get(key, key), 0.0, spec.points,
+                        "Not graded: no notebook was found in your submission (see the message above).",
+                        spec.visibility)
+             for key, spec in config.TESTS.items()]
+    return GradingResult(tests, execution_time, message)
+
+
+class _Stopped:
+    """SIGTERM handler (``run_autograder``'s time limit): stop grading as Ctrl-C would, and remember it.
+
+    The KeyboardInterrupt ends pytest's session and, on its way, the runner's ``finally`` kills the
+    running child's process group; :func:`run` then writes a "ran out of time" result.
+    """
+
+    def __init__(self):
+        self.seconds = None
+
+    def __call__(self, signum, frame):
+        self.seconds = time.monotonic()
+        raise KeyboardInterrupt("SIGTERM: out of time")
+
+
+def run(root: Path, seed: int = 0) -> GradingResult:
+    """Grade ``ROOT/submission/`` and write ``ROOT/results/results.json``; returns what was written.
+
+    Never raises on a failure of the grader: the traceback is printed (stdout is the staff's) and the
+    written result is :meth:`GradingResult.crashed`. A SIGTERM (the time limit of ``run_autograder``)
+    stops grading the same way, with "it ran out of time" in the message.
+    """
+    start = time.monotonic()
+    stopped = _Stopped()
+    previous = signal.signal(signal.SIGTERM, stopped)
+    try:
+        metadata = read_metadata(root)
+        print(f"vae-kit autograder {_version(root)}; submission {metadata.get('id', '(no metadata)')} "
+              f"created {metadata.get('created_at', '?')}")
+        choice = find_submission(root / "submission", metadata)
+        if choice.note:
+            print(choice.note)
+        if choice.path is None:
+            result = not_graded(choice.note, time.monotonic() - start)
+        else:
+            from .harness import grade
+
+            result = grade(choice.path, seed=seed)
+            if choice.note:
+                result.output = f"{choice.note}\n\n{result.output}"
+    except (Exception, KeyboardInterrupt):  # the crash path: a valid results.json, the traceback for the staff
+        traceback.print_exc(file=sys.stdout)
+        why = f"it ran out of time after {stopped.seconds - start:.0f} s" if stopped.seconds else ""
+        result = GradingResult.crashed(time.monotonic() - start, why)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    result.write(root / "results" / "results.json")
+    print(f"score {result.score:g} / {result.max_score:g} in {result.execution_time:.1f} s")
+    for test in result.tests:
+        print(f"  {test.score:4g} / {test.max_score:<4g} {test.status:6}  {test.name}")
+    return result
+
+
+def _version(root: Path) -> str:
+    try:
+        return (root / "source" / "VERSION").read_text().strip()
+    except OSError:
+        return "(version unknown)"

@@ -1,0 +1,66 @@
+"""Build Gradescope's ``autograder.zip`` (``make autograder``): standard library only.
+
+The archive holds, at its root, ``setup.sh`` and ``run_autograder`` (from ``gradescope/``), the pinned
+``requirements-gradescope.txt``, ``vae_utils.py``, this ``autograder`` package (sources only) and a
+``VERSION`` file. Not the solution notebook: student code runs on the same machine and could read it.
+Entries are sorted and carry a fixed timestamp, so the same sources always give the same bytes.
+"""
+from __future__ import annotations
+
+import subprocess
+import zipfile
+from pathlib import Path
+
+KIT_ROOT = Path(__file__).resolve().parent.parent
+GRADESCOPE = KIT_ROOT / "gradescope"
+#: Files at the root of the archive: name in the archive -> path in the kit, executable or not.
+ROOT_FILES = {
+    "setup.sh": ("gradescope/setup.sh", True),
+    "run_autograder": ("gradescope/run_autograder", True),
+    "requirements-gradescope.txt": ("gradescope/requirements-gradescope.txt", False),
+    "vae_utils.py": ("vae_utils.py", False),
+}
+#: Zip's earliest representable time: every entry gets it, for reproducible archives.
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def version(kit_root: Path = KIT_ROOT) -> str:
+    """``git describe`` of the kit (``-dirty`` when it has uncommitted changes), or "unknown"."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=kit_root,
+                             capture_output=True, text=True, check=True, timeout=30)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def contents(kit_root: Path = KIT_ROOT) -> list:
+    """What goes into the archive, in order: ``(name in archive, path in the kit, executable)``."""
+    entries = [(name, kit_root / path, executable) for name, (path, executable) in ROOT_FILES.items()]
+    package = kit_root / "autograder"
+    for path in sorted(package.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            entries.append((path.relative_to(kit_root).as_posix(), path, False))
+    return entries
+
+
+def build(out: str | Path, kit_root: Path = KIT_ROOT, version_text: str | None = None) -> Path:
+    """Write the archive to ``out`` (through a temporary file) and return its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path, executable in contents(kit_root):
+            _add(archive, name, path.read_bytes(), executable)
+        text = version_text if version_text is not None else version(kit_root)
+        _add(archive, "VERSION", (text + "\n").encode(), False)
+    tmp.replace(out)
+    return out
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: bytes, executable: bool) -> None:
+    info = zipfile.ZipInfo(name, FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix, so that unzip applies the permission bits below
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    archive.writestr(info, data)
