@@ -3,7 +3,7 @@
 # Python 3.10). It installs a CPU-only torch and the pinned requirements into a virtual environment, and
 # puts MNIST into the image, so that grading needs no network.
 #
-#   bash setup.sh                 every step: system venv packages data check
+#   bash setup.sh                 every step: system venv packages data permissions check
 #   bash setup.sh data check      only these steps
 #
 # Overrides (the kit's tests use them; Gradescope needs none):
@@ -23,7 +23,7 @@ DATA="${MNIST_ROOT:-$ROOT/data}"
 TORCH_INDEX_URL="${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}"
 REQUIREMENTS="$SOURCE/requirements-gradescope.txt"
 read -r -a PIP_COMMAND <<< "${PIP:-$VENV/bin/python -m pip}"
-ALL_STEPS=(system venv packages data check)
+ALL_STEPS=(system venv packages data permissions check)
 
 log() { printf '\n=== setup.sh: %s\n' "$*"; }
 
@@ -84,6 +84,16 @@ for train in (True, False):
     print(f"MNIST {'train' if train else 'test'}: {images.shape}")
 print(f"torch {torch.__version__}, numpy {numpy.__version__}, Python {sys.version.split()[0]}: ready")
 PYTHON
+}
+
+step_permissions() {
+    # Student code runs as unprivileged sandbox uids (autograder/isolation.py). Where the container
+    # lacks CAP_SYS_ADMIN there are no mount namespaces to hide the kit, so file modes must: the kit is
+    # root-only, while the interpreter, the venv and MNIST stay readable by every uid.
+    log "permissions: $SOURCE root-only; $VENV and $DATA readable by the sandbox"
+    chmod -R go-rwx "$SOURCE"
+    chmod -R a+rX "$VENV" "$DATA"
+    chmod a+x "$ROOT"
 }
 
 main() {

@@ -409,3 +409,22 @@ def test_schema_rejects_what_gradescope_does_not_document(bad):
     """Does the schema reject a missing score, an unknown status, a misspelt key and a bad enum value?"""
     with pytest.raises(jsonschema.ValidationError):
         validate(bad)
+
+
+def test_setup_permissions_hide_the_kit_but_not_the_venv_or_data(tmp_path):
+    """Does setup.sh's permissions step make the kit root-only and leave the venv and MNIST readable?"""
+    root = tmp_path / "autograder"
+    source, venv, data = root / "source", root / "venv", root / "data"
+    for folder in (source / "autograder", venv / "lib", data / "MNIST" / "raw"):
+        folder.mkdir(parents=True)
+    shutil.copy(ROOT / "gradescope" / "setup.sh", source / "setup.sh")
+    for path in (source / "autograder" / "config.py", venv / "lib" / "torch.py", data / "MNIST" / "raw" / "x.gz"):
+        path.write_text("")
+        path.chmod(0o600)
+    environment = {**os.environ, "AUTOGRADER_ROOT": str(root), "AUTOGRADER_VENV": str(venv), "MNIST_ROOT": str(data)}
+    subprocess.run(["bash", str(source / "setup.sh"), "permissions"], env=environment, check=True,
+                   capture_output=True)
+    assert (source.stat().st_mode & 0o077) == 0
+    assert ((source / "autograder" / "config.py").stat().st_mode & 0o077) == 0
+    assert ((venv / "lib" / "torch.py").stat().st_mode & 0o004) and ((venv / "lib").stat().st_mode & 0o005) == 0o005
+    assert (data / "MNIST" / "raw" / "x.gz").stat().st_mode & 0o004
