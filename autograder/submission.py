@@ -72,17 +72,18 @@ def load_submission(path: str | Path) -> Submission:
     sub = Submission(path=path, kind=kind)
     try:
         text = _read_text(path)
-        if kind == "notebook":
-            sub.notebook = nbformat.reads(text, as_version=4)
-            cells = [_blank_magics(c.source) for c in sub.notebook.cells if c.cell_type == "code"]
-        else:
-            cells = [text]
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         sub.error = f"could not read {path.name}: {exc}"
         return sub
-    except Exception as exc:  # nbformat raises several kinds of errors on a broken notebook
-        sub.error = f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {exc})"
-        return sub
+    cells = [text]
+    if kind == "notebook":
+        try:
+            sub.notebook = nbformat.reads(text, as_version=4)
+            cells = [_blank_magics(c.source) for c in sub.notebook.cells if c.cell_type == "code"]
+        except Exception as exc:  # nbformat raises several kinds of errors on a broken notebook
+            sub.notebook = None
+            sub.error = f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {str(exc)[:300]})"
+            return sub
     trees = []
     for number, code in enumerate(cells):
         where = f"code cell {number + 1}" if kind == "notebook" else path.name

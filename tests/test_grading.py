@@ -115,3 +115,10 @@ def test_cli_writes_results_json(tmp_path):
     assert {"score", "max_score", "execution_time", "output", "tests"} <= data.keys()
     assert all(t["output"].startswith("could not read nope.ipynb") for t in data["tests"])
     assert all(t.keys() == {"name", "score", "max_score", "status", "output", "visibility"} for t in data["tests"])
+
+
+def test_unreadable_notebook_fails_every_test_including_figures(tmp_path):
+    """Does a notebook that is not JSON get 0 on all 75 points, figures included, with the reason?"""
+    tests, result = grade_text(tmp_path, "{not json", groups=config.GROUPS, name="vae.ipynb")
+    assert result.score == 0 and result.max_score == sum(s.points for s in config.TESTS.values())
+    assert all("not a valid Jupyter notebook" in t.output for t in tests.values())

@@ -11,9 +11,16 @@ FIGURES = {
 
 
 def check_figure(sub, key):
+    """Fail unless the notebook's last cell calling the figure's function saved a PNG without error.
+
+    A ``.py`` submission has no saved outputs: the test is skipped and not counted. A notebook that
+    cannot be read fails with the reason.
+    """
     notebook = sub.submission.notebook
-    if notebook is None:
+    if sub.submission.kind == "python":
         pytest.skip("figures are graded from a notebook's saved outputs; a .py submission has none")
+    if notebook is None:
+        fail(sub.submission.error or "the notebook could not be read")
     function, title = FIGURES[key]
     cells = [c for c in notebook.cells if c.cell_type == "code" and f"{function}(" in c.source]
     if not cells:
