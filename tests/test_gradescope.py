@@ -276,7 +276,8 @@ def test_broken_misnamed_notebook_is_graded_with_a_note(built_zip, tmp_path):
     assert results["score"] == 0 and results["tests"]
     assert results["output"].startswith("Graded homework 3.ipynb: it is the only notebook.")
     assert "upload vae.ipynb" in results["output"]
-    assert all("could not read homework 3.ipynb" in t["output"] for t in results["tests"])
+    assert all("homework 3.ipynb is not a valid Jupyter notebook" in t["output"] for t in results["tests"])
+    assert len(results["tests"]) == len(config.TESTS)
 
 
 def test_missing_submission_lists_every_test_at_zero_and_says_what_to_submit(built_zip, tmp_path, solution_run):
