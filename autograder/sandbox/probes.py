@@ -209,18 +209,25 @@ def probe_elbo(vae_class, case, arrays):
 
 def probe_sample(vae_class, case, arrays):
     """``sample(n)`` with the reference decoder and sample_with_reparam (fresh noise), its input z and output
-    logits recorded by hooks on the decoder's layers."""
+    logits recorded by hooks on the decoder's layers (over all calls, when it decodes a row at a time)."""
     vae = build(vae_class, case, arrays)
     vae.decoder = functools.partial(reference.decoder, vae)
     vae.sample_with_reparam = lambda mu, logsigma: reference.reparameterize(mu, logsigma, torch.randn_like(mu))
-    seen = {}
-    vae.linear3.register_forward_pre_hook(lambda module, args: seen.__setitem__("z", args[0]))
-    vae.linear4.register_forward_hook(lambda module, args, out: seen.__setitem__("logits", out))
-    x = call("sample", method(vae, "sample"), case["params"]["num_samples"])
+    seen = {"z": [], "logits": []}
+    vae.linear3.register_forward_pre_hook(lambda module, args: seen["z"].append(args[0].detach()))
+    vae.linear4.register_forward_hook(lambda module, args, out: seen["logits"].append(out.detach()))
+    num_samples = case["params"]["num_samples"]
+    x = call("sample", method(vae, "sample"), num_samples)
     outputs = {"x": to_array(x, "sample", "x")}
-    for name, value in seen.items():
-        outputs[name] = to_array(value, "", "")
-    return outputs, {"decoder_called": sorted(seen)}
+    for name, values in seen.items():
+        # The last call, or all calls in order when sample decodes a part of the batch at a time.
+        if values and (len(values[-1]) == num_samples or values[-1].dim() != 2):
+            outputs[name] = to_array(values[-1], "", "")
+        elif values and all(v.dim() == 2 and v.shape[1:] == values[-1].shape[1:] for v in values):
+            outputs[name] = to_array(torch.cat(values), "", "")
+        elif values:
+            outputs[name] = to_array(values[-1], "", "")
+    return outputs, {"decoder_called": sorted(name for name, values in seen.items() if values)}
 
 
 def probe_training(vae_class, case, arrays):
