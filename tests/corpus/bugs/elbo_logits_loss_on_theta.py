@@ -1,5 +1,5 @@
 # expect: bug in elbo
-# message: sigmoid twice
+# message: sigmoid is applied twice
 # why: binary_cross_entropy_with_logits applied to theta, which is already a probability
 
 class VAE(nn.Module):
