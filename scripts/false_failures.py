@@ -20,8 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import warnings  # noqa: E402
+
+import pytest  # noqa: E402
+
 from autograder import cases as C  # noqa: E402
-from autograder.graders import grade_elbo, grade_sample, grade_sample_with_reparam  # noqa: E402
+
+with warnings.catch_warnings():  # the graders' @grades mark is registered only when the harness runs them
+    warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
+    from autograder.graders import grade_elbo, grade_sample, grade_sample_with_reparam  # noqa: E402
 from autograder.grading import GradingFailure  # noqa: E402
 from autograder.runner import ChildFailure, ProbeResult, run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
