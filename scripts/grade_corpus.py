@@ -55,12 +55,14 @@ class Verdict:
     """How one graded case came out.
 
     lost : dict group -> points lost (only graded groups); outputs : dict group -> the failing tests'
-    messages joined; ok : whether the case came out as its header expects; problems : why not.
+    messages joined; named : whether the bug's ``# message:`` substring was in them (None when the
+    header gives none); ok : whether the case came out as its header expects; problems : why not.
     """
 
     case: Case
     lost: dict
     outputs: dict
+    named: bool | None = None
     problems: list = field(default_factory=list)
 
     @property
@@ -134,7 +136,9 @@ def judge(case: Case, results: dict) -> Verdict:
     for group, points in lost.items():
         if points > 0 and group not in (case.method, "training"):
             verdict.problems.append(f"lost {points:g} in {group}, not the buggy method: {outputs[group][:300]}")
-    if case.message and case.message not in outputs.get(case.method, ""):
+    if case.message:
+        verdict.named = case.message in outputs.get(case.method, "")
+    if verdict.named is False:
         verdict.problems.append(f"no failing {case.method} test says {case.message!r}; they say: "
                                 f"{outputs.get(case.method, '')[:400]!r}")
     return verdict
@@ -163,7 +167,7 @@ def totals(verdicts) -> dict:
                 if points > 0 and group not in (v.case.method, "training"))
     return {"full_marks": sum(v.ok for v in correct), "correct": len(correct),
             "caught": sum(v.lost.get(v.case.method, 0) > 0 for v in bugs), "bugs": len(bugs),
-            "named": sum(not any("says" in p for p in v.problems) for v in bugs if v.case.message),
+            "named": sum(bool(v.named) for v in bugs),
             "with_message": sum(bool(v.case.message) for v in bugs), "wrong_method_points": wrong}
 
 
