@@ -2,7 +2,7 @@
 import numpy as np
 
 from autograder import cases as C
-from autograder import config, stats
+from autograder import config, oracle, stats
 from autograder.grading import check_array, fail, grades
 
 
@@ -88,8 +88,13 @@ def test_gradients(sub):
              f"[{out['grad_mu'].min():.3g}, {out['grad_mu'].max():.3g}]" + hint)
     if not np.allclose(out["grad_logsigma"], z - mu, rtol=1e-3, atol=1e-4):
         hint = ""
+        logsigma = case.arrays["logsigma"].astype(np.float64)
         if np.allclose(out["grad_logsigma"], 2 * (z - mu), rtol=1e-3, atol=1e-4):
-            hint = " Yours is 2 (z - mu): you scale eps by the variance exp(2 logsigma), not the standard deviation."
+            hint = "\n  Yours is 2 (z - mu): you scale eps by the variance exp(2 logsigma), not the standard deviation."
         elif np.allclose(out["grad_logsigma"], 0.5 * (z - mu), rtol=1e-3, atol=1e-4):
-            hint = " Yours is (z - mu) / 2: you read logsigma as a log-variance; it is the log standard deviation."
-        fail("dz/dlogsigma should be exp(logsigma) * eps = z - mu for every entry, but is not." + hint)
+            hint = "\n  Yours is (z - mu) / 2: you read logsigma as a log-variance; it is the log standard deviation."
+        elif np.allclose(out["grad_logsigma"] * logsigma, z - mu, rtol=1e-3, atol=1e-4):
+            hint = ("\n  Yours is eps itself: z = mu + logsigma * eps uses logsigma without exp; scale eps by "
+                    "sigma = exp(logsigma).")
+        fail("dz/dlogsigma should be exp(logsigma) * eps = z - mu for every entry, but is not: "
+             f"{oracle.max_difference(z - mu, out['grad_logsigma'])}." + hint)
