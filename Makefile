@@ -10,7 +10,7 @@ OUT ?= build/grades
 JOBS ?= 2
 export MNIST_ROOT
 
-.PHONY: grade test student solution data clean autograder bench
+.PHONY: grade test corpus false-failures student solution data clean autograder bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ grade: data  ## grade $(SUBMISSIONS) (files or folders; default: the solution an
 
 test: data  ## the kit's own tests
 	$(PY) -m pytest
+
+corpus: data  ## grade every submission in tests/corpus; print case x method -> points lost, and the totals
+	$(PY) scripts/grade_corpus.py --jobs $(JOBS)
+
+false-failures: data  ## false-failure rate of the statistical checks for correct code, over 200 seeds
+	$(PY) scripts/false_failures.py --seeds 200
 
 student: $(VENV)/.installed  ## write student_template/ from the solution notebook
 	$(PY) -m autograder assign solution/vae.ipynb student_template/vae.ipynb

@@ -15,13 +15,14 @@ class GradingFailure(AssertionError):
 
 
 def grades(key: str):
-    """Mark a grader function as the test ``key`` of :data:`autograder.config.TESTS`."""
+    """Mark a grader function as the test ``key`` of :data:`autograder.config.TESTS` (KeyError if unknown)."""
     if key not in config.TESTS:
         raise KeyError(f"{key!r} is not a test in autograder.config.TESTS")
     return pytest.mark.grades(key)
 
 
 def fail(message: str):
+    """Fail the current test with ``message``, the text the student sees (raises GradingFailure)."""
     raise GradingFailure(message)
 
 
@@ -82,15 +83,32 @@ def compare(got: np.ndarray, expected: np.ndarray, what: str, mistakes=(), rtol:
 
     Parameters
     ----------
+    got, expected : array-like
+        What the submission returned and what it should have; any shapes (a shape mismatch fails with
+        both shapes in the message).
+    what : str
+        What is compared, for the message ("the KL for VAE(13, 3, 7)").
     mistakes : iterable of (str, array)
         What a known mistake would have returned, with the sentence that explains it
-        ("your KL equals ...; in this assignment ...").
+        ("Your KL equals ...; in this assignment ..."). The first candidate that ``got`` matches within the
+        same tolerances is named; candidates may have any shape.
+    rtol, atol : float
+        Tolerances of ``np.allclose``; callers choose them from float32 round-off of the computation.
+
+    Raises
+    ------
+    GradingFailure
+        With what was expected, what was got (at the entry that differs most) and the named mistake.
     """
     from .oracle import close, max_difference
 
-    if close(expected, got, rtol, atol):
+    got = np.asarray(got)
+    if got.shape != np.shape(expected):
+        message = f"{what} should have shape {np.shape(expected)}, but has shape {got.shape}."
+    elif close(expected, got, rtol, atol):
         return
-    message = f"{what} is not what it should be: {max_difference(expected, got)}."
+    else:
+        message = f"{what} is not what it should be: {max_difference(expected, got)}."
     for explanation, candidate in mistakes:
         if close(candidate, got, rtol, atol):
             message += f"\n  {explanation}"

@@ -40,7 +40,8 @@ MAX_OUTPUT_BYTES, MAX_ARRAYS = 256 << 20, 4096
 RUNTIME_FILES = (SANDBOX / "child.py", SANDBOX / "protocol.py", SANDBOX / "probes.py", KIT_ROOT / "vae_utils.py")
 #: The reference pieces a probe needs (written into its scratch folder); None means all of them.
 #: No child that runs student code gets ``elbo``, the answer to a graded method.
-REFERENCE_PIECES = {"elbo": ("encoder", "reparameterize", "decoder", "kl_divergence"), "sample": ("decoder",),
+REFERENCE_PIECES = {"elbo": ("encoder", "reparameterize", "decoder", "kl_divergence"),
+                    "sample": ("decoder", "reparameterize"),
                     "elbo_reference": None}
 #: Probes that run no student code, and what they provide: the ELBO probe's expected gradients.
 TRUSTED_COMPANIONS = {"elbo": ("elbo_reference", "reference_grad/")}

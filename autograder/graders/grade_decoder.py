@@ -5,6 +5,11 @@ from autograder import config, oracle
 from autograder.grading import check_array, compare, fail, grades
 
 
+def _softmax(a, axis):
+    e = np.exp(a - a.max(axis, keepdims=True))
+    return e / e.sum(axis, keepdims=True)
+
+
 def _run(sub, key):
     return sub.probe("decoder", "decoder", config.TESTS[key].timeout)
 
@@ -29,10 +34,15 @@ def test_values(sub):
         w, z = case.arrays, case.arrays["z"]
         logits = oracle.decoder_logits(w, z)
         hidden = z @ w["w/linear3.weight"].T.astype(np.float64) + w["w/linear3.bias"]
-        softmax = np.exp(logits - logits.max(-1, keepdims=True))
+        head = lambda h: h @ w["w/linear4.weight"].T.astype(np.float64) + w["w/linear4.bias"]  # noqa: E731
         mistakes = [("Your decoder returns the logits linear4(...): apply torch.sigmoid to get theta in (0, 1).", logits),
                     ("Your decoder applies a softmax over the pixels; each pixel is its own Bernoulli variable, "
-                     "so use an element-wise sigmoid.", softmax / softmax.sum(-1, keepdims=True)),
-                    ("Your decoder skips the ReLU after linear3.",
-                     oracle.sigmoid(hidden @ w["w/linear4.weight"].T + w["w/linear4.bias"]))]
+                     "so use an element-wise sigmoid.", _softmax(logits, -1)),
+                    ("Your decoder applies a softmax over the batch; each pixel of each data point is its own "
+                     "Bernoulli variable, so use an element-wise sigmoid.", _softmax(logits, 0)),
+                    ("Your decoder clamps the logits to [0, 1]; theta = sigmoid(logits) maps them smoothly into "
+                     "(0, 1) and keeps gradients everywhere.", np.clip(logits, 0, 1)),
+                    ("Your decoder skips the ReLU after linear3.", oracle.sigmoid(head(hidden))),
+                    ("Your decoder uses a sigmoid after linear3 where the notebook has a ReLU; the sigmoid belongs "
+                     "only at the output.", oracle.sigmoid(head(oracle.sigmoid(hidden))))]
         compare(out["theta"], oracle.sigmoid(logits), f"theta for VAE{case.dims}", mistakes)

@@ -19,6 +19,33 @@ def test_shapes(sub):
                         f"{name} for x of shape {case.arrays['x'].shape} and VAE{case.dims}")
 
 
+def _mistakes(w, x):
+    """What common wrong encoders return for (mu, logsigma), each a list of (explanation, array)."""
+    mu, logsigma = oracle.encoder(w, x)
+    heads = lambda hidden: (hidden @ w["w/linear21.weight"].T.astype(np.float64) + w["w/linear21.bias"],  # noqa: E731
+                            hidden @ w["w/linear22.weight"].T.astype(np.float64) + w["w/linear22.bias"])
+    linear = x @ w["w/linear1.weight"].T.astype(np.float64) + w["w/linear1.bias"]
+    without_relu, with_sigmoid = heads(linear), heads(oracle.sigmoid(linear))
+    swapped = "the heads are swapped (mu comes from linear21, logsigma from linear22)"
+    no_relu = "skips the ReLU after linear1: h = ReLU(linear1(x))"
+    sigmoid = "uses a sigmoid after linear1 where the notebook's encoder has a ReLU: h = ReLU(linear1(x))"
+    relu_out = ("passes through a ReLU on the outputs; the heads linear21 and linear22 are linear, and "
+                "logsigma must be able to go negative (sigma < 1)")
+    mistakes_mu = [(f"Your mu is what linear22 gives: {swapped}.", logsigma),
+                   (f"Your mu {no_relu}.", without_relu[0]),
+                   (f"Your mu {sigmoid}.", with_sigmoid[0]),
+                   (f"Your mu {relu_out}.", oracle.relu(mu))]
+    mistakes_logsigma = [(f"Your logsigma is what linear21 gives: {swapped}.", mu),
+                         ("Your logsigma is exp(linear22(h)), the standard deviation; return its log, "
+                          "linear22(h) itself.", np.exp(logsigma)),
+                         ("Your logsigma is linear22(h) / 2, as if linear22 gave a log-variance; in this "
+                          "assignment linear22 gives logsigma, the log standard deviation, directly.", 0.5 * logsigma),
+                         (f"Your logsigma {no_relu}.", without_relu[1]),
+                         (f"Your logsigma {sigmoid}.", with_sigmoid[1]),
+                         (f"Your logsigma {relu_out}.", oracle.relu(logsigma))]
+    return mistakes_mu, mistakes_logsigma
+
+
 @grades("encoder.values")
 def test_values(sub):
     """are mu = linear21(h) and logsigma = linear22(h), with h = ReLU(linear1(x)), for your weights?"""
@@ -26,16 +53,6 @@ def test_values(sub):
     for case, out in zip(cases, result.outputs):
         w, x = case.arrays, case.arrays["x"]
         mu, logsigma = oracle.encoder(w, x)
-        linear = (x @ w["w/linear1.weight"].T.astype(np.float64) + w["w/linear1.bias"])
-        without_relu = (linear @ w["w/linear21.weight"].T + w["w/linear21.bias"],
-                        linear @ w["w/linear22.weight"].T + w["w/linear22.bias"])
-        mistakes_mu = [("Your mu is what linear22 gives: the heads are swapped (mu comes from linear21, "
-                        "logsigma from linear22).", logsigma),
-                       ("Your mu skips the ReLU after linear1.", without_relu[0])]
-        mistakes_logsigma = [("Your logsigma is what linear21 gives: the heads are swapped (mu comes from "
-                              "linear21, logsigma from linear22).", mu),
-                             ("Your logsigma is exp(linear22(h)), the standard deviation; return its log, "
-                              "linear22(h) itself.", np.exp(logsigma)),
-                             ("Your logsigma skips the ReLU after linear1.", without_relu[1])]
+        mistakes_mu, mistakes_logsigma = _mistakes(w, x)
         compare(out["mu"], mu, f"mu for VAE{case.dims}", mistakes_mu)
         compare(out["logsigma"], logsigma, f"logsigma for VAE{case.dims}", mistakes_logsigma)

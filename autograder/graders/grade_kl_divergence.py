@@ -29,14 +29,26 @@ def test_values(sub):
         mu, logsigma = case.arrays["mu"].astype(np.float64), case.arrays["logsigma"].astype(np.float64)
         expected = oracle.kl_divergence(mu, logsigma)
         terms = 0.5 * (np.exp(2 * logsigma) + mu**2 - 1 - 2 * logsigma)
+        closed_form = "0.5 * sum(sigma^2 + mu^2 - 1 - log sigma^2) over the latent dimensions"
         mistakes = [
             ("Your KL equals the closed form with logsigma read as a log-variance; in this assignment logsigma "
-             "is the log standard deviation, so sigma^2 = exp(2 * logsigma).",
+             "is the log standard deviation, so sigma^2 = exp(2 * logsigma) and log sigma^2 = 2 * logsigma.",
              0.5 * np.sum(np.exp(logsigma) + mu**2 - 1 - logsigma, -1)),
-            ("Your KL has the wrong sign: KL(q || p) is never negative.", -expected),
+            ("Your KL has the wrong sign: KL(q || p) is never negative; it is " + closed_form + ".", -expected),
             ("Your KL averages over the latent dimensions; the KL of independent dimensions is their sum.",
              terms.mean(-1)),
-            ("Your KL misses the factor 1/2.", 2 * expected),
-            ("Your KL uses sigma where sigma^2 belongs.", 0.5 * np.sum(np.exp(logsigma) + mu**2 - 1 - 2 * logsigma, -1)),
+            ("Your KL is one value per latent dimension, shape (batch, latent_dim): sum over the latent "
+             "dimensions (dim=-1) to get one value per data point.", terms),
+            ("Your KL is a single number summed over the batch too; return one value per data point "
+             "(sum over dim=-1 only).", expected.sum()),
+            ("Your KL is a single number averaged over the batch; return one value per data point "
+             "(sum over dim=-1 only).", expected.mean()),
+            ("Your KL misses the factor 1/2: it is " + closed_form + ".", 2 * expected),
+            ("Your KL uses sigma where sigma^2 belongs: sigma^2 = exp(2 * logsigma).",
+             0.5 * np.sum(np.exp(logsigma) + mu**2 - 1 - 2 * logsigma, -1)),
+            ("Your KL misses the -1 in each latent dimension: it is " + closed_form + ".",
+             expected + 0.5 * mu.shape[-1]),
+            ("Your KL uses logsigma where log sigma^2 = 2 * logsigma belongs.",
+             0.5 * np.sum(np.exp(2 * logsigma) + mu**2 - 1 - logsigma, -1)),
         ]
         compare(out["kl"], expected, f"the KL for VAE{case.dims}", mistakes)

@@ -29,9 +29,13 @@ def test_prior(sub):
     if "z" not in out:
         fail("sample never passed anything through the decoder (self.decoder, or its layer linear3)")
     check_array(out["z"], (C.SAMPLE_COUNT, case.dims[1]), "the z that sample passes to the decoder")
-    problem = stats.standard_normal(out["z"], "the z that sample passes to the decoder")
+    z = out["z"]
+    problem = stats.standard_normal(z, "the z that sample passes to the decoder")
     if problem:
-        fail(problem + ": draw z from the prior with torch.randn(num_samples, latent_dim)")
+        hint = ""
+        if z.min() >= 0 and z.max() <= 1:
+            hint = "\n  Your z lies in [0, 1]: it is uniform (torch.rand), not drawn from the prior N(0, I)."
+        fail(problem + ": draw z from the prior with torch.randn(num_samples, latent_dim)" + hint)
 
 
 @grades("sample.bernoulli")
@@ -53,5 +57,6 @@ def test_bernoulli(sub):
     problem = stats.bernoulli(x, theta)
     if problem:
         if np.array_equal(x, theta > 0.5):
-            problem += ". Yours are theta rounded at 0.5: draw from theta with torch.bernoulli(theta)"
+            problem = problem.split(". Your draws are")[0] + (". Yours are theta rounded at 0.5: draw from theta "
+                                                               "with torch.bernoulli(theta)")
         fail(problem)

@@ -148,21 +148,44 @@ def _reference():
     return sys.modules["reference"]
 
 
-def _patch_reference_pieces(vae, epsilon):
-    """Replace all but ``elbo`` by the reference pieces; ``sample_with_reparam`` uses ``epsilon``."""
+def _patch_reference_pieces(vae, x, epsilon):
+    """Replace all but ``elbo`` by the reference pieces; ``sample_with_reparam`` uses ``epsilon``.
+
+    A call on the whole batch gets ``epsilon``; a call on some rows of it (an elbo that loops over data
+    points) gets the rows of ``epsilon`` whose reference mu and logsigma it was given. Any other call
+    draws fresh noise. Returns two lists that grow by one shape per call: calls that used ``epsilon``,
+    and calls that drew fresh noise.
+    """
     reference = _reference()
-    calls = []
+    calls, fresh = [], []
+    with torch.no_grad():
+        mu_x, logsigma_x = reference.encoder(vae, x)
+        known = torch.cat([mu_x, logsigma_x], -1)
+
+    def injected(mu, logsigma):
+        if mu.shape == epsilon.shape:
+            return epsilon
+        if mu.dim() > 2 or mu.shape[-1:] != epsilon.shape[-1:] or logsigma.shape != mu.shape:
+            return None
+        with torch.no_grad():
+            rows = torch.cat([mu, logsigma], -1).reshape(-1, known.shape[-1])
+            distance = (rows[:, None, :] - known[None, :, :]).abs().amax(-1)
+            best = distance.argmin(-1)
+        # Rows recomputed from a sub-batch differ from the full batch's by float32 round-off (~1e-6).
+        if rows.shape[0] > len(known) or bool((distance.gather(1, best[:, None]) > 1e-4).any()):
+            return None
+        return epsilon[best].reshape(mu.shape)
 
     def sample_with_reparam(mu, logsigma):
-        calls.append(tuple(mu.shape))
-        noise = epsilon if epsilon.shape == mu.shape else torch.randn_like(mu)
-        return reference.reparameterize(mu, logsigma, noise)
+        noise = injected(mu, logsigma)
+        (fresh if noise is None else calls).append(tuple(mu.shape))
+        return reference.reparameterize(mu, logsigma, torch.randn_like(mu) if noise is None else noise)
 
     vae.encoder = functools.partial(reference.encoder, vae)
     vae.decoder = functools.partial(reference.decoder, vae)
     vae.kl_divergence = reference.kl_divergence
     vae.sample_with_reparam = sample_with_reparam
-    return calls
+    return calls, fresh
 
 
 def probe_elbo(vae_class, case, arrays):
@@ -172,10 +195,10 @@ def probe_elbo(vae_class, case, arrays):
     """
     vae = build(vae_class, case, arrays)
     x, epsilon = tensor(arrays["x"]), tensor(arrays["eps"])
-    calls = _patch_reference_pieces(vae, epsilon)
+    calls, fresh = _patch_reference_pieces(vae, x, epsilon)
     value = call("elbo", method(vae, "elbo"), x)
     outputs = {"elbo": to_array(value, "elbo", "elbo")}
-    info = {"sample_calls": len(calls), "grads": {}}
+    info = {"sample_calls": len(calls), "fresh_calls": len(fresh), "grads": {}}
     params = [getattr(vae, layer).weight for layer in LAYERS]
     grads = [None] * len(LAYERS)
     if value.requires_grad:
@@ -208,18 +231,27 @@ def probe_elbo_reference(_, case, arrays):
 
 
 def probe_sample(vae_class, case, arrays):
-    """``sample(n)`` with the reference decoder, its input z and output logits recorded by hooks on its layers."""
+    """``sample(n)`` with the reference decoder and sample_with_reparam (fresh noise), its input z and output
+    logits recorded by hooks on the decoder's layers (over all calls, when it decodes a row at a time)."""
     reference = _reference()
     vae = build(vae_class, case, arrays)
     vae.decoder = functools.partial(reference.decoder, vae)
-    seen = {}
-    vae.linear3.register_forward_pre_hook(lambda module, args: seen.__setitem__("z", args[0]))
-    vae.linear4.register_forward_hook(lambda module, args, out: seen.__setitem__("logits", out))
-    x = call("sample", method(vae, "sample"), case["params"]["num_samples"])
+    vae.sample_with_reparam = lambda mu, logsigma: reference.reparameterize(mu, logsigma, torch.randn_like(mu))
+    seen = {"z": [], "logits": []}
+    vae.linear3.register_forward_pre_hook(lambda module, args: seen["z"].append(args[0].detach()))
+    vae.linear4.register_forward_hook(lambda module, args, out: seen["logits"].append(out.detach()))
+    num_samples = case["params"]["num_samples"]
+    x = call("sample", method(vae, "sample"), num_samples)
     outputs = {"x": to_array(x, "sample", "x")}
-    for name, value in seen.items():
-        outputs[name] = to_array(value, "", "")
-    return outputs, {"decoder_called": sorted(seen)}
+    for name, values in seen.items():
+        # The last call, or all calls in order when sample decodes a part of the batch at a time.
+        if values and (len(values[-1]) == num_samples or values[-1].dim() != 2):
+            outputs[name] = to_array(values[-1], "", "")
+        elif values and all(v.dim() == 2 and v.shape[1:] == values[-1].shape[1:] for v in values):
+            outputs[name] = to_array(torch.cat(values), "", "")
+        elif values:
+            outputs[name] = to_array(values[-1], "", "")
+    return outputs, {"decoder_called": sorted(name for name, values in seen.items() if values)}
 
 
 def probe_training(vae_class, case, arrays):

@@ -1,0 +1,216 @@
+"""Grade the corpus of submissions in ``tests/corpus`` and print how right the verdicts are.
+
+Each ``tests/corpus/correct/*.py`` must get full marks (all groups, training included); each
+``tests/corpus/bugs/*.py`` must lose points in the method named by its ``# expect: bug in METHOD``
+header, in no other method (the training run may fail too), and the failing tests of that method must
+contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
+exits 1 when any case is wrong.
+
+Usage: ``python scripts/grade_corpus.py [--jobs 2] [--only SUBSTRING] [--train-bugs]`` (``make corpus``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder import config  # noqa: E402
+
+CORPUS = ROOT / "tests" / "corpus"
+#: Groups the table shows, in order; figures are never counted for a .py submission.
+COLUMNS = config.METHODS + ("training",)
+SHORT = {"sample_with_reparam": "reparam", "kl_divergence": "kl", "training": "train"}
+_HEADER = re.compile(r"^#\s*(expect|message|why):\s*(.*?)\s*$")
+
+
+@dataclass
+class Case:
+    """One corpus file and what its header says should happen.
+
+    name : file stem; kind : "correct" or "bug"; method : the method that holds the bug (bugs only);
+    message : a substring the bug's failing tests must contain ("" when none is required).
+    """
+
+    path: Path
+    name: str
+    kind: str
+    method: str = ""
+    message: str = ""
+    why: str = ""
+
+
+@dataclass
+class Verdict:
+    """How one graded case came out.
+
+    lost : dict group -> points lost (only graded groups); outputs : dict group -> the failing tests'
+    messages joined; named : whether the bug's ``# message:`` substring was in them (None when the
+    header gives none); ok : whether the case came out as its header expects; problems : why not.
+    """
+
+    case: Case
+    lost: dict
+    outputs: dict
+    named: bool | None = None
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def parse_case(path: Path) -> Case:
+    """Read the ``# expect:``, ``# message:`` and ``# why:`` header of a corpus file.
+
+    Raises ValueError when the header is missing or names an unknown method.
+    """
+    fields = {}
+    for line in path.read_text().splitlines():
+        match = _HEADER.match(line)
+        if not match:
+            break
+        fields[match.group(1)] = match.group(2)
+    expect = fields.get("expect", "")
+    if expect == "full marks":
+        return Case(path, path.stem, "correct", why=fields.get("why", ""))
+    match = re.fullmatch(r"bug in (\w+)", expect)
+    if not match or match.group(1) not in config.METHODS:
+        raise ValueError(f"{path}: the first line must be '# expect: full marks' or '# expect: bug in METHOD' "
+                         f"with METHOD one of {config.METHODS}; got {expect!r}")
+    return Case(path, path.stem, "bug", match.group(1), fields.get("message", ""), fields.get("why", ""))
+
+
+def load_cases(only: str = "") -> list:
+    """Every corpus case (correct ones first), optionally only those whose name contains ``only``."""
+    files = sorted((CORPUS / "correct").glob("*.py")) + sorted((CORPUS / "bugs").glob("*.py"))
+    return [parse_case(f) for f in files if only in f.stem]
+
+
+def groups_for(case: Case, train_bugs: bool = False) -> tuple:
+    """The groups a case is graded on: all of them for correct code, the methods (and optionally training)
+    for a bug."""
+    if case.kind == "correct" or train_bugs:
+        return config.GROUPS
+    return config.METHODS
+
+
+def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0) -> dict:
+    """Grade one case in its own ``python -m autograder grade`` process; returns the parsed results.json."""
+    results = out / f"{case.kind}-{case.name}.json"
+    results.unlink(missing_ok=True)
+    groups = ",".join(groups_for(case, train_bugs))
+    process = subprocess.run([sys.executable, "-m", "autograder", "grade", str(case.path), "--results",
+                              str(results), "--groups", groups, "--seed", str(seed)],
+                             cwd=ROOT, capture_output=True, text=True, env={**os.environ})
+    if not results.exists():
+        raise RuntimeError(f"grading {case.path} wrote no results:\n{process.stdout}\n{process.stderr}")
+    return json.loads(results.read_text())
+
+
+def judge(case: Case, results: dict) -> Verdict:
+    """Compare a graded case with its header: points lost per group and the problems, if any."""
+    lost, outputs = {}, {}
+    for test in results["tests"]:
+        group = test["name"].split(":")[0]
+        lost[group] = lost.get(group, 0.0) + test["max_score"] - test["score"]
+        if test["score"] < test["max_score"]:
+            outputs[group] = (outputs.get(group, "") + "\n" + test["output"]).strip()
+    verdict = Verdict(case, lost, outputs)
+    if case.kind == "correct":
+        verdict.problems += [f"lost {points:g} in {group}: {outputs[group][:300]}"
+                             for group, points in lost.items() if points > 0]
+        return verdict
+    if lost.get(case.method, 0) <= 0:
+        verdict.problems.append(f"the bug in {case.method} lost no points there")
+    for group, points in lost.items():
+        if points > 0 and group not in (case.method, "training"):
+            verdict.problems.append(f"lost {points:g} in {group}, not the buggy method: {outputs[group][:300]}")
+    if case.message:
+        verdict.named = case.message in outputs.get(case.method, "")
+    if verdict.named is False:
+        verdict.problems.append(f"no failing {case.method} test says {case.message!r}; they say: "
+                                f"{outputs.get(case.method, '')[:400]!r}")
+    return verdict
+
+
+def grade_all(cases, jobs: int = 2, train_bugs: bool = False, out: Path | None = None, progress=None) -> list:
+    """Grade ``cases`` with ``jobs`` grading processes at once; returns their Verdicts in order."""
+    out = Path(out or tempfile.mkdtemp(prefix="vae-corpus-"))
+    out.mkdir(parents=True, exist_ok=True)
+
+    def one(case):
+        verdict = judge(case, grade_case(case, out, train_bugs))
+        if progress:
+            progress(verdict)
+        return verdict
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(one, cases))
+
+
+def totals(verdicts) -> dict:
+    """The three numbers the issue asks for (and what they are out of)."""
+    correct = [v for v in verdicts if v.case.kind == "correct"]
+    bugs = [v for v in verdicts if v.case.kind == "bug"]
+    wrong = sum(points for v in bugs for group, points in v.lost.items()
+                if points > 0 and group not in (v.case.method, "training"))
+    return {"full_marks": sum(v.ok for v in correct), "correct": len(correct),
+            "caught": sum(v.lost.get(v.case.method, 0) > 0 for v in bugs), "bugs": len(bugs),
+            "named": sum(bool(v.named) for v in bugs),
+            "with_message": sum(bool(v.case.message) for v in bugs), "wrong_method_points": wrong}
+
+
+def table(verdicts) -> str:
+    """The case x group table of points lost ('.' none, '-' not graded), with a verdict column."""
+    header = ["case", "expect"] + [SHORT.get(g, g) for g in COLUMNS] + ["ok"]
+    rows = [header]
+    for v in verdicts:
+        expect = "full marks" if v.case.kind == "correct" else SHORT.get(v.case.method, v.case.method)
+        cells = [("-" if g not in v.lost else "." if v.lost[g] == 0 else f"{v.lost[g]:g}") for g in COLUMNS]
+        rows.append([v.case.name, expect] + cells + ["ok" if v.ok else "WRONG"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2, help="grading processes at once (default 2)")
+    parser.add_argument("--only", default="", help="grade only cases whose name contains this")
+    parser.add_argument("--train-bugs", action="store_true", help="grade the bugs' training run too")
+    parser.add_argument("--out", default=str(ROOT / "build" / "corpus"), help="folder for the results.json files")
+    args = parser.parse_args(argv)
+    cases = load_cases(args.only)
+    start = time.monotonic()
+    print(f"grading {len(cases)} corpus cases with {args.jobs} jobs (correct ones on every group, training "
+          f"included; bugs on the methods{' and training' if args.train_bugs else ''})", flush=True)
+    verdicts = grade_all(cases, args.jobs, args.train_bugs, Path(args.out),
+                         progress=lambda v: print(f"  {'ok   ' if v.ok else 'WRONG'} {v.case.name}", flush=True))
+    print("\npoints lost per case and group ('.' none, '-' not graded):\n")
+    print(table(verdicts))
+    for v in verdicts:
+        for problem in v.problems:
+            print(f"\nWRONG {v.case.name}: {problem}")
+    t = totals(verdicts)
+    print(f"\ncorrect variants at full marks:      {t['full_marks']}/{t['correct']}")
+    print(f"bugs caught in the right method:     {t['caught']}/{t['bugs']}")
+    print(f"bugs whose mistake is named:         {t['named']}/{t['with_message']}")
+    print(f"points lost in a wrong method:       {t['wrong_method_points']:g} (must be 0)")
+    print(f"({time.monotonic() - start:.0f} s)")
+    return 0 if all(v.ok for v in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
