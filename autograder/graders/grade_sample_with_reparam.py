@@ -29,6 +29,9 @@ def test_statistics(sub):
     shape = cases[1].arrays["mu"].shape
     for key in ("z0", "z1"):
         check_array(out[key], shape, "z")
+    if np.allclose(out["z0"], cases[1].arrays["mu"], rtol=0, atol=1e-6):
+        fail("z equals mu on every row: there is no noise. Draw eps ~ N(0, I), e.g. torch.randn_like(mu), and "
+             "return z = mu + exp(logsigma) * eps.")
     if np.mean(out["z0"] == out["z1"]) > 0.5:
         fail("two calls with the same mu and logsigma returned the same z: draw fresh noise on every call "
              "(do not reseed the random generator inside the method)")
@@ -86,6 +89,9 @@ def test_gradients(sub):
                     "reparameterization trick is for: z = mu + exp(logsigma) * eps with eps ~ N(0, I).")
         fail(f"dz/dmu should be 1 for every entry (z = mu + sigma * eps), but ranges over "
              f"[{out['grad_mu'].min():.3g}, {out['grad_mu'].max():.3g}]" + hint)
+    if np.allclose(z, mu, rtol=0, atol=1e-6):
+        fail("z equals mu: there is no noise, so dz/dlogsigma = exp(logsigma) * eps is 0 where it should not "
+             "be. Draw eps ~ N(0, I) and return z = mu + exp(logsigma) * eps.")
     if not np.allclose(out["grad_logsigma"], z - mu, rtol=1e-3, atol=1e-4):
         hint = ""
         logsigma = case.arrays["logsigma"].astype(np.float64)
