@@ -106,5 +106,6 @@ def training(root):
     """The training run of :data:`autograder.config.TRAINING` on the MNIST files under ``root``."""
     t = config.TRAINING
     params = {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
-              "latent_dim": t.latent_dim, "hidden_dim": t.hidden_dim, "seed": t.seed, "root": str(root)}
+              "latent_dim": t.latent_dim, "hidden_dim": t.hidden_dim, "seed": t.seed, "root": str(root),
+              "fused_adam": t.fused_adam}
     return [Case((784, t.latent_dim, t.hidden_dim), {}, params)]

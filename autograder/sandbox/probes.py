@@ -265,7 +265,8 @@ def probe_training(vae_class, case, arrays):
                                               generator=generator)
     vae = call("VAE.__init__", vae_class, 784, params["latent_dim"], params["hidden_dim"])
     vae = vae.to(DEVICE)
-    optimizer = torch.optim.Adam(vae.parameters(), lr=params["learning_rate"])
+    fused = {"fused": True} if params.get("fused_adam") else {}
+    optimizer = torch.optim.Adam(vae.parameters(), lr=params["learning_rate"], **fused)
     losses, info = [], {"steps": 0, "nonfinite_step": None}
     for _ in range(params["epochs"]):
         for x, _ in train_loader:
