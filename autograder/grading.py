@@ -50,6 +50,14 @@ class GradedSubmission:
         if broken:
             fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
 
+    def run(self, key: str):
+        """Run the probe of test ``key``'s group (the method it grades), with that test's timeout.
+
+        Returns ``(cases, ProbeResult)``; raises as :meth:`probe` does.
+        """
+        group = key.split(".")[0]
+        return self.probe(group, group, config.TESTS[key].timeout)
+
     def probe(self, name: str, method: str, timeout: float):
         """Run probe ``name`` (once per submission) after checking ``method``'s rules.
 

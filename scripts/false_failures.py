@@ -29,7 +29,7 @@ from autograder import cases as C  # noqa: E402
 with warnings.catch_warnings():  # the graders' @grades mark is registered only when the harness runs them
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
     from autograder.graders import grade_elbo, grade_sample, grade_sample_with_reparam  # noqa: E402
-from autograder.grading import GradingFailure  # noqa: E402
+from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
 from autograder.runner import ChildFailure, ProbeResult, run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
 
@@ -46,7 +46,7 @@ VARIANTS = (("elbo_inline_noise.py", ("elbo",)), ("sample_uniform_compare.py", (
             ("reparam_torch_normal.py", ("sample_with_reparam",)))
 
 
-class OneSeed:
+class OneSeed(GradedSubmission):
     """Stands in for :class:`autograder.grading.GradedSubmission` with one seed's probe outputs.
 
     ``probe(name, method, timeout)`` returns ``(cases, ProbeResult)`` for that seed, as grading would.

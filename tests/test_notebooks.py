@@ -1,7 +1,5 @@
 """The solution notebook, the template made from it, and the assign pipeline."""
 import ast
-import inspect
-import os
 
 import nbformat
 import pytest

@@ -6,12 +6,12 @@ The submission's decoder is replaced by the reference one in the child, so a wro
 import numpy as np
 
 from autograder import cases as C
-from autograder import config, oracle, stats
+from autograder import oracle, stats
 from autograder.grading import check_array, fail, grades
 
 
 def _run(sub, key):
-    cases, result = sub.probe("sample", "sample", config.TESTS[key].timeout)
+    cases, result = sub.run(key)
     return cases[0], result.outputs[0]
 
 
