@@ -34,7 +34,7 @@ def cmd_gradescope(args) -> int:
     """Grade Gradescope's ``ROOT/submission/`` into ``ROOT/results/results.json`` (what run_autograder runs)."""
     from .gradescope import run
 
-    run(Path(args.root), seed=args.seed)
+    run(Path(args.root), seed=args.seed, deadline=args.deadline)
     return 0
 
 
@@ -105,6 +105,7 @@ def main(argv=None) -> int:
     gradescope = commands.add_parser("gradescope", help="grade ROOT/submission/ as Gradescope's run_autograder")
     gradescope.add_argument("--root", default="/autograder", help="Gradescope's folder (default /autograder)")
     gradescope.add_argument("--seed", type=int, default=0)
+    gradescope.add_argument("--deadline", type=float, help="seconds after which grading stops with a result")
     gradescope.set_defaults(run=cmd_gradescope)
 
     package = commands.add_parser("package", help="build Gradescope's autograder.zip")

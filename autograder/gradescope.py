@@ -148,7 +148,8 @@ def not_graded(message: str, execution_time: float = 0.0) -> GradingResult:
 
 
 class _Stopped:
-    """SIGTERM handler (``run_autograder``'s time limit): stop grading as Ctrl-C would, and remember it.
+    """SIGALRM/SIGTERM handler (the grader's own deadline, or ``run_autograder``'s time limit): stop grading
+    as Ctrl-C would, and remember it.
 
     The KeyboardInterrupt ends pytest's session and, on its way, the runner's ``finally`` kills the
     running child's process group; :func:`run` then writes a "ran out of time" result.
@@ -162,16 +163,20 @@ class _Stopped:
         raise KeyboardInterrupt("SIGTERM: out of time")
 
 
-def run(root: Path, seed: int = 0) -> GradingResult:
+def run(root: Path, seed: int = 0, deadline: float | None = None) -> GradingResult:
     """Grade ``ROOT/submission/`` and write ``ROOT/results/results.json``; returns what was written.
 
     Never raises on a failure of the grader: the traceback is printed (stdout is the staff's) and the
-    written result is :meth:`GradingResult.crashed`. A SIGTERM (the time limit of ``run_autograder``)
-    stops grading the same way, with "it ran out of time" in the message.
+    written result is :meth:`GradingResult.crashed`. Grading stops the same way, with "it ran out of
+    time" in the message, ``deadline`` seconds after it started (a SIGALRM), or on a SIGTERM (the hard
+    time limit of ``run_autograder``, which comes later).
     """
     start = time.monotonic()
     stopped = _Stopped()
     previous = signal.signal(signal.SIGTERM, stopped)
+    previous_alarm = signal.signal(signal.SIGALRM, stopped)
+    if deadline:
+        signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
         metadata = read_metadata(root)
         print(f"vae-kit autograder {_version(root)}; submission {metadata.get('id', '(no metadata)')} "
@@ -192,7 +197,9 @@ def run(root: Path, seed: int = 0) -> GradingResult:
         why = f"it ran out of time after {stopped.seconds - start:.0f} s" if stopped.seconds else ""
         result = GradingResult.crashed(time.monotonic() - start, why)
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGALRM, previous_alarm)
     result.write(root / "results" / "results.json")
     print(f"score {result.score:g} / {result.max_score:g} in {result.execution_time:.1f} s")
     for test in result.tests:

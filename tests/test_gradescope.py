@@ -80,16 +80,16 @@ def run_autograder(root: Path, **env):
     return validate(results), done.stdout
 
 
-def sandbox_children(root: Path) -> list:
-    """Processes still running a sandbox child of the autograder unpacked under ``root``."""
-    child = str(root / "source" / "autograder" / "sandbox" / "child.py")
-    found = []
+def sandbox_children() -> set:
+    """Processes running a sandbox child (``child.py`` of a vae-kit child runtime), wherever it was copied."""
+    found = set()
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and child in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                found.append(int(proc.name))
+            command = (proc / "cmdline").read_bytes().decode(errors="replace")
         except OSError:
-            pass
+            continue
+        if proc.name.isdigit() and "child.py" in command and "vae-kit" in command:
+            found.add(int(proc.name))
     return found
 
 
@@ -327,13 +327,18 @@ def test_a_grader_that_dies_still_leaves_a_result(built_zip, tmp_path):
 
 
 def test_time_limit_stops_grading_kills_the_child_and_says_so(built_zip, tmp_path):
-    """When run_autograder's time limit ends grading mid-way, is the running child killed and is the
-    result "Autograder failed ... ran out of time"?"""
-    root = layout(tmp_path, built_zip, {"vae.ipynb": SOLUTION})
-    results, _ = run_autograder(root, AUTOGRADER_TIMEOUT="12")
-    assert results["score"] == 0 and [t["name"] for t in results["tests"]] == ["Autograder failed"]
-    assert "ran out of time" in results["output"]
-    assert sandbox_children(root) == []
+    """When the time limit ends grading mid-way (an encoder that never returns), is the running child
+    killed and is the result "Autograder failed ... ran out of time"?"""
+    notebook = SOLUTION.read_text()
+    assert notebook.count('"        hidden = F.relu(self.linear1(x))\\n",') == 1
+    hanging = tmp_path / "hanging.ipynb"
+    hanging.write_text(notebook.replace('"        hidden = F.relu(self.linear1(x))\\n",', '"        while True: pass\\n",'))
+    root = layout(tmp_path, built_zip, {"vae.ipynb": hanging})
+    before = sandbox_children()
+    results, stdout = run_autograder(root, AUTOGRADER_TIMEOUT="45")
+    assert results["score"] == 0 and [t["name"] for t in results["tests"]] == ["Autograder failed"], stdout
+    assert "ran out of time after 25 s" in results["output"], stdout
+    assert sandbox_children() - before == set()
 
 
 # ---------------------------------------------------------------------------------------------
