@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
+from .grading import test_name
 from .results import GradingResult, TestResult
 
 #: The file students are asked to submit.
@@ -132,8 +133,7 @@ def names_of_tests() -> dict:
         for function in vars(module).values():
             for mark in getattr(function, "pytestmark", []):
                 if mark.name == "grades":
-                    key = mark.args[0]
-                    names[key] = f"{group}: {(function.__doc__ or key).strip().splitlines()[0]}"
+                    names[mark.args[0]] = test_name(mark.args[0], function)
     return names
 
 

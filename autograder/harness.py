@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from . import cases, config
-from .grading import GradedSubmission, GradingFailure
+from .grading import GradedSubmission, GradingFailure, test_name
 from .results import GradingResult, TestResult
 from .runner import ChildFailure
 from .submission import load_submission
@@ -57,7 +57,7 @@ class Collector:
             return report
         key = marker.args[0]
         spec = config.TESTS[key]
-        name = f"{key.split('.')[0]}: {(item.function.__doc__ or key).strip().splitlines()[0]}"
+        name = test_name(key, item.function)
         if report.skipped:
             reason = getattr(call.excinfo.value, "msg", "") if call.excinfo else ""
             self.skipped[key] = f"{name} (not counted: {reason})"

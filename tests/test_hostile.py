@@ -27,9 +27,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from autograder import cases, config, isolation, runner
-from autograder.graders import (grade_decoder, grade_elbo, grade_encoder, grade_kl_divergence, grade_sample,
-                                grade_sample_with_reparam, grade_training)
+from autograder import cases, config, gradescope, isolation, runner
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FIXTURES = sorted(HOSTILE.glob("*.py"))
@@ -55,19 +53,6 @@ def header(path: Path) -> dict:
 
 def split(value: str | None) -> list:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def test_names() -> dict:
-    """{test key: the name results.json gives it}, from the graders' docstrings as the harness builds them."""
-    names = {}
-    for module in (grade_encoder, grade_sample_with_reparam, grade_decoder, grade_kl_divergence, grade_elbo,
-                   grade_sample, grade_training):
-        for fn in vars(module).values():
-            for mark in getattr(fn, "pytestmark", []):
-                if mark.name == "grades":
-                    key = mark.args[0]
-                    names[key] = f"{key.split('.')[0]}: {(fn.__doc__ or key).strip().splitlines()[0]}"
-    return names
 
 
 def snapshot(folder: Path) -> dict:
@@ -237,7 +222,7 @@ def test_hostile_submission(fixture, kit, tmp_path):
         assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
     assert "Autograder failed" not in [t["name"] for t in data["tests"]], staff
     assert data["score"] == sum(t["score"] for t in data["tests"])
-    names = test_names()
+    names = gradescope.names_of_tests()
     expected = [names[k] for k in config.TESTS if k.split(".")[0] in groups]
     assert [t["name"] for t in data["tests"]] == expected
 
