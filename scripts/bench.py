@@ -39,7 +39,7 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
-from autograder import config, package  # noqa: E402
+from autograder import config, harness, package  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
 
 SOLUTION = KIT / "solution" / "vae.ipynb"
@@ -371,7 +371,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="grade-many --jobs for the throughput")
     parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args(argv)
-    mnist = Path(os.environ.get("MNIST_ROOT") or KIT / "data").resolve()
+    mnist = harness.mnist_root()
     import torch
 
     print(f"vae-kit benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "

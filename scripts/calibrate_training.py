@@ -15,7 +15,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from autograder import cases, config, harness  # noqa: E402
-from autograder.graders.grade_training import test_set_elbo  # noqa: E402
+from autograder.graders.grade_training import test_images, test_set_elbo  # noqa: E402
 from autograder.runner import run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
 
@@ -28,10 +28,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=config.TRAINING.epochs)
     args = parser.parse_args(argv)
     root = harness.mnist_root()
-    import vae_utils
-
-    images, _ = vae_utils.load_mnist_arrays(train=False, root=root, download=False)
-    images = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    images = test_images(root)
     source = load_submission(SOLUTION).source
     values = []
     print(f"{'seed':>4}  {'test ELBO (nats)':>16}  {'seconds':>7}")
