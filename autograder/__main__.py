@@ -21,7 +21,7 @@ def cmd_grade(args) -> int:
 
         runner.HIDDEN.append(Path(args.results).resolve().parent)  # no child may see the results folder
         groups = args.groups.split(",") if args.groups else config.GROUPS
-        result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups)
+        result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups, deadline=args.deadline)
     except Exception:  # the crash path: a valid results.json, the traceback for the staff only
         traceback.print_exc(file=sys.stdout)
         result = GradingResult.crashed(time.monotonic() - start)
@@ -93,6 +93,8 @@ def main(argv=None) -> int:
     grade.add_argument("--seed", type=int, default=0, help="seed of the children's random draws")
     grade.add_argument("--verbose", action="store_true", help="show pytest's report")
     grade.add_argument("--groups", help=f"comma-separated groups to grade (default all: {','.join(config.GROUPS)})")
+    grade.add_argument("--deadline", type=float, help="seconds grading may take in all: tests with no time left "
+                                                      "fail with 'not run', the others keep their scores")
     grade.set_defaults(run=cmd_grade)
 
     many = commands.add_parser("grade-many", help="grade files and folders of submissions in parallel")

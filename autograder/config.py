@@ -106,7 +106,13 @@ class Limits:
     """
 
     cpu_seconds: int = 900
+    #: Address space a child may reserve while it starts (a spawned child imports torch in it).
     address_space_mb: int = 3072
+    #: Memory a child may add to what the interpreter, numpy and torch take, in MB: before any student code
+    #: runs, the child caps its address space at its size plus this. Gradescope's default container has
+    #: 768 MB for everything (the trusted process about 120 MB, the fork server's torch shared with its
+    #: children), and each child's out-of-memory score makes the kernel kill the child, never the grader.
+    memory_mb: int = 448
     #: Largest file a child may write (its output included), in MB.
     file_size_mb: int = 64
     open_files: int = 256
@@ -129,6 +135,9 @@ class Limits:
     sandbox_uids: tuple = tuple(range(64200, 64216))
     #: Give children a network namespace of their own (no network) when the platform allows it.
     isolate_network: bool = True
+    #: Fork every child of a submission from one server process that has imported torch once (see
+    #: ``autograder/sandbox/forkserver.py``); False spawns a fresh interpreter per child.
+    fork_server: bool = True
 
 
 LIMITS = Limits()

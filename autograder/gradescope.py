@@ -34,6 +34,8 @@ HELPER_FILES = frozenset({"vae_utils.py"})
 IGNORED_FOLDERS = frozenset({".ipynb_checkpoints", "__MACOSX", "__pycache__", ".git"})
 #: At most this many files of a submission are looked at.
 MAX_FILES = 2000
+#: Seconds kept, before the deadline of :func:`run`, for writing results: grading itself stops this early.
+DEADLINE_MARGIN = 10.0
 
 
 @dataclass
@@ -74,7 +76,7 @@ def _defines_vae(path: Path) -> bool:
 
 
 def _where(metadata: dict) -> str:
-    method = (metadata.get("assignment") or {}).get("submission_method", "")
+    method = metadata.get("submission_method", "")  # top level: "upload", "GitHub", "Bitbucket", "GitLab"
     if str(method).lower() in ("github", "bitbucket", "gitlab"):
         return f"put {SUBMISSION_NAME} at the top level of the repository you submit"
     return f"upload {SUBMISSION_NAME} itself (not a folder or an archive that holds it)"
@@ -167,9 +169,11 @@ def run(root: Path, seed: int = 0, deadline: float | None = None) -> GradingResu
     """Grade ``ROOT/submission/`` and write ``ROOT/results/results.json``; returns what was written.
 
     Never raises on a failure of the grader: the traceback is printed (stdout is the staff's) and the
-    written result is :meth:`GradingResult.crashed`. Grading stops the same way, with "it ran out of
-    time" in the message, ``deadline`` seconds after it started (a SIGALRM), or on a SIGTERM (the hard
-    time limit of ``run_autograder``, which comes later).
+    written result is :meth:`GradingResult.crashed`. With a ``deadline`` (seconds), grading plans to end
+    :data:`DEADLINE_MARGIN` seconds before it: tests that find no time left fail with "not run" and every
+    other test keeps its score. A SIGALRM at the deadline itself, or a SIGTERM (the hard time limit of
+    ``run_autograder``, which comes later), interrupts grading with the same outcome; where that happens
+    outside the tests, the result is :meth:`GradingResult.crashed` with "it ran out of time".
     """
     start = time.monotonic()
     stopped = _Stopped()
@@ -189,7 +193,8 @@ def run(root: Path, seed: int = 0, deadline: float | None = None) -> GradingResu
         else:
             from .harness import grade
 
-            result = grade(choice.path, seed=seed)
+            budget = None if not deadline else max(deadline - (time.monotonic() - start) - DEADLINE_MARGIN, 0.0)
+            result = grade(choice.path, seed=seed, deadline=budget)
             if choice.note:
                 result.output = f"{choice.note}\n\n{result.output}"
     except (Exception, KeyboardInterrupt):  # the crash path: a valid results.json, the traceback for the staff

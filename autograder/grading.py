@@ -2,11 +2,14 @@
 student, the submission handle that runs probes, and shape checks."""
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 
 from . import config
-from .runner import ChildFailure, run_probe
+from .runner import STOPPING_KINDS, ChildFailure, ProbeResult, run_probe
 from .submission import Submission
 
 
@@ -34,6 +37,36 @@ def fail(message: str):
     raise GradingFailure(message)
 
 
+#: A child is not started with less than this many seconds of grading left.
+MIN_SECONDS_LEFT = 2.0
+OUT_OF_TIME = "not run: grading ran out of time (the grader's overall time limit) before this test"
+
+
+@dataclass
+class ProbeOutcome:
+    """One run of a probe: its cases and result, or the failure that stopped it; the timeout it had and
+    the wall-clock seconds it took."""
+
+    cases: list
+    result: ProbeResult | None
+    failure: ChildFailure | None
+    timeout: float
+    elapsed: float
+
+    def for_test(self, timeout: float, method: str):
+        """``(cases, result)`` for a test that allows ``timeout`` seconds; raises its ChildFailure if any."""
+        if self.failure is not None:
+            raise self.failure
+        if timeout < self.timeout and self.elapsed > timeout:
+            raise ChildFailure(f"timed out: {method} took {self.elapsed:.0f} s where this test allows "
+                               f"{timeout:.0f} s", kind="timeout")
+        return self.cases, self.result
+
+    def retry_with(self, timeout: float) -> bool:
+        """Did it time out with less time than ``timeout`` (so a test that allows more should run it again)?"""
+        return self.failure is not None and self.failure.kind == "timeout" and self.timeout < timeout
+
+
 class GradedSubmission:
     """A submission as the graders see it: rules first, then probes run in children and cached.
 
@@ -44,11 +77,16 @@ class GradedSubmission:
         Seeds the children's torch (statistical checks are calibrated over many seeds).
     cases : dict of str to callable
         ``cases[probe]()`` returns the list of :class:`autograder.runner.Case` for that probe.
+    deadline : float or None
+        ``time.monotonic()`` by which grading must be done: each child gets the smaller of its test's
+        timeout and the time left, and none is started with less than :data:`MIN_SECONDS_LEFT` left.
     """
 
-    def __init__(self, submission: Submission, seed: int, cases: dict):
-        self.submission, self.seed, self.cases = submission, seed, cases
+    def __init__(self, submission: Submission, seed: int, cases: dict, deadline: float | None = None):
+        self.submission, self.seed, self.cases, self.deadline = submission, seed, cases, deadline
         self._cache = {}
+        #: Methods whose probe timed out, ran out of memory or died: {method: ChildFailure}.
+        self.stopped = {}
 
     def require(self, method: str) -> None:
         """Fail unless the submission loads and ``method`` follows the rules."""
@@ -59,7 +97,7 @@ class GradedSubmission:
             fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
 
     def run(self, key: str):
-        """Run the probe of test ``key``'s group (the method it grades), with that test's timeout.
+        """Run the probe of test ``key``'s group (the method it grades), with that test's own timeout.
 
         Returns ``(cases, ProbeResult)``; raises as :meth:`probe` does.
         """
@@ -67,20 +105,40 @@ class GradedSubmission:
         return self.probe(group, group, config.TESTS[key].timeout)
 
     def probe(self, name: str, method: str, timeout: float):
-        """Run probe ``name`` (once per submission) after checking ``method``'s rules.
+        """Run probe ``name`` after checking ``method``'s rules, once per submission and timeout.
 
-        Returns ``(cases, ProbeResult)``; raises :class:`ChildFailure` when the child failed.
+        A test that allows more time than a run that timed out runs it again; a run that took longer than a
+        test allows fails that test. Returns ``(cases, ProbeResult)``; raises :class:`ChildFailure` when the
+        child failed, GradingFailure when grading has no time left to run it.
         """
         self.require(method)
-        if name not in self._cache:
-            cases = self.cases[name]()
-            try:
-                self._cache[name] = cases, run_probe(self.submission.source, name, cases, method, timeout, self.seed)
-            except ChildFailure as exc:
-                self._cache[name] = exc
-        if isinstance(self._cache[name], ChildFailure):
-            raise self._cache[name]
-        return self._cache[name]
+        outcome = self._cache.get(name)
+        if outcome is None or outcome.retry_with(timeout):
+            outcome = self._cache[name] = self._run(name, method, timeout)
+        if outcome.failure is not None and outcome.failure.kind in STOPPING_KINDS:
+            self.stopped.setdefault(method, outcome.failure)
+        return outcome.for_test(timeout, method)
+
+    def _run(self, name: str, method: str, timeout: float) -> ProbeOutcome:
+        left = None if self.deadline is None else self.deadline - time.monotonic()
+        if left is not None and left < MIN_SECONDS_LEFT:
+            fail(OUT_OF_TIME)
+        allowed = timeout if left is None else min(timeout, left)
+        cases, start, result, failure = self.cases[name](), time.monotonic(), None, None
+        try:
+            result = run_probe(self.submission.source, name, cases, method, allowed, self.seed,
+                               deadline_bound=allowed < timeout)
+        except ChildFailure as exc:
+            failure = exc
+        return ProbeOutcome(cases, result, failure, allowed, time.monotonic() - start)
+
+    def stopped_among(self, methods):
+        """The first of ``methods`` whose probe timed out, ran out of memory or died, with its failure;
+        ``(None, None)`` when there is none."""
+        for method in methods:
+            if method in self.stopped:
+                return method, self.stopped[method]
+        return None, None
 
 
 def check_array(array: np.ndarray, shape: tuple, what: str, floating: bool = True) -> None:

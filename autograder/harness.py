@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from . import cases, config
+from . import cases, config, runner
 from .grading import GradedSubmission, GradingFailure, test_name
 from .results import GradingResult, TestResult
 from .runner import ChildFailure
@@ -76,7 +76,7 @@ class Collector:
 
 
 def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool = True,
-          groups=config.GROUPS) -> GradingResult:
+          groups=config.GROUPS, deadline: float | None = None) -> GradingResult:
     """Grade the notebook or ``.py`` file at ``path``.
 
     Parameters
@@ -90,6 +90,11 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
         Silence pytest's own report.
     groups : iterable of str
         The groups of :data:`autograder.config.GROUPS` to grade (all by default).
+    deadline : float or None
+        Seconds that grading may take in all. Each child gets the smaller of its test's timeout and the time
+        left; tests that find no time left fail with "not run: grading ran out of time", and every test
+        graded before keeps its score. An interruption (Ctrl-C, or the SIGALRM of
+        :func:`autograder.gradescope.run`) ends grading the same way.
 
     Returns
     -------
@@ -101,17 +106,21 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     root = root or mnist_root()
     submission = load_submission(path)
     probes = {**cases.PROBE_CASES, "training": lambda: cases.training(root)}
-    collector = Collector(GradedSubmission(submission, seed, probes), root)
+    end = None if deadline is None else start + deadline
+    collector = Collector(GradedSubmission(submission, seed, probes, end), root)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     groups = [g for g in config.GROUPS if g in groups]
     args = [str(GRADERS / f"grade_{g}.py") for g in groups] + [
             "--noconftest", "-p", "no:cacheprovider", "-o", "python_files=grade_*.py",
             "-o", "markers=grades: the config.TESTS key a grader scores", "--rootdir", str(GRADERS),
             "-c", os.devnull, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    code = pytest.main(args + (["-p", "no:terminal"] if quiet else ["-v"]), plugins=[collector])
+    with runner.fork_server():
+        code = pytest.main(args + (["-p", "no:terminal"] if quiet else ["-v"]), plugins=[collector])
     wanted = [key for key in config.TESTS if key.split(".")[0] in groups]
     missing = [key for key in wanted if key not in collector.results and key not in collector.skipped]
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or missing:
+    if code == pytest.ExitCode.INTERRUPTED:
+        collector.results.update(not_run(missing, "not run: grading was stopped (out of time) before this test"))
+    elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or missing:
         raise RuntimeError(f"pytest exited with {code!r}; tests without a result: {missing}")
     tests = [collector.results[key] for key in wanted if key in collector.results]
     lost = {t.group for t in tests if t.score < t.max_score}
@@ -122,9 +131,19 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     from .isolation import platform
 
     print(platform().summary())
+    print(runner.describe_sandbox())
     for staff in collector.staff:
         print(staff)
     return GradingResult(tests, time.monotonic() - start, "\n".join(summary), leaderboard(collector.properties))
+
+
+def not_run(keys, message: str) -> dict:
+    """``{key: TestResult}`` at 0 points with ``message``, for tests that got no result."""
+    from .gradescope import names_of_tests
+
+    names = names_of_tests()
+    return {key: TestResult(key, names.get(key, key), 0.0, config.TESTS[key].points, message,
+                            config.TESTS[key].visibility) for key in keys}
 
 
 def leaderboard(properties: dict) -> list:

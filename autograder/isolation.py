@@ -23,11 +23,9 @@ process by trying it in a throw-away child.
 """
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import os
-import resource
 import signal
 import site
 import stat
@@ -39,62 +37,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import config
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-_libc.unshare.argtypes = [ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
-MNT_DETACH = 2
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_CHILD_SUBREAPER = 1, 4, 38, 36
-
-#: World-writable folders a child could fill or leave files in; covered by a small private tmpfs.
-SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
-
-
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        code = ctypes.get_errno()
-        raise OSError(code, f"{what}: {os.strerror(code)}")
-
-
-def mount(source, target, fstype, flags: int, data: str | None = None) -> None:
-    """mount(2); raises OSError."""
-    enc = lambda s: None if s is None else os.fsencode(str(s))  # noqa: E731
-    _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
-
-
-def umount(target) -> None:
-    """Lazy umount(2) (MNT_DETACH); raises OSError."""
-    _check(_libc.umount2(os.fsencode(str(target)), MNT_DETACH), f"umount {target}")
-
-
-def clone_tree(path) -> int:
-    """open_tree(2) with OPEN_TREE_CLONE | AT_RECURSIVE: a detached copy of the mounts at ``path``, as an fd."""
-    fd = _libc.syscall(428, -100, os.fsencode(str(path)), ctypes.c_uint(1 | 0x8000 | os.O_CLOEXEC))
-    if fd < 0:
-        code = ctypes.get_errno()
-        raise OSError(code, f"open_tree {path}: {os.strerror(code)}")
-    return fd
-
-
-def attach_tree(fd: int, target) -> None:
-    """move_mount(2) of a tree from :func:`clone_tree` onto ``target``."""
-    _check(_libc.syscall(429, fd, b"", -100, os.fsencode(str(target)), ctypes.c_uint(0x4)), f"move_mount {target}")
-
-
-def unshare(flags: int) -> None:
-    """unshare(2); raises OSError."""
-    _check(_libc.unshare(flags), "unshare")
-
-
-def prctl(option: int, value: int) -> None:
-    """prctl(2) with one argument; raises OSError."""
-    _check(_libc.prctl(option, value, 0, 0, 0), f"prctl {option}")
+from .sandbox import jail
+from .sandbox.jail import (CLONE_NEWNET, MS_NODEV, MS_NOSUID, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,  # noqa: F401
+                           SHARED_WRITABLE, mount, prctl, umount, unshare)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -300,7 +245,7 @@ def _blockers(folders, uid) -> set[str]:
 
 
 class Jail:
-    """The ``preexec_fn`` of a child: limits, namespaces, then the privilege drop.
+    """What a child's set-up does (:class:`autograder.sandbox.jail.Plan`): limits, namespaces, privilege drop.
 
     Parameters
     ----------
@@ -315,55 +260,20 @@ class Jail:
     """
 
     def __init__(self, found: Platform, uid, keep, limits: config.Limits, hide=()):
-        self.found, self.uid, self.limits = found, uid, limits
-        self.keep = _needed_folders(keep)
-        covers = set(hide) | {p for p in SHARED_WRITABLE if os.path.isdir(p)} | _blockers(self.keep, uid)
-        self.covers = sorted({os.path.realpath(c) for c in covers if os.path.isdir(c)} - {"/"}, key=len)
-        self.nproc = limits.processes if uid is not None else _count_processes(os.getuid()) + limits.processes
-
-    def _cover(self, folder: str, fds: dict) -> None:
-        """Mount an empty tmpfs on ``folder`` and bind the kept folders under it back in."""
-        if not os.path.isdir(folder):  # already hidden by an outer cover
-            return
-        mode = "1777" if folder in SHARED_WRITABLE else "0755"
-        mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, f"size={self.limits.tmp_mb}m,nr_inodes=4096,mode={mode}")
-        for kept, fd in fds.items():
-            if kept != folder and kept.startswith(folder.rstrip("/") + "/"):
-                os.makedirs(kept, exist_ok=True)
-                attach_tree(clone_tree(f"/proc/self/fd/{fd}"), kept)
+        keep = _needed_folders(keep)
+        covers = set(hide) | {p for p in SHARED_WRITABLE if os.path.isdir(p)} | _blockers(keep, uid)
+        covers = sorted({os.path.realpath(c) for c in covers if os.path.isdir(c)} - {"/"}, key=len)
+        nproc = limits.processes if uid is not None else _count_processes(os.getuid()) + limits.processes
+        mb = 2**20
+        rlimits = {"RLIMIT_CPU": limits.cpu_seconds, "RLIMIT_AS": limits.address_space_mb * mb,
+                   "RLIMIT_FSIZE": limits.file_size_mb * mb, "RLIMIT_NOFILE": limits.open_files,
+                   "RLIMIT_NPROC": nproc, "RLIMIT_CORE": 0}
+        self.plan = jail.Plan(net_ns=found.net_ns, mount_ns=found.mount_ns, keep=keep, covers=covers,
+                              tmp_mb=limits.tmp_mb, rlimits=rlimits, uid=uid)
 
     def apply(self) -> None:  # pragma: no cover - runs between fork and exec
-        """Apply everything; raises (and so stops the child) when a step that the platform allows fails."""
-        limits, mb = self.limits, 2**20
-        if self.found.net_ns:
-            unshare(CLONE_NEWNET)
-        if self.found.mount_ns:
-            unshare(CLONE_NEWNS)
-            mount(None, "/", None, MS_REC | MS_PRIVATE)
-            fds = {k: os.open(k, os.O_PATH | os.O_DIRECTORY) for k in self.keep}
-            for folder in self.covers:
-                self._cover(folder, fds)
-            for fd in fds.values():
-                os.close(fd)
-            try:
-                mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible")
-            except OSError:
-                pass  # older kernels: /proc stays as it was (other processes' command lines are visible)
-        for name, value in ((resource.RLIMIT_CPU, limits.cpu_seconds),
-                            (resource.RLIMIT_AS, limits.address_space_mb * mb),
-                            (resource.RLIMIT_FSIZE, limits.file_size_mb * mb),
-                            (resource.RLIMIT_NOFILE, limits.open_files),
-                            (resource.RLIMIT_NPROC, self.nproc),
-                            (resource.RLIMIT_CORE, 0)):
-            resource.setrlimit(name, (value, value))
-        if self.uid is not None:
-            os.setgroups([])
-            os.setresgid(self.uid, self.uid, self.uid)
-            os.setresuid(self.uid, self.uid, self.uid)
-            if os.getuid() != self.uid or os.geteuid() != self.uid:
-                raise RuntimeError("privilege drop failed")
-        prctl(PR_SET_NO_NEW_PRIVS, 1)
-        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        """Apply the plan (a ``preexec_fn``); raises when a step that the platform allows fails."""
+        jail.apply(self.plan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,16 +353,17 @@ def descendants(root: int, table: dict | None = None) -> set[int]:
     return found
 
 
-def kill_strays(keep: set, attempts: int = 50) -> list[int]:
-    """Kill our descendants that are not in ``keep`` (nor below them); the non-root clean-up.
+def kill_strays(keep: set, attempts: int = 50, exact=()) -> list[int]:
+    """Kill our descendants that are not in ``keep`` (nor below them) nor in ``exact``; the non-root clean-up.
 
     With the subreaper set, processes that left a child's group (setsid, double fork) are still our
-    descendants. Returns the pids still alive afterwards.
+    descendants. ``exact`` protects a process but not what is below it (the fork server, whose children
+    run student code). Returns the pids still alive afterwards.
     """
     me = os.getpid()
     for _ in range(attempts):
         table = processes()
-        protected = set(keep)
+        protected = set(keep) | set(exact)
         for pid in keep:
             protected |= descendants(pid, table)
         strays = [p for p in descendants(me, table) if p not in protected and table[p]["state"] != "Z"]
@@ -472,7 +383,7 @@ def kill_strays(keep: set, attempts: int = 50) -> list[int]:
                 pass
         time.sleep(0.02)
         _reap([p for p in strays if table[p]["ppid"] == me])
-    return [p for p in descendants(me) if p not in keep]
+    return [p for p in descendants(me) if p not in keep and p not in exact]
 
 
 def children_of_me() -> set[int]:

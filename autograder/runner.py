@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import ast
 import atexit
+import contextlib
 import io
 import json
 import os
+import re
+import select
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -37,7 +41,8 @@ MAX_RESULT_BYTES = 1 << 20
 #: What a child may return in all, and at most how many arrays.
 MAX_OUTPUT_BYTES, MAX_ARRAYS = 256 << 20, 4096
 #: Files of the child runtime, copied out of the kit: the reference pieces are not among them.
-RUNTIME_FILES = (SANDBOX / "child.py", SANDBOX / "protocol.py", SANDBOX / "probes.py", KIT_ROOT / "vae_utils.py")
+RUNTIME_FILES = tuple(SANDBOX / f"{name}.py" for name in ("child", "protocol", "probes", "jail", "forkserver")) + (
+    KIT_ROOT / "vae_utils.py",)
 #: The reference pieces a probe needs (written into its scratch folder); None means all of them.
 #: No child that runs student code gets ``elbo``, the answer to a graded method.
 REFERENCE_PIECES = {"elbo": ("encoder", "reparameterize", "decoder", "kl_divergence"),
@@ -69,12 +74,21 @@ class ProbeResult:
 class ChildFailure(Exception):
     """Student code raised, timed out, crashed or returned nothing usable.
 
-    ``str(exc)`` is the message for the student; ``staff`` holds the child's output for the staff.
+    ``str(exc)`` is the message for the student; ``staff`` holds the child's output for the staff; ``kind``
+    is one of :data:`FAILURE_KINDS`.
     """
 
-    def __init__(self, message, staff=""):
+    def __init__(self, message, staff="", kind="error"):
         super().__init__(message)
-        self.staff = staff
+        self.staff, self.kind = staff, kind
+
+
+#: What stopped a child: student code raised or returned something unusable ("error"), ran past its
+#: test's timeout ("timeout"), ran out of memory ("memory"), died or exited early ("died"), printed too
+#: much ("output"), or was stopped because grading as a whole ran out of time ("deadline").
+FAILURE_KINDS = ("error", "timeout", "memory", "died", "output", "deadline")
+#: Kinds that mean the method stops whatever runs it (so the training run is not attempted after them).
+STOPPING_KINDS = frozenset({"timeout", "memory", "died", "output"})
 
 
 HINTS = {
@@ -94,6 +108,25 @@ def describe_student_error(report: dict) -> str:
         message += "\n  in your code, " + "\n  called from ".join(str(f) for f in reversed(frames))
     hint = HINTS.get(error)
     return message + (f"\n  Hint: {hint}." if hint else "")
+
+
+#: How an allocation that failed reads: Python's MemoryError (numpy's subclass), torch's allocator.
+MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError", "OutOfMemoryError")
+_TRIED = re.compile(r"tried to allocate (\d+) bytes|Unable to allocate ([\d.]+ \w?i?B)")
+
+
+def student_failure(report: dict, staff: str = "", limits: config.Limits = config.LIMITS) -> ChildFailure:
+    """The ChildFailure for a child's error report: "memory" when an allocation failed, else "error"."""
+    message = describe_student_error(report)
+    text = str(report.get("message") or "")
+    if str(report.get("error")) not in MEMORY_ERRORS and "can't allocate memory" not in text:
+        return ChildFailure(message, staff)
+    tried = _TRIED.search(text)
+    amount = "" if tried is None else (f" (it tried to allocate {int(tried[1]) / 2**20:.0f} MB at once)" if tried[1]
+                                       else f" (it tried to allocate {tried[2]} at once)")
+    where = str(report.get("where") or "your code")[:200]
+    return ChildFailure(f"{where} ran out of memory{amount}: each test may use about {limits.memory_mb} MB "
+                        f"beyond what torch itself takes.\n  {message}", staff, kind="memory")
 
 
 def _kill_group(pid: int) -> None:
@@ -143,7 +176,7 @@ def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, li
     (scratch / protocol.SOURCE).write_text(source or "")
     if probe in REFERENCE_PIECES:
         (scratch / protocol.REFERENCE).write_text(reference_source(REFERENCE_PIECES[probe]))
-    request = {"probe": probe, "seed": seed, "threads": limits.threads,
+    request = {"probe": probe, "seed": seed, "threads": limits.threads, "memory_mb": limits.memory_mb,
                "cases": [{"dims": list(c.dims), "params": c.params} for c in cases]}
     (scratch / protocol.REQUEST).write_text(json.dumps(request))
     for path in scratch.iterdir():
@@ -226,7 +259,7 @@ def _read_result(scratch: Path, method: str, child) -> dict:
         how = (f"was killed by signal {signal.Signals(-child.returncode).name}" if child.returncode < 0
                else f"exited with status {child.returncode}")
         raise ChildFailure(f"the process running {method} {how} before returning a result "
-                           "(your code may have ended the process or exceeded a resource limit)")
+                           "(your code may have ended the process or exceeded a resource limit)", kind="died")
     try:
         with handle:
             result = json.loads(handle.read())
@@ -237,17 +270,201 @@ def _read_result(scratch: Path, method: str, child) -> dict:
     return result
 
 
+class ForkServer:
+    """One process that imports torch once and forks the children of one submission (``sandbox/forkserver.py``).
+
+    It runs as the trusted process's user and runs no student code; each child it forks applies the same
+    :class:`autograder.isolation.Jail` plan as a spawned child before it reads the submission. Use
+    :func:`fork_server` rather than this class. Raises RuntimeError when the server does not start.
+    """
+
+    def __init__(self, limits: config.Limits, start_timeout: float = 120.0):
+        ours, theirs = socket.socketpair()
+        self.control, self._buffer = ours, bytearray()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(runtime() / "forkserver.py"), str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], cwd=runtime(), env=isolation.child_env(runtime(), limits.threads),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
+        theirs.close()
+        if not (self.receive(start_timeout) or {}).get("ready"):
+            self.close()
+            raise RuntimeError(f"the fork server did not start within {start_timeout:.0f} s")
+
+    def receive(self, timeout=None):
+        """The server's next message (a dict), or None when none came within ``timeout`` seconds.
+
+        Raises RuntimeError when the server has gone.
+        """
+        end = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = None if end is None else max(0.0, end - time.monotonic())
+            if not select.select([self.control], [], [], left)[0]:
+                return None
+            data = self.control.recv(65536)
+            if not data:
+                raise RuntimeError("the fork server exited (see the staff output above)")
+            self._buffer += data
+        line, _, rest = bytes(self._buffer).partition(b"\n")
+        self._buffer = bytearray(rest)
+        return json.loads(line)
+
+    def fork(self, scratch: Path, stdout: Path, env: dict, plan) -> "ForkedChild":
+        """Start one child in ``scratch``; RuntimeError when its sandbox could not be set up."""
+        request = {"scratch": str(scratch), "stdout": str(stdout), "env": env, "plan": plan.to_json()}
+        self.control.sendall(json.dumps(request).encode() + b"\n")
+        started = self.receive()
+        child = ForkedChild(self, started["pid"])
+        if started["setup"]:
+            child.wait()
+            raise RuntimeError(f"the sandbox could not be set up for a child: {started['setup']}")
+        return child
+
+    def close(self) -> None:
+        """Stop the server (its children are gone by then)."""
+        self.control.close()
+        _kill_group(self.process.pid)
+        self.process.wait()
+
+
+class ForkedChild:
+    """A child of the :class:`ForkServer`, with the part of ``subprocess.Popen``'s interface the runner uses."""
+
+    def __init__(self, server: ForkServer, pid: int):
+        self.server, self.pid, self.returncode = server, pid, None
+
+    def wait(self, timeout=None) -> int:
+        """Its exit status (negative: killed by that signal); ``subprocess.TimeoutExpired`` after ``timeout``."""
+        if self.returncode is None:
+            message = self.server.receive(timeout)
+            if message is None:
+                raise subprocess.TimeoutExpired(f"child {self.pid}", timeout)
+            self.returncode = message["status"]
+        return self.returncode
+
+    def poll(self):
+        """Its exit status, or None while it runs."""
+        try:
+            return self.wait(0)
+        except subprocess.TimeoutExpired:
+            return None
+
+
+_SERVER: ForkServer | None = None
+#: Why the last :func:`fork_server` fell back to spawning a fresh interpreter per child ("" when it did not).
+FALLBACK = ""
+
+
+@contextlib.contextmanager
+def fork_server(limits: config.Limits = config.LIMITS):
+    """Run the children of the enclosed grading from one :class:`ForkServer` (one torch import).
+
+    Where it cannot start (``limits.fork_server`` off, no ``os.fork``, the server failed), children are
+    spawned as fresh interpreters instead and :data:`FALLBACK` says why, for the staff's output.
+    """
+    global _SERVER, FALLBACK
+    FALLBACK, server = "", None
+    if not limits.fork_server or not hasattr(os, "fork"):
+        FALLBACK = "turned off in config.LIMITS.fork_server" if hasattr(os, "fork") else "no os.fork here"
+    else:
+        try:
+            server = ForkServer(limits)
+        except (OSError, RuntimeError, ValueError) as exc:
+            FALLBACK = f"it could not start ({exc})"
+    _SERVER = server
+    try:
+        yield server
+    finally:
+        _SERVER = None
+        if server is not None:
+            server.close()
+
+
+def describe_sandbox() -> str:
+    """One line for the staff's output: does this grading fork its children from one server?"""
+    if FALLBACK:
+        return f"fork server: off, {FALLBACK}; every child starts a fresh interpreter and imports torch"
+    return "fork server: on (torch imported once per submission, one fork per probe)"
+
+
 def _keep_folders(cases) -> list:
     """Folders a child must see besides the interpreter's: the MNIST folder when a case names one."""
     return [c.params["root"] for c in cases if isinstance(c.params.get("root"), str)]
 
 
+def _start(scratch: Path, out, jail: isolation.Jail, limits: config.Limits):
+    """Start the child in ``scratch`` (forked from the server, or spawned), its output into ``out``."""
+    env = isolation.child_env(scratch, limits.threads)
+    if _SERVER is not None:
+        return _SERVER.fork(scratch, Path(out.name), env, jail.plan)
+    return subprocess.Popen([sys.executable, "-I", "-B", str(runtime() / "child.py"), str(scratch)],
+                            cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True, preexec_fn=jail.apply)
+
+
+def oom_kills() -> int:
+    """How many processes the kernel's out-of-memory killer has killed since boot (``/proc/vmstat``); -1
+    when the kernel does not say."""
+    try:
+        with open("/proc/vmstat") as vmstat:
+            return next(int(line.split()[1]) for line in vmstat if line.startswith("oom_kill "))
+    except (OSError, StopIteration, ValueError):
+        return -1
+
+
+def _peak_mb(pid: int) -> float:
+    """The peak resident memory (VmHWM) of process ``pid`` so far, in MB; 0 when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration, ValueError):
+        return 0.0
+
+
+def _watch(child, out, timeout: float, method: str, limits: config.Limits, deadline_bound: bool):
+    """Wait for ``child`` until it exits, runs past ``timeout`` or prints too much; then kill its group.
+
+    Returns ``(stopped, peak_mb)``: the ChildFailure that stopped it (None when it exited by itself) and
+    the peak resident memory seen.
+    """
+    deadline, stopped, peak = time.monotonic() + timeout, None, 0.0
+    try:
+        while child.poll() is None:
+            peak = max(peak, _peak_mb(child.pid))
+            if time.monotonic() > deadline and deadline_bound:
+                stopped = ChildFailure(f"{method} was stopped after {timeout:.0f} s: grading ran out of time "
+                                       "(the grader's overall time limit), so this test could not finish",
+                                       kind="deadline")
+            elif time.monotonic() > deadline:
+                stopped = ChildFailure(f"timed out after {timeout:.0f} s in {method}", kind="timeout")
+            elif os.fstat(out.fileno()).st_size > limits.output_mb * 2**20:
+                stopped = ChildFailure(f"the process running {method} printed more than {limits.output_mb} MB "
+                                       "and was stopped", kind="output")
+            if stopped:
+                break
+            try:
+                child.wait(0.05)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        _kill_group(child.pid)
+        child.wait()
+    return stopped, peak
+
+
+def _clean_up(lease, ours: set) -> list:
+    """Kill whatever the child left behind (by uid, or every stray descendant); the pids that survived."""
+    left = isolation.kill_uid(lease.uid) if lease.uid is not None else []
+    server = {_SERVER.process.pid} if _SERVER is not None else set()
+    return left + isolation.kill_strays(ours - server, exact=server)
+
+
 def run_child(source, probe: str, cases: list, method: str, timeout: float, seed: int = 0,
-              limits: config.Limits = config.LIMITS) -> ProbeResult:
+              limits: config.Limits = config.LIMITS, deadline_bound: bool = False) -> ProbeResult:
     """Run ``probe`` on every case in one fresh, isolated child; the engine of :func:`run_probe`.
 
-    ``source`` None runs a probe that loads no student code. Raises :class:`ChildFailure` as
-    :func:`run_probe` does.
+    ``source`` None runs a probe that loads no student code. ``deadline_bound`` says that ``timeout`` is
+    what is left of grading's overall time, not the test's own limit (the message then says so). Raises
+    :class:`ChildFailure` as :func:`run_probe` does.
     """
     found = isolation.platform()
     lease = isolation.lease_uid(found)
@@ -263,48 +480,22 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
             os.chown(scratch, lease.uid, lease.uid)
         jail = isolation.Jail(found, lease.uid, [runtime(), scratch, *_keep_folders(cases)], limits,
                               hide=[KIT_ROOT, *HIDDEN])
-        ours = isolation.children_of_me()
+        ours, kills = isolation.children_of_me(), oom_kills()
         with open(work / protocol.STDOUT, "w+b") as out:
             os.chmod(work / protocol.STDOUT, 0o600)
-            child = subprocess.Popen([sys.executable, "-I", "-B", str(runtime() / "child.py"), str(scratch)],
-                                     cwd=scratch, env=isolation.child_env(scratch, limits.threads),
-                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                     start_new_session=True, preexec_fn=jail.apply)
-            deadline, stopped = time.monotonic() + timeout, None
+            child = _start(scratch, out, jail, limits)
             try:
-                while child.poll() is None:
-                    if time.monotonic() > deadline:
-                        stopped = f"timed out after {timeout:.0f} s in {method}"
-                    elif os.fstat(out.fileno()).st_size > limits.output_mb * 2**20:
-                        stopped = (f"the process running {method} printed more than {limits.output_mb} MB "
-                                   "and was stopped")
-                    if stopped:
-                        break
-                    try:
-                        child.wait(0.05)
-                    except subprocess.TimeoutExpired:
-                        pass
+                stopped, peak = _watch(child, out, timeout, method, limits, deadline_bound)
             finally:
-                _kill_group(child.pid)
-                child.wait()
-                left = isolation.kill_uid(lease.uid) if lease.uid is not None else []
-                left += isolation.kill_strays(ours)
+                left = _clean_up(lease, ours)
             staff = _tail(out, limits.output_bytes)
         if left:
             staff += f"\n[grader: processes {left} of this child survived the clean-up]"
-        if stopped:
-            raise ChildFailure(stopped, staff)
-        try:
-            result = _read_result(scratch, method, child)
-        except ChildFailure as exc:
-            exc.staff = staff
-            raise
-        if result["status"] != "ok":
-            raise ChildFailure(describe_student_error(result), staff)
-        info = result.get("info")
-        info = [info.get(str(i), {}) if isinstance(info, dict) else {} for i in range(len(cases))]
-        info = [i if isinstance(i, dict) else {} for i in info]
-        return ProbeResult(_read_outputs(scratch, len(cases)), info)
+        if stopped is None and child.returncode == -signal.SIGKILL and kills >= 0 and oom_kills() > kills:
+            stopped = ChildFailure(f"the process running {method} was killed by the system because it ran out "
+                                   f"of memory (it had used {peak:.0f} MB; each test may use about "
+                                   f"{limits.memory_mb} MB beyond what torch itself takes)", kind="memory")
+        return _collect(scratch, method, child, stopped, staff, len(cases))
     finally:
         if mounted:
             isolation.umount(scratch)
@@ -312,8 +503,26 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
         lease.release()
 
 
+def _collect(scratch: Path, method: str, child, stopped, staff: str, ncases: int) -> ProbeResult:
+    """What the child returned, or the ChildFailure that says why there is nothing to use."""
+    if stopped:
+        stopped.staff = staff
+        raise stopped
+    try:
+        result = _read_result(scratch, method, child)
+    except ChildFailure as exc:
+        exc.staff = staff
+        raise
+    if result["status"] != "ok":
+        raise student_failure(result, staff)
+    info = result.get("info")
+    info = [info.get(str(i), {}) if isinstance(info, dict) else {} for i in range(ncases)]
+    info = [i if isinstance(i, dict) else {} for i in info]
+    return ProbeResult(_read_outputs(scratch, ncases), info)
+
+
 def run_probe(source: str, probe: str, cases: list, method: str, timeout: float, seed: int = 0,
-              limits: config.Limits = config.LIMITS) -> ProbeResult:
+              limits: config.Limits = config.LIMITS, deadline_bound: bool = False) -> ProbeResult:
     """Run probe ``probe`` of the sandbox on every case, in one fresh child process.
 
     Where a probe's checks need expected values computed in torch (the ELBO's reference gradients), they
@@ -333,6 +542,10 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
         Wall-clock seconds before the child's process group is killed.
     seed : int
         Seeds torch in the child (``seed + case index`` before each case).
+    limits : config.Limits
+    deadline_bound : bool
+        ``timeout`` is what is left of grading's overall time rather than the test's own limit: a child
+        stopped by it fails with kind "deadline" ("grading ran out of time"), not "timeout".
 
     Returns
     -------
@@ -341,8 +554,8 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
     Raises
     ------
     ChildFailure
-        When student code raised or returned something unusable, the child timed out, printed too much
-        or died.
+        When student code raised or returned something unusable, the child timed out, ran out of memory,
+        printed too much or died; its ``kind`` says which (:data:`FAILURE_KINDS`).
     RuntimeError
         When a child that runs no student code fails (a fault of the grader or the platform).
     """
@@ -353,7 +566,7 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
             expected = run_child(None, companion[0], cases, companion[0], max(timeout, 60.0), seed, limits)
         except ChildFailure as exc:
             raise RuntimeError(f"the grader's own {companion[0]} probe failed: {exc}\n{exc.staff}") from None
-    result = run_child(source, probe, cases, method, timeout, seed, limits)
+    result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound)
     if companion:
         prefix = companion[1]
         result.outputs = [{**{k: v for k, v in got.items() if not k.startswith(prefix)},

@@ -12,6 +12,7 @@
 #   MNIST_ROOT        where MNIST/raw/ goes                         (default $AUTOGRADER_ROOT/data)
 #   MNIST_MIRRORS     space-separated base URLs of the MNIST files  (default vae_utils.MNIST_MIRRORS)
 #   TORCH_INDEX_URL   where the CPU build of torch comes from       (default PyTorch's CPU index)
+#   PYPI_INDEX_URL    where everything else comes from              (default PyPI)
 #   PYTHON            the Python that creates the venv              (default python3)
 #   PIP               the pip command of the venv                   (default "$AUTOGRADER_VENV/bin/python -m pip")
 set -euo pipefail
@@ -21,6 +22,7 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 VENV="${AUTOGRADER_VENV:-$ROOT/venv}"
 DATA="${MNIST_ROOT:-$ROOT/data}"
 TORCH_INDEX_URL="${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}"
+PYPI_INDEX_URL="${PYPI_INDEX_URL:-https://pypi.org/simple}"
 REQUIREMENTS="$SOURCE/requirements-gradescope.txt"
 read -r -a PIP_COMMAND <<< "${PIP:-$VENV/bin/python -m pip}"
 ALL_STEPS=(system venv packages data permissions check)
@@ -42,14 +44,21 @@ step_venv() {
 
 step_packages() {
     local torch_pin others
-    torch_pin="$(grep -E '^torch==' "$REQUIREMENTS")"
-    log "$torch_pin (CPU build, from $TORCH_INDEX_URL)"
-    "${PIP_COMMAND[@]}" install --no-cache-dir --index-url "$TORCH_INDEX_URL" "$torch_pin"
+    # Ubuntu 22.04's pip (22.0.2) and setuptools are too old for torch's dependencies (setuptools>=77 among
+    # them): upgrade both from PyPI first.
+    log "pip and setuptools, from $PYPI_INDEX_URL"
+    "${PIP_COMMAND[@]}" install --no-cache-dir --upgrade --index-url "$PYPI_INDEX_URL" pip setuptools
+    # The "+cpu" local version exists only on PyTorch's CPU index, so it wins; PyPI stays an extra index
+    # for torch's own dependencies, which the CPU index may not carry.
+    torch_pin="$(grep -E '^torch==' "$REQUIREMENTS")+cpu"
+    log "$torch_pin (CPU build, from $TORCH_INDEX_URL; its dependencies also from $PYPI_INDEX_URL)"
+    "${PIP_COMMAND[@]}" install --no-cache-dir --index-url "$TORCH_INDEX_URL" --extra-index-url "$PYPI_INDEX_URL" \
+        "$torch_pin"
     # The rest without the torch line, so that nothing can swap the CPU build for PyPI's CUDA one.
     others="$(mktemp)"
     grep -v -E '^torch==' "$REQUIREMENTS" > "$others"
     log "the other requirements"
-    "${PIP_COMMAND[@]}" install --no-cache-dir -r "$others"
+    "${PIP_COMMAND[@]}" install --no-cache-dir --index-url "$PYPI_INDEX_URL" -r "$others"
     rm -f "$others"
 }
 

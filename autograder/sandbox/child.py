@@ -8,6 +8,7 @@ checks everything in them.
 """
 import importlib.util
 import json
+import resource
 import sys
 from pathlib import Path
 
@@ -23,6 +24,17 @@ def _import_reference(path):
     spec.loader.exec_module(module)
 
 
+def cap_memory(extra_mb):
+    """Cap this process's address space at its present size (the interpreter, numpy and torch loaded)
+    plus ``extra_mb`` MB, before any student code runs; a larger allocation then fails with MemoryError."""
+    with open("/proc/self/status") as status:
+        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    limit = size + extra_mb * 2**20
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or limit < hard:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main(scratch):
     scratch = Path(scratch)
     request = json.loads((scratch / protocol.REQUEST).read_text())
@@ -33,6 +45,9 @@ def main(scratch):
     if (scratch / protocol.REFERENCE).exists():
         _import_reference(scratch / protocol.REFERENCE)
     import probes
+
+    if request.get("memory_mb"):
+        cap_memory(request["memory_mb"])
 
     # Keep our own references: the submission may replace module attributes while it runs.
     save, dumps, write = np.savez, json.dumps, Path.write_text
