@@ -17,68 +17,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import ROOT, SOLUTION, TEMPLATE
+from conftest import MNIST, ROOT, SCHEMA, SOLUTION, TEMPLATE, layout, run_autograder, validate
 
 from autograder import config, gradescope, harness, package
 from autograder.results import GradingResult
 from autograder import results as results_module
 
-SCHEMA = json.loads((ROOT / "gradescope" / "results.schema.json").read_text())
-MNIST = Path(os.environ.get("MNIST_ROOT", ROOT / "data")).resolve()
 TOTAL = sum(spec.points for spec in config.TESTS.values())
-
-
-def validate(results: dict) -> dict:
-    """Fail unless ``results`` follows Gradescope's documented format; returns it."""
-    jsonschema.validate(results, SCHEMA, cls=jsonschema.Draft202012Validator)
-    return results
-
-
-@pytest.fixture(scope="module")
-def built_zip(tmp_path_factory) -> Path:
-    """``make autograder``'s archive, built once for the module."""
-    out = tmp_path_factory.mktemp("build") / "autograder.zip"
-    subprocess.run([sys.executable, "-m", "autograder", "package", "--out", str(out)], cwd=ROOT, check=True,
-                   capture_output=True)
-    return out
-
-
-def layout(base: Path, built_zip: Path, files: dict = None, metadata: dict = None) -> Path:
-    """A Gradescope /autograder under ``base``: the zip in source/, run_autograder copied to the root
-    (as Gradescope's image build does), ``files`` ({name: path or text}) in submission/."""
-    root = base / "autograder"
-    for folder in ("source", "submission", "results"):
-        (root / folder).mkdir(parents=True)
-    with zipfile.ZipFile(built_zip) as archive:
-        for info in archive.infolist():
-            target = root / "source" / info.filename
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(info))
-            target.chmod((info.external_attr >> 16) & 0o777)
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    for name, content in (files or {}).items():
-        target = root / "submission" / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copy(content, target)
-        else:
-            target.write_text(content)
-    if metadata is not None:
-        (root / "submission_metadata.json").write_text(json.dumps(metadata))
-    return root
-
-
-def run_autograder(root: Path, **env):
-    """Run ``root/run_autograder`` as Gradescope does (working directory: the root); returns
-    ``(results.json as a dict, stdout)``. The results are validated against the schema."""
-    environment = {"PATH": os.environ["PATH"], "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
-                   "MNIST_ROOT": str(MNIST), **env}
-    done = subprocess.run([str(root / "run_autograder")], cwd=root, env=environment, capture_output=True, text=True,
-                          timeout=900)
-    assert done.returncode == 0, done.stdout + done.stderr
-    results = json.loads((root / "results" / "results.json").read_text())
-    return validate(results), done.stdout
-
 
 @pytest.fixture(scope="module", autouse=True)
 def subreaper():

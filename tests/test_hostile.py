@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, layout, run_autograder
 
 from autograder import cases, config, gradescope, isolation, runner
 
@@ -248,6 +248,39 @@ def test_hostile_submission(fixture, kit, tmp_path):
     assert leftovers(processes_before) == [], isolation.processes()
     assert listener.connections == []
     assert not CONFTEST_MARKER.exists()
+
+
+#: Appended to the unpacked config.py, as a course would edit it: shorter timeouts for the attacked groups.
+COURSE_TIMEOUTS = """
+import dataclasses as _dataclasses
+for _key, _spec in list(TESTS.items()):
+    if _key.split(".")[0] in {groups!r}:
+        TESTS[_key] = _dataclasses.replace(_spec, timeout={timeout!r})
+"""
+DEADLINE_FIXTURES = [f for f in FIXTURES if "autograder_timeout" in header(f)]
+
+
+@pytest.mark.parametrize("fixture", DEADLINE_FIXTURES, ids=[f.stem for f in DEADLINE_FIXTURES])
+def test_hang_costs_only_its_method_under_run_autograder(fixture, built_zip, tmp_path):
+    """Graded as Gradescope grades it, with a short AUTOGRADER_TIMEOUT, does a method that never returns
+    cost only its own tests and the training run that calls it, in a valid results.json that keeps every
+    other method's points?"""
+    spec = header(fixture)
+    zero, full = split(spec["zero"]), split(spec["full"])
+    root = layout(tmp_path, built_zip, {"submission.py": fixture.read_text()})
+    with open(root / "source" / "autograder" / "config.py", "a") as f:
+        f.write(COURSE_TIMEOUTS.format(groups=zero, timeout=float(spec["timeout"])))
+    results, stdout = run_autograder(root, AUTOGRADER_TIMEOUT=spec["autograder_timeout"])
+    groups = {}
+    for test in results["tests"]:
+        groups.setdefault(test["name"].split(":")[0], []).append(test)
+    assert set(groups) == set(config.GROUPS) - {"figures"}, stdout  # a .py file has no figures to grade
+    for group in zero:
+        assert all(t["score"] == 0 for t in groups[group]), groups[group]
+    for group in full:
+        assert all(t["score"] == t["max_score"] for t in groups[group]), (groups[group], stdout)
+    assert re.search(spec["message"], "\n".join(t["output"] for g in zero for t in groups[g])), stdout
+    assert results["execution_time"] < float(spec["autograder_timeout"])
 
 
 def test_corpus_covers_the_threat_model():
