@@ -94,6 +94,20 @@ def test_infinite_loop_times_out_and_other_tests_still_run(tmp_path, reference_s
     assert "timed out after 8 s in decoder" in tests["decoder.values"].output
 
 
+@pytest.mark.parametrize("shapes, values", [(2, 30), (30, 2)])
+def test_each_test_has_its_own_timeout(tmp_path, reference_source, monkeypatch, shapes, values):
+    """With a decoder that takes about 5 s, does the decoder test that allows 2 s fail on its timeout while
+    the one that allows 30 s passes, whichever of the two runs first?"""
+    monkeypatch.setitem(config.TESTS, "decoder.shapes", config.TestSpec(3, timeout=shapes))
+    monkeypatch.setitem(config.TESTS, "decoder.values", config.TestSpec(7, timeout=values))
+    source = mutate(reference_source, "return torch.sigmoid(self.linear4(",
+                    "__import__('time').sleep(5)\n        return torch.sigmoid(self.linear4(")
+    tests, _ = grade_text(tmp_path, source, groups=("decoder",))
+    slow, fast = ("decoder.shapes", "decoder.values") if shapes == 2 else ("decoder.values", "decoder.shapes")
+    assert tests[slow].score == 0 and "timed out" in tests[slow].output and "2 s" in tests[slow].output
+    assert tests[fast].score == tests[fast].max_score, tests[fast].output
+
+
 def test_rules_cost_only_the_method_that_breaks_them(tmp_path, reference_source):
     """Does torch.distributions in the KL, or an added import in sample, cost only that method?"""
     source = mutate(reference_source, "variance = torch.exp(2 * logsigma)\n",

@@ -14,11 +14,13 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import sys
 import threading
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -323,6 +325,120 @@ def test_child_cannot_read_the_solution_or_the_graders(reference_source):
     for path in secrets:
         assert report[str(path)] in ("PermissionError", "FileNotFoundError"), report
     assert report[str(allowed[0])].startswith("read"), report
+
+
+MEMORY_PROBE = """
+    def decoder(self, z):
+        resource = __import__("resource")
+        with open("/proc/self/oom_score_adj") as f:
+            score = f.read().strip()
+        with open("/proc/self/status") as f:
+            size = [line.split()[1] for line in f if line.startswith("VmSize:")][0]
+        raise ValueError(repr({"oom_score_adj": score, "as_limit": resource.getrlimit(resource.RLIMIT_AS)[0],
+                               "vm_size": int(size) * 1024}))
+"""
+
+
+@pytest.mark.parametrize("forked", [True, False], ids=["fork-server", "spawn"])
+def test_children_are_killed_first_and_capped_near_their_size(reference_source, forked):
+    """Does every child that runs student code carry the out-of-memory score that makes the kernel kill it
+    before the grader, and an address space capped at its size plus config.LIMITS.memory_mb?"""
+    source = reference_source.replace("    def decoder(self, z):", MEMORY_PROBE + "\n    def _unused(self, z):", 1)
+    with runner.fork_server(dataclasses.replace(config.LIMITS, fork_server=forked)):
+        with pytest.raises(runner.ChildFailure) as failure:
+            runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120)
+    assert (runner.FALLBACK == "") == forked
+    found = eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
+    assert found["oom_score_adj"] == "1000"
+    budget = found["as_limit"] - found["vm_size"]
+    assert 0 < budget <= config.LIMITS.memory_mb * 2**20, found
+
+
+def _memory_cgroup_parent():
+    """A memory cgroup folder (v1, or v2 with the memory controller) we may create children in, or None."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            folder = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+        elif controllers == "":
+            folder = Path("/sys/fs/cgroup") / path.lstrip("/")
+            control = folder / "cgroup.subtree_control"
+            if not control.exists() or "memory" not in control.read_text().split():
+                continue
+        else:
+            continue
+        if folder.is_dir() and os.access(folder, os.W_OK):
+            return folder
+    return None
+
+
+class MemoryCgroup:
+    """A memory cgroup of ``limit_mb`` for one process tree: a stand-in for Gradescope's container."""
+
+    def __init__(self, parent: Path, limit_mb: int):
+        self.folder = parent / f"vaekit-test-{uuid.uuid4().hex[:8]}"
+        self.folder.mkdir()
+        limit = str(limit_mb * 2**20)
+        v1 = (self.folder / "memory.limit_in_bytes").exists()
+        (self.folder / ("memory.limit_in_bytes" if v1 else "memory.max")).write_text(limit)
+        if v1 and (self.folder / "memory.memsw.limit_in_bytes").exists():
+            (self.folder / "memory.memsw.limit_in_bytes").write_text(limit)
+        elif not v1:
+            (self.folder / "memory.swap.max").write_text("0")
+
+    def enter(self):
+        """A ``preexec_fn``: move the new process into this cgroup."""
+        (self.folder / "cgroup.procs").write_text(str(os.getpid()))
+
+    def remove(self):
+        for pid in (self.folder / "cgroup.procs").read_text().split():
+            os.kill(int(pid), signal.SIGKILL)
+        time.sleep(0.2)
+        self.folder.rmdir()
+
+
+#: Grades with memory_mb far above the cgroup's limit, so that the cgroup's OOM killer acts, not RLIMIT_AS.
+UNCAPPED = """
+import dataclasses, sys
+sys.path.insert(0, {kit!r})
+from autograder import config
+config.LIMITS = dataclasses.replace(config.LIMITS, memory_mb=8192, address_space_mb=16384)
+from autograder.__main__ import main
+sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', 'decoder,kl_divergence']))
+"""
+HOARDER = """
+    def decoder(self, z):
+        blocks = []
+        for _ in range(48):  # up to 3 GiB, 64 MiB at a time, every page touched
+            blocks.append(torch.ones(16 * 2**20))
+        return torch.sigmoid(self.linear4(F.relu(self.linear3(z))))
+"""
+
+
+@pytest.mark.cgroup
+def test_out_of_memory_under_a_container_limit_kills_the_child_not_the_grader(reference_source, tmp_path):
+    """Under a real memory limit of 768 MB for the whole grading (Gradescope's default container), does a
+    decoder that keeps allocating get killed itself, failing its own tests with "ran out of memory", while
+    the grader survives and the KL keeps its points?"""
+    parent = _memory_cgroup_parent()
+    if parent is None:
+        pytest.skip("no writable memory cgroup here (needs root and cgroup v1, or v2 with the memory controller)")
+    source = reference_source.replace("    def decoder(self, z):", HOARDER + "\n    def _unused(self, z):", 1)
+    (tmp_path / "submission.py").write_text(source)
+    results = tmp_path / "results.json"
+    script = UNCAPPED.format(kit=str(ROOT), path=str(tmp_path / "submission.py"), results=str(results))
+    group = MemoryCgroup(parent, 768)
+    try:
+        run = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=600, preexec_fn=group.enter)
+    finally:
+        group.remove()
+    staff = run.stdout.decode(errors="replace")[-3000:] + run.stderr.decode(errors="replace")[-3000:]
+    assert run.returncode == 0, staff
+    tests = {t["name"].split(":")[0] + str(i): t for i, t in enumerate(json.loads(results.read_text())["tests"])}
+    decoder = [t for k, t in tests.items() if k.startswith("decoder")]
+    kl = [t for k, t in tests.items() if k.startswith("kl_divergence")]
+    assert decoder and all(t["score"] == 0 and "ran out of memory" in t["output"] for t in decoder), (decoder, staff)
+    assert kl and all(t["score"] == t["max_score"] for t in kl), (kl, staff)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="namespaces need root")
