@@ -1,9 +1,9 @@
 # attack: asks for 40 GiB at once, then touches up to 6 GiB in 512 MiB blocks, then returns the right theta
-# stopped by: RLIMIT_AS (address space, 3 GiB): the allocation fails inside the child
+# stopped by: the child's address space is capped at its size plus config.LIMITS.memory_mb before student code runs: the allocation fails inside the child, and the test says it ran out of memory
 # groups: decoder,kl_divergence
 # zero: decoder
 # full: kl_divergence
-# message: decoder raised
+# message: decoder ran out of memory \(it tried to allocate 40960 MB at once\)
 # Hostile fixture of tests/test_hostile.py: every loop, allocation, fork and sleep in it is bounded.
 # @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
 class VAE(nn.Module):

@@ -4,6 +4,7 @@
 # zero: decoder
 # full: kl_divergence
 # message: theta
+# needs: root
 # Hostile fixture of tests/test_hostile.py: every loop, allocation, fork and sleep in it is bounded.
 # @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
 class VAE(nn.Module):
