@@ -1,11 +1,12 @@
 """The solution notebook, the template made from it, and the assign pipeline."""
 import ast
+import re
 
 import nbformat
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE
 
-from autograder import assign
+from autograder import assign, config
 
 SIGNATURES = {"__init__": ["self", "obs_dim", "latent_dim", "hidden_dim"], "encoder": ["self", "x"],
               "sample_with_reparam": ["self", "mu", "logsigma"], "decoder": ["self", "z"],
@@ -67,12 +68,13 @@ def test_api_is_the_seeds(path):
             assert ast.get_docstring(method), method.name
 
 
-def test_task_points_and_rules_are_stated():
-    """Does the notebook state each task's points and the rules?"""
+def test_task_points_are_what_the_grader_gives_and_rules_are_stated():
+    """Does each task heading of the notebook state the points that the grader's tests of that method add
+    up to, in the methods' order, and does the notebook state the rules?"""
     text = "\n".join(c.source for c in nbformat.read(TEMPLATE, as_version=4).cells if c.cell_type == "markdown")
-    for task in ("Encoder (10 pt)", "Reparameterization sampling (10 pt)", "Decoder (10 pt)", "KL divergence (5 pt)",
-                 "ELBO (15 pt)", "Generating new data (10 pt)"):
-        assert task in text
+    stated = [int(points) for points in re.findall(r"^### Task \d+: .* \((\d+) pt\)$", text, re.MULTILINE)]
+    graded = [sum(s.points for k, s in config.TESTS.items() if k.split(".")[0] == m) for m in config.METHODS]
+    assert stated == graded
     assert "torch.distributions" in text and "import" in text and "Kingma & Welling" in text
 
 

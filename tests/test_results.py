@@ -2,7 +2,7 @@
 import csv
 import json
 
-from conftest import SOLUTION, mutate
+from conftest import TEMPLATE, mutate
 
 from autograder import config
 from autograder.batch import collect, grade_many
@@ -60,6 +60,15 @@ def test_grade_many_writes_results_and_a_summary(tmp_path, reference_source):
     assert summary["good"]["encoder"] == "10/10" and summary["broken"]["elbo"] == "0/15"
 
 
-def test_grade_many_accepts_notebooks_next_to_files(tmp_path):
-    """Can explicit files (the default `make grade` input) be graded, named by folder and file?"""
-    assert list(collect([SOLUTION])) == ["solution_vae"]
+def test_grade_many_grades_notebooks_next_to_files(tmp_path, reference_source):
+    """Are a notebook and a .py file given side by side (as `make grade` gives them) both graded, each under
+    a name from its folder and file, the notebook with its figures and the .py file without?"""
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "vae.py").write_text(reference_source)
+    rows = grade_many([TEMPLATE, tmp_path / "alice" / "vae.py"], tmp_path / "out", jobs=2)
+    by_name = {row["submission"]: row for row in rows}
+    assert set(by_name) == {"student_template_vae", "alice_vae"}
+    total = sum(s.points for s in config.TESTS.values())
+    figures = sum(s.points for k, s in config.TESTS.items() if k.startswith("figures."))
+    assert (by_name["student_template_vae"]["score"], by_name["student_template_vae"]["max_score"]) == (0, total)
+    assert by_name["alice_vae"]["score"] == by_name["alice_vae"]["max_score"] == total - figures
