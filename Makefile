@@ -8,9 +8,11 @@ MNIST_ROOT ?= data
 SUBMISSIONS ?= solution/vae.ipynb student_template/vae.ipynb
 OUT ?= build/grades
 JOBS ?= 2
+# pytest-xdist workers for `make test`
+TEST_JOBS ?= 2
 export MNIST_ROOT
 
-.PHONY: grade test corpus false-failures student solution data clean autograder bench
+.PHONY: grade test test-fast corpus false-failures student solution data clean autograder bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +26,11 @@ data: $(VENV)/.installed  ## download MNIST into $(MNIST_ROOT) when it is not th
 grade: data  ## grade $(SUBMISSIONS) (files or folders; default: the solution and the template)
 	$(PY) -m autograder grade-many $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS)
 
-test: data  ## the kit's own tests
-	$(PY) -m pytest
+test: data  ## the kit's own tests, all of them, $(TEST_JOBS) at a time (what CI runs)
+	$(PY) -m pytest -n $(TEST_JOBS)
+
+test-fast: data  ## the kit's tests without the slow ones (corpus, hostile gradings, notebook runs)
+	$(PY) -m pytest -n $(TEST_JOBS) -m "not slow"
 
 corpus: data  ## grade every submission in tests/corpus; print case x method -> points lost, and the totals
 	$(PY) scripts/grade_corpus.py --jobs $(JOBS)

@@ -1,6 +1,6 @@
 """The corpus in tests/corpus: correct solutions written differently from the reference, and single-bug
-variants of it. Each file is graded once (two at a time) by ``scripts/grade_corpus.py``'s code."""
-import dataclasses
+variants of it. Each file is graded in its own test (so pytest-xdist spreads them over the workers) by
+``scripts/grade_corpus.py``'s code, which ``make corpus`` runs too."""
 import sys
 
 import pytest
@@ -15,13 +15,6 @@ CASES = corpus.load_cases()
 CORRECT = [c for c in CASES if c.kind == "correct"]
 BUGS = [c for c in CASES if c.kind == "bug"]
 GRADER_ERROR = "The grader itself failed"
-
-
-@pytest.fixture(scope="module")
-def verdicts(tmp_path_factory):
-    """Every corpus case graded once: {name: Verdict}."""
-    out = tmp_path_factory.mktemp("corpus")
-    return {v.case.name: v for v in corpus.grade_all(CASES, jobs=2, out=out)}
 
 
 def test_corpus_is_large_and_covers_every_method():
@@ -42,19 +35,21 @@ def test_header_names_a_method(tmp_path):
     assert (corpus.parse_case(path).method, corpus.parse_case(path).message) == ("elbo", "KL")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CORRECT, ids=lambda c: c.name)
-def test_correct_variant_gets_full_marks(case, verdicts):
+def test_correct_variant_gets_full_marks(case, tmp_path):
     """Does this correct solution get every point of every test, the training run included?"""
-    verdict = verdicts[case.name]
+    verdict = corpus.judge(case, corpus.grade_case(case, tmp_path))
     assert set(verdict.lost) == set(config.METHODS) | {"training"}  # figures are not counted for a .py
     assert verdict.ok, verdict.problems
     assert all(points == 0 for points in verdict.lost.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", BUGS, ids=lambda c: c.name)
-def test_bug_costs_its_own_method_only(case, verdicts):
+def test_bug_costs_its_own_method_only(case, tmp_path):
     """Does this bug lose points in its own method, none in another method, and name the mistake?"""
-    verdict = verdicts[case.name]
+    verdict = corpus.judge(case, corpus.grade_case(case, tmp_path))
     assert verdict.lost[case.method] > 0, verdict.problems
     assert {g for g, points in verdict.lost.items() if points > 0} == {case.method}, verdict.problems
     if case.message:
@@ -63,16 +58,28 @@ def test_bug_costs_its_own_method_only(case, verdicts):
     assert verdict.ok
 
 
-def test_totals_count_what_make_corpus_reports(verdicts):
-    """Do the totals that ``make corpus`` prints count a correct variant that lost points, a bug missed in its
-    own method and points lost in another method, and does the table mark those cases WRONG?"""
-    real = list(verdicts.values())
-    correct, bug = next(v for v in real if v.case.kind == "correct"), next(v for v in real if v.case.kind == "bug")
-    other = next(g for g in config.METHODS if g != bug.case.method)
-    broken = [dataclasses.replace(correct, lost={**correct.lost, "encoder": 3.0}, problems=["lost 3 in encoder"]),
-              dataclasses.replace(bug, lost={**bug.lost, bug.case.method: 0.0, other: 2.0}, problems=["missed"])]
-    totals, before = corpus.totals(real + broken), corpus.totals(real)
-    assert totals["full_marks"] == before["full_marks"] and totals["correct"] == before["correct"] + 1
-    assert totals["caught"] == before["caught"] and totals["bugs"] == before["bugs"] + 1
-    assert totals["wrong_method_points"] == before["wrong_method_points"] + 2
-    assert corpus.table(broken).count("WRONG") == 2
+def _results(lost: dict, says: str = "") -> dict:
+    """A results.json that loses ``lost[group]`` points in one test of each group (and none elsewhere), each
+    failing test's output saying ``says``."""
+    return {"tests": [{"name": f"{group}: a check?", "score": 5.0 - lost.get(group, 0.0), "max_score": 5.0,
+                       "output": f"wrong in {group}. {says}" if lost.get(group) else ""}
+                      for group in config.GROUPS[:-1]]}
+
+
+def test_judge_and_totals_count_what_make_corpus_reports():
+    """Do the verdicts and totals that ``make corpus`` prints count a correct variant that lost points, a bug
+    missed in its own method, a bug charged to another method and a bug whose mistake is not named, and does
+    the table mark exactly those cases WRONG?"""
+    correct, bug = CORRECT[0], next(c for c in BUGS if c.message)
+    other = next(g for g in config.METHODS if g != bug.method)
+    fine = [corpus.judge(correct, _results({})),
+            corpus.judge(bug, _results({bug.method: 2.0, "training": 5.0}, says=bug.message))]
+    wrong = [corpus.judge(correct, _results({"encoder": 3.0})),
+             corpus.judge(bug, _results({other: 2.0}, says=bug.message)),
+             corpus.judge(bug, _results({bug.method: 2.0}, says="something else"))]
+    assert [v.ok for v in fine + wrong] == [True, True, False, False, False]
+    totals = corpus.totals(fine + wrong)
+    assert (totals["full_marks"], totals["correct"]) == (1, 2)
+    assert (totals["caught"], totals["bugs"], totals["named"], totals["with_message"]) == (2, 3, 1, 3)
+    assert totals["wrong_method_points"] == 2
+    assert corpus.table(fine + wrong).count("WRONG") == 3

@@ -173,6 +173,7 @@ sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', {groups!
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixture", [pytest.param(f, marks=[pytest.mark.root] if header(f).get("needs") == "root" else [])
                                      for f in FIXTURES], ids=[f.stem for f in FIXTURES])
 def test_hostile_submission(fixture, kit, tmp_path):
@@ -263,6 +264,7 @@ for _key, _spec in list(TESTS.items()):
 DEADLINE_FIXTURES = [f for f in FIXTURES if "autograder_timeout" in header(f)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fixture", DEADLINE_FIXTURES, ids=[f.stem for f in DEADLINE_FIXTURES])
 def test_hang_costs_only_its_method_under_run_autograder(fixture, built_zip, tmp_path):
     """Graded as Gradescope grades it, with a short AUTOGRADER_TIMEOUT, does a method that never returns
@@ -416,6 +418,7 @@ HOARDER = """
 """
 
 
+@pytest.mark.slow
 @pytest.mark.root
 @pytest.mark.cgroup
 def test_out_of_memory_under_a_container_limit_kills_the_child_not_the_grader(reference_source, tmp_path):

@@ -94,6 +94,7 @@ def test_vae_utils_sits_next_to_both_notebooks():
         assert link.is_symlink() and link.resolve() == (ROOT / "vae_utils.py").resolve()
 
 
+@pytest.mark.slow
 def test_solution_runs_top_to_bottom(tmp_path):
     """Does the solution notebook run from a fresh kernel without errors, on CPU?"""
     from nbclient import NotebookClient
