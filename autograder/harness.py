@@ -35,6 +35,10 @@ class Collector:
         self.graded, self.root = graded, root
         self.results, self.skipped, self.staff = {}, {}, []
         self.properties = {}  # what graders recorded with record_property (leaderboard values)
+        self.interrupted = False  # a KeyboardInterrupt (Ctrl-C, or the Gradescope deadline's SIGALRM) ended pytest
+
+    def pytest_keyboard_interrupt(self, excinfo):
+        self.interrupted = True
 
     @pytest.fixture
     def sub(self):
@@ -118,7 +122,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
         code = pytest.main(args + (["-p", "no:terminal"] if quiet else ["-v"]), plugins=[collector])
     wanted = [key for key in config.TESTS if key.split(".")[0] in groups]
     missing = [key for key in wanted if key not in collector.results and key not in collector.skipped]
-    if code == pytest.ExitCode.INTERRUPTED:
+    if code == pytest.ExitCode.INTERRUPTED and collector.interrupted:
         collector.results.update(not_run(missing, "not run: grading was stopped (out of time) before this test"))
     elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or missing:
         raise RuntimeError(f"pytest exited with {code!r}; tests without a result: {missing}")

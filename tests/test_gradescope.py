@@ -103,7 +103,8 @@ def test_gradescope_pins_cover_every_import_of_the_graders():
     kit = _pins(ROOT / "requirements.txt")
     assert pins["torch"] == kit["torch"]
     assert pins.keys() <= kit.keys()
-    local = {"autograder", "vae_utils", "protocol", "probes", "reference", "conftest"}
+    sandbox = {path.stem for path in (ROOT / "autograder" / "sandbox").glob("*.py")}  # imported as siblings there
+    local = {"autograder", "vae_utils", "conftest"} | sandbox
     imported = set()
     for name, path, _ in package.contents():
         if name.endswith(".py"):
