@@ -28,19 +28,19 @@ def train_and_score(source: str, mnist: Path) -> float:
     namespace = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "device": torch.device("cpu")}
     exec(compile(source, "submission", "exec"), namespace)
     torch.manual_seed(t.seed)
-    train, _ = vae_utils.mnist_loaders(t.batch_size, root=mnist, download=False,
-                                       generator=torch.Generator().manual_seed(t.seed))
+    generator = torch.Generator().manual_seed(t.seed)
+    train, _ = vae_utils.load_mnist(train=True, root=mnist, download=False)
     vae = namespace["VAE"](784, t.latent_dim, t.hidden_dim)
     optimizer = torch.optim.Adam(vae.parameters(), lr=t.learning_rate, fused=t.fused_adam)
     for _ in range(t.epochs):
-        for x, _ in train:
+        for index in torch.randperm(len(train), generator=generator).split(t.batch_size):
             optimizer.zero_grad()
-            (-vae.elbo(x.view(x.shape[0], 784)).mean()).backward()
+            (-vae.elbo(train[index].float().div_(255).view(len(index), 784)).mean()).backward()
             optimizer.step()
     images, _ = vae_utils.load_mnist(train=False, root=mnist, download=False)
-    with torch.no_grad():
-        x = images.view(len(images), 784).float() / 255
-        return float(vae.elbo(x).mean())
+    with torch.no_grad():  # in chunks of 1000 images, as the grader scores them
+        total = sum(float(vae.elbo(x.view(len(x), 784).float() / 255).sum()) for x in images.split(1000))
+    return total / len(images)
 
 
 def main(argv=None) -> int:
