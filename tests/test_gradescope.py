@@ -312,7 +312,8 @@ def test_grader_crash_gives_a_visible_failed_test_and_the_traceback_to_staff_onl
     results, stdout = run_autograder(root)
     assert results["score"] == 0
     assert results["tests"] == [{"name": "Autograder failed", "score": 0.0, "max_score": 0.0, "status": "failed",
-                                 "output": results["output"], "visibility": "visible"}]
+                                 "output": results["output"], "visibility": "visible",
+                                 "tags": ["autograder.failed"]}]
     assert "Traceback" in stdout and "RuntimeError: pytest exited" in stdout
     assert "Traceback" not in json.dumps(results)
 
