@@ -1,11 +1,6 @@
-"""Results in Gradescope's format, the crash path, and grading many submissions."""
-import csv
+"""Results in Gradescope's format and the crash path (grading many: tests/test_batch.py)."""
 import json
 
-from conftest import SOLUTION, mutate
-
-from autograder import config
-from autograder.batch import collect, grade_many
 from autograder.results import GradingResult, TestResult
 
 
@@ -41,35 +36,3 @@ def test_crash_result_is_valid_and_visible(tmp_path):
     assert [(t["name"], t["visibility"]) for t in data["tests"]] == [("Autograder failed", "visible")]
     assert "Traceback" not in json.dumps(data)
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
-
-
-def test_collect_names_each_submission_once(tmp_path):
-    """Does a folder give one entry per notebook or .py, and explicit files unique names?"""
-    (tmp_path / "alice.ipynb").write_text("{}")
-    (tmp_path / "bob.py").write_text("")
-    (tmp_path / "notes.txt").write_text("")
-    assert sorted(collect([tmp_path])) == ["alice", "bob"]
-    assert len(collect([tmp_path / "bob.py", tmp_path / "bob.py"])) == 2
-
-
-def test_grade_many_writes_results_and_a_summary(tmp_path, reference_source):
-    """Does grading a folder give a results.json per student, a summary row each, and a table?"""
-    folder = tmp_path / "submissions"
-    folder.mkdir()
-    (folder / "good.py").write_text(reference_source)
-    (folder / "broken.py").write_text(mutate(reference_source, "class VAE(", "class VAE2("))
-    out = tmp_path / "out"
-    rows = grade_many([folder], out, jobs=2)
-    by_name = {row["submission"]: row for row in rows}
-    full = sum(s.points for k, s in config.TESTS.items() if not k.startswith("figures."))
-    assert by_name["good"]["score"] == by_name["good"]["max_score"] == full
-    assert by_name["broken"]["score"] == 0
-    assert json.loads((out / "broken" / "results.json").read_text())["tests"][0]["output"].startswith("no `class VAE`")
-    with open(out / "summary.csv") as f:
-        summary = {row["submission"]: row for row in csv.DictReader(f)}
-    assert summary["good"]["encoder"] == "10/10" and summary["broken"]["elbo"] == "0/15"
-
-
-def test_grade_many_accepts_notebooks_next_to_files(tmp_path):
-    """Can explicit files (the default `make grade` input) be graded, named by folder and file?"""
-    assert list(collect([SOLUTION])) == ["solution_vae"]
