@@ -174,7 +174,7 @@ def _highlight(code: str, slices) -> str:
 
 
 def compare(codes: dict, template: str = "") -> list:
-    """Every pair of the submissions ``codes`` (``{key: code}``), most similar first.
+    """Every pair of the submissions ``codes`` (``{key: code}``): flagged pairs first, then by score.
 
     Returns a list of :class:`Pair`; pairs sharing nothing have score 0 and no highlighting.
     """
@@ -187,7 +187,7 @@ def compare(codes: dict, template: str = "") -> list:
         shared, (share_a, share_b), (slices_a, slices_b) = compare_files(prints[a], prints[b])
         pairs.append(Pair(a, b, float(share_a), float(share_b), int(shared),
                           _highlight(codes[a], slices_a), _highlight(codes[b], slices_b)))
-    return sorted(pairs, key=lambda p: (-p.score, -p.shared, p.a, p.b))
+    return sorted(pairs, key=lambda p: (not p.flagged, -p.score, -p.shared, p.a, p.b))
 
 
 def class_answers(files: dict, template: Path = TEMPLATE) -> tuple:
