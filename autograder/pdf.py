@@ -76,12 +76,15 @@ def heading_of(handin, result) -> str:
     return "\n".join(lines)
 
 
-def pdfs_for(out: Path, force: bool = False) -> list:
+def pdfs_for(out: Path, force: bool = False, browser=None) -> list:
     """Write ``OUT/<key>/submission.pdf`` for every graded notebook under ``out``; returns the paths written.
 
     Existing PDFs are kept unless ``force``. A notebook nbformat cannot read is reported and skipped.
+    ``browser``: an open Playwright Browser to print with (default: one of :func:`autograder.browser.chromium`).
     Raises :class:`autograder.browser.BrowserMissing` when Chromium or Playwright is missing.
     """
+    import contextlib
+
     import nbformat
 
     from .browser import chromium
@@ -90,8 +93,8 @@ def pdfs_for(out: Path, force: bool = False) -> list:
             and (force or not (Path(out) / h.key / PDF_NAME).exists())]
     written = []
     exporter = ChromiumPDFExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    with chromium() as browser:
-        exporter.browser = browser
+    with (contextlib.nullcontext(browser) if browser else chromium()) as opened:
+        exporter.browser = opened
         for handin, result in todo:
             try:
                 nb = nbformat.read(handin.file, as_version=4)
