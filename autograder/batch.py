@@ -163,7 +163,10 @@ def grade_one(handin: Handin, out: Path, stamp: Stamp, graders: Graders) -> Grad
         if graders.run(command, folder / "grader.log") is None:
             results.unlink(missing_ok=True)
             return None
-        result = GradingResult.read(results) if results.exists() else GradingResult.crashed()
+        try:
+            result = GradingResult.read(results)
+        except (OSError, ValueError, KeyError, TypeError):  # no (readable) result: the grader itself failed
+            result = GradingResult.crashed()
         if handin.note:
             result.output = f"{handin.note}\n\n{result.output}"
     result.write(results)

@@ -157,7 +157,7 @@ def context(out: Path, top: int = 10, template: Path = similarity.TEMPLATE) -> d
     for row in rows:
         names.setdefault(row["key"], []).append(row["name"] or row["key"])
     answers, template_code = similarity.class_answers({h.key: h.file for h, _ in graded}, template)
-    pairs = similarity.compare(answers, template_code) if len(answers) > 1 else []
+    pairs = similarity.compare(answers, template_code, highlight=top) if len(answers) > 1 else []
     rates = pass_rates(graded)
     scores = [r.score / r.max_score for r in results.values() if r.max_score]
     return {

@@ -18,6 +18,7 @@ measures how well they separate disguised copies from independent solutions on t
 from __future__ import annotations
 
 import ast
+import html
 import io
 import itertools
 import textwrap
@@ -141,8 +142,8 @@ class Pair:
     """Two submissions and what they share.
 
     a, b : their keys; share_a, share_b : the fraction of each one's answer code found in the other
-    (0 to 1); shared : normalised tokens in common; highlighted_a/_b : each one's code as HTML, escaped,
-    the shared parts in ``<mark>``, far-off lines elided.
+    (0 to 1); shared : characters of normalised code in common; highlighted_a/_b : each one's answer code as
+    HTML, escaped, the shared parts in ``<mark>``, far-off lines elided ("" when not computed).
     """
 
     a: str
@@ -168,26 +169,30 @@ def _highlight(code: str, slices) -> str:
     from copydetect.utils import highlight_overlap
 
     if slices.shape[-1] == 0:
-        return ""
+        return html.escape(code)
     text, _ = highlight_overlap(code, slices, "<mark>", "</mark>", truncate=4, escape_html=True)
     return text
 
 
-def compare(codes: dict, template: str = "") -> list:
+def compare(codes: dict, template: str = "", highlight: int = 10) -> list:
     """Every pair of the submissions ``codes`` (``{key: code}``): flagged pairs first, then by score.
 
-    Returns a list of :class:`Pair`; pairs sharing nothing have score 0 and no highlighting.
+    Returns a list of :class:`Pair`; the first ``highlight`` pairs that share code carry their code
+    highlighted (the others leave it empty: highlighting every pair of a large class is slow).
     """
     from copydetect import compare_files
 
     boilerplate = common_hashes(list(codes.values()), template)
     prints = {key: fingerprint(code, boilerplate) for key, code in codes.items()}
-    pairs = []
+    pairs, slices = [], {}
     for a, b in itertools.combinations(sorted(codes), 2):
-        shared, (share_a, share_b), (slices_a, slices_b) = compare_files(prints[a], prints[b])
-        pairs.append(Pair(a, b, float(share_a), float(share_b), int(shared),
-                          _highlight(codes[a], slices_a), _highlight(codes[b], slices_b)))
-    return sorted(pairs, key=lambda p: (not p.flagged, -p.score, -p.shared, p.a, p.b))
+        shared, (share_a, share_b), slices[a, b] = compare_files(prints[a], prints[b])
+        pairs.append(Pair(a, b, float(share_a), float(share_b), int(shared)))
+    pairs.sort(key=lambda p: (not p.flagged, -p.score, -p.shared, p.a, p.b))
+    for pair in pairs[:highlight]:
+        slices_a, slices_b = slices[pair.a, pair.b]
+        pair.highlighted_a, pair.highlighted_b = _highlight(codes[pair.a], slices_a), _highlight(codes[pair.b], slices_b)
+    return pairs
 
 
 def class_answers(files: dict, template: Path = TEMPLATE) -> tuple:
@@ -198,12 +203,12 @@ def class_answers(files: dict, template: Path = TEMPLATE) -> tuple:
     return {k: a for k, a in answers.items() if a.strip()}, "\n\n".join(template_cells)
 
 
-def class_pairs(out: Path, template: Path = TEMPLATE) -> list:
+def class_pairs(out: Path, template: Path = TEMPLATE, highlight: int = 0) -> list:
     """:func:`compare` over the answers of the submissions graded into ``out`` (``grade-many --out``)."""
     from .batch import load
 
     answers, template_code = class_answers({handin.key: handin.file for handin, _ in load(out)}, template)
-    return compare(answers, template_code)
+    return compare(answers, template_code, highlight)
 
 
 def print_pairs(out: Path, top: int = 10) -> list:
