@@ -90,13 +90,23 @@ class Stamp:
 
 
 def is_current(handin: Handin, out: Path, stamp: Stamp) -> bool:
-    """Whether ``OUT/<key>/`` holds a result of this very file graded with ``stamp``."""
+    """Whether ``OUT/<key>/`` holds a result of this file's contents graded with ``stamp`` (where the file
+    lies, and what the metadata says of its students, may have changed: :func:`refresh` records that)."""
     folder = out / handin.key
     try:
         record = json.loads((folder / RECORD).read_text())
     except (OSError, ValueError):
         return False
-    return (folder / RESULTS).is_file() and record == stamp.of(handin)
+    wanted = stamp.of(handin)
+    return (folder / RESULTS).is_file() and all(record.get(k) == wanted[k] for k in ("kit", "seed", "groups", "sha256"))
+
+
+def refresh(handin: Handin, out: Path, stamp: Stamp) -> None:
+    """Rewrite the record of a current result with ``handin`` as collected now (its file's path, students)."""
+    path = out / handin.key / RECORD
+    wanted = stamp.of(handin)
+    if json.loads(path.read_text()) != wanted:
+        path.write_text(json.dumps(wanted, indent=2))
 
 
 class Graders:
@@ -285,6 +295,8 @@ def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=config.GRO
     handins = collect(paths, out / ".exports")
     stamp = Stamp(kit_version(), seed, tuple(g for g in config.GROUPS if g in groups))
     todo = [h for h in handins if force or not is_current(h, out, stamp)]
+    for handin in [h for h in handins if h.key not in {t.key for t in todo}]:
+        refresh(handin, out, stamp)
     start = time.monotonic()
     bar = tqdm(total=len(handins), initial=len(handins) - len(todo), unit="sub", desc="grading",
                disable=None if progress is None else not progress, dynamic_ncols=True)

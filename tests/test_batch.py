@@ -6,6 +6,7 @@ machinery, not the scores (tests/test_corpus.py checks those).
 import csv
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -136,6 +137,13 @@ def test_grade_many_on_an_export_keys_results_by_student_and_resumes(export, tmp
     changed = {p.parent.name for p in stamps if p.stat().st_mtime_ns != stamps[p]}
     assert changed == {"cleo-varga-33333333"}
     assert "1 graded now" in capsys.readouterr().out
+
+    moved = shutil.copytree(export, tmp_path / "downloaded-again")  # same contents elsewhere: nothing to grade
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    grade_many([moved], out, groups=GROUPS, progress=False)
+    assert all(p.stat().st_mtime_ns == stamps[p] for p in stamps)
+    record = json.loads((out / "ada-quiroga-11111111" / "handin.json").read_text())
+    assert record["handin"]["file"] == str(moved / "submission_100000001" / "vae.py")
 
 
 def test_a_new_kit_version_or_other_groups_regrade(tmp_path, monkeypatch):
