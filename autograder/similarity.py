@@ -2,11 +2,12 @@
 
 Fingerprinting is copydetect's (https://github.com/blingenf/copydetect), the winnowing of MOSS (Schleimer,
 Wilkerson & Aiken, SIGMOD 2003): pygments tokens with every identifier, string, comment and whitespace
-normalised away, so renaming variables or reformatting hides nothing, then hashed k-grams. Two kinds of
-code are subtracted before comparing, as copydetect's boilerplate:
+normalised away, so renaming variables or reformatting hides nothing, then hashed k-grams. Only what the
+students wrote is compared, and of it only what is not common:
 
-- the template's own code (the handout notebook: the cells students do not write, the docstrings, the
-  ``__init__``), so only the answer regions count;
+- the answer regions (:func:`answer_regions`): each function and method whose body differs from the
+  template's, docstring left out, and top-level code the template lacks, in name order (so reordering
+  methods changes nothing); the template's code is also subtracted as copydetect boilerplate;
 - code found in many submissions (more than :data:`COMMON_FRACTION` of the class, at least
   :data:`COMMON_MIN`), as MOSS's ``-m``: the short answers that most students write the same way (one-line
   methods, the reference formula). Only what few submissions share is evidence of copying.
@@ -38,7 +39,7 @@ K = 15
 #: Pairs at or above this score are flagged for the staff to look at (calibrated on the corpus: independent
 #: correct variants reach 0.58, disguised copies 0.93 at the lowest; ``scripts/similarity_separation.py``).
 FLAG_SCORE = 0.7
-#: Pairs sharing fewer normalised characters than this are never flagged (a shared line is chance).
+#: Pairs sharing fewer characters of normalised code than this are never flagged (a shared line is chance).
 MIN_SHARED = 40
 TEMPLATE = Path(__file__).resolve().parent.parent / "student_template" / "vae.ipynb"
 
@@ -161,7 +162,7 @@ class Pair:
 
     @property
     def flagged(self) -> bool:
-        """Whether the staff should look: score >= :data:`FLAG_SCORE` and >= :data:`MIN_SHARED` tokens shared."""
+        """Whether the staff should look: score >= :data:`FLAG_SCORE`, >= :data:`MIN_SHARED` characters shared."""
         return self.score >= FLAG_SCORE and self.shared >= MIN_SHARED
 
 
@@ -191,7 +192,8 @@ def compare(codes: dict, template: str = "", highlight: int = 10) -> list:
     pairs.sort(key=lambda p: (not p.flagged, -p.score, -p.shared, p.a, p.b))
     for pair in pairs[:highlight]:
         slices_a, slices_b = slices[pair.a, pair.b]
-        pair.highlighted_a, pair.highlighted_b = _highlight(codes[pair.a], slices_a), _highlight(codes[pair.b], slices_b)
+        pair.highlighted_a = _highlight(codes[pair.a], slices_a)
+        pair.highlighted_b = _highlight(codes[pair.b], slices_b)
     return pairs
 
 
@@ -214,10 +216,10 @@ def class_pairs(out: Path, template: Path = TEMPLATE, highlight: int = 0) -> lis
 def print_pairs(out: Path, top: int = 10) -> list:
     """Print the ``top`` most similar pairs graded into ``out`` with their scores; returns all pairs."""
     pairs = class_pairs(out)
-    print(f"{'score':>6} {'share a':>8} {'share b':>8} {'tokens':>6}  pair")
+    print(f"{'score':>6} {'share a':>8} {'share b':>8} {'shared':>6}  pair")
     for pair in pairs[:top]:
         print(f"{pair.score:6.2f} {pair.share_a:8.2f} {pair.share_b:8.2f} {pair.shared:6d}  {pair.a} ~ {pair.b}"
               f"{'   <- look' if pair.flagged else ''}")
     print(f"{sum(p.flagged for p in pairs)} of {len(pairs)} pairs flagged (score >= {FLAG_SCORE}, "
-          f">= {MIN_SHARED} shared tokens)")
+          f">= {MIN_SHARED} characters of normalised code shared)")
     return pairs

@@ -105,7 +105,8 @@ def plan(bugs: int, seed: int) -> list:
     bug_files = sorted(rng.sample(others, bugs - 1) + [copied_bug])
     subs = [{"files": {"vae.py": class_source(p)}, "why": f"corpus {p.parent.name}/{p.name}"}
             for p in correct + bug_files]
-    notebook_variants = [CORPUS / "correct" / n for n in ("elbo_row_loop.py", "kl_textbook.py", "sample_row_loop_device.py")]
+    notebook_variants = [CORPUS / "correct" / name
+                         for name in ("elbo_row_loop.py", "kl_textbook.py", "sample_row_loop_device.py")]
     subs += [{"files": {"vae.ipynb": notebook_with(class_source(p))}, "why": f"notebook with {p.name}"}
              for p in notebook_variants]
     subs += [{"files": {"vae.ipynb": SOLUTION.read_text()}, "why": "the solution notebook"},

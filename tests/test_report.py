@@ -62,9 +62,9 @@ def graded_class(tmp_path_factory):
     (files / "dev.py").write_text(class_source(CORPUS / "correct" / "kl_loop_dims.py"))
     kl = message([2.0, 4.0], [1.0, 2.0], "the KL for VAE(13, 3, 7)", [(KL_HALF, np.array([2.0, 4.0]))])
     encoder = message([0.25], [0.5], "mu for VAE(13, 3, 7)")
-    people = [Student("Ada Quiroga", "ada@example.edu", "11111111"), Student("Ben Okafor", "ben@example.edu", "22222222"),
-              Student("Cleo Varga", "cleo@example.edu", "33333333"), Student("Dev Sato", "dev@example.edu", "44444444"),
-              Student("Eve Zhou", "eve@example.edu", "55555555")]
+    people = [Student(name, f"{name.split()[0].lower()}@example.edu", sid * 8)
+              for name, sid in (("Ada Quiroga", "1"), ("Ben Okafor", "2"), ("Cleo Varga", "3"), ("Dev Sato", "4"),
+                                ("Eve Zhou", "5"))]
     entries = [(Handin("ada", files / "ada.py", people[:1], origin="submission_1/vae.py"), result()),
                (Handin("ben", files / "ben.py", people[1:3], origin="submission_2/vae.py"), result(kl=kl)),
                (Handin("dev", files / "dev.py", people[3:4], origin="submission_3/vae.py"), result(kl, encoder)),
@@ -131,8 +131,8 @@ def page(browser, report):
 
 
 def visible_rows(page) -> list:
-    return page.eval_on_selector_all("#student-table tbody tr:not([hidden])",
-                                     "rows => rows.map(r => [r.cells[0].innerText.split('\\n')[0], r.cells[2].dataset.value])")
+    script = "rows => rows.map(r => [r.cells[0].innerText.split('\\n')[0], r.cells[2].dataset.value])"
+    return page.eval_on_selector_all("#student-table tbody tr:not([hidden])", script)
 
 
 def test_page_renders_without_errors_or_network(page, graded_class, tmp_path):
