@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import batch, similarity
-from .results import TestResult
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.html.j2"
 _YOUR = re.compile(r"\bYours?\b[^\n]*")

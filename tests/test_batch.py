@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from fake_export import metadata_yaml  # noqa: E402
 
 from autograder import config  # noqa: E402
-from autograder.batch import collect, grade_many, kit_version, load  # noqa: E402
+from autograder.batch import collect, grade_many, load  # noqa: E402
 from autograder.export import ExportError, Student, export_handins, unpack  # noqa: E402
 
 GROUPS = ("encoder",)
