@@ -118,10 +118,10 @@ def pass_rate_figure(rates: dict) -> str:
     figure, axes = plt.subplots(figsize=(5.6, 0.26 * len(keys) + 0.9))
     values = [100 * rates[k][0] / rates[k][1] for k in keys]
     axes.barh(keys, values, color=[colours[k.split(".")[0]] for k in keys])
-    for y, value in enumerate(values):
-        inside = value > 20
-        axes.text(value - 1 if inside else value + 1, y, f"{value:.0f}%", va="center", fontsize=7,
-                  ha="right" if inside else "left", color="white" if inside else "black")
+    for y, (key, value) in enumerate(zip(keys, values)):
+        inside = value > 30
+        axes.text(value - 1 if inside else value + 1, y, f"{value:.0f}% of {rates[key][1]}", va="center",
+                  fontsize=7, ha="right" if inside else "left", color="white" if inside else "black")
     axes.set_xlim(0, 100)
     axes.set_xlabel("submissions passing (%)")
     axes.set_title("Pass rate of each test")

@@ -71,13 +71,13 @@ def _regions_of_cell(code: str) -> list:
         tree = ast.parse(code)
     except SyntaxError:
         return [("<unparsed>", code, code)]
-    regions = []
+    regions, lines = [], code.splitlines()
 
     def add(name, statements):
         statements = [s for s in statements if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)
                                                     and isinstance(s.value.value, str))]
-        if statements:
-            text = "\n".join(ast.get_source_segment(code, s, padded=True) or "" for s in statements)
+        if statements:  # the whole lines from the first statement to the last, comments between included
+            text = "\n".join(lines[statements[0].lineno - 1:statements[-1].end_lineno])
             regions.append((name, "\n".join(ast.dump(s) for s in statements), text))
 
     for node in tree.body:
