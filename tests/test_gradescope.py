@@ -137,7 +137,11 @@ def _pins(path: Path) -> dict:
 DISTRIBUTIONS = {"sklearn": "scikit-learn"}
 #: Third-party imports of the kit that grading never reaches, and why they need not be on Gradescope.
 NOT_FOR_GRADING = {"nbclient": "`python -m autograder execute`, for instructors",
-                   "sklearn": "vae_utils.visualize_embeddings, the notebook's t-SNE plot"}
+                   "sklearn": "vae_utils.visualize_embeddings, the notebook's t-SNE plot",
+                   "yaml": "reading Gradescope's export in `grade-many`, on the staff's machine",
+                   "copydetect": "`python -m autograder similarity` and the report, on the staff's machine",
+                   "jinja2": "`python -m autograder report`", "markupsafe": "`python -m autograder report`",
+                   "nbconvert": "`python -m autograder pdf`", "playwright": "`python -m autograder pdf`"}
 
 
 def test_gradescope_pins_cover_every_import_of_the_graders():
