@@ -129,18 +129,8 @@ def cmd_execute(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    grade = commands.add_parser("grade", help="grade one submission (.ipynb or .py)")
-    grade.add_argument("path")
-    grade.add_argument("--results", default="results.json", help="where to write results.json")
-    grade.add_argument("--seed", type=int, default=0, help="seed of the children's random draws")
-    grade.add_argument("--verbose", action="store_true", help="show pytest's report")
-    grade.add_argument("--groups", help=f"comma-separated groups to grade (default all: {','.join(config.GROUPS)})")
-    grade.set_defaults(run=cmd_grade)
-
+def _add_class_commands(commands) -> None:
+    """The subcommands for a whole class: grade-many, report, similarity, pdf."""
     many = commands.add_parser("grade-many", help="grade files and folders of submissions in parallel")
     many.add_argument("paths", nargs="+", help="submission files, folders of them (one file per student), or "
                                               "Gradescope's 'Export Submissions' zip or its unpacked folder")
@@ -165,6 +155,21 @@ def main(argv=None) -> int:
     pdf.add_argument("out", nargs="?", default="build/grades", help="the --out folder of grade-many")
     pdf.add_argument("--force", action="store_true", help="rewrite PDFs that exist")
     pdf.set_defaults(run=cmd_pdf)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade one submission (.ipynb or .py)")
+    grade.add_argument("path")
+    grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument("--seed", type=int, default=0, help="seed of the children's random draws")
+    grade.add_argument("--verbose", action="store_true", help="show pytest's report")
+    grade.add_argument("--groups", help=f"comma-separated groups to grade (default all: {','.join(config.GROUPS)})")
+    grade.set_defaults(run=cmd_grade)
+
+    _add_class_commands(commands)
 
     gradescope = commands.add_parser("gradescope", help="grade ROOT/submission/ as Gradescope's run_autograder")
     gradescope.add_argument("--root", default="/autograder", help="Gradescope's folder (default /autograder)")
