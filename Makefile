@@ -12,7 +12,8 @@ JOBS ?= 2
 TEST_JOBS ?= 2
 export MNIST_ROOT
 
-.PHONY: grade test test-fast corpus false-failures student solution data clean autograder bench
+.PHONY: grade report similarity pdf class fake-export similarity-separation test test-fast corpus \
+	false-failures student solution data clean autograder bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,8 +24,27 @@ $(VENV)/.installed: requirements.txt
 data: $(VENV)/.installed  ## download MNIST into $(MNIST_ROOT) when it is not there
 	$(PY) -c "import vae_utils; vae_utils.download_mnist()"
 
-grade: data  ## grade $(SUBMISSIONS) (files or folders; default: the solution and the template)
+grade: data  ## grade $(SUBMISSIONS) (files, folders, or Gradescope's export zip/folder; default: solution and template)
 	$(PY) -m autograder grade-many $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS)
+
+report: $(VENV)/.installed  ## write $(OUT)/report.html from what `make grade` wrote into $(OUT)
+	$(PY) -m autograder report $(OUT)
+
+similarity: $(VENV)/.installed  ## print the most similar pairs of submissions graded into $(OUT)
+	$(PY) -m autograder similarity $(OUT)
+
+pdf: $(VENV)/.installed  ## a PDF of each graded notebook's figures and written answers, $(OUT)/<key>/submission.pdf
+	$(PY) -m autograder pdf $(OUT)
+
+class: grade  ## all of it for a class: grade $(SUBMISSIONS), then the report page and the PDFs
+	$(PY) -m autograder report $(OUT)
+	$(PY) -m autograder pdf $(OUT)
+
+fake-export: $(VENV)/.installed  ## build/fake_export/: a Gradescope export of ~60 made-up students from tests/corpus
+	$(PY) scripts/fake_export.py --out build/fake_export
+
+similarity-separation: $(VENV)/.installed  ## how well the similarity check separates disguised copies (corpus)
+	$(PY) scripts/similarity_separation.py
 
 test: data  ## the kit's own tests, all of them, $(TEST_JOBS) at a time (what CI runs)
 	$(PY) -m pytest -n $(TEST_JOBS)

@@ -1,4 +1,5 @@
-"""Command line of the autograder: ``python -m autograder {grade,grade-many,gradescope,package,assign,execute} ...``."""
+"""Command line of the autograder:
+``python -m autograder {grade,grade-many,report,similarity,pdf,gradescope,package,assign,execute} ...``."""
 from __future__ import annotations
 
 import argparse
@@ -46,10 +47,55 @@ def cmd_package(args) -> int:
     return 0
 
 
-def cmd_grade_many(args) -> int:
-    from .batch import grade_many
+def _groups(text: str | None) -> tuple:
+    """The groups of a ``--groups`` value (all of :data:`config.GROUPS` when empty); exits on an unknown one."""
+    groups = tuple(g for g in (text or "").split(",") if g) or config.GROUPS
+    unknown = [g for g in groups if g not in config.GROUPS]
+    if unknown:
+        raise SystemExit(f"unknown group(s) {', '.join(unknown)}; the groups are {', '.join(config.GROUPS)}")
+    return groups
 
-    grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed)
+
+def cmd_grade_many(args) -> int:
+    """Grade many submissions (files, folders, a Gradescope export); Ctrl-C keeps what is finished."""
+    from .batch import grade_many
+    from .export import ExportError
+
+    try:
+        grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed, groups=_groups(args.groups),
+                   force=args.force)
+    except (ExportError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Interrupted. Finished results are in place; run the same command again to grade the rest.",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+def cmd_report(args) -> int:
+    """Write the class's report page, ``OUT/report.html``, from the results of ``grade-many --out OUT``."""
+    from .report import write_report
+
+    print(f"wrote {write_report(Path(args.out), top=args.top)}")
+    return 0
+
+
+def cmd_similarity(args) -> int:
+    """Print the most similar pairs of submissions graded into ``OUT``."""
+    from .similarity import print_pairs
+
+    print_pairs(Path(args.out), top=args.top)
+    return 0
+
+
+def cmd_pdf(args) -> int:
+    """Write ``OUT/<key>/submission.pdf`` (figures and written answers) for every notebook graded into ``OUT``."""
+    from .pdf import pdfs_for
+
+    written = pdfs_for(Path(args.out), force=args.force)
+    print(f"{len(written)} PDFs written under {args.out}")
     return 0
 
 
@@ -83,6 +129,34 @@ def cmd_execute(args) -> int:
     return 0
 
 
+def _add_class_commands(commands) -> None:
+    """The subcommands for a whole class: grade-many, report, similarity, pdf."""
+    many = commands.add_parser("grade-many", help="grade files and folders of submissions in parallel")
+    many.add_argument("paths", nargs="+", help="submission files, folders of them (one file per student), or "
+                                              "Gradescope's 'Export Submissions' zip or its unpacked folder")
+    many.add_argument("--out", default="build/grades", help="folder for results and summary.csv")
+    many.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
+    many.add_argument("--seed", type=int, default=0)
+    many.add_argument("--groups", help=f"comma-separated groups to grade (default all: {','.join(config.GROUPS)})")
+    many.add_argument("--force", action="store_true", help="regrade submissions already graded by this kit")
+    many.set_defaults(run=cmd_grade_many)
+
+    report = commands.add_parser("report", help="one HTML page on the class graded into OUT (OUT/report.html)")
+    report.add_argument("out", nargs="?", default="build/grades", help="the --out folder of grade-many")
+    report.add_argument("--top", type=int, default=10, help="most similar pairs to show")
+    report.set_defaults(run=cmd_report)
+
+    similarity = commands.add_parser("similarity", help="the most similar pairs of submissions graded into OUT")
+    similarity.add_argument("out", nargs="?", default="build/grades", help="the --out folder of grade-many")
+    similarity.add_argument("--top", type=int, default=10)
+    similarity.set_defaults(run=cmd_similarity)
+
+    pdf = commands.add_parser("pdf", help="a PDF of each graded notebook's figures and written answers")
+    pdf.add_argument("out", nargs="?", default="build/grades", help="the --out folder of grade-many")
+    pdf.add_argument("--force", action="store_true", help="rewrite PDFs that exist")
+    pdf.set_defaults(run=cmd_pdf)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -97,12 +171,7 @@ def main(argv=None) -> int:
                                                       "fail with 'not run', the others keep their scores")
     grade.set_defaults(run=cmd_grade)
 
-    many = commands.add_parser("grade-many", help="grade files and folders of submissions in parallel")
-    many.add_argument("paths", nargs="+", help="submission files, or folders of them (one file per student)")
-    many.add_argument("--out", default="build/grades", help="folder for results and summary.csv")
-    many.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
-    many.add_argument("--seed", type=int, default=0)
-    many.set_defaults(run=cmd_grade_many)
+    _add_class_commands(commands)
 
     gradescope = commands.add_parser("gradescope", help="grade ROOT/submission/ as Gradescope's run_autograder")
     gradescope.add_argument("--root", default="/autograder", help="Gradescope's folder (default /autograder)")

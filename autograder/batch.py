@@ -1,90 +1,315 @@
 """Grade many submissions: one trusted ``python -m autograder grade`` process each, several at once.
 
-Writes ``OUT/<name>/results.json`` per submission and ``OUT/summary.csv``, and prints a table.
+Input: files, folders of files (one per student), or Gradescope's "Export Submissions" zip or folder
+(:mod:`autograder.export`). Writes, per submission, ``OUT/<key>/results.json``, the grader's log and
+``OUT/<key>/handin.json`` (who handed it in, what was graded, and with which kit), then ``OUT/summary.csv``
+(one row per student, numbers in numeric columns) and prints a table.
+
+Re-running resumes: a submission whose ``handin.json`` says it was graded from the same file contents by
+the same kit (:func:`kit_version`), seed and groups is not graded again. Ctrl-C stops the running graders,
+keeps every finished result and writes the summary of those.
 """
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import config
+from .export import Handin, export_handins, export_root, file_handins, is_export, unpack
 from .results import GradingResult
 
-SUFFIXES = (".ipynb", ".py")
+KIT = Path(__file__).resolve().parent
+RECORD = "handin.json"
+RESULTS = "results.json"
+#: Seconds the graders get to stop after Ctrl-C before they are killed.
+STOP_GRACE = 20.0
+#: Modules of the package that do not take part in grading one submission: editing them regrades nobody.
+NOT_GRADING = frozenset({"batch.py", "export.py", "report.py", "similarity.py", "pdf.py", "browser.py",
+                         "package.py", "assign.py"})
 
 
-def collect(paths) -> dict:
-    """Map a unique name to each submission: files as given, and the .ipynb/.py files of folders."""
-    found = {}
+def kit_version() -> str:
+    """A digest of the grader's own code (the ``autograder`` package but :data:`NOT_GRADING`, and
+    ``vae_utils.py``), 16 hex digits.
+
+    Editing a test, a point value or a threshold changes it, so the next run regrades everyone.
+    """
+    digest = hashlib.sha256()
+    files = sorted(p for p in KIT.rglob("*") if p.suffix in (".py", ".json") and "__pycache__" not in p.parts
+                   and p.relative_to(KIT).as_posix() not in NOT_GRADING)
+    for path in files + [KIT.parent / "vae_utils.py"]:
+        if path.is_file():
+            digest.update(str(path.relative_to(KIT.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def collect(paths, workdir: Path) -> list:
+    """The :class:`~autograder.export.Handin` of every submission under ``paths``, keys unique.
+
+    A Gradescope export zip is unpacked into ``workdir`` (once per archive contents).
+    Raises :class:`~autograder.export.ExportError` on an unreadable export, FileNotFoundError on a missing path.
+    """
+    taken, handins = set(), []
     for path in map(Path, paths):
-        files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES) if path.is_dir() else [path]
-        for file in files:
-            name = file.stem if path.is_dir() else "_".join(file.with_suffix("").parts[-2:])
-            while name in found:
-                name += "_"
-            found[name] = file
-    return found
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        if is_export(path):
+            if path.is_dir():
+                root = export_root(path)
+            else:
+                folder = workdir / f"{path.stem}-{hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+                root = export_root(folder) or unpack(path, folder)
+            handins += export_handins(root, taken)
+        else:
+            handins += file_handins(path, taken)
+    return handins
 
 
-def _grade_one(name: str, file: Path, out: Path, seed: int):
-    results = out / name / "results.json"
+@dataclass(frozen=True)
+class Stamp:
+    """What a result depends on besides the submission: a result made with another stamp is regraded."""
+
+    kit: str
+    seed: int
+    groups: tuple
+
+    def of(self, handin: Handin) -> dict:
+        """The record of ``handin`` graded with this stamp (what ``handin.json`` holds)."""
+        return {"handin": handin.to_json(), "kit": self.kit, "seed": self.seed, "groups": list(self.groups),
+                "sha256": handin.digest()}
+
+
+def is_current(handin: Handin, out: Path, stamp: Stamp) -> bool:
+    """Whether ``OUT/<key>/`` holds a result of this file's contents graded with ``stamp`` (where the file
+    lies, and what the metadata says of its students, may have changed: :func:`refresh` records that)."""
+    folder = out / handin.key
+    try:
+        record = json.loads((folder / RECORD).read_text())
+    except (OSError, ValueError):
+        return False
+    wanted = stamp.of(handin)
+    return (folder / RESULTS).is_file() and all(record.get(k) == wanted[k] for k in ("kit", "seed", "groups", "sha256"))
+
+
+def refresh(handin: Handin, out: Path, stamp: Stamp) -> None:
+    """Rewrite the record of a current result with ``handin`` as collected now (its file's path, students)."""
+    path = out / handin.key / RECORD
+    wanted = stamp.of(handin)
+    if json.loads(path.read_text()) != wanted:
+        path.write_text(json.dumps(wanted, indent=2))
+
+
+class Graders:
+    """Runs grading processes, each in its own session so that Ctrl-C reaches this process only;
+    :meth:`stop` then interrupts them (SIGINT: each kills its sandbox child and exits) and waits."""
+
+    def __init__(self):
+        self.running, self.lock, self.stopping = set(), threading.Lock(), threading.Event()
+
+    def run(self, command: list, log: Path) -> int | None:
+        """Run ``command`` with its output in ``log``; its exit code, or None when stopped."""
+        with open(log, "w") as f, self.lock:
+            if self.stopping.is_set():
+                return None
+            process = subprocess.Popen(command, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+            self.running.add(process)
+        code = process.wait()
+        with self.lock:
+            self.running.discard(process)
+        return None if self.stopping.is_set() else code
+
+    def stop(self, grace: float = STOP_GRACE) -> None:
+        """Interrupt every running grader; kill those still running after ``grace`` seconds."""
+        with self.lock:
+            self.stopping.set()
+            running = list(self.running)
+        for process in running:
+            _signal_group(process, signal.SIGINT)
+        deadline = time.monotonic() + grace
+        for process in running:
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(process, signal.SIGKILL)
+                process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+def grade_one(handin: Handin, out: Path, stamp: Stamp, graders: Graders) -> GradingResult | None:
+    """Grade ``handin`` into ``OUT/<key>/``; its result, or None when grading was stopped (nothing kept).
+
+    A submission without a file gets 0 on every test with its note; a grader that dies without a result
+    gets :meth:`GradingResult.crashed`. The note on the choice of file goes on top of the result's output.
+    """
+    from .gradescope import not_graded
+
+    folder = out / handin.key
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / RECORD).unlink(missing_ok=True)
+    results = folder / RESULTS
     results.unlink(missing_ok=True)
-    log = out / name / "grader.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as f:
-        subprocess.run([sys.executable, "-m", "autograder", "grade", str(file), "--results", str(results),
-                        "--seed", str(seed)], stdout=f, stderr=subprocess.STDOUT, check=False)
-    if not results.exists():  # the grading process itself died: still a valid result
-        GradingResult.crashed().write(results)
-    return name, results
+    if handin.file is None:
+        result = not_graded(handin.note)
+        result.tests = [t for t in result.tests if t.group in stamp.groups]
+    else:
+        command = [sys.executable, "-m", "autograder", "grade", str(handin.file), "--results", str(results),
+                   "--seed", str(stamp.seed), "--groups", ",".join(stamp.groups)]
+        if graders.run(command, folder / "grader.log") is None:
+            results.unlink(missing_ok=True)
+            return None
+        try:
+            result = GradingResult.read(results)
+        except (OSError, ValueError, KeyError, TypeError):  # no (readable) result: the grader itself failed
+            result = GradingResult.crashed()
+        if handin.note:
+            result.output = f"{handin.note}\n\n{result.output}"
+    result.write(results)
+    (folder / RECORD).write_text(json.dumps(stamp.of(handin), indent=2))
+    return result
 
 
-def _points(results: Path) -> dict:
-    import json
-
-    data = json.loads(results.read_text())
-    groups = {}
-    for test in data["tests"]:
-        group = test["name"].split(":")[0]
-        score, most = groups.get(group, (0.0, 0.0))
-        groups[group] = (score + test["score"], most + test["max_score"])
-    return {"score": data["score"], "max_score": data["max_score"], "time": data["execution_time"], **groups}
+def status(handin: Handin, result: GradingResult) -> str:
+    """"graded", "no file" (nothing to grade in the submission) or "autograder failed" (see the log)."""
+    if handin.file is None:
+        return "no file"
+    return "autograder failed" if any(t.key == "autograder.failed" for t in result.tests) else "graded"
 
 
-def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0) -> list:
-    """Grade every submission under ``paths`` into ``out``; returns the summary rows."""
-    submissions = collect(paths)
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        done = list(pool.map(lambda item: _grade_one(*item, out, seed), submissions.items()))
+def load(out: Path) -> list:
+    """``[(Handin, GradingResult)]`` of every finished result under ``out``, in key order."""
+    graded = []
+    for record in sorted(out.glob(f"*/{RECORD}")):
+        try:
+            handin = Handin.from_json(json.loads(record.read_text())["handin"])
+            graded.append((handin, GradingResult.read(record.parent / RESULTS)))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # an unfinished or foreign folder: not a result
+    return graded
+
+
+def group_order(results) -> list:
+    """The groups found in ``results`` (from each test's key): :data:`config.GROUPS` first, then others as met."""
+    seen = {t.group: None for result in results for t in result.tests if t.key != "autograder.failed"}
+    return [g for g in config.GROUPS if g in seen] + [g for g in seen if g not in config.GROUPS]
+
+
+def summary_rows(graded: list) -> list:
+    """One row per student (per submission when it names none): who, status, score and per-group numbers.
+
+    Each group ``g`` has the numeric columns ``g_score`` and ``g_max`` (empty when it was not graded).
+    """
+    groups = group_order(result for _, result in graded)
     rows = []
-    for name, results in done:
-        points = _points(results)
-        row = {"submission": name, "file": str(submissions[name]), "score": points["score"],
-               "max_score": points["max_score"], "seconds": points["time"]}
-        row.update({g: f"{points[g][0]:g}/{points[g][1]:g}" if g in points else "" for g in config.GROUPS})
-        rows.append(row)
-    with open(out / "summary.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["submission"])
-        writer.writeheader()
-        writer.writerows(rows)
-    print_table(rows)
-    print(f"\n{len(rows)} submissions graded in {time.monotonic() - start:.0f} s with {jobs} jobs; "
-          f"results in {out}/<name>/results.json, summary in {out / 'summary.csv'}")
+    for handin, result in graded:
+        points = result.by_group()
+        base = {"key": handin.key, "submission": handin.origin, "status": status(handin, result),
+                "score": result.score, "max_score": result.max_score}
+        for group in groups:
+            base[f"{group}_score"], base[f"{group}_max"] = points.get(group, ("", ""))
+        base["seconds"] = round(result.execution_time, 1)
+        for student in handin.students or [None]:
+            who = {"name": student.name, "email": student.email, "sid": student.sid} if student else \
+                {"name": "", "email": "", "sid": ""}
+            rows.append({"key": handin.key, **who, **base})
     return rows
 
 
-def print_table(rows) -> None:
-    columns = ["submission", "score", "max_score", *config.GROUPS, "seconds"]
-    cells = [[str(c) for c in columns]] + [[f"{r[c]:g}" if isinstance(r[c], float) else str(r[c]) for c in columns]
-                                           for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+def _cell(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def write_summary(rows: list, path: Path) -> None:
+    """``summary.csv``: the rows, numbers written as plain numbers (10, 7.5) so spreadsheets read them as such."""
+    fields = list(rows[0]) if rows else ["key", "name", "email", "sid", "submission", "status", "score", "max_score"]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+
+
+def print_table(graded: list) -> None:
+    """A table of the submissions: key, score, each group as score/max, status."""
+    groups = group_order(result for _, result in graded)
+    cells = [["submission", "score", "max", *groups, "status"]]
+    for handin, result in graded:
+        points = result.by_group()
+        cells.append([handin.key, _cell(result.score), _cell(result.max_score),
+                      *(f"{points[g][0]:g}/{points[g][1]:g}" if g in points else "" for g in groups),
+                      status(handin, result)])
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     for index, row in enumerate(cells):
-        print("  ".join(value.ljust(width) for value, width in zip(row, widths)))
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
+
+
+def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
+    """Grade ``todo`` with ``jobs`` graders at once, updating the progress ``bar``; on Ctrl-C stop them
+    (finished results stay) and re-raise KeyboardInterrupt."""
+    graders, counts = Graders(), {"failed": 0, "no file": 0}
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = {pool.submit(grade_one, handin, out, stamp, graders): handin for handin in todo}
+        for future in as_completed(futures):
+            result = future.result()
+            kind = status(futures[future], result) if result else "stopped"
+            counts["failed" if kind == "autograder failed" else kind] = counts.get(kind, 0) + 1
+            bar.set_postfix(failed=counts["failed"], no_file=counts["no file"], refresh=False)
+            bar.update()
+    except KeyboardInterrupt:
+        bar.write("Interrupted: stopping the graders; finished results are kept.")
+        graders.stop()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=config.GROUPS, force: bool = False,
+               progress: bool | None = None) -> list:
+    """Grade every submission under ``paths`` into ``out``; returns the rows of ``summary.csv``.
+
+    ``groups``: the groups to grade (all by default); ``force``: regrade even what is current;
+    ``progress``: show the progress bar (None: when stderr is a terminal). On Ctrl-C the summary of the
+    finished results is written and KeyboardInterrupt propagates.
+    """
+    from tqdm import tqdm
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    handins = collect(paths, out / ".exports")
+    stamp = Stamp(kit_version(), seed, tuple(g for g in config.GROUPS if g in groups))
+    todo = [h for h in handins if force or not is_current(h, out, stamp)]
+    for handin in [h for h in handins if h.key not in {t.key for t in todo}]:
+        refresh(handin, out, stamp)
+    start = time.monotonic()
+    bar = tqdm(total=len(handins), initial=len(handins) - len(todo), unit="sub", desc="grading",
+               disable=None if progress is None else not progress, dynamic_ncols=True)
+    try:
+        _grade_all(todo, out, stamp, jobs, bar)
+    finally:
+        bar.close()
+        current = {h.key for h in handins if is_current(h, out, stamp)}
+        graded = [(h, r) for h, r in load(out) if h.key in current]
+        rows = summary_rows(graded)
+        write_summary(rows, out / "summary.csv")
+    print_table(graded)
+    print(f"\n{len(graded)} submissions ({len(handins) - len(todo)} already graded, {len(todo)} graded now in "
+          f"{time.monotonic() - start:.0f} s with {jobs} jobs); results in {out}/<key>/results.json, "
+          f"summary in {out / 'summary.csv'}")
+    return rows

@@ -2,7 +2,7 @@
 
 Gradescope's format: https://gradescope-autograders.readthedocs.io/en/latest/specs/ (``score``,
 ``execution_time``, ``output``, ``stdout_visibility``, ``tests[]`` with ``name``, ``score``,
-``max_score``, ``status``, ``output``, ``visibility``; ``leaderboard[]`` with ``name``, ``value``, ``order``).
+``max_score``, ``status``, ``output``, ``visibility``, ``tags``; ``leaderboard[]`` with ``name``, ``value``, ``order``).
 ``max_score`` at the top is this kit's addition. ``gradescope/results.schema.json`` is that format as a
 JSON Schema; the kit's tests validate every results.json they make against it.
 """
@@ -43,9 +43,23 @@ class TestResult:
         return self.key.split(".")[0]
 
     def to_gradescope(self) -> dict:
-        """This test as an entry of results.json's ``tests``."""
+        """This test as an entry of results.json's ``tests``; ``tags`` holds its key ("group.check")."""
         return {"name": self.name, "score": self.score, "max_score": self.max_score, "status": self.status,
-                "output": self.output, "visibility": self.visibility}
+                "output": self.output, "visibility": self.visibility, "tags": [self.key]}
+
+    @classmethod
+    def from_gradescope(cls, data: dict) -> "TestResult":
+        """The test of a results.json ``tests`` entry (its key from ``tags``; a test without tags gets the
+        group before the ":" of its name and the check "unknown").
+
+        Raises KeyError or TypeError when the entry lacks ``name``, ``score`` or ``max_score``.
+        """
+        tags = data.get("tags") or [f"{str(data['name']).split(':')[0]}.unknown"]
+        test = cls(tags[0], data["name"], float(data["score"]), float(data["max_score"]), data.get("output", ""),
+                   data.get("visibility", "visible"))
+        if "status" in data and data["status"] != test.status:
+            test.passed = data["status"] == "passed"
+        return test
 
 
 @dataclass
@@ -87,6 +101,16 @@ class GradingResult:
         if self.leaderboard:
             data["leaderboard"] = [dict(entry) for entry in self.leaderboard]
         return data
+
+    @classmethod
+    def read(cls, path: str | Path) -> "GradingResult":
+        """The results.json at ``path`` as a GradingResult (what :meth:`write` wrote, leaderboard included).
+
+        Raises OSError, ValueError (not JSON) or KeyError/TypeError (not a results.json).
+        """
+        data = json.loads(Path(path).read_text())
+        return cls([TestResult.from_gradescope(t) for t in data.get("tests", [])], data.get("execution_time", 0.0),
+                   data.get("output", ""), list(data.get("leaderboard", [])))
 
     @classmethod
     def crashed(cls, execution_time: float = 0.0, why: str = "") -> "GradingResult":

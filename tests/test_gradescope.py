@@ -94,7 +94,11 @@ def _pins(path: Path) -> dict:
 DISTRIBUTIONS = {"sklearn": "scikit-learn"}
 #: Third-party imports of the kit that grading never reaches, and why they need not be on Gradescope.
 NOT_FOR_GRADING = {"nbclient": "`python -m autograder execute`, for instructors",
-                   "sklearn": "vae_utils.visualize_embeddings, the notebook's t-SNE plot"}
+                   "sklearn": "vae_utils.visualize_embeddings, the notebook's t-SNE plot",
+                   "yaml": "reading Gradescope's export in `grade-many`, on the staff's machine",
+                   "copydetect": "`python -m autograder similarity` and the report, on the staff's machine",
+                   "jinja2": "`python -m autograder report`", "markupsafe": "`python -m autograder report`",
+                   "nbconvert": "`python -m autograder pdf`", "playwright": "`python -m autograder pdf`"}
 
 
 def test_gradescope_pins_cover_every_import_of_the_graders():
@@ -276,7 +280,8 @@ def test_grader_crash_gives_a_visible_failed_test_and_the_traceback_to_staff_onl
     results, stdout = run_autograder(root)
     assert results["score"] == 0
     assert results["tests"] == [{"name": "Autograder failed", "score": 0.0, "max_score": 0.0, "status": "failed",
-                                 "output": results["output"], "visibility": "visible"}]
+                                 "output": results["output"], "visibility": "visible",
+                                 "tags": ["autograder.failed"]}]
     assert "Traceback" in stdout and "RuntimeError: pytest exited" in stdout
     assert "Traceback" not in json.dumps(results)
 

@@ -126,7 +126,9 @@ def test_cli_writes_results_json(tmp_path):
     assert data["score"] == 0 and data["max_score"] > 0
     assert {"score", "max_score", "execution_time", "output", "tests"} <= data.keys()
     assert all(t["output"].startswith("could not read nope.ipynb") for t in data["tests"])
-    assert all(t.keys() == {"name", "score", "max_score", "status", "output", "visibility"} for t in data["tests"])
+    keys = {"name", "score", "max_score", "status", "output", "visibility", "tags"}
+    assert all(t.keys() == keys for t in data["tests"])
+    assert [t["tags"] for t in data["tests"]][:2] == [["encoder.shapes"], ["encoder.values"]]
 
 
 def test_unreadable_notebook_fails_every_test_including_figures(tmp_path):

@@ -34,7 +34,7 @@ from autograder import cases, config, gradescope, isolation, runner
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FIXTURES = sorted(HOSTILE.glob("*.py"))
 GRADESCOPE_KEYS = {"score", "max_score", "execution_time", "output", "stdout_visibility", "tests"}
-TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility"}
+TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility", "tags"}
 #: Generous bound on one grading, so a failed defence fails the test instead of hanging it.
 OVERALL_TIMEOUT = 600
 CONFTEST_MARKER = Path("/tmp/vaekit-hostile-conftest-was-loaded")

@@ -1,0 +1,92 @@
+"""How well the similarity check separates disguised copies from independently written solutions.
+
+The class: every submission of ``tests/corpus`` (16 correct variants, each written differently from the
+reference in one or two methods, and the single-bug variants), plus, for each correct variant, a copy
+disguised as a copier would (``scripts/fake_export.disguise``: comments and layout lost, local variables
+renamed, methods reordered, independent lines swapped). Scores come from :func:`autograder.similarity.compare`
+with the student template subtracted. Prints the score distribution of the independent pairs (correct
+variant vs correct variant, and every other pair that is not a copy) and of the copy pairs, and the gap.
+
+Usage: ``python scripts/similarity_separation.py [--bugs/--no-bugs]`` (``make similarity-separation``).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from fake_export import CORPUS, class_source, disguise  # noqa: E402
+
+from autograder import similarity  # noqa: E402
+
+
+def corpus_class(with_bugs: bool = True) -> tuple:
+    """``({key: code}, [(original, copy)])``: the corpus, and a disguised copy of each correct variant."""
+    correct = sorted((CORPUS / "correct").glob("*.py"))
+    bugs = sorted((CORPUS / "bugs").glob("*.py")) if with_bugs else []
+    codes = {f"{p.parent.name}/{p.stem}": class_source(p) for p in correct + bugs}
+    copies = []
+    for seed, path in enumerate(correct):
+        original = f"correct/{path.stem}"
+        codes[f"copy/{path.stem}"] = disguise(codes[original], seed)
+        copies.append((original, f"copy/{path.stem}"))
+    return codes, copies
+
+
+def separation(pairs: list, copies: list) -> dict:
+    """Scores by kind of pair: ``copies`` (a disguised copy and its original); ``independent`` (two correct
+    variants, or a copy and a variant it was not copied from: written differently); ``derived`` (pairs with
+    a single-bug variant: each is the reference or a correct variant with one line changed, so two of them
+    share everything else, as copies do)."""
+    planted = {frozenset(c) for c in copies}
+    kinds = {"copies": [], "independent": [], "derived": []}
+    for pair in pairs:
+        if frozenset((pair.a, pair.b)) in planted:
+            kinds["copies"].append(pair)
+        elif pair.a.startswith("bugs/") or pair.b.startswith("bugs/"):
+            kinds["derived"].append(pair)
+        else:
+            kinds["independent"].append(pair)
+    return kinds
+
+
+def describe(name: str, pairs: list) -> str:
+    """One line: how many pairs, and the min / median / 99th percentile / max of their scores."""
+    scores = np.array([p.score for p in pairs])
+    return (f"{name:47} {len(scores):5d} pairs   min {scores.min():.2f}  median {np.median(scores):.2f}  "
+            f"p99 {np.percentile(scores, 99):.2f}  max {scores.max():.2f}  flagged {sum(p.flagged for p in pairs)}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-bugs", action="store_true", help="leave the single-bug variants out of the class")
+    args = parser.parse_args(argv)
+    codes, copies = corpus_class(not args.no_bugs)
+    template = similarity.cells_of(similarity.TEMPLATE)
+    answers = {key: similarity.answer_text(similarity.answer_regions([code], template)) for key, code in codes.items()}
+    pairs = similarity.compare(answers, "\n\n".join(template))
+    kinds = separation(pairs, copies)
+    print(f"class: {len(codes)} submissions ({len(copies)} disguised copies); common code: in more than "
+          f"max({similarity.COMMON_MIN}, {similarity.COMMON_FRACTION:g} x {len(codes)}) submissions")
+    print(describe("independent (correct variants, written apart)", kinds["independent"]))
+    print(describe("disguised copy vs its original", kinds["copies"]))
+    if kinds["derived"]:
+        print(describe("with a single-bug variant (one-line edits)", kinds["derived"]))
+    worst_copy = min(kinds["copies"], key=lambda p: p.score)
+    best = max(kinds["independent"], key=lambda p: p.score)
+    print(f"separation: lowest copy {worst_copy.score:.2f} ({worst_copy.a}) - highest independent pair "
+          f"{best.score:.2f} ({best.a} ~ {best.b}) = {worst_copy.score - best.score:+.2f}")
+    print(f"flag rule (score >= {similarity.FLAG_SCORE:g} and >= {similarity.MIN_SHARED} shared characters): "
+          f"{sum(p.flagged for p in kinds['copies'])}/{len(kinds['copies'])} copies and "
+          f"{sum(p.flagged for p in kinds['independent'])}/{len(kinds['independent'])} independent pairs flagged")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
