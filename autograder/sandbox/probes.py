@@ -255,15 +255,13 @@ def probe_sample(vae_class, case, arrays):
     return outputs, {"decoder_called": sorted(name for name, values in seen.items() if values)}
 
 
-def training_batches(params, generator):
+def training_batches(images, params, generator):
     """The graded run's training batches: float32 tensors of shape (batch, 784), values in [0, 1].
 
-    The order is what ``vae_utils.mnist_loaders(batch_size, generator=generator)`` gives (one
-    ``torch.randperm`` of the training set per epoch), without a DataLoader and without reading the test set.
+    ``images`` is the training set as uint8 of shape (60000, 28, 28). The order is what
+    ``vae_utils.mnist_loaders(batch_size, generator=generator)`` gives (one ``torch.randperm`` of the training
+    set per epoch), without a DataLoader.
     """
-    import vae_utils
-
-    images, _ = vae_utils.load_mnist(train=True, root=params.get("root"), download=False)
     for _ in range(params["epochs"]):
         for index in torch.randperm(len(images), generator=generator).split(params["batch_size"]):
             yield images[index].float().div_(255).view(len(index), 784).to(DEVICE)
@@ -275,14 +273,17 @@ def probe_training(vae_class, case, arrays):
     ``info`` holds the steps taken, the step whose loss was not finite (training stops there) and the CPU
     seconds of the training loop on this thread.
     """
+    import vae_utils
+
     params = case["params"]
+    images, _ = vae_utils.load_mnist(train=True, root=params.get("root"), download=False)
     torch.manual_seed(params["seed"])
     generator = torch.Generator().manual_seed(params["seed"])
     vae = call("VAE.__init__", vae_class, 784, params["latent_dim"], params["hidden_dim"]).to(DEVICE)
     fused = {"fused": True} if params.get("fused_adam") else {}
     optimizer = torch.optim.Adam(vae.parameters(), lr=params["learning_rate"], **fused)
     losses, info, start = [], {"steps": 0, "nonfinite_step": None}, time.thread_time()
-    for x in training_batches(params, generator):
+    for x in training_batches(images, params, generator):
         optimizer.zero_grad()
         loss = -call("elbo (during training)", method(vae, "elbo"), x).mean()
         if not torch.isfinite(loss):
