@@ -49,14 +49,35 @@ class GradedSubmission:
     def __init__(self, submission: Submission, seed: int, cases: dict):
         self.submission, self.seed, self.cases = submission, seed, cases
         self._cache = {}
+        #: Per method, the rule it broke at run time (seen by the sandbox, not in the source).
+        self.runtime_violations = {}
+        #: Per method (or group), the names of its tests that failed so far, in the order they ran.
+        self.failed = {}
 
     def require(self, method: str) -> None:
-        """Fail unless the submission loads and ``method`` follows the rules."""
+        """Fail unless the submission loads and ``method`` follows the rules (in its source, and in what the
+        sandbox saw it do while it ran)."""
         if self.submission.error:
             fail(self.submission.error)
-        broken = self.submission.violations.get(method)
+        broken = list(self.submission.violations.get(method, []))
+        if method in self.runtime_violations and not any("torch.distributions" in b for b in broken):
+            broken.append(self.runtime_violations[method])
         if broken:
             fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
+
+    def record_runtime_breaches(self, result) -> None:
+        """Note every method the sandbox saw reading torch.distributions while it ran (a path the source did
+        not show, such as ``getattr`` with a name computed at run time). Each read is charged to the innermost
+        graded method on the stack: a helper's read to the method that called it."""
+        for info in result.info:
+            entries = info.get("distributions")
+            for entry in entries if isinstance(entries, list) else []:
+                chain = entry.get("by") if isinstance(entry, dict) else None
+                method = next((m for m in chain if m in config.METHODS), None) if isinstance(chain, list) else None
+                if method is not None and method not in self.runtime_violations:
+                    read = " ".join(str(entry.get("read"))[:100].split())
+                    self.runtime_violations[method] = (f"uses torch.distributions (it read `{read}` while it ran), "
+                                                       "which the rules forbid")
 
     def run(self, key: str):
         """Run the probe of test ``key``'s group (the method it grades), with that test's timeout.
@@ -76,10 +97,12 @@ class GradedSubmission:
             cases = self.cases[name]()
             try:
                 self._cache[name] = cases, run_probe(self.submission.source, name, cases, method, timeout, self.seed)
+                self.record_runtime_breaches(self._cache[name][1])
             except ChildFailure as exc:
                 self._cache[name] = exc
         if isinstance(self._cache[name], ChildFailure):
             raise self._cache[name]
+        self.require(method)
         return self._cache[name]
 
 

@@ -95,3 +95,21 @@ def test_handout_imports_are_allowed_only_from_the_first_cell():
 def test_fold(expression, value):
     """Does fold compute strings built from constants, and give up on anything else?"""
     assert fold(ast.parse(expression, mode="eval").body, {}) == value
+
+
+def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_path):
+    """Is a read of torch.distributions that the sandbox saw charged to the graded method whose code (or
+    helper) made it, and are malformed reports ignored?"""
+    from autograder.grading import GradedSubmission, GradingFailure
+    from autograder.runner import ProbeResult
+    from autograder.submission import Submission
+
+    graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, {})
+    info = [{"distributions": [{"read": "torch.distributions.Normal", "by": ["_helper", "kl_divergence", "elbo"]},
+                               {"read": "x", "by": "elbo"}, "junk", {"by": [["unhashable"]]}]}, {}]
+    graded.record_runtime_breaches(ProbeResult([{}, {}], info))
+    assert list(graded.runtime_violations) == ["kl_divergence"]
+    with pytest.raises(GradingFailure, match=r"kl_divergence uses torch.distributions \(it read "
+                                             r"`torch.distributions.Normal` while it ran\)"):
+        graded.require("kl_divergence")
+    graded.require("elbo")
