@@ -64,6 +64,7 @@ class Collector:
         output, score = "", spec.points
         if report.failed:
             score, error = 0.0, call.excinfo.value
+            self.graded.failed.setdefault(key.split(".")[0], []).append(key)
             if isinstance(error, (GradingFailure, ChildFailure)):
                 output = str(error)
                 if getattr(error, "staff", ""):

@@ -33,6 +33,19 @@ def test_set_elbo(weights, images, seed=0, chunk=1000):
 test_set_elbo.__test__ = False  # a helper, not a test
 
 
+def where_to_look(failed: dict) -> str:
+    """The sentence that ends a failed training message: the methods training uses that failed their own
+    tests (``failed``: method -> keys of its failed tests, see ``GradedSubmission.failed``), else elbo and
+    kl_divergence, whose mistakes train the wrong objective while every method passes."""
+    culprits = [m for m in USED if failed.get(m)]
+    if not culprits:
+        return "A wrong ELBO trains the wrong objective, so look at the elbo and kl_divergence tests first."
+    names = ", ".join(culprits[:-1]) + (" and " if len(culprits) > 1 else "") + culprits[-1]
+    tests = ", ".join(key for m in culprits for key in failed[m])
+    return (f"Training uses {names}, which failed {'its' if len(culprits) == 1 else 'their'} own tests ({tests}): "
+            "fix " + ("it" if len(culprits) == 1 else "them") + " first; this test passes once they are right.")
+
+
 @grades("training.test_elbo")
 def test_training(sub, mnist_test_images, record_property):
     """does a short training run with your elbo reach the required ELBO on the MNIST test set?"""
@@ -45,7 +58,7 @@ def test_training(sub, mnist_test_images, record_property):
     out, info = result.outputs[0], result.info[0]
     if info.get("nonfinite_step") is not None:
         fail(f"the training loss -elbo(x).mean() became NaN or infinite at step {info['nonfinite_step']}: "
-             "look for log(0), exp of large numbers, or a division by zero")
+             "look for log(0), exp of large numbers, or a division by zero. " + where_to_look(sub.failed))
     weights = {}
     for layer, (fan_out, fan_in) in oracle.layer_shapes(784, t.latent_dim, t.hidden_dim).items():
         weights[f"w/{layer}.weight"] = out[f"w/{layer}.weight"]
@@ -58,5 +71,5 @@ def test_training(sub, mnist_test_images, record_property):
     if not np.isfinite(value) or value < t.min_test_elbo:
         fail(f"after {epochs} of training with your elbo, the test-set ELBO of your model is {value:.1f} nats "
              f"(computed by the grader from your trained weights); at least {t.min_test_elbo:.0f} is required. "
-             "A wrong ELBO trains the wrong objective, so look at the elbo and kl_divergence tests first.")
+             + where_to_look(sub.failed))
     print(f"training: test-set ELBO {value:.2f} nats after {epochs}, {info.get('steps')} steps")
