@@ -10,9 +10,16 @@ from pathlib import Path
 from . import config
 
 
+#: Exit status of ``grade`` when the grader cannot grade here (MNIST missing, no sandbox); nothing is written.
+SETUP_ERROR = 2
+
+
 def cmd_grade(args) -> int:
-    """Grade one submission and write its results.json; a crash of the grader still writes one."""
+    """Grade one submission and write its results.json; a crash of the grader still writes one, a grader that
+    cannot grade here (:class:`autograder.harness.GraderSetupError`) writes none and exits with SETUP_ERROR."""
     from .results import GradingResult
+
+    from .harness import GraderSetupError
 
     start = time.monotonic()
     try:
@@ -22,6 +29,9 @@ def cmd_grade(args) -> int:
         runner.HIDDEN.append(Path(args.results).resolve().parent)  # no child may see the results folder
         groups = args.groups.split(",") if args.groups else config.GROUPS
         result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups)
+    except GraderSetupError as exc:  # the staff's problem: no result that would charge the student
+        print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
+        return SETUP_ERROR
     except Exception:  # the crash path: a valid results.json, the traceback for the staff only
         traceback.print_exc(file=sys.stdout)
         result = GradingResult.crashed(time.monotonic() - start)
@@ -48,7 +58,13 @@ def cmd_package(args) -> int:
 
 def cmd_grade_many(args) -> int:
     from .batch import grade_many
+    from .harness import GraderSetupError, check_setup, mnist_root
 
+    try:
+        check_setup(mnist_root(), config.GROUPS)  # once, before any submission is graded
+    except GraderSetupError as exc:
+        print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
+        return SETUP_ERROR
     grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed)
     return 0
 
