@@ -1,7 +1,10 @@
 """The assignment's rules, read from the code: no ``torch.distributions``, no added imports.
 
 Only code counts. Docstrings, comments, and strings used as text (a ``print``, an f-string, an
-assertion message) never do; a string counts only where it names a module or attribute to reach:
+assertion message) never do. Added imports are import statements: in the method's own code, or elsewhere
+when the method reads a name they bind. ``__import__("os")`` is not counted as one: the rules catch honest
+mistakes, and what a submission does on purpose is stopped by the sandbox, not by reading its source
+(``tests/hostile/`` relies on such calls to attack the sandbox). a string counts only where it names a module or attribute to reach:
 the argument of ``getattr``, ``__import__``, ``importlib.import_module`` or a subscript such as
 ``vars(torch)[...]``, folded when it is built from parts (``'distri' + 'butions'``, ``''.join(...)``,
 an f-string of constants, a variable bound to such a string). What the source cannot show (a name
@@ -20,8 +23,6 @@ from . import config
 FORBIDDEN = "torch.distributions"
 #: Calls that reach a module or attribute named by a string argument.
 _REACHING_CALLS = {"getattr", "__import__", "import_module", "attrgetter"}
-#: Calls that import the module their first argument names.
-_IMPORT_CALLS = {"__import__", "import_module"}
 #: ``str`` methods folded when their receiver and arguments fold (they compute, they do not print).
 _STR_METHODS = {"join", "format", "replace", "lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize"}
 
@@ -153,8 +154,6 @@ def _call_breach(node: ast.Call, strings, allowed) -> Breach | None:
                for e in k.value.elts]
     if any(names_distributions(v) for v in values):
         return Breach("distributions", _short(node))
-    if callee in _IMPORT_CALLS:
-        return Breach("import", _short(node))  # an import inside the code, whatever it names
     return None
 
 

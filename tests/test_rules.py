@@ -67,11 +67,12 @@ def test_an_added_import_is_reported_once():
     assert found == ["uses an added import (`import math`), which the rules forbid"]
 
 
-def test_dynamic_imports_are_imports():
-    """Are __import__ and importlib.import_module added imports, whatever they name, inside a method?"""
-    found = violations("return __import__('ma' + 'th').sqrt(2)")["kl_divergence"]
-    assert found == ["uses an added import (`__import__('ma' + 'th')`), which the rules forbid"]
+def test_dynamic_imports_count_only_when_they_reach_distributions():
+    """Is __import__ charged when it reaches torch.distributions, and left to the sandbox otherwise (the rules
+    catch honest mistakes; tests/hostile attacks the sandbox with such calls)?"""
+    assert violations("return __import__('ma' + 'th').sqrt(2)") == {}
     assert violations("return getattr(torch, 'exp')(mu)") == {}
+    assert "torch.distributions" in violations("return __import__('torch.distri' + 'butions')")["kl_divergence"][0]
 
 
 def test_handout_imports_are_allowed_only_from_the_first_cell():
