@@ -37,11 +37,15 @@ class GraderSetupError(RuntimeError):
     """
 
 
+#: Not empty once a sandbox child has started in this process (the check runs once per process).
+_SANDBOX_STARTED = []
+
+
 def check_setup(root: Path, groups) -> None:
     """Stop before grading when the grader itself is not ready, so nothing is charged to the student.
 
-    Checks that the four MNIST files are under ``root/MNIST/raw`` (when ``training`` is graded) and that a
-    sandbox child can start, import torch and answer (it runs no student code).
+    Checks that the four MNIST files are under ``root/MNIST/raw`` (when ``training`` is graded) and, once per
+    process, that a sandbox child can start, import torch and answer (it runs no student code).
 
     Raises
     ------
@@ -56,12 +60,13 @@ def check_setup(root: Path, groups) -> None:
         raise GraderSetupError(f"MNIST is not where the grader reads it: {', '.join(missing)} missing from {raw}. "
                                "Run `make data` (it downloads them there), or set MNIST_ROOT to the folder that "
                                "holds MNIST/raw/. Nothing was graded.")
-    if not set(groups) & set(config.METHODS):
+    if not set(groups) & set(config.METHODS) or _SANDBOX_STARTED:
         return
     try:
         result = run_child(None, "ping", [Case((), {})], "the grader's sandbox check", timeout=120.0)
         if result.outputs[0].get("ok") is None:
             raise ChildFailure("the child answered without its array")
+        _SANDBOX_STARTED.append(True)
     except Exception as exc:  # any failure here is the grader's, whatever it is
         raise GraderSetupError(
             f"the sandbox cannot start a child process ({type(exc).__name__}: {str(exc)[:500]}). Children run "

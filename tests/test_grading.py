@@ -141,6 +141,7 @@ def test_a_sandbox_that_cannot_start_is_the_graders_error(monkeypatch):
         raise FileNotFoundError(2, "No such file or directory", "/tmp/venv/bin/python")
 
     monkeypatch.setattr(harness, "run_child", broken)
+    monkeypatch.setattr(harness, "_SANDBOX_STARTED", [])
     with pytest.raises(harness.GraderSetupError, match="sandbox cannot start.*FileNotFoundError.*Nothing was graded"):
         harness.grade(SOLUTION)
 
