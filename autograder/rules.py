@@ -23,8 +23,10 @@ from . import config
 FORBIDDEN = "torch.distributions"
 #: Calls that reach a module or attribute named by a string argument.
 _REACHING_CALLS = {"getattr", "__import__", "import_module", "attrgetter"}
-#: ``str`` methods folded when their receiver and arguments fold (they compute, they do not print).
-_STR_METHODS = {"join", "format", "replace", "lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize"}
+#: ``str`` methods folded when their receiver and arguments fold (none of them can pad to a huge width).
+_STR_METHODS = {"join", "replace", "lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize"}
+#: The longest string :func:`fold` computes.
+MAX_FOLDED = 200
 
 
 @dataclass(frozen=True)
@@ -55,55 +57,75 @@ def names_distributions(value: str | None) -> bool:
 def fold(node: ast.AST, strings: dict, depth: int = 0) -> str | None:
     """The value of a string expression built from constants, or None when the source cannot tell.
 
-    Folds literals, ``+``, ``*``, ``%``, f-strings, slices (``s[::-1]``), ``str(...)``, the pure ``str``
-    methods of :data:`_STR_METHODS`, and names in ``strings`` (variables bound to such expressions).
+    Folds literals, ``+``, ``* n``, f-strings, slices (``s[::-1]``), ``str(...)``, the ``str`` methods of
+    :data:`_STR_METHODS` and names in ``strings`` (variables bound to such expressions). Results longer than
+    :data:`MAX_FOLDED` characters are not folded: a module or attribute name is short, and a submission must
+    not make the trusted process build huge strings.
     """
     if depth > 30:
         return None
     again = lambda n: fold(n, strings, depth + 1)  # noqa: E731
     if isinstance(node, ast.Constant):
-        return node.value if isinstance(node.value, str) else None
-    if isinstance(node, ast.Name):
-        return strings.get(node.id)
-    if isinstance(node, ast.JoinedStr):
+        value = node.value if isinstance(node.value, str) else None
+    elif isinstance(node, ast.Name):
+        value = strings.get(node.id)
+    elif isinstance(node, ast.JoinedStr):
         parts = [again(v.value if isinstance(v, ast.FormattedValue) else v) for v in node.values]
-        return None if None in parts else "".join(parts)
-    try:
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            left, right = again(node.left), again(node.right)
-            return None if left is None or right is None else left + right
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-            text, count = again(node.left), node.right
-            if text is None:
-                text, count = again(node.right), node.left
-            if text is None or not isinstance(count, ast.Constant) or not isinstance(count.value, int):
-                return None
-            return text * min(max(count.value, 0), 100)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
-            args = node.right.elts if isinstance(node.right, ast.Tuple) else [node.right]
-            text, values = again(node.left), [again(a) for a in args]
-            return None if text is None or None in values else text % tuple(values)
-        if isinstance(node, ast.Subscript):
-            text = again(node.value)
-            bounds = ([getattr(node.slice, k) for k in ("lower", "upper", "step")]
-                      if isinstance(node.slice, ast.Slice) else [node.slice])
-            values = [None if b is None else ast.literal_eval(b) for b in bounds]
-            if text is None or not all(v is None or isinstance(v, int) for v in values):
-                return None
-            return text[slice(*values)] if isinstance(node.slice, ast.Slice) else text[values[0]]
-        if isinstance(node, ast.Call) and not node.keywords:
-            if isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
-                return again(node.args[0])
-            if isinstance(node.func, ast.Attribute) and node.func.attr in _STR_METHODS:
-                receiver = again(node.func.value)
-                args = [[again(e) for e in a.elts] if isinstance(a, (ast.List, ast.Tuple)) else again(a)
-                        for a in node.args]
-                if receiver is None or any(a is None or (isinstance(a, list) and None in a) for a in args):
-                    return None
-                return getattr(str, node.func.attr)(receiver, *args)
-    except (TypeError, ValueError, IndexError, KeyError, OverflowError, SyntaxError):
-        return None
+        value = None if None in parts else "".join(parts)
+    elif isinstance(node, ast.BinOp):
+        value = _fold_binop(node, again)
+    elif isinstance(node, ast.Subscript):
+        value = _fold_subscript(node, again)
+    elif isinstance(node, ast.Call) and not node.keywords:
+        value = _fold_call(node, again)
+    else:
+        value = None
+    return value if value is None or len(value) <= MAX_FOLDED else None
+
+
+def _fold_binop(node: ast.BinOp, again) -> str | None:
+    """``a + b`` of two strings, ``s * n`` (or ``n * s``) with a small constant ``n``."""
+    if isinstance(node.op, ast.Add):
+        left, right = again(node.left), again(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node.op, ast.Mult):
+        text, count = again(node.left), node.right
+        if text is None:
+            text, count = again(node.right), node.left
+        if text is not None and isinstance(count, ast.Constant) and type(count.value) is int \
+                and len(text) * count.value <= MAX_FOLDED:
+            return text * count.value
     return None
+
+
+def _fold_subscript(node: ast.Subscript, again) -> str | None:
+    """``s[i]`` and ``s[a:b:c]`` with constant integers."""
+    text = again(node.value)
+    bounds = ([node.slice.lower, node.slice.upper, node.slice.step] if isinstance(node.slice, ast.Slice)
+              else [node.slice])
+    try:
+        values = [None if b is None else ast.literal_eval(b) for b in bounds]
+        if text is None or not all(v is None or type(v) is int for v in values):
+            return None
+        return text[slice(*values)] if isinstance(node.slice, ast.Slice) else text[values[0]]
+    except (ValueError, IndexError, SyntaxError, TypeError):
+        return None
+
+
+def _fold_call(node: ast.Call, again) -> str | None:
+    """``str(s)`` and the ``str`` methods of :data:`_STR_METHODS` on folded receivers and arguments."""
+    if isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
+        return again(node.args[0])
+    if not isinstance(node.func, ast.Attribute) or node.func.attr not in _STR_METHODS:
+        return None
+    receiver = again(node.func.value)
+    args = [[again(e) for e in a.elts] if isinstance(a, (ast.List, ast.Tuple)) else again(a) for a in node.args]
+    if receiver is None or any(a is None or (isinstance(a, list) and None in a) for a in args):
+        return None
+    try:
+        return getattr(str, node.func.attr)(receiver, *args)
+    except (TypeError, ValueError):
+        return None
 
 
 def string_variables(trees) -> dict[str, str]:
