@@ -70,8 +70,8 @@ def check_setup(root: Path, groups) -> None:
     except Exception as exc:  # any failure here is the grader's, whatever it is
         raise GraderSetupError(
             f"the sandbox cannot start a child process ({type(exc).__name__}: {str(exc)[:500]}). Children run "
-            f"{sys.executable} with its site-packages, and cannot see /tmp, /var/tmp, /dev/shm or the kit's "
-            "folder: put the virtual environment elsewhere (not in or linked from those folders). "
+            f"{sys.executable} with its site-packages and cannot see /tmp, /var/tmp, /dev/shm or the kit's "
+            "folder, so a virtual environment in or linked from one of those cannot work: put it elsewhere. "
             "Nothing was graded.") from exc
 
 
