@@ -137,7 +137,8 @@ def _pins(path: Path) -> dict:
 DISTRIBUTIONS = {"sklearn": "scikit-learn"}
 #: Third-party imports of the kit that grading never reaches, and why they need not be on Gradescope.
 NOT_FOR_GRADING = {"nbclient": "`python -m autograder execute`, for instructors",
-                   "sklearn": "vae_utils.visualize_embeddings, the notebook's t-SNE plot"}
+                   "sklearn": "vae_utils.visualize_embeddings, the notebook's t-SNE plot",
+                   "IPython": "vae_utils' figures showing themselves in a notebook, where IPython runs them"}
 
 
 def test_gradescope_pins_cover_every_import_of_the_graders():
