@@ -1,14 +1,17 @@
 """The assignment's rules, read from the code: no ``torch.distributions``, no added imports.
 
 Only code counts. Docstrings, comments, and strings used as text (a ``print``, an f-string, an
-assertion message) never do. Added imports are import statements: in the method's own code, or elsewhere
-when the method reads a name they bind. ``__import__("os")`` is not counted as one: the rules catch honest
-mistakes, and what a submission does on purpose is stopped by the sandbox, not by reading its source
-(``tests/hostile/`` relies on such calls to attack the sandbox). a string counts only where it names a module or attribute to reach:
-the argument of ``getattr``, ``__import__``, ``importlib.import_module`` or a subscript such as
-``vars(torch)[...]``, folded when it is built from parts (``'distri' + 'butions'``, ``''.join(...)``,
-an f-string of constants, a variable bound to such a string). What the source cannot show (a name
-computed at run time) the sandbox records while the method runs (:mod:`autograder.sandbox.probes`).
+assertion message) never do. What reaches torch.distributions: an attribute ``.distributions``, an import,
+and a string where it names a module or attribute to reach: the argument of ``getattr``, ``__import__``,
+``importlib.import_module`` or a subscript such as ``vars(torch)[...]``, folded when it is built from parts
+(``'distri' + 'butions'``, ``''.join(...)``, an f-string of constants, a variable bound to such a string).
+What the source cannot show (a name computed at run time) the sandbox records while the method runs
+(:mod:`autograder.sandbox.probes`).
+
+Added imports are import statements: in the method's own code, or elsewhere when the method reads a name
+they bind. ``__import__("os")`` is not counted as one: the rules catch honest mistakes, and what a
+submission does on purpose is stopped by the sandbox, not by reading its source (``tests/hostile/``
+relies on such calls to attack the sandbox).
 
 Runs in the trusted process and only parses (``ast``).
 """

@@ -1,9 +1,9 @@
 """Grade the corpus of submissions in ``tests/corpus`` and print how right the verdicts are.
 
 Each ``tests/corpus/correct/*.{py,ipynb}`` must get full marks (all groups, training included, and the
-figures for a notebook); each ``tests/corpus/bugs/*.{py,ipynb}`` must lose points in the method named by its ``# expect: bug in METHOD``
-header, in no other method (the training run may fail too), and the failing tests of that method must
-contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
+figures for a notebook); each ``tests/corpus/bugs/*.{py,ipynb}`` must lose points in the method named by
+its ``# expect: bug in METHOD`` header (a notebook's header is in its metadata), in no other method (the
+training run may fail too), and the failing tests of that method must contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
 exits 1 when any case is wrong.
 
 Usage: ``python scripts/grade_corpus.py [--jobs 2] [--only SUBSTRING] [--train-bugs]`` (``make corpus``).

@@ -290,8 +290,8 @@ BUGS = {
         "sample_with_reparam", "z = torch.normal(mu, torch.exp(logsigma))\nreturn z", "torch.normal",
         "the handout's hint taken literally: torch.normal(mu, sigma) draws without a gradient to mu and sigma"),
     "handout_reparam_batch_size": (
-        "sample_with_reparam", "eps = torch.randn(batch_size, self.latent_dim).to(device)\nz = mu + torch.exp(logsigma) * eps\n"
-        "return z", "`batch_size` is not defined",
+        "sample_with_reparam",
+        "eps = torch.randn(batch_size, self.latent_dim).to(device)\nz = mu + torch.exp(logsigma) * eps\nreturn z", "`batch_size` is not defined",
         "reads batch_size of the data-loading cell (128; it also breaks on the last, smaller batch)"),
     "handout_encoder_to_cuda": (
         "encoder", "x = x.to('cuda')\n" + ANSWERS["encoder"], "without a GPU",
@@ -303,7 +303,8 @@ BUGS = {
         "sample", "z = torch.randn(num_samples, self.latent_dim).to(device)\nreturn torch.bernoulli(vae.decoder(z))",
         "`vae` is not defined", "decodes with the notebook's global vae instead of self"),
     "handout_kl_sums_the_batch": (
-        "kl_divergence", "sigma = torch.exp(logsigma)\nkl = 0.5 * torch.sum(sigma ** 2 + mu ** 2 - 1 - 2 * logsigma)\nreturn kl",
+        "kl_divergence",
+        "sigma = torch.exp(logsigma)\nkl = 0.5 * torch.sum(sigma ** 2 + mu ** 2 - 1 - 2 * logsigma)\nreturn kl",
         "single number", "sums the KL over the whole batch: one number instead of one per data point"),
     "handout_elbo_bce_mean": (
         "elbo", ANSWERS["elbo"].replace("F.binary_cross_entropy(theta, x, reduction='none').sum(dim=1)",

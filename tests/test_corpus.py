@@ -42,7 +42,8 @@ def test_handout_notebooks_are_what_the_builder_makes():
         assert saved.metadata["vae_kit_corpus"] == built.metadata["vae_kit_corpus"]
     correct = nbformat.read(ROOT / "tests" / "corpus" / "correct" / "handout.ipynb", as_version=4)
     outputs = [o for c in correct.cells if c.cell_type == "code" for o in c.outputs]
-    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3 and not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
+    assert not [o for o in outputs if o.output_type == "error"]
 
 
 def test_header_names_a_method(tmp_path):

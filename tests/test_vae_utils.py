@@ -183,7 +183,8 @@ def test_a_notebook_shows_each_figure_once(tmp_path):
              "vae_utils.visualize_vae_samples(x)", "vae_utils.visualize_vae_samples(x);",
              "figure = vae_utils.visualize_mnist([(x, torch.arange(10))])", "figure",
              "class E:\n    def encoder(self, x):\n        return x[:, :5], x[:, 5:]\n"
-             "plt.figure(figsize=[10, 7])\nvae_utils.visualize_embeddings(E(), torch.rand(40, 784), torch.arange(40) % 10)"]
+             "plt.figure(figsize=[10, 7])\n"
+             "vae_utils.visualize_embeddings(E(), torch.rand(40, 784), torch.arange(40) % 10)"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     shown = [[o.data.get("text/plain") for o in c.outputs if "image/png" in o.get("data", {})] for c in nb.cells[1:]]

@@ -43,7 +43,8 @@ def where_to_look(failed: dict) -> str:
     names = ", ".join(culprits[:-1]) + (" and " if len(culprits) > 1 else "") + culprits[-1]
     tests = ", ".join(key for m in culprits for key in failed[m])
     one = len(culprits) == 1
-    return f"Training uses {names}, which failed {'its' if one else 'their'} own tests ({tests}): fix {'it' if one else 'them'} first."
+    return (f"Training uses {names}, which failed {'its' if one else 'their'} own tests ({tests}): "
+            f"fix {'it' if one else 'them'} first.")
 
 
 #: Where to look when training fails although every method it uses passed its tests.
