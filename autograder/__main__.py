@@ -11,9 +11,16 @@ from pathlib import Path
 from . import config
 
 
+#: Exit status of ``grade`` when the grader cannot grade here (MNIST missing, no sandbox); nothing is written.
+SETUP_ERROR = 2
+
+
 def cmd_grade(args) -> int:
-    """Grade one submission and write its results.json; a crash of the grader still writes one."""
+    """Grade one submission and write its results.json; a crash of the grader still writes one, a grader that
+    cannot grade here (:class:`autograder.harness.GraderSetupError`) writes none and exits with SETUP_ERROR."""
     from .results import GradingResult
+
+    from .harness import GraderSetupError
 
     start = time.monotonic()
     try:
@@ -23,6 +30,9 @@ def cmd_grade(args) -> int:
         runner.HIDDEN.append(Path(args.results).resolve().parent)  # no child may see the results folder
         groups = args.groups.split(",") if args.groups else config.GROUPS
         result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups, deadline=args.deadline)
+    except GraderSetupError as exc:  # the staff's problem: no result that would charge the student
+        print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
+        return SETUP_ERROR
     except Exception:  # the crash path: a valid results.json, the traceback for the staff only
         traceback.print_exc(file=sys.stdout)
         result = GradingResult.crashed(time.monotonic() - start)
@@ -61,9 +71,16 @@ def cmd_grade_many(args) -> int:
     from .batch import grade_many
     from .export import ExportError
 
+    from .harness import GraderSetupError, check_setup, mnist_root
+
+    groups = _groups(args.groups)
     try:
-        grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed, groups=_groups(args.groups),
-                   force=args.force)
+        check_setup(mnist_root(), groups)  # once, before any submission is graded
+    except GraderSetupError as exc:
+        print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
+        return SETUP_ERROR
+    try:
+        grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed, groups=groups, force=args.force)
     except (ExportError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

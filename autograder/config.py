@@ -3,7 +3,8 @@
 Points, visibility and time limits of every test; the training run and its pass threshold; the
 resource limits of the sandbox that runs student code; the imports the notebook allows.
 The method points add up to the notebook's task points (encoder 10, reparameterization 10, decoder 10,
-KL 5, ELBO 15, generating 10); training and figures are this kit's own additions.
+KL 5, ELBO 15, generating 10); training and figures are this kit's own additions. The notebook's points
+table shows every group's points; ``tests/test_notebooks.py`` checks it against :data:`TESTS`.
 """
 from __future__ import annotations
 
@@ -145,3 +146,7 @@ LIMITS = Limits()
 #: Modules the notebook imports; importing anything else is an added import, which the rules forbid.
 ALLOWED_IMPORTS = frozenset({"matplotlib.pyplot", "numpy", "torch", "torch.nn", "torch.nn.functional",
                              "vae_utils"})
+#: Imports of the course handout's first cell, allowed in a notebook whose first code cell makes them: the
+#: handout's own notebook loads MNIST with torchvision and plots with seaborn and t-SNE. The grader runs only
+#: the VAE cell, so none of them is ever imported while grading.
+HANDOUT_IMPORTS = frozenset({"torchvision.datasets", "torchvision.transforms", "seaborn", "sklearn.manifold.TSNE"})

@@ -87,14 +87,35 @@ class GradedSubmission:
         self._cache = {}
         #: Methods whose probe timed out, ran out of memory or died: {method: ChildFailure}.
         self.stopped = {}
+        #: Per method, the rule it broke at run time (seen by the sandbox, not in the source).
+        self.runtime_violations = {}
+        #: Per method (or group), the names of its tests that failed so far, in the order they ran.
+        self.failed = {}
 
     def require(self, method: str) -> None:
-        """Fail unless the submission loads and ``method`` follows the rules."""
+        """Fail unless the submission loads and ``method`` follows the rules (in its source, and in what the
+        sandbox saw it do while it ran)."""
         if self.submission.error:
             fail(self.submission.error)
-        broken = self.submission.violations.get(method)
+        broken = list(self.submission.violations.get(method, []))
+        if method in self.runtime_violations and not any("torch.distributions" in b for b in broken):
+            broken.append(self.runtime_violations[method])
         if broken:
             fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
+
+    def record_runtime_breaches(self, result) -> None:
+        """Note every method the sandbox saw reading torch.distributions while it ran (a path the source did
+        not show, such as ``getattr`` with a name computed at run time). Each read is charged to the innermost
+        graded method on the stack: a helper's read to the method that called it."""
+        for info in result.info:
+            entries = info.get("distributions")
+            for entry in entries if isinstance(entries, list) else []:
+                chain = entry.get("by") if isinstance(entry, dict) else None
+                method = next((m for m in chain if m in config.METHODS), None) if isinstance(chain, list) else None
+                if method is not None and method not in self.runtime_violations:
+                    read = " ".join(str(entry.get("read"))[:100].split())
+                    self.runtime_violations[method] = (f"uses torch.distributions (it read `{read}` while it ran), "
+                                                       "which the rules forbid")
 
     def run(self, key: str):
         """Run the probe of test ``key``'s group (the method it grades), with that test's own timeout.
@@ -117,6 +138,8 @@ class GradedSubmission:
             outcome = self._cache[name] = self._run(name, method, timeout)
         if outcome.failure is not None and outcome.failure.kind in STOPPING_KINDS:
             self.stopped.setdefault(method, outcome.failure)
+        if outcome.failure is None:
+            self.require(method)  # again: the sandbox may have seen it break a rule while it ran
         return outcome.for_test(timeout, method)
 
     def _run(self, name: str, method: str, timeout: float) -> ProbeOutcome:
@@ -128,6 +151,7 @@ class GradedSubmission:
         try:
             result = run_probe(self.submission.source, name, cases, method, allowed, self.seed,
                                deadline_bound=allowed < timeout)
+            self.record_runtime_breaches(result)
         except ChildFailure as exc:
             failure = exc
         return ProbeOutcome(cases, result, failure, allowed, time.monotonic() - start)

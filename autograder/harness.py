@@ -7,6 +7,7 @@ no cache, so nothing outside the kit can change how tests run.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import traceback
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from . import cases, config, runner
 from .grading import GradedSubmission, GradingFailure, test_name
 from .results import GradingResult, TestResult
-from .runner import ChildFailure
+from .runner import Case, ChildFailure, run_child
 from .submission import load_submission
 
 GRADERS = Path(__file__).resolve().parent / "graders"
@@ -26,6 +27,52 @@ GRADERS = Path(__file__).resolve().parent / "graders"
 def mnist_root() -> Path:
     """The folder holding ``MNIST/raw/``: ``$MNIST_ROOT``, or ``data/`` of the kit."""
     return Path(os.environ.get("MNIST_ROOT") or GRADERS.parent.parent / "data").resolve()
+
+
+class GraderSetupError(RuntimeError):
+    """The grader cannot grade on this machine (MNIST missing, a sandbox that cannot start).
+
+    The staff's problem, never the student's: ``str(exc)`` says what is wrong and how to fix it, and no
+    result is written (``python -m autograder grade`` exits with status 2).
+    """
+
+
+#: Not empty once a sandbox child has started in this process (the check runs once per process).
+_SANDBOX_STARTED = []
+
+
+def check_setup(root: Path, groups) -> None:
+    """Stop before grading when the grader itself is not ready, so nothing is charged to the student.
+
+    Checks that the four MNIST files are under ``root/MNIST/raw`` (when ``training`` is graded) and, once per
+    process, that a sandbox child can start, import torch and answer (it runs no student code).
+
+    Raises
+    ------
+    GraderSetupError
+        With what is missing or what failed, and what to do about it.
+    """
+    import vae_utils  # numpy only at import; the kit root is on sys.path when grading
+
+    raw = root / "MNIST" / "raw"
+    missing = [name for name in vae_utils.MNIST_FILES if not (raw / name).is_file()]
+    if "training" in groups and missing:
+        raise GraderSetupError(f"MNIST is not where the grader reads it: {', '.join(missing)} missing from {raw}. "
+                               "Run `make data` (it downloads them there), or set MNIST_ROOT to the folder that "
+                               "holds MNIST/raw/. Nothing was graded.")
+    if not set(groups) & set(config.METHODS) or _SANDBOX_STARTED:
+        return
+    try:
+        result = run_child(None, "ping", [Case((), {})], "the grader's sandbox check", timeout=120.0)
+        if result.outputs[0].get("ok") is None:
+            raise ChildFailure("the child answered without its array")
+        _SANDBOX_STARTED.append(True)
+    except Exception as exc:  # any failure here is the grader's, whatever it is
+        raise GraderSetupError(
+            f"the sandbox cannot start a child process ({type(exc).__name__}: {str(exc)[:500]}). Children run "
+            f"{sys.executable} with its site-packages and cannot see /tmp, /var/tmp, /dev/shm or the kit's "
+            "folder, so a virtual environment in or linked from one of those cannot work: put it elsewhere. "
+            "Nothing was graded.") from exc
 
 
 class Collector:
@@ -69,6 +116,7 @@ class Collector:
         output, score = "", spec.points
         if report.failed:
             score, error = 0.0, call.excinfo.value
+            self.graded.failed.setdefault(key.split(".")[0], []).append(key)
             if isinstance(error, (GradingFailure, ChildFailure)):
                 output = str(error)
                 if getattr(error, "staff", ""):
@@ -106,15 +154,21 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     GradingResult
         Tests in the order of :data:`autograder.config.TESTS`. Bad submissions give failed tests with
         messages; errors of the grader itself propagate (see :func:`autograder.__main__.main`).
+
+    Raises
+    ------
+    GraderSetupError
+        Before grading anything, when MNIST or the sandbox is not ready (see :func:`check_setup`).
     """
     start = time.monotonic()
     root = root or mnist_root()
+    groups = [g for g in config.GROUPS if g in groups]
+    check_setup(root, groups)
     submission = load_submission(path)
     probes = {**cases.PROBE_CASES, "training": lambda: cases.training(root)}
     end = None if deadline is None else start + deadline
     collector = Collector(GradedSubmission(submission, seed, probes, end), root)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    groups = [g for g in config.GROUPS if g in groups]
     args = [str(GRADERS / f"grade_{g}.py") for g in groups] + [
             "--noconftest", "-p", "no:cacheprovider", "-o", "python_files=grade_*.py",
             "-o", "markers=grades: the config.TESTS key a grader scores", "--rootdir", str(GRADERS),

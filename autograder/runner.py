@@ -96,6 +96,41 @@ HINTS = {
     "NameError": "the grader runs only your VAE class, with torch, nn, F, np and device defined as in "
                  "the notebook's first cell: do not rely on variables defined in other cells",
 }
+#: A method that moves tensors to the GPU by name fails on the grader, which has none.
+CUDA_HINT = ("the grader runs on a machine without a GPU, so `.cuda()` and `.to('cuda')` fail here even "
+             "though the same code runs on a Colab GPU. Use the notebook's `device` variable (`.to(device)`, "
+             "which the grader sets to its own CPU), or the device of your inputs (`torch.randn_like(mu)`, "
+             "`device=mu.device`)")
+#: Variables the notebook's other cells define, which a method may not read, and what to use instead.
+NOTEBOOK_VARIABLES = {
+    "batch_size": "take the batch size from the method's input, e.g. `mu.shape[0]` or `x.shape[0]` (the last "
+                  "batch of an epoch is smaller, and the grader uses other sizes)",
+    "vae": "use `self`, the model the method belongs to",
+    "opt": "a method of the model should not touch the optimizer",
+    "obs_dim": "use the sizes of the model's layers, e.g. `self.linear4.out_features`",
+    "latent_dim": "use `self.latent_dim`",
+    "hidden_dim": "use the sizes of the model's layers, e.g. `self.linear1.out_features`",
+    "train_loader": "a method should use only its arguments and `self`",
+    "test_loader": "a method should use only its arguments and `self`",
+}
+_UNDEFINED = re.compile(r"name '(\w+)' is not defined")
+_CUDA = re.compile(r"CUDA|NVIDIA|cuda")
+
+
+def _hint(error: str, text: str) -> str:
+    """The hint for an error the student's code raised: a known mistake first, then one per error type."""
+    undefined = _UNDEFINED.search(text) if error == "NameError" else None
+    if undefined:
+        name = undefined.group(1)
+        advice = NOTEBOOK_VARIABLES.get(name, f"if `{name}` is a variable of another cell, pass what the method "
+                                              "needs as an argument or compute it from its inputs; otherwise "
+                                              "check its spelling")
+        return (f"`{name}` is not defined where the grader runs your method: the grader runs only your VAE class "
+                f"(with torch, nn, F, np and device as in the notebook's first cell), not the notebook's other "
+                f"cells, so each method must work on its own. {advice[0].upper() + advice[1:]}")
+    if error in ("AssertionError", "RuntimeError") and _CUDA.search(text):
+        return CUDA_HINT
+    return HINTS.get(error, "")
 
 
 def describe_student_error(report: dict) -> str:
@@ -106,7 +141,7 @@ def describe_student_error(report: dict) -> str:
     frames = [str(f)[:500] for f in frames[-5:]] if isinstance(frames, list) else []
     if frames:
         message += "\n  in your code, " + "\n  called from ".join(str(f) for f in reversed(frames))
-    hint = HINTS.get(error)
+    hint = _hint(error, text)
     return message + (f"\n  Hint: {hint}." if hint else "")
 
 

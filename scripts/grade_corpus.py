@@ -1,9 +1,9 @@
 """Grade the corpus of submissions in ``tests/corpus`` and print how right the verdicts are.
 
-Each ``tests/corpus/correct/*.py`` must get full marks (all groups, training included); each
-``tests/corpus/bugs/*.py`` must lose points in the method named by its ``# expect: bug in METHOD``
-header, in no other method (the training run may fail too), and the failing tests of that method must
-contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
+Each ``tests/corpus/correct/*.{py,ipynb}`` must get full marks (all groups, training included, and the
+figures for a notebook); each ``tests/corpus/bugs/*.{py,ipynb}`` must lose points in the method named by
+its ``# expect: bug in METHOD`` header (a notebook's header is in its metadata), in no other method (the
+training run may fail too), and the failing tests of that method must contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
 exits 1 when any case is wrong.
 
 Usage: ``python scripts/grade_corpus.py [--jobs 2] [--only SUBSTRING] [--train-bugs]`` (``make corpus``).
@@ -28,9 +28,11 @@ sys.path.insert(0, str(ROOT))
 from autograder import config  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
-#: Groups the table shows, in order; figures are never counted for a .py submission.
-COLUMNS = config.METHODS + ("training",)
-SHORT = {"sample_with_reparam": "reparam", "kl_divergence": "kl", "training": "train"}
+#: Corpus files: .py files holding the VAE class, and notebooks (the course handout's, see tests/handout.py).
+SUFFIXES = (".py", ".ipynb")
+#: Groups the table shows, in order; figures are counted for notebooks only ('-' for a .py).
+COLUMNS = config.METHODS + ("training", "figures")
+SHORT = {"sample_with_reparam": "reparam", "kl_divergence": "kl", "training": "train", "figures": "fig"}
 _HEADER = re.compile(r"^#\s*(expect|message|why):\s*(.*?)\s*$")
 
 
@@ -71,12 +73,16 @@ class Verdict:
 
 
 def parse_case(path: Path) -> Case:
-    """Read the ``# expect:``, ``# message:`` and ``# why:`` header of a corpus file.
+    """Read the ``# expect:``, ``# message:`` and ``# why:`` header of a corpus file (of a notebook: the same
+    fields in its ``metadata.vae_kit_corpus``).
 
     Raises ValueError when the header is missing or names an unknown method.
     """
     fields = {}
-    for line in path.read_text().splitlines():
+    if path.suffix == ".ipynb":
+        header = json.loads(path.read_text()).get("metadata", {}).get("vae_kit_corpus", {})
+        fields = {k: str(v) for k, v in header.items() if k in ("expect", "message", "why")}
+    for line in path.read_text().splitlines() if path.suffix == ".py" else []:
         match = _HEADER.match(line)
         if not match:
             break
@@ -93,7 +99,7 @@ def parse_case(path: Path) -> Case:
 
 def load_cases(only: str = "") -> list:
     """Every corpus case (correct ones first), optionally only those whose name contains ``only``."""
-    files = sorted((CORPUS / "correct").glob("*.py")) + sorted((CORPUS / "bugs").glob("*.py"))
+    files = [f for kind in ("correct", "bugs") for f in sorted((CORPUS / kind).iterdir()) if f.suffix in SUFFIXES]
     return [parse_case(f) for f in files if only in f.stem]
 
 

@@ -10,6 +10,7 @@ from autograder import config
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import grade_corpus as corpus  # noqa: E402
+import handout  # noqa: E402
 
 CASES = corpus.load_cases()
 CORRECT = [c for c in CASES if c.kind == "correct"]
@@ -22,6 +23,21 @@ def test_corpus_is_large_and_covers_every_method():
     assert len(CORRECT) >= 10 and len(BUGS) >= 30
     assert {c.method for c in BUGS} == set(config.METHODS)
     assert len({c.name for c in CASES}) == len(CASES)
+
+
+def test_handout_notebooks_are_what_the_builder_makes():
+    """Are the handout notebooks of the corpus the cells and headers tests/handout.py builds (outputs aside)?"""
+    import nbformat
+
+    for path, built in handout.cases().items():
+        saved = nbformat.read(path, as_version=4)
+        assert [(c.cell_type, c.source) for c in saved.cells] == [(c.cell_type, c.source) for c in built.cells], \
+            f"{path.name}: run `python tests/handout.py`"
+        assert saved.metadata["vae_kit_corpus"] == built.metadata["vae_kit_corpus"]
+    correct = nbformat.read(ROOT / "tests" / "corpus" / "correct" / "handout.ipynb", as_version=4)
+    outputs = [o for c in correct.cells if c.cell_type == "code" for o in c.outputs]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
+    assert not [o for o in outputs if o.output_type == "error"]
 
 
 def test_header_names_a_method(tmp_path):
@@ -40,7 +56,8 @@ def test_header_names_a_method(tmp_path):
 def test_correct_variant_gets_full_marks(case, tmp_path):
     """Does this correct solution get every point of every test, the training run included?"""
     verdict = corpus.judge(case, corpus.grade_case(case, tmp_path))
-    assert set(verdict.lost) == set(config.METHODS) | {"training"}  # figures are not counted for a .py
+    figures = {"figures"} if case.path.suffix == ".ipynb" else set()  # not counted for a .py
+    assert set(verdict.lost) == set(config.METHODS) | {"training"} | figures
     assert verdict.ok, verdict.problems
     assert all(points == 0 for points in verdict.lost.values())
 

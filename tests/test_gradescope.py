@@ -98,7 +98,8 @@ NOT_FOR_GRADING = {"nbclient": "`python -m autograder execute`, for instructors"
                    "yaml": "reading Gradescope's export in `grade-many`, on the staff's machine",
                    "copydetect": "`python -m autograder similarity` and the report, on the staff's machine",
                    "jinja2": "`python -m autograder report`", "markupsafe": "`python -m autograder report`",
-                   "nbconvert": "`python -m autograder pdf`", "playwright": "`python -m autograder pdf`"}
+                   "nbconvert": "`python -m autograder pdf`", "playwright": "`python -m autograder pdf`",
+                   "IPython": "vae_utils' figures showing themselves in a notebook, where IPython runs them"}
 
 
 def test_gradescope_pins_cover_every_import_of_the_graders():

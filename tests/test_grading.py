@@ -1,7 +1,9 @@
 """End-to-end grading of the reference, the template and broken submissions."""
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE, grade_text, lost_groups, mutate
@@ -136,3 +138,48 @@ def test_unreadable_notebook_fails_every_test_including_figures(tmp_path):
     tests, result = grade_text(tmp_path, "{not json", groups=config.GROUPS, name="vae.ipynb")
     assert result.score == 0 and result.max_score == sum(s.points for s in config.TESTS.values())
     assert all("not a valid Jupyter notebook" in t.output for t in tests.values())
+
+
+def test_without_mnist_grading_stops_before_charging_anything(tmp_path):
+    """Without the MNIST files, does `grade` stop with a clear error for the staff and write no result?"""
+    results = tmp_path / "results.json"
+    process = subprocess.run([sys.executable, "-m", "autograder", "grade", str(SOLUTION), "--results", str(results)],
+                             cwd=ROOT, capture_output=True, text=True, env={**os.environ, "MNIST_ROOT": str(tmp_path)})
+    assert process.returncode == 2 and not results.exists()
+    assert "MNIST" in process.stderr and "make data" in process.stderr and "Nothing was graded" in process.stderr
+
+
+def test_a_sandbox_that_cannot_start_is_the_graders_error(monkeypatch):
+    """When no sandbox child can start, does grading stop with a GraderSetupError before any test runs?"""
+    def broken(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", "/tmp/venv/bin/python")
+
+    monkeypatch.setattr(harness, "run_child", broken)
+    monkeypatch.setattr(harness, "_SANDBOX_STARTED", [])
+    with pytest.raises(harness.GraderSetupError, match="sandbox cannot start.*FileNotFoundError.*Nothing was graded"):
+        harness.grade(SOLUTION)
+
+
+def test_a_venv_linked_into_tmp_stops_grading_with_a_clear_error(tmp_path):
+    """With the venv's Python linked from /tmp, which the sandbox hides, does `grade` stop and say so?"""
+    from autograder import isolation
+
+    if not isolation.platform().mount_ns:
+        pytest.skip("no mount namespace here: /tmp is not hidden from children, so such a venv works")
+    link = tmp_path / "venv"
+    link.symlink_to(Path(sys.prefix).resolve())
+    results = tmp_path / "results.json"
+    process = subprocess.run([str(link / "bin" / "python"), "-m", "autograder", "grade", str(SOLUTION), "--results",
+                              str(results)], cwd=ROOT, capture_output=True, text=True)
+    assert process.returncode == 2 and not results.exists()
+    assert "sandbox cannot start" in process.stderr and str(link) in process.stderr
+
+
+def test_failed_training_names_the_method_that_failed_its_tests(tmp_path, reference_source):
+    """When an encoder returning NaN makes training fail, does the training message name the encoder?"""
+    source = mutate(reference_source, "return self.linear21(hidden), self.linear22(hidden)",
+                    "return self.linear21(hidden) * float('nan'), self.linear22(hidden)")
+    tests, _ = grade_text(tmp_path, source, groups=("encoder", "training"))
+    assert lost_groups(tests) == {"encoder", "training"}
+    output = tests["training.test_elbo"].output
+    assert "Training uses encoder, which failed its own tests (encoder.shapes" in output

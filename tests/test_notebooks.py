@@ -7,6 +7,7 @@ import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE
 
 from autograder import assign, config
+from autograder.gradescope import SUBMISSION_NAME
 
 SIGNATURES = {"__init__": ["self", "obs_dim", "latent_dim", "hidden_dim"], "encoder": ["self", "x"],
               "sample_with_reparam": ["self", "mu", "logsigma"], "decoder": ["self", "z"],
@@ -76,6 +77,39 @@ def test_task_points_are_what_the_grader_gives_and_rules_are_stated():
     graded = [sum(s.points for k, s in config.TESTS.items() if k.split(".")[0] == m) for m in config.METHODS]
     assert stated == graded
     assert "torch.distributions" in text and "import" in text and "Kingma & Welling" in text
+
+
+def _points_table(markdown):
+    """The rows of the notebook's points table: {what: points}, keyed by method, "training", "figures", "total"."""
+    rows = {}
+    for line in markdown.splitlines():
+        match = re.fullmatch(r"\|\s*\d*\s*\|(.*)\|\s*\**(\d+)\**\s*\|", line.strip())
+        if match:
+            method = re.match(r"\s*`(\w+)`", match.group(1))
+            what = method.group(1) if method else re.match(r"\s*\**(\w+)", match.group(1)).group(1)
+            rows[what] = float(match.group(2))
+    return rows
+
+
+def test_points_in_the_notebook_are_the_graders():
+    """Does the notebook's points table give, per method and in all, the points config.TESTS gives, and the
+    training threshold the grader applies?"""
+    text = nbformat.read(TEMPLATE, as_version=4).cells[0].source
+    by_group = {}
+    for key, spec in config.TESTS.items():
+        by_group[key.split(".")[0]] = by_group.get(key.split(".")[0], 0) + spec.points
+    assert _points_table(text) == {**by_group, "total": sum(by_group.values())}
+    assert f"({sum(by_group.values()):g} pt)" in text.splitlines()[0]
+    assert f"at least {config.TRAINING.min_test_elbo:g} nats" in text
+
+
+def test_notebook_says_what_to_submit_and_how_torch_normal_fails():
+    """Does the notebook name the file to submit, warn that torch.normal(mu, sigma) carries no gradient, and
+    claim no rule that the grader does not check?"""
+    text = "\n".join(c.source for c in nbformat.read(TEMPLATE, as_version=4).cells if c.cell_type == "markdown")
+    assert f"`{SUBMISSION_NAME}`" in text
+    assert "`torch.normal(mu, sigma)`" in text and "no gradient" in text
+    assert "outside the places marked" not in text
 
 
 def test_solution_is_committed_with_outputs():

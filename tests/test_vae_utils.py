@@ -144,17 +144,24 @@ def test_existing_files_are_kept(tmp_path):
 
 
 def test_plots_return_figures():
-    """Do the three plots return matplotlib Figures with the expected panels?"""
+    """Do the plots, under the handout's names and signatures, return Figures with the expected panels?"""
     import matplotlib
     import torch
 
     matplotlib.use("Agg")
     x = torch.rand(30, 1, 28, 28)
     y = torch.arange(30) % 10
-    grid = vae_utils.visualize_mnist([(x, y)], n=20, ncols=10)
-    assert isinstance(grid, matplotlib.figure.Figure) and sum(a.has_data() for a in grid.axes) == 20
-    samples = vae_utils.visualize_samples(torch.bernoulli(torch.rand(12, 784)), ncols=6)
-    assert sum(a.has_data() for a in samples.axes) == 12
+    grid = vae_utils.visualize_mnist([(x, y)])
+    assert isinstance(grid, matplotlib.figure.Figure) and sum(a.has_data() for a in grid.axes) == 10
+    assert sum(a.has_data() for a in vae_utils.visualize_mnist([(x.view(30, 784), y)], 4, 5).axes) == 20
+    samples = torch.bernoulli(torch.rand(12, 784))
+    for given in (samples, samples.view(-1, 28, 28).numpy(), samples.view(-1, 28, 28)):
+        figure = vae_utils.visualize_vae_samples(given)
+        assert len(figure.axes) == 10 and sum(a.has_data() for a in figure.axes) == 10
+    assert sum(a.has_data() for a in vae_utils.visualize_vae_samples(samples, num_rows=3, num_cols=5).axes) == 12
+    assert sum(a.has_data() for a in vae_utils.visualize_samples(samples, ncols=6).axes) == 12
+    with pytest.raises(ValueError, match="784"):
+        vae_utils.visualize_vae_samples(torch.rand(3, 10))
 
     class Encoder:
         def encoder(self, x):
@@ -163,3 +170,24 @@ def test_plots_return_figures():
     embedding = vae_utils.visualize_embeddings(Encoder(), x.view(30, 784), y)
     points = embedding.axes[0].collections[0].get_offsets()
     assert points.shape == (30, 2)
+
+
+def test_a_notebook_shows_each_figure_once(tmp_path):
+    """In a notebook, is a figure shown once whether the cell ends with the call, with `;`, or with an
+    assignment, and is the handout's empty plt.figure replaced rather than shown?"""
+    import nbformat
+    from nbclient import NotebookClient
+
+    (tmp_path / "vae_utils.py").symlink_to(ROOT / "vae_utils.py")
+    cells = ["import torch, vae_utils\nimport matplotlib.pyplot as plt\nx = torch.rand(10, 784)",
+             "vae_utils.visualize_vae_samples(x)", "vae_utils.visualize_vae_samples(x);",
+             "figure = vae_utils.visualize_mnist([(x, torch.arange(10))])", "figure",
+             "class E:\n    def encoder(self, x):\n        return x[:, :5], x[:, 5:]\n"
+             "plt.figure(figsize=[10, 7])\n"
+             "vae_utils.visualize_embeddings(E(), torch.rand(40, 784), torch.arange(40) % 10)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = [[o.data.get("text/plain") for o in c.outputs if "image/png" in o.get("data", {})] for c in nb.cells[1:]]
+    assert [len(s) for s in shown] == [1, 1, 1, 1, 1]
+    assert shown[-1] == ["<Figure size 1000x700 with 1 Axes>"]
+    assert not [o for c in nb.cells for o in c.outputs if "with 0 Axes" in str(o.get("data", {}).get("text/plain"))]

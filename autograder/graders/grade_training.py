@@ -3,6 +3,7 @@ import numpy as np
 
 from autograder import config, oracle
 from autograder.grading import check_array, fail, grades
+from autograder.runner import ChildFailure
 
 #: The methods a training run calls; their rules apply to it too.
 USED = ("encoder", "sample_with_reparam", "decoder", "kl_divergence", "elbo")
@@ -33,6 +34,23 @@ def test_set_elbo(weights, images, seed=0, chunk=1000):
 test_set_elbo.__test__ = False  # a helper, not a test
 
 
+def where_to_look(failed: dict) -> str:
+    """The sentence that ends a failed training message: the methods training uses that failed their own
+    tests (``failed``: method -> keys of its failed tests, see ``GradedSubmission.failed``); "" when none did."""
+    culprits = [m for m in USED if failed.get(m)]
+    if not culprits:
+        return ""
+    names = ", ".join(culprits[:-1]) + (" and " if len(culprits) > 1 else "") + culprits[-1]
+    tests = ", ".join(key for m in culprits for key in failed[m])
+    one = len(culprits) == 1
+    return (f"Training uses {names}, which failed {'its' if one else 'their'} own tests ({tests}): "
+            f"fix {'it' if one else 'them'} first.")
+
+
+#: Where to look when training fails although every method it uses passed its tests.
+WRONG_OBJECTIVE = "A wrong ELBO trains the wrong objective, so look at the elbo and kl_divergence tests first."
+
+
 @grades("training.test_elbo")
 def test_training(sub, mnist_test_images, record_property):
     """does a short training run with your elbo reach the required ELBO on the MNIST test set?"""
@@ -43,11 +61,17 @@ def test_training(sub, mnist_test_images, record_property):
     if method is not None:
         fail(f"not attempted: the training run calls {method}, which was stopped in its own test "
              f"({str(failure).splitlines()[0]}). Fix {method} first; its own tests say more.")
-    cases, result = sub.run("training.test_elbo")
+    try:
+        cases, result = sub.run("training.test_elbo")
+    except ChildFailure as exc:  # the error may show in elbo while its cause is a method that failed its tests
+        raise ChildFailure(f"{exc}\n  {where_to_look(sub.failed)}" if where_to_look(sub.failed) else str(exc),
+                           exc.staff, exc.kind) from None
+    for method in USED:  # rules the sandbox saw broken while training
+        sub.require(method)
     out, info = result.outputs[0], result.info[0]
     if info.get("nonfinite_step") is not None:
         fail(f"the training loss -elbo(x).mean() became NaN or infinite at step {info['nonfinite_step']}: "
-             "look for log(0), exp of large numbers, or a division by zero")
+             f"look for log(0), exp of large numbers, or a division by zero. {where_to_look(sub.failed)}".strip())
     weights = {}
     for layer, (fan_out, fan_in) in oracle.layer_shapes(784, t.latent_dim, t.hidden_dim).items():
         weights[f"w/{layer}.weight"] = out[f"w/{layer}.weight"]
@@ -57,10 +81,10 @@ def test_training(sub, mnist_test_images, record_property):
     value = test_set_elbo(weights, mnist_test_images)
     record_property("test_elbo", float(value))  # the leaderboard's column (config.LEADERBOARD)
     epochs = f"{t.epochs} epoch{'s' if t.epochs > 1 else ''}"
-    if not np.isfinite(value) or value < t.min_test_elbo:
-        fail(f"after {epochs} of training with your elbo, the test-set ELBO of your model is {value:.1f} nats "
-             f"(computed by the grader from your trained weights); at least {t.min_test_elbo:.0f} is required. "
-             "A wrong ELBO trains the wrong objective, so look at the elbo and kl_divergence tests first.")
     record_property("training_steps", info.get("steps"))
     if isinstance(info.get("cpu_seconds"), (int, float)):
         record_property("training_loop_cpu_seconds", round(float(info["cpu_seconds"]), 2))
+    if not np.isfinite(value) or value < t.min_test_elbo:
+        fail(f"after {epochs} of training with your elbo, the test-set ELBO of your model is {value:.1f} nats "
+             f"(computed by the grader from your trained weights); at least {t.min_test_elbo:.0f} is required. "
+             + (where_to_look(sub.failed) or WRONG_OBJECTIVE))

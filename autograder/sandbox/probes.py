@@ -51,13 +51,67 @@ def method(vae, name):
     return found
 
 
+#: What student code read from torch.distributions while one of its methods ran, in this case:
+#: ``{"read": "torch.distributions.Normal", "by": [innermost VAE method, ..., outermost]}`` entries.
+TOUCHED = []
+
+
+def _record_touch(frame, filename, vae_class, read):
+    """Record that the code of ``frame`` read ``read`` from torch.distributions, with the VAE methods on the
+    stack, when that code is the submission's and a method of its VAE is running (not while loading)."""
+    if frame.f_code.co_filename != filename or vae_class is None or len(TOUCHED) >= 20:
+        return
+    codes = {getattr(fn, "__code__", None): name for name, fn in vars(vae_class).items()}
+    chain = []
+    while frame is not None:
+        if frame.f_code.co_filename == filename and frame.f_code in codes:
+            chain.append(codes[frame.f_code])
+        frame = frame.f_back
+    entry = {"read": read, "by": chain}
+    if chain and entry not in TOUCHED:
+        TOUCHED.append(entry)
+
+
+def watch_distributions(filename, vae_class_of):
+    """Put watchers in place of torch.distributions and its submodules (the ``torch`` attribute and
+    ``sys.modules``), so that whatever path student code takes to them (``getattr`` with a computed name,
+    ``sys.modules``, ``vars(torch)``), reading from them while a VAE method runs is recorded in
+    :data:`TOUCHED`. Reads by other code (the reference pieces, torch itself) pass through unrecorded.
+
+    ``vae_class_of()`` returns the submission's VAE class (None while it is being loaded).
+    """
+    def watcher(real):
+        class Watched(types.ModuleType):
+            def __getattr__(self, name):
+                _record_touch(sys._getframe(1), filename, vae_class_of(), f"{real.__name__}.{name}")
+                return getattr(real, name)
+
+            def __setattr__(self, name, value):
+                setattr(real, name, value)
+
+            def __dir__(self):
+                return dir(real)
+
+        watched = Watched(real.__name__)
+        watched.__dict__.clear()  # every attribute goes through __getattr__
+        return watched
+
+    for name, module in list(sys.modules.items()):
+        if (name == "torch.distributions" or name.startswith("torch.distributions.")) \
+                and isinstance(module, types.ModuleType) and type(module) is types.ModuleType:
+            sys.modules[name] = watcher(module)
+    torch.distributions = sys.modules["torch.distributions"]
+
+
 def load(source, filename):
     """Run the submission's code in a namespace that holds what the notebook's first cell defines.
 
-    Returns the ``VAE`` class.
+    Returns the ``VAE`` class. From here on, what its methods read from torch.distributions is recorded
+    (see :func:`watch_distributions`).
     """
     namespace = {"__name__": "submission", "torch": torch, "nn": torch.nn, "F": torch.nn.functional,
                  "np": np, "device": DEVICE}
+    watch_distributions(filename, lambda: namespace.get("VAE") if isinstance(namespace.get("VAE"), type) else None)
     code = call("loading your code", compile, source, filename, "exec")
     call("loading your code", exec, code, namespace)
     vae_class = namespace.get("VAE")
@@ -302,9 +356,14 @@ def probe_training(vae_class, case, arrays):
     return outputs, info
 
 
+def probe_ping(_, case, arrays):
+    """Runs no student code: the trusted process's check that a child starts, imports torch and answers."""
+    return {"ok": np.ones(1)}, {"torch": torch.__version__}
+
+
 PROBES = {name[len("probe_"):]: fn for name, fn in globals().items() if name.startswith("probe_")}
 #: Probes that load no student code (the trusted process relies on their outputs as expected values).
-WITHOUT_STUDENT_CODE = {"elbo_reference"}
+WITHOUT_STUDENT_CODE = {"elbo_reference", "ping"}
 
 
 def run(request, arrays, source, filename):
@@ -316,6 +375,9 @@ def run(request, arrays, source, filename):
         prefix = f"{index}/"
         mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
         torch.manual_seed(request["seed"] + index)
+        TOUCHED.clear()
         case_outputs, info[str(index)] = probe(vae_class, case, mine)
+        if TOUCHED:
+            info[str(index)]["distributions"] = list(TOUCHED)
         outputs.update({prefix + k: v for k, v in case_outputs.items()})
     return outputs, info

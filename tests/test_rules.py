@@ -1,0 +1,119 @@
+"""The rules read from code: what reaches torch.distributions or adds an import, and what is only text."""
+import ast
+
+import pytest
+
+from autograder import config
+from autograder.rules import find_violations, fold
+from autograder.submission import allowed_imports
+
+HEADER = "class VAE:\n    def kl_divergence(self, mu, logsigma):\n"
+
+
+def violations(body, before="", cells=(), allowed=config.ALLOWED_IMPORTS):
+    """The violations of a VAE whose kl_divergence has ``body`` (indented 8), after module code ``before``."""
+    source = before + HEADER + "".join(f"        {line}\n" for line in body.splitlines())
+    trees = [ast.parse(c) for c in cells] + [ast.parse(source)]
+    return find_violations(trees, trees[-1], allowed)
+
+
+@pytest.mark.parametrize("body", [
+    '"""Means of the q_i distributions; no torch.distributions.Normal, no Bernoulli."""\nreturn mu',
+    "# torch.distributions would do this, but it is not allowed\nreturn mu",
+    'print("no distributions module used")\nreturn mu',
+    'print(f"KL of the Normal distributions: {mu.shape}, torch.distributions unused")\nreturn mu',
+    'assert mu.shape == logsigma.shape, "q and p must be distributions of the same size"\nreturn mu',
+    'note = "torch.distributions.Bernoulli"\nreturn mu',
+])
+def test_text_naming_distributions_is_not_a_violation(body):
+    """Are docstrings, comments, prints, f-strings and strings used as text left alone?"""
+    assert violations(body) == {}
+
+
+@pytest.mark.parametrize("body, code", [
+    ("return torch.distributions.Normal(mu, logsigma.exp())", "torch.distributions"),
+    ("return getattr(torch, 'distributions').Normal(mu, 1)", "getattr(torch, 'distributions')"),
+    ("d = getattr(torch, 'distri' + 'butions')\nreturn d", "getattr(torch, 'distri' + 'butions')"),
+    ("name = 'distri'\nname += 'butions'\nreturn getattr(torch, name)", "getattr(torch, name)"),
+    ("return getattr(torch, ''.join(['dist', 'ributions']))", "join"),
+    ("return getattr(torch, f\"{'distrib'}utions\")", "getattr(torch"),
+    ("return getattr(torch, 'snoitubirtsid'[::-1])", "[::-1]"),
+    ("return __import__('torch.distributions', fromlist=['Normal']).Normal", "__import__"),
+    ("return __import__('torch', fromlist=['distributions'])", "__import__"),
+    ("return importlib.import_module('torch.' + 'distributions')", "import_module"),
+    ("return vars(torch)['distributions']", "vars(torch)['distributions']"),
+    ("from torch.distributions import Normal\nreturn Normal(mu, 1)", "from torch.distributions import Normal"),
+])
+def test_code_that_reaches_distributions_is_a_violation(body, code):
+    """Do an attribute, getattr, __import__, importlib and a subscript, with constant or built names, count?"""
+    found = violations(body)
+    assert list(found) == ["kl_divergence"]
+    assert any("torch.distributions" in v and code in v for v in found["kl_divergence"]), found
+
+
+def test_names_bound_outside_the_method_carry_the_violation():
+    """Does a module-level or class-level alias of torch.distributions charge the method that reads it?"""
+    before = "D = getattr(torch, 'distri' + 'butions')\nN = D.Normal\n"
+    assert "torch.distributions" in violations("return N(mu, 1)", before)["kl_divergence"][0]
+    source = "class VAE:\n    D = torch.distributions\n    def sample(self, n):\n        return self.D\n"
+    assert list(find_violations([ast.parse(source)], ast.parse(source))) == ["sample"]
+
+
+def test_an_added_import_is_reported_once():
+    """Is an import inside the method, whose name the method then reads, one violation and not two?"""
+    found = violations("import math\nreturn math.sqrt(2) * mu")["kl_divergence"]
+    assert found == ["uses an added import (`import math`), which the rules forbid"]
+    found = violations("return math.sqrt(2) * mu", cells=["import math\n"])["kl_divergence"]
+    assert found == ["uses an added import (`import math`), which the rules forbid"]
+
+
+def test_dynamic_imports_count_only_when_they_reach_distributions():
+    """Is __import__ charged when it reaches torch.distributions, and left to the sandbox otherwise (the rules
+    catch honest mistakes; tests/hostile attacks the sandbox with such calls)?"""
+    assert violations("return __import__('ma' + 'th').sqrt(2)") == {}
+    assert violations("return getattr(torch, 'exp')(mu)") == {}
+    assert "torch.distributions" in violations("return __import__('torch.distri' + 'butions')")["kl_divergence"][0]
+
+
+def test_handout_imports_are_allowed_only_from_the_first_cell():
+    """Are the handout's torchvision/seaborn/TSNE imports allowed in a notebook's first cell only?"""
+    handout = "import torch\nfrom torchvision import datasets, transforms\nimport seaborn as sns\n" \
+              "from sklearn.manifold import TSNE\n"
+    trees = [ast.parse(handout), ast.parse("x = 1")]
+    allowed = allowed_imports(trees, "notebook")
+    assert {"torchvision.datasets", "seaborn", "sklearn.manifold.TSNE"} <= allowed
+    assert violations("return sns.xkcd_rgb and mu", cells=[handout], allowed=allowed) == {}
+    assert allowed_imports(list(reversed(trees)), "notebook") == config.ALLOWED_IMPORTS
+    assert allowed_imports(trees, "python") == config.ALLOWED_IMPORTS
+    assert "seaborn" in violations("return sns and mu", cells=[handout])["kl_divergence"][0]
+
+
+@pytest.mark.parametrize("expression, value", [
+    ("'a' + 'b'", "ab"), ("'ab' * 2", "abab"), ("'-'.join(('a', 'b'))", "a-b"), ("'AB'.lower()", "ab"),
+    ("'abc'[1:]", "bc"), ("'abc'[::-1]", "cba"), ("str('a')", "a"), ("f\"{'a'}b\"", "ab"),
+    ("x + 'a'", None), ("''.join(reversed('ba'))", None), ("'a' * 10**9", None), ("'a' * 1000", None),
+    ("'%999999999s' % 'a'", None),
+    ("'{:>999999999}'.format('a')", None), ("'a'.replace('a', 'a' * 150).replace('a', 'a' * 150)", None),
+])
+def test_fold(expression, value):
+    """Does fold compute short strings built from constants, and give up on anything else (without building
+    huge strings)?"""
+    assert fold(ast.parse(expression, mode="eval").body, {}) == value
+
+
+def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_path):
+    """Is a read of torch.distributions that the sandbox saw charged to the graded method whose code (or
+    helper) made it, and are malformed reports ignored?"""
+    from autograder.grading import GradedSubmission, GradingFailure
+    from autograder.runner import ProbeResult
+    from autograder.submission import Submission
+
+    graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, {})
+    info = [{"distributions": [{"read": "torch.distributions.Normal", "by": ["_helper", "kl_divergence", "elbo"]},
+                               {"read": "x", "by": "elbo"}, "junk", {"by": [["unhashable"]]}]}, {}]
+    graded.record_runtime_breaches(ProbeResult([{}, {}], info))
+    assert list(graded.runtime_violations) == ["kl_divergence"]
+    with pytest.raises(GradingFailure, match=r"kl_divergence uses torch.distributions \(it read "
+                                             r"`torch.distributions.Normal` while it ran\)"):
+        graded.require("kl_divergence")
+    graded.require("elbo")
