@@ -44,14 +44,20 @@ _SANDBOX_STARTED = []
 def check_setup(root: Path, groups) -> None:
     """Stop before grading when the grader itself is not ready, so nothing is charged to the student.
 
-    Checks that the four MNIST files are under ``root/MNIST/raw`` (when ``training`` is graded) and, once per
-    process, that a sandbox child can start, import torch and answer (it runs no student code).
+    :func:`check_data`, then :func:`check_sandbox`.
 
     Raises
     ------
     GraderSetupError
         With what is missing or what failed, and what to do about it.
     """
+    check_data(root, groups)
+    check_sandbox(groups)
+
+
+def check_data(root: Path, groups) -> None:
+    """Raise GraderSetupError unless the four MNIST files are under ``root/MNIST/raw`` (when ``training`` is
+    among ``groups``)."""
     import vae_utils  # numpy only at import; the kit root is on sys.path when grading
 
     raw = root / "MNIST" / "raw"
@@ -60,6 +66,11 @@ def check_setup(root: Path, groups) -> None:
         raise GraderSetupError(f"MNIST is not where the grader reads it: {', '.join(missing)} missing from {raw}. "
                                "Run `make data` (it downloads them there), or set MNIST_ROOT to the folder that "
                                "holds MNIST/raw/. Nothing was graded.")
+
+
+def check_sandbox(groups) -> None:
+    """Raise GraderSetupError unless a sandbox child (forked from the running fork server, or spawned) can
+    start, import the child runtime and torch's modules, and answer; it runs no student code. Once per process."""
     if not set(groups) & set(config.METHODS) or _SANDBOX_STARTED:
         return
     try:
@@ -163,7 +174,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     start = time.monotonic()
     root = root or mnist_root()
     groups = [g for g in config.GROUPS if g in groups]
-    check_setup(root, groups)
+    check_data(root, groups)
     submission = load_submission(path)
     probes = {**cases.PROBE_CASES, "training": lambda: cases.training(root)}
     end = None if deadline is None else start + deadline
@@ -174,6 +185,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
             "-o", "markers=grades: the config.TESTS key a grader scores", "--rootdir", str(GRADERS),
             "-c", os.devnull, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     with runner.fork_server():
+        check_sandbox(groups)
         code = pytest.main(args + (["-p", "no:terminal"] if quiet else ["-v"]), plugins=[collector])
     wanted = [key for key in config.TESTS if key.split(".")[0] in groups]
     missing = [key for key in wanted if key not in collector.results and key not in collector.skipped]
