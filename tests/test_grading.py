@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE, grade_text, lost_groups, mutate
 
-from autograder import config, harness
+from autograder import config, harness, runner
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +183,16 @@ def test_failed_training_names_the_method_that_failed_its_tests(tmp_path, refere
     assert lost_groups(tests) == {"encoder", "training"}
     output = tests["training.test_elbo"].output
     assert "Training uses encoder, which failed its own tests (encoder.shapes" in output
+
+
+def test_without_a_fork_server_children_are_spawned_and_the_staff_told(tmp_path, reference_source, monkeypatch,
+                                                                        capsys):
+    """When the fork server cannot start, are the children spawned as fresh interpreters instead, with the same
+    verdicts, and does the staff output say the fork server is off and why?"""
+    def cannot_start(limits):
+        raise RuntimeError("no fork here")
+
+    monkeypatch.setattr(runner, "ForkServer", cannot_start)
+    tests, _ = grade_text(tmp_path, reference_source, groups=("encoder", "kl_divergence"))
+    assert all(t.score == t.max_score for t in tests.values()), [t.output for t in tests.values()]
+    assert "fork server: off, it could not start (no fork here)" in capsys.readouterr().out
