@@ -64,9 +64,11 @@ def _as_images(images) -> np.ndarray:
         raise ValueError(f"expected float images with values in [0, 1]; got dtype {values.dtype} "
                          "(divide uint8 pixels by 255)")
     values = values.reshape(len(values), 784).astype(np.float32)
-    if values.size and not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1):
+    if not np.isfinite(values).all():
+        raise ValueError("expected pixel values in [0, 1]; got NaN or infinite values")
+    if values.size and not (values.min() >= 0 and values.max() <= 1):
         raise ValueError("expected pixel values in [0, 1] (probabilities, such as a sigmoid's output); got values "
-                         f"in [{np.nanmin(values):.3g}, {np.nanmax(values):.3g}] or not finite")
+                         f"in [{values.min():.3g}, {values.max():.3g}]")
     return values
 
 
