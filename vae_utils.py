@@ -24,10 +24,10 @@ from typing import Callable, Iterable
 import numpy as np
 
 __all__ = [
-    "MNIST", "MNIST_FILES", "MNIST_MIRRORS", "download_mnist", "load_mnist", "load_mnist_arrays",
-    "mnist_loaders",
+    "MNIST", "MNIST_FILES", "MNIST_MIRRORS", "download_mnist", "load_mnist", "load_mnist_arrays", "mnist_loaders",
     "mnist_root", "plot_beta_comparison", "plot_digit_grid", "plot_interpolations", "plot_latent_scatter",
-    "plot_manifold", "plot_reconstructions", "plot_training_curves", "read_idx", "visualize_embeddings", "visualize_mnist", "visualize_samples", "visualize_vae_samples",
+    "plot_manifold", "plot_reconstructions", "plot_training_curves", "read_idx", "visualize_embeddings",
+    "visualize_mnist", "visualize_samples", "visualize_vae_samples",
 ]
 
 #: The four MNIST files and their md5 checksums (the values torchvision checks).
@@ -614,7 +614,8 @@ _RECONSTRUCTION_ROWS = ("original", "reconstruction", "sample")
 
 def _reconstruction_block(originals, reconstructions, samples, name: str = "") -> np.ndarray:
     """The three rows of :func:`plot_reconstructions` as one block (3, k, 28, 28)."""
-    k = len(_array(originals)) if _array(originals).ndim else 0
+    originals = _array(originals)
+    k = len(originals) if originals.ndim else 0
     rows = zip(_RECONSTRUCTION_ROWS, (originals, reconstructions, samples))
     return np.stack([_image_block(values, 1, k, f"{name}{row}s")[0] for row, values in rows])
 
