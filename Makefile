@@ -13,7 +13,7 @@ TEST_JOBS ?= 2
 export MNIST_ROOT
 
 .PHONY: grade report similarity pdf class fake-export similarity-separation test test-fast corpus \
-	false-failures student solution data clean autograder bench
+	false-failures student solution data classifier clean autograder bench
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ $(VENV)/.installed: requirements.txt
 
 data: $(VENV)/.installed  ## download MNIST into $(MNIST_ROOT) when it is not there
 	$(PY) -c "import vae_utils; vae_utils.download_mnist()"
+
+classifier: data  ## train the digit classifier of Part 2's checks into $(MNIST_ROOT)/MNIST/classifier/, print its accuracy
+	OMP_NUM_THREADS=1 $(PY) scripts/train_digit_classifier.py
 
 grade: data  ## grade $(SUBMISSIONS) (files, folders, or Gradescope's export zip/folder; default: solution and template)
 	$(PY) -m autograder grade-many $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS)

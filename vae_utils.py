@@ -24,9 +24,10 @@ from typing import Callable, Iterable
 import numpy as np
 
 __all__ = [
-    "MNIST", "MNIST_FILES", "MNIST_MIRRORS", "download_mnist", "load_mnist", "load_mnist_arrays",
-    "mnist_loaders",
-    "mnist_root", "read_idx", "visualize_embeddings", "visualize_mnist", "visualize_samples", "visualize_vae_samples",
+    "MNIST", "MNIST_FILES", "MNIST_MIRRORS", "download_mnist", "load_mnist", "load_mnist_arrays", "mnist_loaders",
+    "mnist_root", "plot_beta_comparison", "plot_digit_grid", "plot_interpolations", "plot_latent_scatter",
+    "plot_manifold", "plot_reconstructions", "plot_training_curves", "read_idx", "visualize_embeddings",
+    "visualize_mnist", "visualize_samples", "visualize_vae_samples",
 ]
 
 #: The four MNIST files and their md5 checksums (the values torchvision checks).
@@ -437,4 +438,271 @@ def visualize_embeddings(vae, x, y, seed: int = 0):
     ax.set_title("t-SNE of the encoder means mu")
     ax.set_xticks([])
     ax.set_yticks([])
+    return fig
+
+
+# Part 2 (a 2-D latent space): training curves, the latent scatter, the manifold, digit grids, reconstructions,
+# the beta comparison and interpolations. Every image argument is a Tensor or ndarray whose values are in [0, 1].
+
+def _array(values) -> np.ndarray:
+    """A Tensor (any device, with or without grad) or array-like as an ndarray."""
+    return values.detach().cpu().numpy() if hasattr(values, "detach") else np.asarray(values)
+
+
+def _image_block(values, rows: int, cols: int, name: str) -> np.ndarray:
+    """``rows * cols`` images of 784 pixels (any shape holding them row-major, such as (rows * cols, 784),
+    (rows, cols, 28, 28) or (rows * cols, 1, 28, 28)) as an ndarray of shape (rows, cols, 28, 28)."""
+    values = _array(values)
+    if values.size != rows * cols * 784 or (values.ndim and len(values) not in (rows, rows * cols)):
+        raise ValueError(f"{name}: expected {rows} x {cols} = {rows * cols} images of 28x28 = 784 pixels, such as "
+                         f"shape ({rows * cols}, 784) or ({rows}, {cols}, 28, 28); got shape {values.shape}")
+    return values.reshape(rows, cols, 28, 28)
+
+
+def _show_block(ax, block: np.ndarray, title: str, row_labels=None, col_labels=None, extent=None) -> None:
+    """Draw images (rows, cols, 28, 28) as one mosaic on ``ax``, optionally labelling rows and columns."""
+    rows, cols = block.shape[:2]
+    ax.imshow(block.transpose(0, 2, 1, 3).reshape(rows * 28, cols * 28), cmap="gray", vmin=0, vmax=1,
+              extent=extent, aspect="auto" if extent is not None else "equal")
+    ax.set_title(title)
+    if extent is not None:
+        return
+    ax.set_xticks(np.arange(cols) * 28 + 13.5, col_labels if col_labels is not None else [""] * cols)
+    ax.set_yticks(np.arange(rows) * 28 + 13.5, row_labels if row_labels is not None else [""] * rows)
+    ax.tick_params(length=0)
+
+
+def _figure(nrows: int, ncols: int, size: tuple[float, float]):
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(nrows, ncols, figsize=size, squeeze=False, FigureClass=_figure_class())
+
+
+def plot_training_curves(history: dict):
+    """Plot the loss, the reconstruction term and the KL divergence per epoch, for training and test
+    (seed 000, deliverable a).
+
+    Parameters
+    ----------
+    history : dict
+        ``{"train": {"loss": [...], "reconstruction": [...], "kl": [...]}, "test": {...}}``: one value per
+        epoch, each the mean over the set's images in nats per image (loss = reconstruction + KL, the negative
+        ELBO); ``"test"`` may be left out. Lists, ndarrays or 1-D Tensors.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with three axes: loss, reconstruction, KL, each against the epoch (1, 2, ...).
+
+    Raises
+    ------
+    ValueError
+        When ``"train"`` or one of its three series is missing, a series is empty, or the series of a split
+        differ in length.
+    """
+    terms = {"loss": "loss (negative ELBO)", "reconstruction": "reconstruction (BCE)", "kl": "KL divergence"}
+    splits = {split: history[split] for split in ("train", "test") if split in history}
+    for split, series in splits.items():
+        if not isinstance(series, dict) or set(terms) - set(series):
+            raise ValueError(f"history[{split!r}] must be a dict with keys {sorted(terms)}; got {series!r:.80}")
+        lengths = {len(_array(series[term]).reshape(-1)) for term in terms}
+        if len(lengths) != 1 or 0 in lengths:
+            raise ValueError(f"history[{split!r}]: loss, reconstruction and kl need one value per epoch, as many "
+                             f"of each (at least one); got lengths {sorted(lengths)}")
+    if "train" not in splits:
+        raise ValueError(f"history needs a 'train' entry (and optionally 'test'); got keys {sorted(history)}")
+    fig, axes = _figure(1, 3, (12, 3.5))
+    for ax, (term, title) in zip(axes.flat, terms.items()):
+        for split, series in splits.items():
+            values = _array(series[term]).reshape(-1)
+            ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=split)
+        ax.set(title=title, xlabel="epoch", ylabel="nats per image")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_latent_scatter(z, labels):
+    """Scatter 2-D latent codes coloured by digit, with a legend (seed 000, deliverable b).
+
+    Parameters
+    ----------
+    z : Tensor or ndarray of shape (n, 2)
+        Codes of n images (the encoder's output followed by reparameterization; the handout uses 5,000).
+    labels : Tensor or ndarray of shape (n,), ints in {0, ..., 9}
+        Each image's digit.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one axes (z1 across, z2 up).
+
+    Raises
+    ------
+    ValueError
+        When z is not (n, 2) or labels is not n digits 0-9.
+    """
+    z, labels = _array(z), _array(labels).reshape(-1)
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"z: expected 2-D codes of shape (n, 2); got shape {z.shape}")
+    if len(labels) != len(z) or not np.isin(labels, np.arange(10)).all():
+        raise ValueError(f"labels: expected {len(z)} digits in 0-9, one per code; got {len(labels)} values "
+                         f"in {sorted(set(labels.tolist()))[:12]}")
+    fig, axes = _figure(1, 1, (7, 6))
+    ax = axes[0, 0]
+    points = ax.scatter(z[:, 0], z[:, 1], c=labels.astype(int), cmap="tab10", vmin=-0.5, vmax=9.5, s=4, alpha=0.7)
+    ax.legend(*points.legend_elements(), title="digit", loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+    ax.set(title=f"Latent codes of {len(z)} images", xlabel="z1", ylabel="z2")
+    fig.tight_layout()
+    return fig
+
+
+def plot_manifold(images, n: int, z_range: tuple[float, float] | None = None):
+    """Plot an n x n grid of images decoded from a regular grid of 2-D codes (seed 000, deliverable c).
+
+    Parameters
+    ----------
+    images : Tensor or ndarray of shape (n * n, 784), (n * n, 28, 28) or (n, n, 28, 28), values in [0, 1]
+        Row-major: along a row z1 increases, down the rows z2 decreases (so the figure reads like the z-plane).
+    n : int
+        Images per side (the handout's 15).
+    z_range : (low, high) or None
+        The codes' range on both axes; when given, the axes are labelled in z, else the grid has no ticks.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one axes showing the n x n mosaic.
+
+    Raises
+    ------
+    ValueError
+        When ``images`` does not hold n * n images of 784 pixels.
+    """
+    block = _image_block(images, n, n, "images")
+    fig, axes = _figure(1, 1, (8, 8))
+    extent = None if z_range is None else (z_range[0], z_range[1], z_range[0], z_range[1])
+    _show_block(axes[0, 0], block, f"Decoded {n} x {n} grid of z", extent=extent)
+    axes[0, 0].set(xlabel="z1", ylabel="z2")
+    return fig
+
+
+def plot_digit_grid(images, n_per_digit: int):
+    """Plot 10 rows of ``n_per_digit`` generated images, row d showing samples of digit d (seed 000, deliverable d).
+
+    Parameters
+    ----------
+    images : Tensor or ndarray of shape (10 * n_per_digit, 784), (10, n_per_digit, 28, 28) or the like,
+        values in [0, 1], the samples of digit 0 first.
+    n_per_digit : int
+        Samples per digit (the handout's 5).
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one axes, its rows labelled 0-9.
+
+    Raises
+    ------
+    ValueError
+        When ``images`` does not hold 10 * n_per_digit images of 784 pixels.
+    """
+    block = _image_block(images, 10, n_per_digit, "images")
+    fig, axes = _figure(1, 1, (1 + 0.6 * n_per_digit, 6.5))
+    _show_block(axes[0, 0], block, "Generated samples per digit", row_labels=[str(d) for d in range(10)])
+    return fig
+
+
+_RECONSTRUCTION_ROWS = ("original", "reconstruction", "sample")
+
+
+def _reconstruction_block(originals, reconstructions, samples, name: str = "") -> np.ndarray:
+    """The three rows of :func:`plot_reconstructions` as one block (3, k, 28, 28)."""
+    originals = _array(originals)
+    k = len(originals) if originals.ndim else 0
+    rows = zip(_RECONSTRUCTION_ROWS, (originals, reconstructions, samples))
+    return np.stack([_image_block(values, 1, k, f"{name}{row}s")[0] for row, values in rows])
+
+
+def plot_reconstructions(originals, reconstructions, samples):
+    """Plot three rows: MNIST images, their reconstructions, and new samples from the prior (seed 001).
+
+    Parameters
+    ----------
+    originals : Tensor or ndarray of shape (k, 784), (k, 28, 28) or (k, 1, 28, 28), values in [0, 1]
+    reconstructions : the same shape: the decoder's output for the codes of ``originals``, in [0, 1]
+    samples : the same shape: images decoded from z ~ N(0, I), in [0, 1] (the handout asks for k >= 16)
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one axes, its rows labelled original, reconstruction, sample.
+
+    Raises
+    ------
+    ValueError
+        When the three do not each hold k images of 784 pixels.
+    """
+    block = _reconstruction_block(originals, reconstructions, samples)
+    fig, axes = _figure(1, 1, (1 + 0.6 * block.shape[1], 2.6))
+    _show_block(axes[0, 0], block, "MNIST images, their reconstructions, and samples", row_labels=_RECONSTRUCTION_ROWS)
+    return fig
+
+
+def plot_beta_comparison(results: dict):
+    """Plot :func:`plot_reconstructions`' three rows side by side for several weights of the KL term (seed 001).
+
+    Parameters
+    ----------
+    results : dict
+        ``{beta: (originals, reconstructions, samples)}``, beta a float (the KL weight; 1 is the ELBO), each
+        entry as in :func:`plot_reconstructions`; panels in the dict's order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one axes per beta, titled ``beta = ...``.
+
+    Raises
+    ------
+    ValueError
+        When ``results`` is empty or an entry is not three sets of k images.
+    """
+    if not results:
+        raise ValueError("results: expected {beta: (originals, reconstructions, samples)} with at least one beta")
+    blocks = {}
+    for beta, entry in results.items():
+        if not isinstance(entry, (tuple, list)) or len(entry) != 3:
+            raise ValueError(f"results[{beta!r}]: expected (originals, reconstructions, samples); got {entry!r:.60}")
+        blocks[beta] = _reconstruction_block(*entry, name=f"results[{beta!r}]: ")
+    widest = max(block.shape[1] for block in blocks.values())
+    fig, axes = _figure(1, len(blocks), (len(blocks) * (0.5 + 0.35 * widest), 2.4))
+    for i, (ax, (beta, block)) in enumerate(zip(axes.flat, blocks.items())):
+        _show_block(ax, block, f"beta = {beta:g}", row_labels=_RECONSTRUCTION_ROWS if i == 0 else None)
+    fig.tight_layout()
+    return fig
+
+
+def plot_interpolations(rows, row_labels=None):
+    """Plot interpolations between pairs of test images: each row x_a, the decoded points, x_b (seed 002).
+
+    Parameters
+    ----------
+    rows : Tensor or ndarray of shape (n_rows, n_cols, 784) or (n_rows, n_cols, 28, 28), values in [0, 1]
+        Row i: the first test image, the images decoded from evenly spaced codes between the pair's codes
+        (closest to the first image first), the second test image. The handout's figure is 10 x 9 (7 points).
+    row_labels : sequence of n_rows str, or None
+        Such as the digits of each pair (``"3 -> 7"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one axes, its columns labelled x_a, 1, ..., n_cols - 2, x_b.
+
+    Raises
+    ------
+    ValueError
+        When ``rows`` is not 3-D or 4-D, or has fewer than 3 columns.
+    """
+    values = _array(rows)
+    if values.ndim not in (3, 4) or values.shape[1] < 3:
+        raise ValueError("rows: expected shape (n_rows, n_cols, 784) or (n_rows, n_cols, 28, 28) with n_cols >= 3 "
+                         f"(x_a, the interpolates, x_b), such as (10, 9, 784); got shape {values.shape}")
+    block = _image_block(values, values.shape[0], values.shape[1], "rows")
+    columns = ["x_a", *(str(i) for i in range(1, block.shape[1] - 1)), "x_b"]
+    fig, axes = _figure(1, 1, (0.7 * block.shape[1] + 1, 0.7 * block.shape[0] + 0.8))
+    _show_block(axes[0, 0], block, "Interpolations between codes", row_labels=row_labels, col_labels=columns)
     return fig
