@@ -26,6 +26,10 @@ from fake_export import CORPUS, class_source, disguise  # noqa: E402
 from autograder import similarity  # noqa: E402
 
 
+#: The header line of a correct corpus variant made from the reference rather than written apart.
+DERIVED = "# derived from the reference:"
+
+
 def corpus_class(with_bugs: bool = True) -> tuple:
     """``({key: code}, [(original, copy)])``: the corpus, and a disguised copy of each correct variant."""
     correct = sorted((CORPUS / "correct").glob("*.py"))
@@ -42,14 +46,17 @@ def corpus_class(with_bugs: bool = True) -> tuple:
 def separation(pairs: list, copies: list) -> dict:
     """Scores by kind of pair: ``copies`` (a disguised copy and its original); ``independent`` (two correct
     variants, or a copy and a variant it was not copied from: written differently); ``derived`` (pairs with
-    a single-bug variant: each is the reference or a correct variant with one line changed, so two of them
-    share everything else, as copies do)."""
+    a single-bug variant, or with a correct variant whose header says it is the reference with text added
+    (:data:`DERIVED`): each is the reference or a variant with one line changed, so two of them share
+    everything else, as copies do)."""
     planted = {frozenset(c) for c in copies}
+    derived = {f"correct/{p.stem}" for p in (CORPUS / "correct").glob("*.py") if DERIVED in p.read_text()}
+    derived |= {f"copy/{name.split('/', 1)[1]}" for name in derived}
     kinds = {"copies": [], "independent": [], "derived": []}
     for pair in pairs:
         if frozenset((pair.a, pair.b)) in planted:
             kinds["copies"].append(pair)
-        elif pair.a.startswith("bugs/") or pair.b.startswith("bugs/"):
+        elif pair.a.startswith("bugs/") or pair.b.startswith("bugs/") or {pair.a, pair.b} & derived:
             kinds["derived"].append(pair)
         else:
             kinds["independent"].append(pair)
@@ -77,7 +84,7 @@ def main(argv=None) -> int:
     print(describe("independent (correct variants, written apart)", kinds["independent"]))
     print(describe("disguised copy vs its original", kinds["copies"]))
     if kinds["derived"]:
-        print(describe("with a single-bug variant (one-line edits)", kinds["derived"]))
+        print(describe("with a variant made from the reference", kinds["derived"]))
     worst_copy = min(kinds["copies"], key=lambda p: p.score)
     best = max(kinds["independent"], key=lambda p: p.score)
     print(f"separation: lowest copy {worst_copy.score:.2f} ({worst_copy.a}) - highest independent pair "

@@ -61,7 +61,7 @@ def test_separation_on_the_corpus():
     template = cells_of(TEMPLATE)
     answers = {key: answer_text(answer_regions([code], template)) for key, code in codes.items()}
     kinds = separation(compare(answers, "\n\n".join(template)), copies)
-    assert len(kinds["copies"]) == 16 and all(p.flagged for p in kinds["copies"])
+    assert len(kinds["copies"]) == len(copies) > 0 and all(p.flagged for p in kinds["copies"])
     assert not any(p.flagged for p in kinds["independent"])
     assert min(p.score for p in kinds["copies"]) > max(p.score for p in kinds["independent"])
 

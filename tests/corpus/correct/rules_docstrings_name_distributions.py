@@ -1,6 +1,7 @@
 # expect: full marks
 # why: docstrings and comments name distributions, Normal, Bernoulli and torch.distributions (the handout's
 #   own kl_divergence docstring says "Means of the q_i distributions"); only code counts for the rules
+# derived from the reference: the reference's code with text added, not written apart (scripts/similarity_separation.py)
 
 class VAE(nn.Module):
     def __init__(self, obs_dim, latent_dim, hidden_dim=100):

@@ -1,6 +1,7 @@
 # expect: full marks
 # why: a print, an f-string, an assertion message and a module-level string name torch.distributions,
 #   Normal and Bernoulli as text; only code counts for the rules
+# derived from the reference: the reference's code with text added, not written apart (scripts/similarity_separation.py)
 
 NOTE = "written without torch.distributions: no Normal, no Bernoulli, no kl_divergence"
 DEBUG = False
