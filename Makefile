@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 MNIST_ROOT ?= data
 SUBMISSIONS ?= solution/vae.ipynb student_template/vae.ipynb
+# the solution notebook `make solution` runs (Part 2: NOTEBOOK=solution/vae2d.ipynb)
+NOTEBOOK ?= solution/vae.ipynb
 OUT ?= build/grades
 JOBS ?= 2
 # pytest-xdist workers for `make test`
@@ -61,11 +63,12 @@ corpus: data  ## grade every submission in tests/corpus; print case x method -> 
 false-failures: data  ## false-failure rate of the statistical checks for correct code, over 200 seeds
 	$(PY) scripts/false_failures.py --seeds 200
 
-student: $(VENV)/.installed  ## write student_template/ from the solution notebook
+student: $(VENV)/.installed  ## write student_template/ (Part 1's vae.ipynb, Part 2's vae2d.ipynb) from the solutions
 	$(PY) -m autograder assign solution/vae.ipynb student_template/vae.ipynb
+	$(PY) -m autograder assign solution/vae2d.ipynb student_template/vae2d.ipynb
 
-solution: data  ## re-run the solution notebook in place, saving its outputs
-	$(PY) -m autograder execute solution/vae.ipynb
+solution: data  ## re-run the solution notebook $(NOTEBOOK) in place, saving its outputs
+	$(PY) -m autograder execute $(NOTEBOOK)
 
 autograder:  ## build build/autograder.zip for Gradescope (standard library only; see README, "Gradescope")
 	$(PYTHON) -m autograder package --out build/autograder.zip
