@@ -139,14 +139,18 @@ def names_of_tests() -> dict:
     return names
 
 
+def at_zero(keys, output: str) -> dict:
+    """``{key: TestResult}`` at 0 points for tests ``keys`` that got no result, each saying ``output``, named
+    as the harness names them."""
+    names = names_of_tests()
+    return {key: TestResult(key, names.get(key, key), 0.0, config.TESTS[key].points, output,
+                            config.TESTS[key].visibility) for key in keys}
+
+
 def not_graded(message: str, execution_time: float = 0.0) -> GradingResult:
     """Every test of :data:`autograder.config.TESTS` at 0 points, ``message`` on top (no submission to grade)."""
-    names = names_of_tests()
-    tests = [TestResult(key, names.get(key, key), 0.0, spec.points,
-                        "Not graded: no notebook was found in your submission (see the message above).",
-                        spec.visibility)
-             for key, spec in config.TESTS.items()]
-    return GradingResult(tests, execution_time, message)
+    tests = at_zero(config.TESTS, "Not graded: no notebook was found in your submission (see the message above).")
+    return GradingResult(list(tests.values()), execution_time, message)
 
 
 class _Stopped:

@@ -190,7 +190,9 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     wanted = [key for key in config.TESTS if key.split(".")[0] in groups]
     missing = [key for key in wanted if key not in collector.results and key not in collector.skipped]
     if code == pytest.ExitCode.INTERRUPTED and collector.interrupted:
-        collector.results.update(not_run(missing, "not run: grading was stopped (out of time) before this test"))
+        from .gradescope import at_zero
+
+        collector.results.update(at_zero(missing, "not run: grading was stopped (out of time) before this test"))
     elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or missing:
         raise RuntimeError(f"pytest exited with {code!r}; tests without a result: {missing}")
     tests = [collector.results[key] for key in wanted if key in collector.results]
@@ -205,26 +207,16 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     print(runner.describe_sandbox())
     for staff in collector.staff:
         print(staff)
+    for key, value in collector.properties.items():  # for the staff: "recorded: training_steps = 469"
+        print(f"recorded: {key} = {value}")
     return GradingResult(tests, time.monotonic() - start, "\n".join(summary), leaderboard(collector.properties))
-
-
-def not_run(keys, message: str) -> dict:
-    """``{key: TestResult}`` at 0 points with ``message``, for tests that got no result."""
-    from .gradescope import names_of_tests
-
-    names = names_of_tests()
-    return {key: TestResult(key, names.get(key, key), 0.0, config.TESTS[key].points, message,
-                            config.TESTS[key].visibility) for key in keys}
 
 
 def leaderboard(properties: dict) -> list:
     """Gradescope leaderboard entries for the recorded values named in :data:`autograder.config.LEADERBOARD`.
 
     Values that are missing or not finite numbers are left out (a submission whose training failed has none).
-    Every recorded value is printed for the staff ("recorded: training_steps = 469").
     """
-    for key, value in properties.items():
-        print(f"recorded: {key} = {value}")
     entries = []
     for key, column in config.LEADERBOARD.items():
         value = properties.get(key)
