@@ -57,7 +57,7 @@ test: data  ## the kit's own tests, all of them, $(TEST_JOBS) at a time (what CI
 test-fast: data  ## the kit's tests without the slow ones (corpus, hostile gradings, notebook runs)
 	$(PY) -m pytest -n $(TEST_JOBS) -m "not slow"
 
-corpus: data  ## grade every submission in tests/corpus; print case x method -> points lost, and the totals
+corpus: data  ## grade every assignment's corpus in tests/corpus/<name>/; print case x method -> points lost, and the totals
 	$(PY) scripts/grade_corpus.py --jobs $(JOBS)
 
 false-failures: data  ## false-failure rate of the statistical checks for correct code, over 200 seeds

@@ -9,8 +9,6 @@ import time
 import traceback
 from pathlib import Path
 
-from . import config
-
 
 def _one_blas_thread() -> None:
     """Give the grading process's numpy one BLAS thread (before numpy is first imported; a value already in
@@ -30,16 +28,23 @@ def cmd_grade(args) -> int:
     _one_blas_thread()
     from .results import GradingResult
 
-    from .harness import GraderSetupError
+    from .assignment import UnknownAssignment
+    from .harness import GraderSetupError, assignment_for
 
     start = time.monotonic()
+    try:
+        assignment = assignment_for(args.path, args.assignment)
+        groups = _groups(args.groups, assignment)
+    except UnknownAssignment as exc:  # the staff's call: nothing is charged to the student
+        print(f"autograder: {exc}", file=sys.stderr)
+        return SETUP_ERROR
     try:
         from . import runner
         from .harness import grade
 
         runner.HIDDEN.append(Path(args.results).resolve().parent)  # no child may see the results folder
-        groups = args.groups.split(",") if args.groups else config.GROUPS
-        result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups, deadline=args.deadline)
+        result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups, deadline=args.deadline,
+                       assignment=assignment)
     except GraderSetupError as exc:  # the staff's problem: no result that would charge the student
         print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
         return SETUP_ERROR
@@ -61,19 +66,25 @@ def cmd_gradescope(args) -> int:
 
 
 def cmd_package(args) -> int:
-    """Build Gradescope's autograder.zip (``make autograder``)."""
+    """Build Gradescope's autograder.zip for one assignment, or one zip per assignment (``make autograder``)."""
+    from .assignment import names
     from .package import build
 
-    print(f"wrote {build(args.out)}")
+    chosen = [args.assignment] if args.assignment else list(names())
+    if len(chosen) > 1 and "{assignment}" not in args.out:
+        raise SystemExit("--out must contain {assignment} when several zips are built (or pass --assignment)")
+    for name in chosen:
+        print(f"wrote {build(args.out.replace('{assignment}', name), assignment=name)}")
     return 0
 
 
-def _groups(text: str | None) -> tuple:
-    """The groups of a ``--groups`` value (all of :data:`config.GROUPS` when empty); exits on an unknown one."""
-    groups = tuple(g for g in (text or "").split(",") if g) or config.GROUPS
-    unknown = [g for g in groups if g not in config.GROUPS]
+def _groups(text: str | None, assignment) -> tuple:
+    """The groups of a ``--groups`` value (all of the assignment's when empty); exits on an unknown one."""
+    groups = tuple(g for g in (text or "").split(",") if g) or assignment.groups
+    unknown = [g for g in groups if g not in assignment.groups]
     if unknown:
-        raise SystemExit(f"unknown group(s) {', '.join(unknown)}; the groups are {', '.join(config.GROUPS)}")
+        raise SystemExit(f"unknown group(s) {', '.join(unknown)}; the groups of {assignment.name} are "
+                         f"{', '.join(assignment.groups)}")
     return groups
 
 
@@ -82,16 +93,24 @@ def cmd_grade_many(args) -> int:
     from .batch import grade_many
     from .export import ExportError
 
+    from .assignment import all_assignments, load
     from .harness import GraderSetupError, check_setup, mnist_root
 
-    groups = _groups(args.groups)
     try:
-        check_setup(mnist_root(), groups)  # once, before any submission is graded
+        chosen = [load(args.assignment)] if args.assignment else all_assignments()
+    except KeyError as exc:
+        print(f"autograder: {str(exc)[1:-1]}", file=sys.stderr)
+        return SETUP_ERROR
+    groups = _groups(args.groups, chosen[0]) if args.groups else None
+    try:
+        for assignment in chosen:  # once, before any submission is graded
+            check_setup(mnist_root(), groups or assignment.groups, assignment)
     except GraderSetupError as exc:
         print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
         return SETUP_ERROR
     try:
-        grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed, groups=groups, force=args.force)
+        grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed, groups=groups, force=args.force,
+                   assignment=args.assignment)
     except (ExportError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -165,7 +184,9 @@ def _add_class_commands(commands) -> None:
     many.add_argument("--out", default="build/grades", help="folder for results and summary.csv")
     many.add_argument("--jobs", type=int, default=2, help="submissions graded at once")
     many.add_argument("--seed", type=int, default=0)
-    many.add_argument("--groups", help=f"comma-separated groups to grade (default all: {','.join(config.GROUPS)})")
+    many.add_argument("--assignment", help="grade every submission as this assignment (default: recognise each "
+                                           "from the classes it defines)")
+    many.add_argument("--groups", help="comma-separated groups to grade (default all; needs --assignment)")
     many.add_argument("--force", action="store_true", help="regrade submissions already graded by this kit")
     many.set_defaults(run=cmd_grade_many)
 
@@ -194,7 +215,9 @@ def main(argv=None) -> int:
     grade.add_argument("--results", default="results.json", help="where to write results.json")
     grade.add_argument("--seed", type=int, default=0, help="seed of the children's random draws")
     grade.add_argument("--verbose", action="store_true", help="show pytest's report")
-    grade.add_argument("--groups", help=f"comma-separated groups to grade (default all: {','.join(config.GROUPS)})")
+    grade.add_argument("--assignment", help="the assignment to grade it as (default: recognised from the classes "
+                                            "the submission defines, then its file name)")
+    grade.add_argument("--groups", help="comma-separated groups to grade (default all)")
     grade.add_argument("--deadline", type=float, help="seconds grading may take in all: tests with no time left "
                                                       "fail with 'not run', the others keep their scores")
     grade.set_defaults(run=cmd_grade)
@@ -208,7 +231,9 @@ def main(argv=None) -> int:
     gradescope.set_defaults(run=cmd_gradescope)
 
     package = commands.add_parser("package", help="build Gradescope's autograder.zip")
-    package.add_argument("--out", default="build/autograder.zip")
+    package.add_argument("--assignment", help="the assignment whose zip to build (default: one zip per assignment)")
+    package.add_argument("--out", default="build/autograder-{assignment}.zip",
+                         help="where to write it; {assignment} is replaced by the assignment's name")
     package.set_defaults(run=cmd_package)
 
     assign = commands.add_parser("assign", help="make the student notebook from the solution notebook")

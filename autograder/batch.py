@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
+from .assignment import load as load_assignment
 from .export import Handin, export_handins, export_root, file_handins, is_export, unpack
 from .results import GradingResult
 
@@ -81,12 +81,18 @@ class Stamp:
 
     kit: str
     seed: int
+    #: The groups graded; empty: all of them.
     groups: tuple
+    #: The assignment every submission is graded as; "": each recognised from its file.
+    assignment: str = ""
+    #: The assignment a submission without a file is scored against (0 on each of its tests): ``assignment``,
+    #: or the one most files of the batch are for.
+    fallback: str = ""
 
     def of(self, handin: Handin) -> dict:
         """The record of ``handin`` graded with this stamp (what ``handin.json`` holds)."""
         return {"handin": handin.to_json(), "kit": self.kit, "seed": self.seed, "groups": list(self.groups),
-                "sha256": handin.digest()}
+                "assignment": self.assignment, "sha256": handin.digest()}
 
 
 def is_current(handin: Handin, out: Path, stamp: Stamp) -> bool:
@@ -98,7 +104,8 @@ def is_current(handin: Handin, out: Path, stamp: Stamp) -> bool:
     except (OSError, ValueError):
         return False
     wanted = stamp.of(handin)
-    return (folder / RESULTS).is_file() and all(record.get(k) == wanted[k] for k in ("kit", "seed", "groups", "sha256"))
+    return (folder / RESULTS).is_file() and all(record.get(k) == wanted[k]
+                                                   for k in ("kit", "seed", "groups", "assignment", "sha256"))
 
 
 def refresh(handin: Handin, out: Path, stamp: Stamp) -> None:
@@ -157,7 +164,6 @@ def grade_one(handin: Handin, out: Path, stamp: Stamp, graders: Graders) -> Grad
     A submission without a file gets 0 on every test with its note; a grader that dies without a result
     gets :meth:`GradingResult.crashed`. The note on the choice of file goes on top of the result's output.
     """
-    from .gradescope import not_graded
 
     folder = out / handin.key
     folder.mkdir(parents=True, exist_ok=True)
@@ -165,11 +171,12 @@ def grade_one(handin: Handin, out: Path, stamp: Stamp, graders: Graders) -> Grad
     results = folder / RESULTS
     results.unlink(missing_ok=True)
     if handin.file is None:
-        result = not_graded(handin.note)
-        result.tests = [t for t in result.tests if t.group in stamp.groups]
+        result = _nothing_to_grade(handin, stamp)
     else:
         command = [sys.executable, "-m", "autograder", "grade", str(handin.file), "--results", str(results),
-                   "--seed", str(stamp.seed), "--groups", ",".join(stamp.groups)]
+                   "--seed", str(stamp.seed)]
+        command += ["--groups", ",".join(stamp.groups)] if stamp.groups else []
+        command += ["--assignment", _assignment_of(handin, stamp)] if _assignment_of(handin, stamp) else []
         if graders.run(command, folder / "grader.log") is None:
             results.unlink(missing_ok=True)
             return None
@@ -181,6 +188,50 @@ def grade_one(handin: Handin, out: Path, stamp: Stamp, graders: Graders) -> Grad
             result.output = f"{handin.note}\n\n{result.output}"
     result.write(results)
     (folder / RECORD).write_text(json.dumps(stamp.of(handin), indent=2))
+    return result
+
+
+def most_common(handins: list) -> str:
+    """The assignment that most of ``handins``' files are for (recognised from the classes they define, parsed
+    only); "" when none is recognised."""
+    from collections import Counter
+
+    from .assignment import UnknownAssignment, recognise
+    from .submission import classes_defined
+
+    counts = Counter()
+    for handin in (h for h in handins if h.file is not None):
+        try:
+            counts[recognise(classes_defined(handin.file), handin.file.name).name] += 1
+        except UnknownAssignment:
+            continue
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def _assignment_of(handin: Handin, stamp: Stamp) -> str:
+    """The assignment to grade ``handin`` as: the stamp's; else the one its file is recognised as (""), or the
+    batch's most common one when its file says nothing (a broken notebook still gets its 0 and the reason)."""
+    from .assignment import UnknownAssignment, recognise
+    from .submission import classes_defined
+
+    if stamp.assignment:
+        return stamp.assignment
+    try:
+        recognise(classes_defined(handin.file), handin.file.name)
+        return ""
+    except UnknownAssignment:
+        return stamp.fallback
+
+
+def _nothing_to_grade(handin: Handin, stamp: Stamp) -> GradingResult:
+    """0 on every test, with the handin's note: of the stamp's assignment, or with no test when it has none (the
+    summary still lists the student, with the note)."""
+    from .gradescope import not_graded
+
+    if not stamp.fallback:
+        return GradingResult([], 0.0, handin.note)
+    result = not_graded(load_assignment(stamp.fallback), handin.note)
+    result.tests = [t for t in result.tests if not stamp.groups or t.group in stamp.groups]
     return result
 
 
@@ -204,9 +255,17 @@ def load(out: Path) -> list:
 
 
 def group_order(results) -> list:
-    """The groups found in ``results`` (from each test's key): :data:`config.GROUPS` first, then others as met."""
+    """The groups found in ``results`` (from each test's key): in the order of their assignments' groups first,
+    then others as met."""
+    results = list(results)
     seen = {t.group: None for result in results for t in result.tests if t.key != "autograder.failed"}
-    return [g for g in config.GROUPS if g in seen] + [g for g in seen if g not in config.GROUPS]
+    ordered = []
+    for name in dict.fromkeys(r.assignment for r in results if r.assignment):
+        try:
+            ordered += [g for g in load_assignment(name).groups if g in seen and g not in ordered]
+        except KeyError:  # a result of an assignment this kit no longer has
+            continue
+    return ordered + [g for g in seen if g not in ordered]
 
 
 def summary_rows(graded: list) -> list:
@@ -280,11 +339,12 @@ def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=config.GROUPS, force: bool = False,
-               progress: bool | None = None) -> list:
+def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, force: bool = False,
+               progress: bool | None = None, assignment: str | None = None) -> list:
     """Grade every submission under ``paths`` into ``out``; returns the rows of ``summary.csv``.
 
-    ``groups``: the groups to grade (all by default); ``force``: regrade even what is current;
+    ``assignment``: grade every submission as this assignment (None: recognise each from its file);
+    ``groups``: the groups to grade (all when None); ``force``: regrade even what is current;
     ``progress``: show the progress bar (None: when stderr is a terminal). On Ctrl-C the summary of the
     finished results is written and KeyboardInterrupt propagates.
     """
@@ -293,7 +353,7 @@ def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=config.GRO
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     handins = collect(paths, out / ".exports")
-    stamp = Stamp(kit_version(), seed, tuple(g for g in config.GROUPS if g in groups))
+    stamp = Stamp(kit_version(), seed, tuple(groups or ()), assignment or "", assignment or most_common(handins))
     todo = [h for h in handins if force or not is_current(h, out, stamp)]
     for handin in [h for h in handins if h.key not in {t.key for t in todo}]:
         refresh(handin, out, stamp)

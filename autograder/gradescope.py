@@ -22,12 +22,12 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import config
+from .assignment import Assignment, load, names
 from .grading import test_name
 from .results import GradingResult, TestResult
 
-#: The file students are asked to submit.
-SUBMISSION_NAME = "vae.ipynb"
+#: The file at the root of an assignment's ``autograder.zip`` that names the assignment it grades.
+ASSIGNMENT_FILE = "ASSIGNMENT"
 #: Files of the kit that students may upload beside their notebook; never graded as the submission.
 HELPER_FILES = frozenset({"vae_utils.py"})
 #: Folders that hold copies, not submissions (Jupyter checkpoints, macOS zip debris, caches).
@@ -69,29 +69,32 @@ def _files(folder: Path) -> list:
     return found
 
 
-def _defines_vae(path: Path) -> bool:
+def _defines_classes(path: Path, assignment: Assignment) -> bool:
     from .submission import load_submission  # parses only; never runs the file
 
-    return load_submission(path).error is None
+    return load_submission(path, assignment).error is None
 
 
-def _where(metadata: dict) -> str:
+def _where(metadata: dict, name: str) -> str:
     method = metadata.get("submission_method", "")  # top level: "upload", "GitHub", "Bitbucket", "GitLab"
     if str(method).lower() in ("github", "bitbucket", "gitlab"):
-        return f"put {SUBMISSION_NAME} at the top level of the repository you submit"
-    return f"upload {SUBMISSION_NAME} itself (not a folder or an archive that holds it)"
+        return f"put {name} at the top level of the repository you submit"
+    return f"upload {name} itself (not a folder or an archive that holds it)"
 
 
-def find_submission(folder: Path, metadata: dict | None = None) -> Choice:
-    """Choose the file to grade among what the student submitted.
+def find_submission(folder: Path, assignment: Assignment | None = None, metadata: dict | None = None) -> Choice:
+    """Choose the file to grade among what the student submitted for ``assignment`` (None: for any of the kit's).
 
-    ``vae.ipynb`` is graded when it is there (the shallowest one when a zip held several). Otherwise a
-    notebook, or else a ``.py`` file, is chosen: first those that define ``class VAE``, then those
-    whose name contains "vae", then the shallowest, then by name. The note says which file was graded
-    and why whenever that was a guess. ``metadata`` (``submission_metadata.json``) words the advice for
-    uploads and for repository submissions.
+    Its notebook (``vae.ipynb``) is graded when it is there (the shallowest one when a zip held several).
+    Otherwise a notebook, or else a ``.py`` file, is chosen: first those that define the assignment's classes
+    (``class VAE``), then those whose name contains "vae", then the shallowest, then by name. The note says
+    which file was graded and why whenever that was a guess. ``metadata`` (``submission_metadata.json``) words
+    the advice for uploads and for repository submissions.
     """
-    metadata = metadata or {}
+    targets = [assignment] if assignment is not None else [load(name) for name in names()]
+    metadata, notebooks = metadata or {}, {a.notebook for a in targets}
+    notebook = targets[0].notebook if len(targets) == 1 else " or ".join(sorted(notebooks))
+    defines = " or ".join(" and ".join(f"class {c}" for c in a.classes) for a in targets)
     files = _files(folder) if folder.is_dir() else []
     candidates = [f for f in files if f.suffix in (".ipynb", ".py") and f.name not in HELPER_FILES]
     if not candidates:
@@ -99,58 +102,73 @@ def find_submission(folder: Path, metadata: dict | None = None) -> Choice:
         return Choice(None, (
             f"No notebook was found in your submission, so nothing could be graded "
             f"({'it held: ' + received if files else 'it was empty'}). "
-            f"Please {_where(metadata)}: the assignment's notebook, run top to bottom and saved, so that its "
+            f"Please {_where(metadata, notebook)}: the assignment's notebook, run top to bottom and saved, so that its "
             f"figures are kept. A .py file that holds your VAE class is accepted too, without the figures' points."))
-    exact = sorted((f for f in candidates if f.name == SUBMISSION_NAME), key=lambda f: (len(f.parts), str(f)))
+    exact = sorted((f for f in candidates if f.name in notebooks), key=lambda f: (len(f.parts), str(f)))
     if exact:
         chosen = exact[0]
         if len(candidates) == 1 and len(chosen.parts) == 1:
             return Choice(folder / chosen)
-        reason = f"it is named {SUBMISSION_NAME}"
+        reason = f"it is named {chosen.name}"
     else:
-        loads = {f: _defines_vae(folder / f) for f in candidates}
+        loads = {f: any(_defines_classes(folder / f, a) for a in targets) for f in candidates}
         chosen = sorted(candidates, key=lambda f: (f.suffix != ".ipynb", not loads[f], "vae" not in f.name.lower(),
                                                    len(f.parts), str(f)))[0]
         kind = "notebook" if chosen.suffix == ".ipynb" else "Python file"
         if len(candidates) == 1:
             reason = f"it is the only {kind}"
         elif loads[chosen] and sum(loads[f] and f.suffix == chosen.suffix for f in candidates) == 1:
-            reason = f"it is the only {kind} that defines class VAE"
+            reason = f"it is the only {kind} that defines {defines}"
         else:
-            reason = f"it came first among them (defines class VAE: {'yes' if loads[chosen] else 'no'})"
+            reason = f"it came first among them (defines {defines}: {'yes' if loads[chosen] else 'no'})"
     others = [str(f) for f in candidates if f != chosen]
     note = f"Graded {chosen}: {reason}."
     if others:
         note += f" Also submitted, not graded: {', '.join(others[:10])}{', ...' if len(others) > 10 else ''}."
-    if chosen.name != SUBMISSION_NAME or others:
-        note += f" Next time, {_where(metadata)}, and nothing else but vae_utils.py if you like."
+    if chosen.name not in notebooks or others:
+        note += f" Next time, {_where(metadata, notebook)}, and nothing else but vae_utils.py if you like."
     return Choice(folder / chosen, note)
 
 
-def names_of_tests() -> dict:
-    """``{key: name}`` of every test, named as the harness names them ("group: docstring's first line")."""
-    names = {}
-    for group in config.GROUPS:
-        module = importlib.import_module(f"{__package__}.graders.grade_{group}")
+def names_of_tests(assignment: Assignment) -> dict:
+    """``{key: name}`` of every test of ``assignment``, named as the harness names them ("group: docstring's
+    first line")."""
+    found = {}
+    for group in assignment.groups:
+        module = importlib.import_module(f"{__package__}.assignments.{assignment.name}.graders.grade_{group}")
         for function in vars(module).values():
             for mark in getattr(function, "pytestmark", []):
                 if mark.name == "grades":
-                    names[mark.args[0]] = test_name(mark.args[0], function)
-    return names
+                    found[mark.args[0]] = test_name(mark.args[0], function)
+    return found
 
 
-def at_zero(keys, output: str) -> dict:
-    """``{key: TestResult}`` at 0 points for tests ``keys`` that got no result, each saying ``output``, named
-    as the harness names them."""
-    names = names_of_tests()
-    return {key: TestResult(key, names.get(key, key), 0.0, config.TESTS[key].points, output,
-                            config.TESTS[key].visibility) for key in keys}
+def at_zero(assignment: Assignment, keys, output: str) -> dict:
+    """``{key: TestResult}`` at 0 points for the tests ``keys`` of ``assignment`` that got no result, each
+    saying ``output``, named as the harness names them."""
+    found, tests = names_of_tests(assignment), assignment.tests
+    return {key: TestResult(key, found.get(key, key), 0.0, tests[key].points, output, tests[key].visibility)
+            for key in keys}
 
 
-def not_graded(message: str, execution_time: float = 0.0) -> GradingResult:
-    """Every test of :data:`autograder.config.TESTS` at 0 points, ``message`` on top (no submission to grade)."""
-    tests = at_zero(config.TESTS, "Not graded: no notebook was found in your submission (see the message above).")
-    return GradingResult(list(tests.values()), execution_time, message)
+def not_graded(assignment: Assignment, message: str, execution_time: float = 0.0) -> GradingResult:
+    """Every test of ``assignment`` at 0 points, ``message`` on top (no submission to grade)."""
+    tests = at_zero(assignment, assignment.tests,
+                    "Not graded: no notebook was found in your submission (see the message above).")
+    return GradingResult(list(tests.values()), execution_time, message, assignment=assignment.name)
+
+
+def assignment_of(root: Path) -> Assignment:
+    """The assignment that this ``autograder.zip`` grades: named in ``ROOT/source/ASSIGNMENT`` (written by
+    :func:`autograder.package.build`), or the kit's only one. Raises RuntimeError (the grader's failure) when
+    neither says."""
+    try:
+        return load((root / "source" / ASSIGNMENT_FILE).read_text().strip())
+    except OSError:
+        if len(names()) == 1:
+            return load(names()[0])
+        raise RuntimeError(f"{root / 'source' / ASSIGNMENT_FILE} is missing: build the zip with "
+                           "`python -m autograder package --assignment NAME`") from None
 
 
 class _Stopped:
@@ -189,16 +207,17 @@ def run(root: Path, seed: int = 0, deadline: float | None = None) -> GradingResu
         metadata = read_metadata(root)
         print(f"vae-kit autograder {_version(root)}; submission {metadata.get('id', '(no metadata)')} "
               f"created {metadata.get('created_at', '?')}")
-        choice = find_submission(root / "submission", metadata)
+        assignment = assignment_of(root)
+        choice = find_submission(root / "submission", assignment, metadata)
         if choice.note:
             print(choice.note)
         if choice.path is None:
-            result = not_graded(choice.note, time.monotonic() - start)
+            result = not_graded(assignment, choice.note, time.monotonic() - start)
         else:
             from .harness import grade
 
             budget = None if not deadline else max(deadline - (time.monotonic() - start) - DEADLINE_MARGIN, 0.0)
-            result = grade(choice.path, seed=seed, deadline=budget)
+            result = grade(choice.path, seed=seed, deadline=budget, assignment=assignment)
             if choice.note:
                 result.output = f"{choice.note}\n\n{result.output}"
     except (Exception, KeyboardInterrupt):  # the crash path: a valid results.json, the traceback for the staff

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from . import config
+from .comparators import close, max_difference
 from .runner import STOPPING_KINDS, ChildFailure, ProbeResult, run_probe
 from .submission import Submission
 
@@ -18,9 +18,8 @@ class GradingFailure(AssertionError):
 
 
 def grades(key: str):
-    """Mark a grader function as the test ``key`` of :data:`autograder.config.TESTS` (KeyError if unknown)."""
-    if key not in config.TESTS:
-        raise KeyError(f"{key!r} is not a test in autograder.config.TESTS")
+    """Mark a grader function as the test ``key`` ("group.check") of its assignment's spec; loading the spec
+    checks that every test has a grader and every grader a test (:meth:`autograder.assignment.Assignment.validate`)."""
     return pytest.mark.grades(key)
 
 
@@ -75,15 +74,18 @@ class GradedSubmission:
     submission : Submission
     seed : int
         Seeds the children's torch (statistical checks are calibrated over many seeds).
-    cases : dict of str to callable
-        ``cases[probe]()`` returns the list of :class:`autograder.runner.Case` for that probe.
+    assignment : autograder.assignment.Assignment
+        Its tests, probes and their cases.
+    root : Path
+        The MNIST folder (holding ``MNIST/raw/``), for the cases that read it.
     deadline : float or None
         ``time.monotonic()`` by which grading must be done: each child gets the smaller of its test's
         timeout and the time left, and none is started with less than :data:`MIN_SECONDS_LEFT` left.
     """
 
-    def __init__(self, submission: Submission, seed: int, cases: dict, deadline: float | None = None):
-        self.submission, self.seed, self.cases, self.deadline = submission, seed, cases, deadline
+    def __init__(self, submission: Submission, seed: int, assignment, root=None, deadline: float | None = None):
+        self.submission, self.seed, self.deadline = submission, seed, deadline
+        self.assignment, self.root = assignment, root
         self._cache = {}
         #: Methods whose probe timed out, ran out of memory or died: {method: ChildFailure}.
         self.stopped = {}
@@ -111,19 +113,25 @@ class GradedSubmission:
             entries = info.get("distributions")
             for entry in entries if isinstance(entries, list) else []:
                 chain = entry.get("by") if isinstance(entry, dict) else None
-                method = next((m for m in chain if m in config.METHODS), None) if isinstance(chain, list) else None
+                methods = self.assignment.methods
+                method = next((m for m in chain if m in methods), None) if isinstance(chain, list) else None
                 if method is not None and method not in self.runtime_violations:
                     read = " ".join(str(entry.get("read"))[:100].split())
                     self.runtime_violations[method] = (f"uses torch.distributions (it read `{read}` while it ran), "
                                                        "which the rules forbid")
 
     def run(self, key: str):
-        """Run the probe of test ``key``'s group (the method it grades), with that test's own timeout.
+        """Run the probe of test ``key`` (by default its group's, the method it grades), with that test's own
+        timeout; the rules of the key's group apply.
 
         Returns ``(cases, ProbeResult)``; raises as :meth:`probe` does.
         """
-        group = key.split(".")[0]
-        return self.probe(group, group, config.TESTS[key].timeout)
+        return self.probe(self.assignment.probe_of(key), key.split(".")[0], self.assignment.tests[key].timeout)
+
+    def case(self, key: str, name: str):
+        """The result of case ``name`` of test ``key``'s probe, a :class:`autograder.runner.CaseResult`; raises as
+        :meth:`probe` does."""
+        return self.run(key)[1].case(name)
 
     def probe(self, name: str, method: str, timeout: float):
         """Run probe ``name`` after checking ``method``'s rules, once per submission and timeout.
@@ -147,10 +155,10 @@ class GradedSubmission:
         if left is not None and left < MIN_SECONDS_LEFT:
             fail(OUT_OF_TIME)
         allowed = timeout if left is None else min(timeout, left)
-        cases, start, result, failure = self.cases[name](), time.monotonic(), None, None
+        cases, start, result, failure = self.assignment.probes[name].cases(self.root), time.monotonic(), None, None
         try:
             result = run_probe(self.submission.source, name, cases, method, allowed, self.seed,
-                               deadline_bound=allowed < timeout)
+                               deadline_bound=allowed < timeout, assignment=self.assignment)
             self.record_runtime_breaches(result)
         except ChildFailure as exc:
             failure = exc
@@ -198,8 +206,6 @@ def compare(got: np.ndarray, expected: np.ndarray, what: str, mistakes=(), rtol:
     GradingFailure
         With what was expected, what was got (at the entry that differs most) and the named mistake.
     """
-    from .oracle import close, max_difference
-
     got = np.asarray(got)
     if got.shape != np.shape(expected):
         message = f"{what} should have shape {np.shape(expected)}, but has shape {got.shape}."

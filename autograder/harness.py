@@ -15,18 +15,45 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from . import cases, config, runner
+from . import runner
+from .assignment import Assignment, UnknownAssignment, load, recognise
 from .grading import GradedSubmission, GradingFailure, test_name
 from .results import GradingResult, TestResult
 from .runner import Case, ChildFailure, run_child
-from .submission import load_submission
+from .submission import classes_defined, load_submission
 
-GRADERS = Path(__file__).resolve().parent / "graders"
+KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def mnist_root() -> Path:
     """The folder holding ``MNIST/raw/``: ``$MNIST_ROOT``, or ``data/`` of the kit."""
-    return Path(os.environ.get("MNIST_ROOT") or GRADERS.parent.parent / "data").resolve()
+    return Path(os.environ.get("MNIST_ROOT") or KIT_ROOT / "data").resolve()
+
+
+def mnist_test_set(root: Path):
+    """The MNIST test set under ``root``: images as float32 of shape (10000, 784), values in [0, 1], and labels
+    as int64 of shape (10000,), digits 0-9 (numpy only). Raises OSError when the files are missing."""
+    import vae_utils  # numpy only at import; the kit root is on sys.path when grading
+
+    images, labels = vae_utils.load_mnist_arrays(train=False, root=root, download=False)
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0, labels.astype(np.int64)
+
+
+def assignment_for(path, name: str | None = None) -> Assignment:
+    """The assignment ``name``, or the one the submission at ``path`` is for (from the classes it defines,
+    then its file name).
+
+    Raises
+    ------
+    UnknownAssignment
+        When ``name`` is unknown, or no single assignment matches the submission.
+    """
+    if name is not None:
+        try:
+            return load(name)
+        except KeyError as exc:
+            raise UnknownAssignment(str(exc).strip("'\"")) from None
+    return recognise(classes_defined(path), str(path))
 
 
 class GraderSetupError(RuntimeError):
@@ -41,7 +68,7 @@ class GraderSetupError(RuntimeError):
 _SANDBOX_STARTED = []
 
 
-def check_setup(root: Path, groups) -> None:
+def check_setup(root: Path, groups, assignment: Assignment) -> None:
     """Stop before grading when the grader itself is not ready, so nothing is charged to the student.
 
     :func:`check_data`, then :func:`check_sandbox`.
@@ -51,27 +78,27 @@ def check_setup(root: Path, groups) -> None:
     GraderSetupError
         With what is missing or what failed, and what to do about it.
     """
-    check_data(root, groups)
-    check_sandbox(groups)
+    check_data(root, groups, assignment)
+    check_sandbox(groups, assignment)
 
 
-def check_data(root: Path, groups) -> None:
-    """Raise GraderSetupError unless the four MNIST files are under ``root/MNIST/raw`` (when ``training`` is
-    among ``groups``)."""
+def check_data(root: Path, groups, assignment: Assignment) -> None:
+    """Raise GraderSetupError unless the four MNIST files are under ``root/MNIST/raw`` (when one of the
+    assignment's ``data_groups`` is among ``groups``)."""
     import vae_utils  # numpy only at import; the kit root is on sys.path when grading
 
     raw = root / "MNIST" / "raw"
     missing = [name for name in vae_utils.MNIST_FILES if not (raw / name).is_file()]
-    if "training" in groups and missing:
+    if set(groups) & set(assignment.data_groups) and missing:
         raise GraderSetupError(f"MNIST is not where the grader reads it: {', '.join(missing)} missing from {raw}. "
                                "Run `make data` (it downloads them there), or set MNIST_ROOT to the folder that "
                                "holds MNIST/raw/. Nothing was graded.")
 
 
-def check_sandbox(groups) -> None:
+def check_sandbox(groups, assignment: Assignment) -> None:
     """Raise GraderSetupError unless a sandbox child (forked from the running fork server, or spawned) can
     start, import the child runtime and torch's modules, and answer; it runs no student code. Once per process."""
-    if not set(groups) & set(config.METHODS) or _SANDBOX_STARTED:
+    if not set(groups) & set(assignment.methods) or _SANDBOX_STARTED:
         return
     try:
         result = run_child(None, "ping", [Case((), {})], "the grader's sandbox check", timeout=120.0)
@@ -104,10 +131,13 @@ class Collector:
         return self.graded
 
     @pytest.fixture(scope="session")
-    def mnist_test_images(self):
-        from .graders.grade_training import test_images
+    def mnist_test(self):
+        """The MNIST test set, ``(images (10000, 784) float32 in [0, 1], labels (10000,) int64)``."""
+        return mnist_test_set(self.root)
 
-        return test_images(self.root)
+    @pytest.fixture(scope="session")
+    def mnist_test_images(self, mnist_test):
+        return mnist_test[0]
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -118,7 +148,7 @@ class Collector:
         if marker is None or (report.when == "setup" and report.passed) or report.when == "teardown":
             return report
         key = marker.args[0]
-        spec = config.TESTS[key]
+        spec = self.graded.assignment.tests[key]
         name = test_name(key, item.function)
         if report.skipped:
             reason = getattr(call.excinfo.value, "msg", "") if call.excinfo else ""
@@ -140,20 +170,22 @@ class Collector:
 
 
 def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool = True,
-          groups=config.GROUPS, deadline: float | None = None) -> GradingResult:
+          groups=None, deadline: float | None = None, assignment: Assignment | str | None = None) -> GradingResult:
     """Grade the notebook or ``.py`` file at ``path``.
 
     Parameters
     ----------
     path : path of a ``.ipynb`` or ``.py`` submission.
+    assignment : Assignment, str or None
+        What it is graded as; a name, or None to recognise it from the submission (:func:`assignment_for`).
     seed : int
         Seeds the children's torch; scores do not depend on it for correct code (see README).
     root : Path or None
         MNIST folder (holding ``MNIST/raw/``); default :func:`mnist_root`.
     quiet : bool
         Silence pytest's own report.
-    groups : iterable of str
-        The groups of :data:`autograder.config.GROUPS` to grade (all by default).
+    groups : iterable of str or None
+        The groups of the assignment to grade (all when None).
     deadline : float or None
         Seconds that grading may take in all. Each child gets the smaller of its test's timeout and the time
         left; tests that find no time left fail with "not run: grading ran out of time", and every test
@@ -163,43 +195,42 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     Returns
     -------
     GradingResult
-        Tests in the order of :data:`autograder.config.TESTS`. Bad submissions give failed tests with
+        Tests in the order of the assignment's tests. Bad submissions give failed tests with
         messages; errors of the grader itself propagate (see :func:`autograder.__main__.main`).
 
     Raises
     ------
     GraderSetupError
         Before grading anything, when MNIST or the sandbox is not ready (see :func:`check_setup`).
+    UnknownAssignment
+        When ``assignment`` is None and the submission does not say which assignment it is for.
     """
     start = time.monotonic()
     root = root or mnist_root()
-    groups = [g for g in config.GROUPS if g in groups]
-    check_data(root, groups)
-    submission = load_submission(path)
-    probes = {**cases.PROBE_CASES, "training": lambda: cases.training(root)}
+    if not isinstance(assignment, Assignment):
+        assignment = assignment_for(path, assignment)
+    groups = [g for g in assignment.groups if groups is None or g in groups]
+    check_data(root, groups, assignment)
+    submission = load_submission(path, assignment)
     end = None if deadline is None else start + deadline
-    collector = Collector(GradedSubmission(submission, seed, probes, end), root)
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    args = [str(GRADERS / f"grade_{g}.py") for g in groups] + [
-            "--noconftest", "-p", "no:cacheprovider", "-o", "python_files=grade_*.py",
-            "-o", "markers=grades: the config.TESTS key a grader scores", "--rootdir", str(GRADERS),
-            "-c", os.devnull, "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    collector = Collector(GradedSubmission(submission, seed, assignment, root, end), root)
     with runner.fork_server():
-        check_sandbox(groups)
-        code = pytest.main(args + (["-p", "no:terminal"] if quiet else ["-v"]), plugins=[collector])
-    wanted = [key for key in config.TESTS if key.split(".")[0] in groups]
+        check_sandbox(groups, assignment)
+        code = pytest.main(_pytest_args(assignment, groups, quiet), plugins=[collector])
+    wanted = [key for key in assignment.tests if key.split(".")[0] in groups]
     missing = [key for key in wanted if key not in collector.results and key not in collector.skipped]
     if code == pytest.ExitCode.INTERRUPTED and collector.interrupted:
         from .gradescope import at_zero
 
-        collector.results.update(at_zero(missing, "not run: grading was stopped (out of time) before this test"))
+        collector.results.update(at_zero(assignment, missing,
+                                         "not run: grading was stopped (out of time) before this test"))
     elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or missing:
         raise RuntimeError(f"pytest exited with {code!r}; tests without a result: {missing}")
     tests = [collector.results[key] for key in wanted if key in collector.results]
     lost = {t.group for t in tests if t.score < t.max_score}
     summary = [f"{sum(t.score for t in tests):g} / {sum(t.max_score for t in tests):g} points."]
     if lost:
-        summary.append("Points were lost in: " + ", ".join(g for g in config.GROUPS if g in lost) + ".")
+        summary.append("Points were lost in: " + ", ".join(g for g in assignment.groups if g in lost) + ".")
     summary += collector.skipped.values()
     from .isolation import platform
 
@@ -209,16 +240,29 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
         print(staff)
     for key, value in collector.properties.items():  # for the staff: "recorded: training_steps = 469"
         print(f"recorded: {key} = {value}")
-    return GradingResult(tests, time.monotonic() - start, "\n".join(summary), leaderboard(collector.properties))
+    return GradingResult(tests, time.monotonic() - start, "\n".join(summary),
+                         leaderboard(collector.properties, assignment.leaderboard), assignment.name)
 
 
-def leaderboard(properties: dict) -> list:
-    """Gradescope leaderboard entries for the recorded values named in :data:`autograder.config.LEADERBOARD`.
+def _pytest_args(assignment: Assignment, groups, quiet: bool) -> list:
+    """pytest's command line for the graders of ``groups``: no conftest, plugins, cache or config file."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    graders = assignment.graders
+    return [str(graders / f"grade_{g}.py") for g in groups] + [
+        "--noconftest", "-p", "no:cacheprovider", "-o", "python_files=grade_*.py",
+        "-o", "markers=grades: the key of the spec's test a grader scores", "--rootdir", str(graders),
+        "-c", os.devnull, "-W", "ignore::pytest.PytestAssertRewriteWarning"] + (
+        ["-p", "no:terminal"] if quiet else ["-v"])
+
+
+def leaderboard(properties: dict, columns: dict) -> list:
+    """Gradescope leaderboard entries for the recorded values named in ``columns`` (an assignment's
+    ``leaderboard``: ``{key: {"name", "order"}}``).
 
     Values that are missing or not finite numbers are left out (a submission whose training failed has none).
     """
     entries = []
-    for key, column in config.LEADERBOARD.items():
+    for key, column in columns.items():
         value = properties.get(key)
         if isinstance(value, (int, float)) and np.isfinite(value):
             entries.append({"name": column["name"], "value": round(float(value), 2), "order": column["order"]})

@@ -1,8 +1,9 @@
 """Build Gradescope's ``autograder.zip`` (``make autograder``): standard library only.
 
-The archive holds, at its root, ``setup.sh`` and ``run_autograder`` (from ``gradescope/``), the pinned
-``requirements-gradescope.txt``, ``vae_utils.py``, this ``autograder`` package (sources only) and a
-``VERSION`` file. Not the solution notebook: student code runs on the same machine and could read it.
+One archive per assignment. It holds, at its root, ``setup.sh`` and ``run_autograder`` (from ``gradescope/``),
+the pinned ``requirements-gradescope.txt``, ``vae_utils.py``, this ``autograder`` package (sources only) with
+that assignment's folder alone under ``assignments/``, an ``ASSIGNMENT`` file that names it, and a ``VERSION``
+file. Not the solution notebook: student code runs on the same machine and could read it.
 Entries are sorted and carry a fixed timestamp, so the same sources always give the same bytes.
 """
 from __future__ import annotations
@@ -34,24 +35,38 @@ def version(kit_root: Path = KIT_ROOT) -> str:
         return "unknown"
 
 
-def contents(kit_root: Path = KIT_ROOT) -> list:
-    """What goes into the archive, in order: ``(name in archive, path in the kit, executable)``."""
+def contents(assignment: str, kit_root: Path = KIT_ROOT) -> list:
+    """What goes into the archive of ``assignment``, in order: ``(name in archive, path in the kit, executable)``.
+
+    Python sources of the package; of ``autograder/assignments/`` only the package's
+    ``__init__.py`` and the folder of ``assignment``.
+    """
     entries = [(name, kit_root / path, executable) for name, (path, executable) in ROOT_FILES.items()]
     package = kit_root / "autograder"
+    assignments = package / "assignments"
     for path in sorted(package.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            entries.append((path.relative_to(kit_root).as_posix(), path, False))
+        inside = path.relative_to(assignments).parts if assignments in path.parents else ()
+        if "__pycache__" in path.parts or (len(inside) > 1 and inside[0] != assignment):
+            continue
+        entries.append((path.relative_to(kit_root).as_posix(), path, False))
     return entries
 
 
-def build(out: str | Path, kit_root: Path = KIT_ROOT, version_text: str | None = None) -> Path:
-    """Write the archive to ``out`` (through a temporary file) and return its path."""
+def build(out: str | Path, assignment: str, kit_root: Path = KIT_ROOT, version_text: str | None = None) -> Path:
+    """Write the archive of ``assignment`` to ``out`` (through a temporary file) and return its path.
+
+    Raises KeyError when the kit has no such assignment.
+    """
+    from .assignment import load
+
+    load(assignment)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, path, executable in contents(kit_root):
+        for name, path, executable in contents(assignment, kit_root):
             _add(archive, name, path.read_bytes(), executable)
+        _add(archive, "ASSIGNMENT", (assignment + "\n").encode(), False)
         text = version_text if version_text is not None else version(kit_root)
         _add(archive, "VERSION", (text + "\n").encode(), False)
     tmp.replace(out)

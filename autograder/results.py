@@ -17,7 +17,7 @@ from pathlib import Path
 
 @dataclass
 class TestResult:
-    """One graded test. ``key`` is its entry in :data:`autograder.config.TESTS` ("group.check")."""
+    """One graded test. ``key`` is its entry in its assignment's ``tests`` ("group.check")."""
 
     __test__ = False  # not a pytest test class
 
@@ -39,7 +39,7 @@ class TestResult:
 
     @property
     def group(self) -> str:
-        """The group of :data:`autograder.config.GROUPS` this test belongs to."""
+        """The group (a method, or "training", "figures", ...) this test belongs to."""
         return self.key.split(".")[0]
 
     def to_gradescope(self) -> dict:
@@ -66,14 +66,16 @@ class TestResult:
 class GradingResult:
     """All tests of one submission, plus a summary for the student (``output``).
 
-    ``leaderboard`` holds Gradescope leaderboard entries, ``{"name", "value", "order"}`` (see
-    :data:`autograder.config.LEADERBOARD`); it is left out of results.json when empty.
+    ``leaderboard`` holds Gradescope leaderboard entries, ``{"name", "value", "order"}`` (see an assignment's
+    ``leaderboard``); it is left out of results.json when empty. ``assignment`` names the assignment graded
+    (results.json's ``extra_data``, which Gradescope keeps for the staff); "" when unknown.
     """
 
     tests: list = field(default_factory=list)
     execution_time: float = 0.0
     output: str = ""
     leaderboard: list = field(default_factory=list)
+    assignment: str = ""
 
     @property
     def score(self) -> float:
@@ -100,6 +102,8 @@ class GradingResult:
                 "tests": [t.to_gradescope() for t in self.tests]}
         if self.leaderboard:
             data["leaderboard"] = [dict(entry) for entry in self.leaderboard]
+        if self.assignment:
+            data["extra_data"] = {"assignment": self.assignment}
         return data
 
     @classmethod
@@ -109,8 +113,9 @@ class GradingResult:
         Raises OSError, ValueError (not JSON) or KeyError/TypeError (not a results.json).
         """
         data = json.loads(Path(path).read_text())
+        extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
         return cls([TestResult.from_gradescope(t) for t in data.get("tests", [])], data.get("execution_time", 0.0),
-                   data.get("output", ""), list(data.get("leaderboard", [])))
+                   data.get("output", ""), list(data.get("leaderboard", [])), str(extra.get("assignment", "")))
 
     @classmethod
     def crashed(cls, execution_time: float = 0.0, why: str = "") -> "GradingResult":

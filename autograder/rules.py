@@ -6,7 +6,7 @@ and a string where it names a module or attribute to reach: the argument of ``ge
 ``importlib.import_module`` or a subscript such as ``vars(torch)[...]``, folded when it is built from parts
 (``'distri' + 'butions'``, ``''.join(...)``, an f-string of constants, a variable bound to such a string).
 What the source cannot show (a name computed at run time) the sandbox records while the method runs
-(:mod:`autograder.sandbox.probes`).
+(each assignment's ``probes.py``, through :mod:`autograder.sandbox.probing`).
 
 Added imports are import statements: in the method's own code, or elsewhere when the method reads a name
 they bind. ``__import__("os")`` is not counted as one: the rules catch honest mistakes, and what a
@@ -20,7 +20,6 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from . import config
 
 #: The package the assignment forbids.
 FORBIDDEN = "torch.distributions"
@@ -233,7 +232,7 @@ def own_breaches(node: ast.AST, strings, allowed, tainted) -> set[Breach]:
     return found
 
 
-def find_violations(trees, vae_tree: ast.Module, allowed=config.ALLOWED_IMPORTS) -> dict[str, list[str]]:
+def find_violations(trees, vae_tree: ast.Module, allowed, methods_graded, classes=("VAE",)) -> dict[str, list[str]]:
     """Per graded method, the rules its own code breaks, following calls to helper methods and functions.
 
     Parameters
@@ -241,23 +240,28 @@ def find_violations(trees, vae_tree: ast.Module, allowed=config.ALLOWED_IMPORTS)
     trees : list of ast.Module
         Every parsed code cell (or the one ``.py`` file), for the imports and string variables.
     vae_tree : ast.Module
-        The cell or file that defines ``class VAE``.
+        The cell(s) or file that define the graded classes (``class VAE``).
     allowed : set of str
         Modules (``"torch.nn"``) and imported names (``"sklearn.manifold.TSNE"``) that may be imported.
+    methods_graded : tuple of str
+        The graded methods (an assignment's ``methods``).
+    classes : tuple of str
+        The graded classes; a method of a later one overrides the same name of an earlier one.
 
     Returns
     -------
     dict of str to list of str
-        For each method of :data:`autograder.config.METHODS` that breaks a rule, one sentence per breach
+        For each method of ``methods_graded`` that breaks a rule, one sentence per breach
         (``"uses torch.distributions (`getattr(torch, 'distributions')`), which the rules forbid"``); each
         import statement is reported once.
     """
     functions = {n.name: n for n in vae_tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
-                 and n.name != "VAE"}
-    vae = [n for n in vae_tree.body if isinstance(n, ast.ClassDef) and n.name == "VAE"][-1]
-    methods = {n.name: n for n in vae.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                 and n.name not in classes}
+    graded = [[n for n in vae_tree.body if isinstance(n, ast.ClassDef) and n.name == c][-1:] for c in classes]
+    bodies = [statement for found in graded for cls in found for statement in cls.body]
+    methods = {n.name: n for n in bodies if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     strings = string_variables(trees)
-    tainted = tainted_names(trees, [n for n in vae.body if n not in methods.values()], strings, allowed)
+    tainted = tainted_names(trees, [n for n in bodies if n not in methods.values()], strings, allowed)
 
     def reach(name: str, seen: set) -> set[Breach]:
         node = methods.get(name) or functions.get(name)
@@ -268,9 +272,9 @@ def find_violations(trees, vae_tree: ast.Module, allowed=config.ALLOWED_IMPORTS)
         read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
         attrs = {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
         # Follow helpers, not the other graded methods: each of those answers for its own code.
-        for callee in ((attrs & methods.keys()) - set(config.METHODS)) | (read & functions.keys()):
+        for callee in ((attrs & methods.keys()) - set(methods_graded)) | (read & functions.keys()):
             found |= reach(callee, seen)
         return found
 
-    found = {m: sorted(b.message() for b in reach(m, set())) for m in config.METHODS}
+    found = {m: sorted(b.message() for b in reach(m, set())) for m in methods_graded}
     return {m: v for m, v in found.items() if v}

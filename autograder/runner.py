@@ -40,35 +40,57 @@ KIT_ROOT = SANDBOX.parent.parent
 MAX_RESULT_BYTES = 1 << 20
 #: What a child may return in all, and at most how many arrays.
 MAX_OUTPUT_BYTES, MAX_ARRAYS = 256 << 20, 4096
-#: Files of the child runtime, copied out of the kit: the reference pieces are not among them.
-RUNTIME_FILES = tuple(SANDBOX / f"{name}.py" for name in ("child", "protocol", "probes", "jail", "forkserver")) + (
+#: Files of the child runtime, copied out of the kit: the engine's child side and ``vae_utils.py``, then each
+#: assignment's ``probes.py`` as ``probes_<name>.py`` (see :func:`runtime`). No reference piece is among them.
+RUNTIME_FILES = tuple(SANDBOX / f"{name}.py" for name in ("child", "protocol", "probing", "jail", "forkserver")) + (
     KIT_ROOT / "vae_utils.py",)
-#: The reference pieces a probe needs (written into its scratch folder); None means all of them.
-#: No child that runs student code gets ``elbo``, the answer to a graded method.
-REFERENCE_PIECES = {"elbo": ("encoder", "reparameterize", "decoder", "kl_divergence"),
-                    "sample": ("decoder", "reparameterize"),
-                    "elbo_reference": None}
-#: Probes that run no student code, and what they provide: the ELBO probe's expected gradients.
-TRUSTED_COMPANIONS = {"elbo": ("elbo_reference", "reference_grad/")}
 #: Folders no child may see (besides the kit's own folder); ``python -m autograder grade`` adds the results folder.
 HIDDEN = []
 
 
 @dataclass
 class Case:
-    """One call of a probe: ``VAE(*dims)`` with the grader's weights and inputs (``arrays``)."""
+    """One call of a probe: the model built with ``dims`` (its constructor's sizes), the grader's weights and
+    inputs (``arrays``) and JSON ``params``.
+
+    ``name`` is how graders pick the case (:meth:`ProbeResult.case`); ``sizes`` names the sizes that declared
+    output shapes use (``{"batch": 5, "latent": 32}``, see :class:`autograder.assignment.Output`).
+    """
 
     dims: tuple
     arrays: dict
     params: dict = field(default_factory=dict)
+    name: str = ""
+    sizes: dict = field(default_factory=dict)
+
+    def shape_of(self, output) -> tuple:
+        """The shape declared for ``output`` (an :class:`autograder.assignment.Output`), sizes resolved."""
+        return tuple(self.sizes[n] if isinstance(n, str) else n for n in output.shape)
+
+
+@dataclass
+class CaseResult:
+    """What one case of a probe returned: its case, arrays (``outputs``) and JSON ``info``."""
+
+    case: Case
+    outputs: dict
+    info: dict
 
 
 @dataclass
 class ProbeResult:
-    """Per case, the arrays a probe returned and its JSON info."""
+    """Per case, the arrays a probe returned and its JSON info (lists in the order of ``cases``)."""
 
     outputs: list
     info: list
+    cases: list = field(default_factory=list)
+
+    def case(self, name: str) -> CaseResult:
+        """The result of the case named ``name`` (KeyError, naming the cases there are, when none is)."""
+        for index, case in enumerate(self.cases):
+            if case.name == name:
+                return CaseResult(case, self.outputs[index], self.info[index])
+        raise KeyError(f"no case {name!r}; the cases are {[c.name for c in self.cases]}")
 
 
 class ChildFailure(Exception):
@@ -184,35 +206,49 @@ _RUNTIME: Path | None = None
 
 
 def runtime() -> Path:
-    """The child runtime, copied once per process into a world-readable folder outside the kit."""
+    """The child runtime, copied once per process into a world-readable folder outside the kit: the engine's
+    child side, ``vae_utils.py``, and every assignment's probes as ``probes_<name>.py``."""
     global _RUNTIME
     if _RUNTIME is None or not _RUNTIME.is_dir():
+        from .assignment import ASSIGNMENTS, names
+
         folder = Path(tempfile.mkdtemp(prefix="vae-kit-runtime-"))
-        for file in RUNTIME_FILES:
-            shutil.copyfile(file, folder / file.name)
-            os.chmod(folder / file.name, 0o644)
+        files = {file.name: file for file in RUNTIME_FILES}
+        files.update({f"probes_{name}.py": ASSIGNMENTS / name / "probes.py" for name in names()})
+        for name, file in files.items():
+            shutil.copyfile(file, folder / name)
+            os.chmod(folder / name, 0o644)
         os.chmod(folder, 0o755)
         atexit.register(shutil.rmtree, folder, True)
         _RUNTIME = folder
     return _RUNTIME
 
 
-def reference_source(names) -> str:
-    """``sandbox/reference.py`` with only the functions ``names`` (all when None), as source."""
-    tree = ast.parse((SANDBOX / "reference.py").read_text())
-    tree.body = [node for node in tree.body if not isinstance(node, ast.FunctionDef) or names is None
-                 or node.name in names]
+def reference_source(path: Path, names) -> str:
+    """The reference file ``path`` with only the functions, and the methods of its classes, named in ``names``
+    (all when None; a class keeps ``__init__`` and its other statements), as source."""
+    tree = ast.parse(Path(path).read_text())
+    keep = lambda node: not isinstance(node, ast.FunctionDef) or names is None or node.name in names  # noqa: E731
+    tree.body = [node for node in tree.body if keep(node)]
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            node.body = [n for n in node.body if keep(n) or n.name == "__init__"] or [ast.Pass()]
     return ast.unparse(tree) + "\n"
 
 
-def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, limits) -> None:
+def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, limits, assignment=None) -> None:
     arrays = {f"{i}/{k}": np.asarray(v) for i, case in enumerate(cases) for k, v in case.arrays.items()}
     np.savez(scratch / protocol.INPUTS, **arrays)
     (scratch / protocol.SOURCE).write_text(source or "")
-    if probe in REFERENCE_PIECES:
-        (scratch / protocol.REFERENCE).write_text(reference_source(REFERENCE_PIECES[probe]))
+    spec = assignment.probes[probe] if assignment is not None else None
+    if spec is not None and spec.reference is not None:
+        pieces = None if not spec.student_code else spec.reference
+        (scratch / protocol.REFERENCE).write_text(reference_source(assignment.folder / "reference.py", pieces))
     request = {"probe": probe, "seed": seed, "threads": limits.threads, "memory_mb": limits.memory_mb,
-               "cases": [{"dims": list(c.dims), "params": c.params} for c in cases]}
+               "module": f"probes_{assignment.name}" if assignment is not None else "probing",
+               "class_name": assignment.class_name if assignment is not None else None,
+               "student_code": source is not None,
+               "cases": [{"name": c.name, "dims": list(c.dims), "params": c.params} for c in cases]}
     (scratch / protocol.REQUEST).write_text(json.dumps(request))
     for path in scratch.iterdir():
         os.chmod(path, 0o644)
@@ -494,10 +530,12 @@ def _clean_up(lease, ours: set) -> list:
 
 
 def run_child(source, probe: str, cases: list, method: str, timeout: float, seed: int = 0,
-              limits: config.Limits = config.LIMITS, deadline_bound: bool = False) -> ProbeResult:
-    """Run ``probe`` on every case in one fresh, isolated child; the engine of :func:`run_probe`.
+              limits: config.Limits = config.LIMITS, deadline_bound: bool = False,
+              assignment=None) -> ProbeResult:
+    """Run ``probe`` of ``assignment`` on every case in one fresh, isolated child; the engine of :func:`run_probe`.
 
-    ``source`` None runs a probe that loads no student code. ``deadline_bound`` says that ``timeout`` is
+    ``source`` None runs a probe that loads no student code; ``assignment`` None runs one of the engine's own
+    (the sandbox check, ``"ping"``). Outputs are checked against the probe's declared outputs. ``deadline_bound`` says that ``timeout`` is
     what is left of grading's overall time, not the test's own limit (the message then says so). Raises
     :class:`ChildFailure` as :func:`run_probe` does.
     """
@@ -510,7 +548,7 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
         scratch.mkdir(mode=0o700)
         if lease.uid is not None:
             mounted = found.tmpfs_scratch and isolation.mount_scratch(scratch, lease.uid, limits)
-        _write_request(scratch, source, probe, cases, seed, limits)
+        _write_request(scratch, source, probe, cases, seed, limits, assignment)
         if lease.uid is not None and not mounted:
             os.chown(scratch, lease.uid, lease.uid)
         jail = isolation.Jail(found, lease.uid, [runtime(), scratch, *_keep_folders(cases)], limits,
@@ -530,7 +568,10 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
             stopped = ChildFailure(f"the process running {method} was killed by the system because it ran out "
                                    f"of memory (it had used {peak:.0f} MB; each test may use about "
                                    f"{limits.memory_mb} MB beyond what torch itself takes)", kind="memory")
-        return _collect(scratch, method, child, stopped, staff, len(cases))
+        result = _collect(scratch, method, child, stopped, staff, cases)
+        if assignment is not None:
+            check_outputs(result, assignment.probes[probe], method, trusted=source is None)
+        return result
     finally:
         if mounted:
             isolation.umount(scratch)
@@ -538,7 +579,7 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
         lease.release()
 
 
-def _collect(scratch: Path, method: str, child, stopped, staff: str, ncases: int) -> ProbeResult:
+def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list) -> ProbeResult:
     """What the child returned, or the ChildFailure that says why there is nothing to use."""
     if stopped:
         stopped.staff = staff
@@ -551,25 +592,58 @@ def _collect(scratch: Path, method: str, child, stopped, staff: str, ncases: int
     if result["status"] != "ok":
         raise student_failure(result, staff)
     info = result.get("info")
-    info = [info.get(str(i), {}) if isinstance(info, dict) else {} for i in range(ncases)]
+    info = [info.get(str(i), {}) if isinstance(info, dict) else {} for i in range(len(cases))]
     info = [i if isinstance(i, dict) else {} for i in info]
-    return ProbeResult(_read_outputs(scratch, ncases), info)
+    return ProbeResult(_read_outputs(scratch, len(cases)), info, list(cases))
+
+
+def check_outputs(result: ProbeResult, spec, method: str, trusted: bool = False) -> None:
+    """Check what a child returned against its probe's declared outputs (:class:`autograder.assignment.Output`):
+    no undeclared name, every required one present, dtypes as declared, and the declared shape of every output
+    the probe itself made.
+
+    Raises
+    ------
+    ChildFailure
+        When a child that ran student code returned something else (its code interfered with the probe).
+    RuntimeError
+        When a child that ran no student code did (a fault of the grader).
+    """
+    from .assignment import DTYPE_KINDS
+
+    for case, outputs in zip(result.cases, result.outputs):
+        problems = [f"{name!r} is not an output of this probe" for name in outputs if spec.output(name) is None]
+        for output in spec.outputs:
+            got = outputs.get(output.name)
+            if got is None:
+                problems += [f"{output.name!r} is missing"] if output.required else []
+            elif got.dtype.kind not in DTYPE_KINDS[output.dtype]:
+                problems.append(f"{output.name!r} has dtype {got.dtype}, not {output.dtype}")
+            elif output.shape is not None and not output.from_student and got.shape != case.shape_of(output):
+                problems.append(f"{output.name!r} has shape {got.shape}, not {case.shape_of(output)}")
+        if problems and trusted:
+            raise RuntimeError(f"the grader's own probe for {method} returned unusable outputs: {problems}")
+        if problems:
+            raise ChildFailure(f"the grader could not use what the process running {method} returned "
+                               f"({'; '.join(problems)[:500]}): does your code change torch or the grader's "
+                               "objects?")
 
 
 def run_probe(source: str, probe: str, cases: list, method: str, timeout: float, seed: int = 0,
-              limits: config.Limits = config.LIMITS, deadline_bound: bool = False) -> ProbeResult:
-    """Run probe ``probe`` of the sandbox on every case, in one fresh child process.
+              limits: config.Limits = config.LIMITS, deadline_bound: bool = False, *,
+              assignment) -> ProbeResult:
+    """Run probe ``probe`` of ``assignment`` on every case, in one fresh child process.
 
-    Where a probe's checks need expected values computed in torch (the ELBO's reference gradients), they
-    come from a separate child that runs no student code, and replace whatever the student's child
-    returned under those names.
+    Where a probe's checks need expected values computed in torch (the ELBO's reference gradients, a
+    reference model's outputs), they come from a separate child that runs no student code (the probe's
+    ``expected`` probe), and replace whatever the student's child returned under those names.
 
     Parameters
     ----------
     source : str
         The submission's code (see :class:`autograder.submission.Submission`).
     probe : str
-        A probe name of :mod:`autograder.sandbox.probes` (``"encoder"``, ``"elbo"``, ...).
+        A probe of ``assignment.probes`` (``"encoder"``, ``"elbo"``, ...).
     cases : list of Case
     method : str
         The method under test, named in timeout messages.
@@ -581,6 +655,7 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
     deadline_bound : bool
         ``timeout`` is what is left of grading's overall time rather than the test's own limit: a child
         stopped by it fails with kind "deadline" ("grading ran out of time"), not "timeout".
+    assignment : autograder.assignment.Assignment
 
     Returns
     -------
@@ -594,17 +669,15 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
     RuntimeError
         When a child that runs no student code fails (a fault of the grader or the platform).
     """
-    companion = TRUSTED_COMPANIONS.get(probe)
+    spec = assignment.probes[probe]
     expected = None
-    if companion:
+    if spec.expected:
         try:
-            expected = run_child(None, companion[0], cases, companion[0], max(timeout, 60.0), seed, limits)
+            expected = run_child(None, spec.expected, cases, spec.expected, max(timeout, 60.0), seed, limits,
+                                 assignment=assignment)
         except ChildFailure as exc:
-            raise RuntimeError(f"the grader's own {companion[0]} probe failed: {exc}\n{exc.staff}") from None
-    result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound)
-    if companion:
-        prefix = companion[1]
-        result.outputs = [{**{k: v for k, v in got.items() if not k.startswith(prefix)},
-                           **{k: v for k, v in ref.items() if k.startswith(prefix)}}
-                          for got, ref in zip(result.outputs, expected.outputs)]
+            raise RuntimeError(f"the grader's own {spec.expected} probe failed: {exc}\n{exc.staff}") from None
+    result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound, assignment)
+    if expected is not None:
+        result.outputs = [{**got, **ref} for got, ref in zip(result.outputs, expected.outputs)]
     return result

@@ -41,7 +41,9 @@ K = 15
 FLAG_SCORE = 0.7
 #: Pairs sharing fewer characters of normalised code than this are never flagged (a shared line is chance).
 MIN_SHARED = 40
-TEMPLATE = Path(__file__).resolve().parent.parent / "student_template" / "vae.ipynb"
+TEMPLATES = Path(__file__).resolve().parent.parent / "student_template"
+#: Part 1's template, the default of the functions below.
+TEMPLATE = TEMPLATES / "vae.ipynb"
 
 
 def cells_of(path: Path | None) -> list:
@@ -205,11 +207,27 @@ def class_answers(files: dict, template: Path = TEMPLATE) -> tuple:
     return {k: a for k, a in answers.items() if a.strip()}, "\n\n".join(template_cells)
 
 
-def class_pairs(out: Path, template: Path = TEMPLATE, highlight: int = 0) -> list:
-    """:func:`compare` over the answers of the submissions graded into ``out`` (``grade-many --out``)."""
+def template_of(graded: list) -> Path:
+    """The student template of the assignment most of ``graded`` (``[(Handin, GradingResult)]``) were graded as."""
+    from collections import Counter
+
+    from .assignment import load
+
+    counts = Counter(result.assignment for _, result in graded if result.assignment)
+    try:
+        return TEMPLATES / load(counts.most_common(1)[0][0]).notebook if counts else TEMPLATE
+    except KeyError:
+        return TEMPLATE
+
+
+def class_pairs(out: Path, template: Path | None = None, highlight: int = 0) -> list:
+    """:func:`compare` over the answers of the submissions graded into ``out`` (``grade-many --out``), against
+    ``template`` (default: the template of the assignment they were graded as)."""
     from .batch import load
 
-    answers, template_code = class_answers({handin.key: handin.file for handin, _ in load(out)}, template)
+    graded = load(out)
+    answers, template_code = class_answers({handin.key: handin.file for handin, _ in graded},
+                                           template or template_of(graded))
     return compare(answers, template_code, highlight)
 
 

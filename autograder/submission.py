@@ -1,4 +1,4 @@
-"""Read a submission without running it: find the ``VAE`` class and check the rules from the source.
+"""Read a submission without running it: find its assignment's class(es) and check the rules from the source.
 
 Runs in the trusted process, so it only parses (``ast``, ``nbformat``); student code runs in
 :mod:`autograder.sandbox` children.
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import nbformat
 
-from . import config
 from .rules import find_violations
 
 MAX_BYTES = 20 * 2**20
@@ -29,8 +28,8 @@ class Submission:
     kind : str
         "notebook" or "python".
     source : str
-        The code the sandbox runs: the notebook cell that defines ``class VAE`` (IPython magics
-        blanked), or the whole ``.py`` file.
+        The code the sandbox runs: the notebook cell(s) that define the assignment's classes (``class VAE``;
+        IPython magics blanked), or the whole ``.py`` file.
     error : str or None
         Why the submission cannot be graded at all (unreadable, syntax error, no ``class VAE``).
     violations : dict of str to list of str
@@ -52,8 +51,27 @@ def _blank_magics(code: str) -> str:
     return "\n".join(_MAGIC.sub(r"\1pass  # ", line) for line in code.splitlines())
 
 
-def _defines_vae(tree: ast.Module) -> bool:
-    return any(isinstance(node, ast.ClassDef) and node.name == "VAE" for node in tree.body)
+def _defines(tree: ast.Module, classes) -> bool:
+    return any(isinstance(node, ast.ClassDef) and node.name in classes for node in tree.body)
+
+
+def classes_defined(path: str | Path) -> set:
+    """The names of the top-level classes that the notebook or ``.py`` file at ``path`` defines (parsed, never
+    run); empty when it cannot be read or parsed."""
+    try:
+        text = _read_text(Path(path))
+        cells = [text]
+        if Path(path).suffix == ".ipynb":
+            cells = [_blank_magics(c.source) for c in nbformat.reads(text, as_version=4).cells if c.cell_type == "code"]
+    except Exception:  # unreadable: the grader says so when it loads it  # noqa: BLE001
+        return set()
+    found = set()
+    for code in cells:
+        try:
+            found |= {n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef)}
+        except SyntaxError:
+            continue
+    return found
 
 
 def _read_text(path: Path) -> str:
@@ -63,12 +81,13 @@ def _read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def load_submission(path: str | Path) -> Submission:
-    """Parse the notebook (``.ipynb``) or Python file (``.py``) at ``path``; never raises on bad input.
+def load_submission(path: str | Path, assignment) -> Submission:
+    """Parse the notebook (``.ipynb``) or Python file (``.py``) at ``path`` as a submission of ``assignment``
+    (an :class:`autograder.assignment.Assignment`); never raises on bad input.
 
     A submission that cannot be graded comes back with ``error`` set to a message for the student.
     """
-    path = Path(path)
+    path, classes = Path(path), tuple(assignment.classes)
     kind = "notebook" if path.suffix == ".ipynb" else "python"
     sub = Submission(path=path, kind=kind)
     try:
@@ -85,38 +104,46 @@ def load_submission(path: str | Path) -> Submission:
             sub.notebook = None
             sub.error = f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {str(exc)[:300]})"
             return sub
-    trees = []
+    trees, sources = [], []
     for number, code in enumerate(cells):
         where = f"code cell {number + 1}" if kind == "notebook" else path.name
         try:
             tree = ast.parse(code)
         except SyntaxError as exc:
-            if "class VAE" in code or kind == "python":
+            if any(f"class {c}" in code for c in classes) or kind == "python":
                 sub.error = (f"your code does not compile: {exc.msg} in {where}, line {exc.lineno}:"
                              f"\n    {(exc.text or '').strip()}")
                 return sub
             continue
         trees.append(tree)
-        if _defines_vae(tree):
-            sub.source = code
-    if not sub.source:
-        sub.error = ("no `class VAE` found: the notebook's VAE cell must define `class VAE(nn.Module)`"
-                     if kind == "notebook" else f"no `class VAE` found in {path.name}")
+        if _defines(tree, classes):
+            sources = [s for s in sources if not _defines(ast.parse(s), _defined(tree, classes))] + [code]
+    missing = [c for c in classes if not any(_defines(ast.parse(s), (c,)) for s in sources)]
+    if missing:
+        what = " and ".join(f"`class {c}`" for c in missing)
+        sub.error = (f"no {what} found: the notebook's cell must define {what}" if kind == "notebook"
+                     else f"no {what} found in {path.name}")
         return sub
-    sub.violations = find_violations(trees, ast.parse(sub.source), allowed_imports(trees, kind))
+    sub.source = "\n\n".join(sources)
+    sub.violations = find_violations(trees, ast.parse(sub.source), allowed_imports(trees, kind, assignment),
+                                     assignment.methods, classes)
     return sub
 
 
-def allowed_imports(trees, kind: str) -> frozenset:
-    """The imports a submission may hold: the notebook's (:data:`autograder.config.ALLOWED_IMPORTS`), and in a
-    notebook those of :data:`autograder.config.HANDOUT_IMPORTS` that its first code cell makes, as the course
-    handout's first cell does (torchvision, seaborn, TSNE: the grader never runs them)."""
+def _defined(tree: ast.Module, classes) -> tuple:
+    return tuple(n.name for n in tree.body if isinstance(n, ast.ClassDef) and n.name in classes)
+
+
+def allowed_imports(trees, kind: str, assignment) -> frozenset:
+    """The imports a submission may hold: the assignment's ``allowed_imports``, and in a notebook those of its
+    ``handout_imports`` that its first code cell makes, as the course handout's first cell does (torchvision,
+    seaborn, TSNE: the grader never runs them)."""
     if kind != "notebook" or not trees:
-        return config.ALLOWED_IMPORTS
+        return assignment.allowed_imports
     first = set()
     for node in ast.walk(trees[0]):
         if isinstance(node, ast.Import):
             first |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             first |= {f"{node.module}.{a.name}" for a in node.names}
-    return config.ALLOWED_IMPORTS | (first & config.HANDOUT_IMPORTS)
+    return assignment.allowed_imports | (first & assignment.handout_imports)

@@ -41,6 +41,8 @@ KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
 from autograder import config, harness, package  # noqa: E402
+
+from autograder.assignments.vae import spec  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
 
 SOLUTION = KIT / "solution" / "vae.ipynb"
@@ -203,7 +205,7 @@ def gradescope_layout(base: Path, submission: Path) -> Path:
     root = base / "autograder"
     for folder in ("source", "submission", "results"):
         (root / folder).mkdir(parents=True)
-    built = package.build(base / "autograder.zip")
+    built = package.build(base / "autograder.zip", "vae")
     with zipfile.ZipFile(built) as archive:
         archive.extractall(root / "source")
         for info in archive.infolist():
@@ -283,21 +285,21 @@ def matmul_rate(batch: int = 128, repeats: int = 5, iterations: int = 50) -> dic
     return {"step_flops": flops, "rate": flops / best, "square_rate": 2 * 1024**3 / big_best}
 
 
-def training_epoch(mnist: Path, epochs: int = 1, fused: bool = config.TRAINING.fused_adam) -> dict:
+def training_epoch(mnist: Path, epochs: int = 1, fused: bool = spec.TRAINING.fused_adam) -> dict:
     """Time the graded training run's epoch in this process: the solution's VAE, the sandbox's settings
     (one thread, batch size, Adam) and the training probe's batches. Splits the time into loading batches, the
     forward pass (the submission's elbo), the backward pass and the optimizer step. ``fused`` chooses
-    ``Adam(fused=True)`` (the sandbox's, ``config.TRAINING.fused_adam``) or plain Adam, for comparison."""
+    ``Adam(fused=True)`` (the sandbox's, ``spec.TRAINING.fused_adam``) or plain Adam, for comparison."""
     import torch
 
     sys.path.insert(0, str(KIT / "autograder" / "sandbox"))
-    import probes
+    import probing
     import vae_utils
 
-    t = config.TRAINING
+    t = spec.TRAINING
     images, _ = vae_utils.load_mnist(train=True, root=mnist, download=False)
     torch.set_num_threads(config.LIMITS.threads)
-    vae_class = probes.load(load_submission(SOLUTION).source, "solution")
+    vae_class = probing.load(load_submission(SOLUTION, spec.ASSIGNMENT).source, "solution")
     generator = torch.Generator().manual_seed(t.seed)
     torch.manual_seed(t.seed)
     vae = vae_class(784, t.latent_dim, t.hidden_dim)
@@ -392,7 +394,7 @@ def _rows(low: dict, one: dict, train: dict, bound: float, rate: dict, other: di
              f"{epoch_flops / 1e9:.0f} GFLOP / {rate['rate'] / 1e9:.1f} GFLOP/s", ""],
             ["  speed as a fraction of the bound", "", f"{fraction:.2f}", "", f">= {TARGET_BOUND_FRACTION}",
              verdict(fraction >= TARGET_BOUND_FRACTION)],
-            [f"  with Adam(fused={not config.TRAINING.fused_adam}), not the sandbox's", "",
+            [f"  with Adam(fused={not spec.TRAINING.fused_adam}), not the sandbox's", "",
              f"{bound / other['epoch']:.2f}", "", f"{other['epoch']:.2f} s per epoch", ""]]
     if many:
         rows += [[f"make grade: {many['graded']} copies, --jobs", "", f"{many['per_minute']:.1f} / min", "",
@@ -422,7 +424,7 @@ def _breakdown(one: dict, train: dict, rate: dict, other: dict) -> None:
           + f" ({train['samples_per_epoch']} images, {flops_per_sample() / 1e6:.2f} MFLOP each, "
           f"matmul rate at these shapes {rate['rate'] / 1e9:.1f} GFLOP/s, at 1024^3 {rate['square_rate'] / 1e9:.1f}).")
     print(f"The optimizer step takes {parts['step']:.2f} s per epoch with the sandbox's "
-          f"Adam(fused={config.TRAINING.fused_adam}), {other['parts']['step']:.2f} s with the other.")
+          f"Adam(fused={spec.TRAINING.fused_adam}), {other['parts']['step']:.2f} s with the other.")
 
 
 def main(argv=None) -> int:
@@ -444,7 +446,7 @@ def main(argv=None) -> int:
     assert results["score"] == results.get("max_score"), f"the solution did not get full marks: {results}"
     rate = matmul_rate()
     train = training_epoch(mnist)
-    other = training_epoch(mnist, fused=not config.TRAINING.fused_adam)
+    other = training_epoch(mnist, fused=not spec.TRAINING.fused_adam)
     bound = flops_per_sample() * train["samples_per_epoch"] / rate["rate"]
     many = None if args.skip_throughput else throughput(mnist, args.copies, args.jobs)
     print(f"floor: {low['stdout'].strip()}; grading: {results['score']:g} / {results['max_score']:g}\n")

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "corpus"
+CORPUS = ROOT / "tests" / "corpus" / "vae"
 SOLUTION = ROOT / "solution" / "vae.ipynb"
 TEMPLATE = ROOT / "student_template" / "vae.ipynb"
 FIRST = ("Amara Bruno Chen Dalia Emeka Farah Goran Hana Ines Jonas Kaito Leila Mateo Nadia Oskar Priya Quentin "

@@ -24,11 +24,11 @@ import warnings  # noqa: E402
 
 import pytest  # noqa: E402
 
-from autograder import cases as C  # noqa: E402
+from autograder.assignment import load  # noqa: E402
 
 with warnings.catch_warnings():  # the graders' @grades mark is registered only when the harness runs them
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-    from autograder.graders import grade_elbo, grade_sample, grade_sample_with_reparam  # noqa: E402
+    from autograder.assignments.vae.graders import grade_elbo, grade_sample, grade_sample_with_reparam  # noqa: E402
 from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
 from autograder.runner import ChildFailure, ProbeResult, run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -38,7 +38,8 @@ from autograder.submission import load_submission  # noqa: E402
 #: gradients per seed, the sample probe ~0.5 MB of draws).
 PROBES = {"sample_with_reparam": (grade_sample_with_reparam, 200), "elbo": (grade_elbo, 20),
           "sample": (grade_sample, 50)}
-CORRECT = ROOT / "tests" / "corpus" / "correct"
+CORRECT = ROOT / "tests" / "corpus" / "vae" / "correct"
+PART1 = load("vae")
 #: Correct submissions measured besides the reference, with the probes whose code path they change:
 #: elbo drawing its own noise takes the statistical fallback of elbo.sampled; the others draw differently.
 VARIANTS = (("elbo_inline_noise.py", ("elbo",)), ("sample_uniform_compare.py", ("sample",)),
@@ -53,7 +54,7 @@ class OneSeed(GradedSubmission):
     """
 
     def __init__(self, probe: str, cases: list, result: ProbeResult):
-        self.name, self.cases, self.result = probe, cases, result
+        self.name, self.cases, self.result, self.assignment = probe, cases, result, PART1
 
     def require(self, method: str) -> None:
         """The rules are not statistical: nothing to check here."""
@@ -81,14 +82,14 @@ def run_seeds(source: str, probe: str, seeds: int, timeout: float = 600.0) -> li
     Raises ChildFailure when the submission fails in the child (correct code must not).
     """
     module, per_child = PROBES[probe]
-    base = C.PROBE_CASES[probe]()
+    base = PART1.probes[probe].cases(None)
     per_seed = []
     for start in range(0, seeds, per_child):
         count = min(per_child, seeds - start)
-        result = run_probe(source, probe, base * count, probe, timeout, seed=start * len(base))
+        result = run_probe(source, probe, base * count, probe, timeout, seed=start * len(base), assignment=PART1)
         for k in range(count):
             part = slice(k * len(base), (k + 1) * len(base))
-            per_seed.append(OneSeed(probe, base, ProbeResult(result.outputs[part], result.info[part])))
+            per_seed.append(OneSeed(probe, base, ProbeResult(result.outputs[part], result.info[part], base)))
     return per_seed
 
 
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=200, help="seeds per probe (at least 200 for the record)")
     args = parser.parse_args(argv)
     start = time.monotonic()
-    submissions = [("reference", load_submission(ROOT / "solution" / "vae.ipynb").source, tuple(PROBES))]
+    submissions = [("reference", load_submission(ROOT / "solution" / "vae.ipynb", PART1).source, tuple(PROBES))]
     submissions += [(name[:-3], (CORRECT / name).read_text(), probes) for name, probes in VARIANTS]
     rows, failed = [], False
     for name, source, probes in submissions:

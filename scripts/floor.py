@@ -1,7 +1,7 @@
 """The floor of grading one submission: only the work that grading cannot avoid, as a plain script.
 
 ``python scripts/floor.py [SUBMISSION]`` imports torch, reads MNIST, runs the graded training epoch with the
-settings of ``autograder.config.TRAINING`` (the submission's own ``elbo`` driving Adam, one thread as in the
+settings of Part 1's ``TRAINING`` (``autograder/assignments/vae/spec.py``) (the submission's own ``elbo`` driving Adam, one thread as in the
 sandbox, the same loader and seed) and computes the test-set ELBO of the trained weights (one sample per
 image, in nats), then prints it. No sandbox, no checks, no other test. ``make bench`` runs it beside the
 grading of the same submission, so that grading's cost is read as a multiple of this floor.
@@ -22,8 +22,9 @@ def train_and_score(source: str, mnist: Path) -> float:
 
     import vae_utils
     from autograder import config
+    from autograder.assignments.vae import spec
 
-    t = config.TRAINING
+    t = spec.TRAINING
     torch.set_num_threads(config.LIMITS.threads)
     namespace = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional, "device": torch.device("cpu")}
     exec(compile(source, "submission", "exec"), namespace)
@@ -51,7 +52,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("submission", nargs="?", default=str(KIT / "solution" / "vae.ipynb"))
     args = parser.parse_args(argv)
-    print(f"test-set ELBO {train_and_score(load_submission(args.submission).source, mnist_root()):.2f} nats")
+    from autograder.assignment import load
+
+    source = load_submission(args.submission, load("vae")).source
+    print(f"test-set ELBO {train_and_score(source, mnist_root()):.2f} nats")
     return 0
 
 

@@ -1,12 +1,13 @@
-"""Grade the corpus of submissions in ``tests/corpus`` and print how right the verdicts are.
+"""Grade the corpus of submissions in ``tests/corpus/<assignment>/`` and print how right the verdicts are.
 
-Each ``tests/corpus/correct/*.{py,ipynb}`` must get full marks (all groups, training included, and the
-figures for a notebook); each ``tests/corpus/bugs/*.{py,ipynb}`` must lose points in the method named by
+One corpus per assignment. Each ``correct/*.{py,ipynb}`` must get full marks (all groups, training included, and
+the figures for a notebook); each ``bugs/*.{py,ipynb}`` must lose points in the method named by
 its ``# expect: bug in METHOD`` header (a notebook's header is in its metadata), in no other method (the
 training run may fail too), and the failing tests of that method must contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
 exits 1 when any case is wrong.
 
-Usage: ``python scripts/grade_corpus.py [--jobs 2] [--only SUBSTRING] [--train-bugs]`` (``make corpus``).
+Usage: ``python scripts/grade_corpus.py [--assignment NAME] [--jobs 2] [--only SUBSTRING] [--train-bugs]``
+(``make corpus``: every assignment).
 """
 from __future__ import annotations
 
@@ -25,14 +26,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import config  # noqa: E402
+from autograder.assignment import Assignment, all_assignments, load  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus"
 #: Corpus files: .py files holding the VAE class, and notebooks (the course handout's, see tests/handout.py).
 SUFFIXES = (".py", ".ipynb")
-#: Groups the table shows, in order; figures are counted for notebooks only ('-' for a .py).
-COLUMNS = config.METHODS + ("training", "figures")
-SHORT = {"sample_with_reparam": "reparam", "kl_divergence": "kl", "training": "train", "figures": "fig"}
+#: Short column names of the table (every group of the assignment, in order; figures count for notebooks only).
+SHORT = {"sample_with_reparam": "reparam", "kl_divergence": "kl", "training": "train", "figures": "fig",
+         "reparameterize": "reparam", "reconstruct": "recon", "latent_grid": "grid", "interpolate": "interp",
+         "pick_pairs": "pairs", "quality": "qual"}
 _HEADER = re.compile(r"^#\s*(expect|message|why):\s*(.*?)\s*$")
 
 
@@ -50,6 +52,8 @@ class Case:
     method: str = ""
     message: str = ""
     why: str = ""
+    #: The assignment it is graded as (its corpus folder's).
+    assignment: Assignment | None = None
 
 
 @dataclass
@@ -72,12 +76,14 @@ class Verdict:
         return not self.problems
 
 
-def parse_case(path: Path) -> Case:
+def parse_case(path: Path, assignment: Assignment | None = None) -> Case:
     """Read the ``# expect:``, ``# message:`` and ``# why:`` header of a corpus file (of a notebook: the same
     fields in its ``metadata.vae_kit_corpus``).
 
-    Raises ValueError when the header is missing or names an unknown method.
+    ``assignment``: the one it is graded as (default Part 1, ``vae``). Raises ValueError when the header is
+    missing or names an unknown method.
     """
+    assignment = assignment or load("vae")
     fields = {}
     if path.suffix == ".ipynb":
         header = json.loads(path.read_text()).get("metadata", {}).get("vae_kit_corpus", {})
@@ -89,26 +95,32 @@ def parse_case(path: Path) -> Case:
         fields[match.group(1)] = match.group(2)
     expect = fields.get("expect", "")
     if expect == "full marks":
-        return Case(path, path.stem, "correct", why=fields.get("why", ""))
+        return Case(path, path.stem, "correct", why=fields.get("why", ""), assignment=assignment)
     match = re.fullmatch(r"bug in (\w+)", expect)
-    if not match or match.group(1) not in config.METHODS:
+    if not match or match.group(1) not in assignment.methods:
         raise ValueError(f"{path}: the first line must be '# expect: full marks' or '# expect: bug in METHOD' "
-                         f"with METHOD one of {config.METHODS}; got {expect!r}")
-    return Case(path, path.stem, "bug", match.group(1), fields.get("message", ""), fields.get("why", ""))
+                         f"with METHOD one of {assignment.methods}; got {expect!r}")
+    return Case(path, path.stem, "bug", match.group(1), fields.get("message", ""), fields.get("why", ""), assignment)
 
 
-def load_cases(only: str = "") -> list:
-    """Every corpus case (correct ones first), optionally only those whose name contains ``only``."""
-    files = [f for kind in ("correct", "bugs") for f in sorted((CORPUS / kind).iterdir()) if f.suffix in SUFFIXES]
-    return [parse_case(f) for f in files if only in f.stem]
+def load_cases(only: str = "", assignment: Assignment | None = None) -> list:
+    """Every corpus case of ``assignment`` (of every assignment when None), correct ones first, optionally only
+    those whose name contains ``only``."""
+    cases = []
+    for chosen in [assignment] if assignment else all_assignments():
+        folder = CORPUS / chosen.name
+        files = [f for kind in ("correct", "bugs") if (folder / kind).is_dir()
+                 for f in sorted((folder / kind).iterdir()) if f.suffix in SUFFIXES]
+        cases += [parse_case(f, chosen) for f in files if only in f.stem]
+    return cases
 
 
 def groups_for(case: Case, train_bugs: bool = False) -> tuple:
-    """The groups a case is graded on: all of them for correct code, the methods (and optionally training)
-    for a bug."""
+    """The groups a case is graded on: all of them for correct code, the methods (and optionally the groups
+    after them: training, quality) for a bug."""
     if case.kind == "correct" or train_bugs:
-        return config.GROUPS
-    return config.METHODS
+        return case.assignment.groups
+    return case.assignment.methods
 
 
 def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0) -> dict:
@@ -117,7 +129,8 @@ def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0) -
     results.unlink(missing_ok=True)
     groups = ",".join(groups_for(case, train_bugs))
     process = subprocess.run([sys.executable, "-m", "autograder", "grade", str(case.path), "--results",
-                              str(results), "--groups", groups, "--seed", str(seed)],
+                              str(results), "--groups", groups, "--seed", str(seed), "--assignment",
+                              case.assignment.name],
                              cwd=ROOT, capture_output=True, text=True, env={**os.environ})
     if not results.exists():
         raise RuntimeError(f"grading {case.path} wrote no results:\n{process.stdout}\n{process.stderr}")
@@ -140,7 +153,8 @@ def judge(case: Case, results: dict) -> Verdict:
     if lost.get(case.method, 0) <= 0:
         verdict.problems.append(f"the bug in {case.method} lost no points there")
     for group, points in lost.items():
-        if points > 0 and group not in (case.method, "training"):
+        if points > 0 and group not in (case.method, *case.assignment.extra_groups) or (
+                points > 0 and group == "figures"):
             verdict.problems.append(f"lost {points:g} in {group}, not the buggy method: {outputs[group][:300]}")
     if case.message:
         verdict.named = case.message in outputs.get(case.method, "")
@@ -170,7 +184,7 @@ def totals(verdicts) -> dict:
     correct = [v for v in verdicts if v.case.kind == "correct"]
     bugs = [v for v in verdicts if v.case.kind == "bug"]
     wrong = sum(points for v in bugs for group, points in v.lost.items()
-                if points > 0 and group not in (v.case.method, "training"))
+                if points > 0 and (group not in (v.case.method, *v.case.assignment.extra_groups) or group == "figures"))
     return {"full_marks": sum(v.ok for v in correct), "correct": len(correct),
             "caught": sum(v.lost.get(v.case.method, 0) > 0 for v in bugs), "bugs": len(bugs),
             "named": sum(bool(v.named) for v in bugs),
@@ -178,12 +192,14 @@ def totals(verdicts) -> dict:
 
 
 def table(verdicts) -> str:
-    """The case x group table of points lost ('.' none, '-' not graded), with a verdict column."""
-    header = ["case", "expect"] + [SHORT.get(g, g) for g in COLUMNS] + ["ok"]
+    """The case x group table of points lost ('.' none, '-' not graded), with a verdict column; the columns
+    are the groups of the verdicts' assignment."""
+    columns = verdicts[0].case.assignment.groups if verdicts else ()
+    header = ["case", "expect"] + [SHORT.get(g, g) for g in columns] + ["ok"]
     rows = [header]
     for v in verdicts:
         expect = "full marks" if v.case.kind == "correct" else SHORT.get(v.case.method, v.case.method)
-        cells = [("-" if g not in v.lost else "." if v.lost[g] == 0 else f"{v.lost[g]:g}") for g in COLUMNS]
+        cells = [("-" if g not in v.lost else "." if v.lost[g] == 0 else f"{v.lost[g]:g}") for g in columns]
         rows.append([v.case.name, expect] + cells + ["ok" if v.ok else "WRONG"])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -197,13 +213,27 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default="", help="grade only cases whose name contains this")
     parser.add_argument("--train-bugs", action="store_true", help="grade the bugs' training run too")
     parser.add_argument("--out", default=str(ROOT / "build" / "corpus"), help="folder for the results.json files")
+    parser.add_argument("--assignment", help="only this assignment's corpus (default: every assignment's)")
     args = parser.parse_args(argv)
-    cases = load_cases(args.only)
-    start = time.monotonic()
-    print(f"grading {len(cases)} corpus cases with {args.jobs} jobs (correct ones on every group, training "
-          f"included; bugs on the methods{' and training' if args.train_bugs else ''})", flush=True)
-    verdicts = grade_all(cases, args.jobs, args.train_bugs, Path(args.out),
-                         progress=lambda v: print(f"  {'ok   ' if v.ok else 'WRONG'} {v.case.name}", flush=True))
+    chosen = [load(args.assignment)] if args.assignment else all_assignments()
+    start, everything = time.monotonic(), []
+    for assignment in chosen:
+        cases = load_cases(args.only, assignment)
+        if not cases:
+            continue
+        print(f"\n== {assignment.title}: grading {len(cases)} corpus cases with {args.jobs} jobs (correct ones on "
+              f"every group, training included; bugs on the methods{' and training' if args.train_bugs else ''})",
+              flush=True)
+        verdicts = grade_all(cases, args.jobs, args.train_bugs, Path(args.out) / assignment.name,
+                             progress=lambda v: print(f"  {'ok   ' if v.ok else 'WRONG'} {v.case.name}", flush=True))
+        report(verdicts)
+        everything += verdicts
+    print(f"({time.monotonic() - start:.0f} s)")
+    return 0 if all(v.ok for v in everything) else 1
+
+
+def report(verdicts) -> None:
+    """Print the table of one assignment's verdicts, what went wrong, and the totals."""
     print("\npoints lost per case and group ('.' none, '-' not graded):\n")
     print(table(verdicts))
     for v in verdicts:
@@ -214,8 +244,6 @@ def main(argv=None) -> int:
     print(f"bugs caught in the right method:     {t['caught']}/{t['bugs']}")
     print(f"bugs whose mistake is named:         {t['named']}/{t['with_message']}")
     print(f"points lost in a wrong method:       {t['wrong_method_points']:g} (must be 0)")
-    print(f"({time.monotonic() - start:.0f} s)")
-    return 0 if all(v.ok for v in verdicts) else 1
 
 
 if __name__ == "__main__":

@@ -16,14 +16,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder import config, harness  # noqa: E402
+from autograder import harness  # noqa: E402
+from autograder.assignment import load  # noqa: E402
+from autograder.assignments.vae import spec  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
+
+#: Part 1, the assignment most tests grade.
+PART1 = load("vae")
 
 SOLUTION = ROOT / "solution" / "vae.ipynb"
 SCHEMA = json.loads((ROOT / "gradescope" / "results.schema.json").read_text())
 MNIST = Path(os.environ.get("MNIST_ROOT", ROOT / "data")).resolve()
 TEMPLATE = ROOT / "student_template" / "vae.ipynb"
-METHOD_GROUPS = config.METHODS
+METHOD_GROUPS = spec.METHODS
 
 
 def pytest_configure(config):
@@ -45,7 +50,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def reference_source() -> str:
     """The solution's VAE cell, as a .py submission would hold it."""
-    return load_submission(SOLUTION).source
+    return load_submission(SOLUTION, PART1).source
 
 
 def mutate(source: str, old: str, new: str) -> str:
@@ -54,11 +59,13 @@ def mutate(source: str, old: str, new: str) -> str:
     return source.replace(old, new)
 
 
-def grade_text(tmp_path: Path, source: str, groups=METHOD_GROUPS, name: str = "submission.py", seed: int = 0):
-    """Grade ``source`` written to ``tmp_path/name``; returns {key: TestResult} and the GradingResult."""
+def grade_text(tmp_path: Path, source: str, groups=METHOD_GROUPS, name: str = "submission.py", seed: int = 0,
+               assignment: str = "vae"):
+    """Grade ``source`` written to ``tmp_path/name`` as ``assignment``; returns {key: TestResult} and the
+    GradingResult."""
     path = tmp_path / name
     path.write_text(source)
-    result = harness.grade(path, seed=seed, groups=groups)
+    result = harness.grade(path, seed=seed, groups=groups, assignment=assignment)
     return {t.key: t for t in result.tests}, result
 
 
@@ -81,7 +88,7 @@ def validate(results: dict) -> dict:
 def built_zip(tmp_path_factory) -> Path:
     """``make autograder``'s archive, built once per test session (per worker under xdist)."""
     out = tmp_path_factory.mktemp("build") / "autograder.zip"
-    subprocess.run([sys.executable, "-m", "autograder", "package", "--out", str(out)], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "autograder", "package", "--assignment", "vae", "--out", str(out)], cwd=ROOT, check=True,
                    capture_output=True)
     return out
 

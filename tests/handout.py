@@ -3,8 +3,8 @@
 Courses that teach with that handout bring its notebook, not ours: it loads MNIST with torchvision's
 ``datasets.MNIST``, imports seaborn and TSNE in its first cell, keeps the handout's docstrings (the KL's
 says "Means of the q_i distributions") and draws samples with ``vae_utils.visualize_vae_samples``. The corpus
-holds a correct one (``tests/corpus/correct/handout.ipynb``, run and saved with its outputs, so its figures
-are graded) and single-bug ones (``tests/corpus/bugs/handout_*.ipynb``, without outputs: bugs are graded on
+holds a correct one (``tests/corpus/vae/correct/handout.ipynb``, run and saved with its outputs, so its figures
+are graded) and single-bug ones (``tests/corpus/vae/bugs/handout_*.ipynb``, without outputs: bugs are graded on
 the methods). Each carries its corpus header in ``metadata.vae_kit_corpus``.
 
 The cells follow the seed: its markdown, its code cells, and the student answers it shows (the encoder and
@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "tests" / "corpus"
+CORPUS = ROOT / "tests" / "corpus" / "vae"
 SHIMS = Path(__file__).resolve().parent / "handout_shims"
 RULE = "#" * 58
 

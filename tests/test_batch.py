@@ -20,7 +20,7 @@ from conftest import ROOT, SOLUTION, mutate
 sys.path.insert(0, str(ROOT / "scripts"))
 from fake_export import metadata_yaml  # noqa: E402
 
-from autograder import config  # noqa: E402
+from autograder.assignments.vae import spec  # noqa: E402
 from autograder.batch import collect, grade_many, load  # noqa: E402
 from autograder.export import ExportError, Student, export_handins, unpack  # noqa: E402
 
@@ -197,9 +197,9 @@ def test_summary_numbers_are_plain_numbers(export, tmp_path):
     (export / "submission_100000003" / "Homework 1 (final).ipynb").unlink()
     (export / "submission_100000001" / "vae.py").unlink()
     out = tmp_path / "out"
-    rows = grade_many([export], out, groups=config.GROUPS, progress=False)  # nothing here runs student code
+    rows = grade_many([export], out, groups=spec.GROUPS, progress=False)  # nothing here runs student code
     assert {r["status"] for r in rows} == {"no file", "graded"}
     summary = read_summary(out)
     numeric = [c for c in summary[0] if c in ("score", "max_score") or c.endswith(("_score", "_max"))]
-    assert numeric == ["score", "max_score"] + [f"{g}_{k}" for g in config.GROUPS for k in ("score", "max")]
+    assert numeric == ["score", "max_score"] + [f"{g}_{k}" for g in spec.GROUPS for k in ("score", "max")]
     assert all(re.fullmatch(r"\d+(\.\d+)?", row[c]) for row in summary for c in numeric if row[c] != "")

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from autograder import cases, oracle, stats
+from autograder import stats
+from autograder.assignments.vae import cases, oracle
 from autograder.grading import GradingFailure, compare
 
 

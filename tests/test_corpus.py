@@ -1,12 +1,13 @@
-"""The corpus in tests/corpus: correct solutions written differently from the reference, and single-bug
-variants of it. Each file is graded in its own test (so pytest-xdist spreads them over the workers) by
+"""The corpus in tests/corpus/<assignment>/: correct solutions written differently from the reference, and
+single-bug variants of it. Each file is graded in its own test (so pytest-xdist spreads them over the workers) by
 ``scripts/grade_corpus.py``'s code, which ``make corpus`` runs too."""
 import sys
 
 import pytest
 from conftest import ROOT
 
-from autograder import config
+from autograder.assignment import all_assignments
+from autograder.assignments.vae import spec
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import grade_corpus as corpus  # noqa: E402
@@ -18,11 +19,15 @@ BUGS = [c for c in CASES if c.kind == "bug"]
 GRADER_ERROR = "The grader itself failed"
 
 
-def test_corpus_is_large_and_covers_every_method():
-    """Does the corpus hold at least 10 correct variants and 30 bugs, with bugs in every method?"""
-    assert len(CORRECT) >= 10 and len(BUGS) >= 30
-    assert {c.method for c in BUGS} == set(config.METHODS)
-    assert len({c.name for c in CASES}) == len(CASES)
+@pytest.mark.parametrize("assignment", all_assignments(), ids=lambda a: a.name)
+def test_corpus_is_large_and_covers_every_method(assignment):
+    """Does each assignment's corpus hold at least 10 correct variants and 2 bugs per method, with bugs in
+    every method, and distinct names?"""
+    cases = [c for c in CASES if c.assignment.name == assignment.name]
+    bugs = [c for c in cases if c.kind == "bug"]
+    assert len([c for c in cases if c.kind == "correct"]) >= 10 and len(bugs) >= 2 * len(assignment.methods)
+    assert {c.method for c in bugs} == set(assignment.methods)
+    assert len({c.name for c in cases}) == len(cases)
 
 
 def test_handout_notebooks_are_what_the_builder_makes():
@@ -34,7 +39,7 @@ def test_handout_notebooks_are_what_the_builder_makes():
         assert [(c.cell_type, c.source) for c in saved.cells] == [(c.cell_type, c.source) for c in built.cells], \
             f"{path.name}: run `python tests/handout.py`"
         assert saved.metadata["vae_kit_corpus"] == built.metadata["vae_kit_corpus"]
-    correct = nbformat.read(ROOT / "tests" / "corpus" / "correct" / "handout.ipynb", as_version=4)
+    correct = nbformat.read(ROOT / "tests" / "corpus" / "vae" / "correct" / "handout.ipynb", as_version=4)
     outputs = [o for c in correct.cells if c.cell_type == "code" for o in c.outputs]
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 3
     assert not [o for o in outputs if o.output_type == "error"]
@@ -46,7 +51,7 @@ def test_header_names_a_method(tmp_path):
         path = tmp_path / "case.py"
         path.write_text(header + "class VAE:\n    pass\n")
         with pytest.raises(ValueError, match="expect"):
-            corpus.parse_case(path)
+            corpus.parse_case(path)  # Part 1's methods
     path.write_text("# expect: bug in elbo\n# message: KL\n# why: w\nclass VAE:\n    pass\n")
     assert (corpus.parse_case(path).method, corpus.parse_case(path).message) == ("elbo", "KL")
 
@@ -56,8 +61,8 @@ def test_header_names_a_method(tmp_path):
 def test_correct_variant_gets_full_marks(case, tmp_path):
     """Does this correct solution get every point of every test, the training run included?"""
     verdict = corpus.judge(case, corpus.grade_case(case, tmp_path))
-    figures = {"figures"} if case.path.suffix == ".ipynb" else set()  # not counted for a .py
-    assert set(verdict.lost) == set(config.METHODS) | {"training"} | figures
+    graded = set(case.assignment.groups) - ({"figures"} if case.path.suffix == ".py" else set())
+    assert set(verdict.lost) == graded  # figures are not counted for a .py
     assert verdict.ok, verdict.problems
     assert all(points == 0 for points in verdict.lost.values())
 
@@ -80,15 +85,16 @@ def _results(lost: dict, says: str = "") -> dict:
     failing test's output saying ``says``."""
     return {"tests": [{"name": f"{group}: a check?", "score": 5.0 - lost.get(group, 0.0), "max_score": 5.0,
                        "output": f"wrong in {group}. {says}" if lost.get(group) else ""}
-                      for group in config.GROUPS[:-1]]}
+                      for group in spec.GROUPS[:-1]]}
 
 
 def test_judge_and_totals_count_what_make_corpus_reports():
     """Do the verdicts and totals that ``make corpus`` prints count a correct variant that lost points, a bug
     missed in its own method, a bug charged to another method and a bug whose mistake is not named, and does
     the table mark exactly those cases WRONG?"""
-    correct, bug = CORRECT[0], next(c for c in BUGS if c.message)
-    other = next(g for g in config.METHODS if g != bug.method)
+    correct = next(c for c in CORRECT if c.assignment.name == "vae")
+    bug = next(c for c in BUGS if c.message and c.assignment.name == "vae")
+    other = next(g for g in spec.METHODS if g != bug.method)
     fine = [corpus.judge(correct, _results({})),
             corpus.judge(bug, _results({bug.method: 2.0, "training": 5.0}, says=bug.message))]
     wrong = [corpus.judge(correct, _results({"encoder": 3.0})),

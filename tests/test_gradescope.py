@@ -20,10 +20,13 @@ import pytest
 from conftest import MNIST, ROOT, SCHEMA, SOLUTION, TEMPLATE, layout, run_autograder, validate
 
 from autograder import config, gradescope, harness, package
+from autograder.assignment import names
+
+from autograder.assignments.vae import spec
 from autograder.results import GradingResult
 from autograder import results as results_module
 
-TOTAL = sum(spec.points for spec in config.TESTS.values())
+TOTAL = sum(test.points for test in spec.TESTS.values())
 
 @pytest.fixture(scope="module", autouse=True)
 def subreaper():
@@ -72,8 +75,8 @@ def test_zip_has_the_scripts_at_its_root_and_the_package_but_no_notebook(built_z
 
 def test_zip_is_reproducible(tmp_path):
     """Do two builds of the same sources give the same bytes (sorted entries, fixed timestamps)?"""
-    first = package.build(tmp_path / "a.zip", version_text="test")
-    second = package.build(tmp_path / "b.zip", version_text="test")
+    first = package.build(tmp_path / "a.zip", "vae", version_text="test")
+    second = package.build(tmp_path / "b.zip", "vae", version_text="test")
     assert first.read_bytes() == second.read_bytes()
     names = zipfile.ZipFile(first).namelist()
     assert names[:2] == ["setup.sh", "run_autograder"] and names[-1] == "VERSION"
@@ -109,9 +112,9 @@ def test_gradescope_pins_cover_every_import_of_the_graders():
     assert pins["torch"] == kit["torch"]
     assert pins.keys() <= kit.keys()
     sandbox = {path.stem for path in (ROOT / "autograder" / "sandbox").glob("*.py")}  # imported as siblings there
-    local = {"autograder", "vae_utils", "conftest"} | sandbox
+    local = {"autograder", "vae_utils", "conftest", "reference"} | sandbox
     imported = set()
-    for name, path, _ in package.contents():
+    for name, path, _ in [entry for a in names() for entry in package.contents(a)]:
         if name.endswith(".py"):
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Import):
@@ -220,20 +223,20 @@ def solution_run(built_zip, tmp_path_factory):
 def test_solution_gets_full_marks_and_a_leaderboard_elbo(solution_run):
     """Does the solution get every point, hidden stdout, and its test ELBO on the leaderboard?"""
     results, stdout = solution_run
-    assert results["score"] == TOTAL and len(results["tests"]) == len(config.TESTS)
+    assert results["score"] == TOTAL and len(results["tests"]) == len(spec.TESTS)
     assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in results["tests"])
     assert results["stdout_visibility"] == "hidden"
     assert results["output"] == f"{TOTAL:g} / {TOTAL:g} points."
     [entry] = results["leaderboard"]
-    assert entry["name"] == config.LEADERBOARD["test_elbo"]["name"] and entry["order"] == "desc"
-    assert config.TRAINING.min_test_elbo <= entry["value"] < 0
+    assert entry["name"] == spec.LEADERBOARD["test_elbo"]["name"] and entry["order"] == "desc"
+    assert spec.TRAINING.min_test_elbo <= entry["value"] < 0
     assert "submission 123" in stdout and f"score {TOTAL:g} / {TOTAL:g}" in stdout
 
 
 def test_template_gets_zero_with_a_message_on_every_test(built_zip, tmp_path):
     """Does the blank template get 0, a message on every test, and no leaderboard value?"""
     results, _ = run_autograder(layout(tmp_path, built_zip, {"vae.ipynb": TEMPLATE}))
-    assert results["score"] == 0 and len(results["tests"]) == len(config.TESTS)
+    assert results["score"] == 0 and len(results["tests"]) == len(spec.TESTS)
     assert all(t["status"] == "failed" and t["output"] for t in results["tests"])
     assert "leaderboard" not in results
 
@@ -246,7 +249,7 @@ def test_broken_misnamed_notebook_is_graded_with_a_note(built_zip, tmp_path):
     assert results["output"].startswith("Graded homework 3.ipynb: it is the only notebook.")
     assert "upload vae.ipynb" in results["output"]
     assert all("homework 3.ipynb is not a valid Jupyter notebook" in t["output"] for t in results["tests"])
-    assert len(results["tests"]) == len(config.TESTS)
+    assert len(results["tests"]) == len(spec.TESTS)
 
 
 def test_missing_submission_lists_every_test_at_zero_and_says_what_to_submit(built_zip, tmp_path, solution_run):
@@ -277,13 +280,13 @@ def test_grader_crash_gives_a_visible_failed_test_and_the_traceback_to_staff_onl
     """Does a grader that crashes (here: a broken grader module) still yield a valid results.json:
     score 0, a visible failed "Autograder failed" test, and the traceback in stdout only?"""
     root = layout(tmp_path, built_zip, {"vae.ipynb": SOLUTION})
-    (root / "source" / "autograder" / "graders" / "grade_encoder.py").write_text("def broken(:\n")
+    (root / "source" / "autograder" / "assignments" / "vae" / "graders" / "grade_encoder.py").write_text("def broken(:\n")
     results, stdout = run_autograder(root)
     assert results["score"] == 0
     assert results["tests"] == [{"name": "Autograder failed", "score": 0.0, "max_score": 0.0, "status": "failed",
                                  "output": results["output"], "visibility": "visible",
                                  "tags": ["autograder.failed"]}]
-    assert "Traceback" in stdout and "RuntimeError: pytest exited" in stdout
+    assert "Traceback" in stdout and "SpecError: vae: grader grade_encoder.py does not parse" in stdout
     assert "Traceback" not in json.dumps(results)
 
 
@@ -312,10 +315,10 @@ def test_time_limit_keeps_what_was_graded_and_kills_the_child(built_zip, tmp_pat
         tests[test["name"].split(":")[0]].append(test)
     assert "Autograder failed" not in tests, stdout
     assert all("grading ran out of time" in t["output"] and t["score"] == 0 for t in tests["encoder"]), stdout
-    for group in config.METHODS[1:] + ("training",):
+    for group in spec.METHODS[1:] + ("training",):
         assert all(t["output"].startswith("not run: grading ran out of time") for t in tests[group]), tests[group]
     assert all(t["score"] == t["max_score"] for t in tests["figures"]), tests["figures"]
-    assert results["score"] == sum(spec.points for key, spec in config.TESTS.items() if key.startswith("figures."))
+    assert results["score"] == sum(test.points for key, test in spec.TESTS.items() if key.startswith("figures."))
     assert sandbox_children() - before == set()
 
 
@@ -362,9 +365,10 @@ def test_nothing_to_grade_says_what_to_upload(tmp_path):
 
 def test_leaderboard_entries_only_for_finite_values():
     """Is the test ELBO put on the leaderboard, rounded, and left out when missing or not finite?"""
-    assert harness.leaderboard({"test_elbo": -101.23456}) == [
+    columns = spec.LEADERBOARD
+    assert harness.leaderboard({"test_elbo": -101.23456}, columns) == [
         {"name": "Test ELBO (nats)", "value": -101.23, "order": "desc"}]
-    assert harness.leaderboard({"test_elbo": float("nan")}) == harness.leaderboard({}) == []
+    assert harness.leaderboard({"test_elbo": float("nan")}, columns) == harness.leaderboard({}, columns) == []
     assert "leaderboard" not in GradingResult([results_module.TestResult("a.b", "a: b", 1, 1)]).to_gradescope()
 
 
@@ -378,7 +382,7 @@ def test_crashed_result_fails_visibly_in_the_documented_format():
 def test_every_configured_visibility_is_one_gradescope_knows():
     """Is every test's visibility in config one of Gradescope's four?"""
     assert config.DEFAULT_VISIBILITY in config.VISIBILITIES
-    assert {spec.visibility for spec in config.TESTS.values()} <= set(config.VISIBILITIES)
+    assert {test.visibility for test in spec.TESTS.values()} <= set(config.VISIBILITIES)
     assert set(config.VISIBILITIES) == set(SCHEMA["$defs"]["visibility"]["enum"])
 
 

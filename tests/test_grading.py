@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE, grade_text, lost_groups, mutate
 
-from autograder import config, harness, runner
+from autograder import harness, runner
+
+from autograder.assignments.vae import spec
+
+from autograder.assignment import TestSpec
 
 
 @pytest.fixture(scope="module")
@@ -18,8 +22,8 @@ def solution_result():
 
 def test_solution_notebook_gets_full_marks(solution_result):
     """Does the reference notebook get every point of every test?"""
-    assert [t.key for t in solution_result.tests] == list(config.TESTS)
-    assert solution_result.score == solution_result.max_score == sum(s.points for s in config.TESTS.values())
+    assert [t.key for t in solution_result.tests] == list(spec.TESTS)
+    assert solution_result.score == solution_result.max_score == sum(s.points for s in spec.TESTS.values())
     assert all(t.output == "" and t.status == "passed" for t in solution_result.tests)
 
 
@@ -36,18 +40,18 @@ def test_test_names_are_distinct_questions_under_their_group(solution_result):
 def test_template_gets_zero_with_a_message_on_every_test():
     """Does the blank template score 0, with a message on every test?"""
     result = harness.grade(TEMPLATE)
-    assert len(result.tests) == len(config.TESTS)
-    assert result.score == 0 and result.max_score == sum(s.points for s in config.TESTS.values())
+    assert len(result.tests) == len(spec.TESTS)
+    assert result.score == 0 and result.max_score == sum(s.points for s in spec.TESTS.values())
     for test in result.tests:
         assert test.status == "failed" and test.output, test.name
-    methods = [t for t in result.tests if t.group in config.METHODS]
+    methods = [t for t in result.tests if t.group in spec.METHODS]
     assert all("raised NotImplementedError" in t.output and "YOUR CODE HERE" in t.output for t in methods)
 
 
 def test_py_submission_of_the_reference_gets_full_marks(tmp_path, reference_source):
     """Does a .py holding the reference VAE get full marks, figures not counted?"""
-    tests, result = grade_text(tmp_path, reference_source, groups=config.GROUPS)
-    assert result.score == result.max_score == sum(s.points for k, s in config.TESTS.items()
+    tests, result = grade_text(tmp_path, reference_source, groups=spec.GROUPS)
+    assert result.score == result.max_score == sum(s.points for k, s in spec.TESTS.items()
                                                    if not k.startswith("figures."))
     assert "figures" not in {t.group for t in tests.values()}
     assert "not counted" in result.output
@@ -85,8 +89,8 @@ def test_exception_nan_and_wrong_shape(tmp_path, reference_source):
 
 def test_infinite_loop_times_out_and_other_tests_still_run(tmp_path, reference_source, monkeypatch):
     """Does a decoder that never returns fail the decoder's tests on a timeout, and only those?"""
-    monkeypatch.setitem(config.TESTS, "decoder.shapes", config.TestSpec(3, timeout=8))
-    monkeypatch.setitem(config.TESTS, "decoder.values", config.TestSpec(7, timeout=8))
+    monkeypatch.setitem(spec.TESTS, "decoder.shapes", TestSpec(3, timeout=8))
+    monkeypatch.setitem(spec.TESTS, "decoder.values", TestSpec(7, timeout=8))
     source = mutate(reference_source, "return torch.sigmoid(self.linear4(",
                     "while True:\n            pass\n        return torch.sigmoid(self.linear4(")
     tests, _ = grade_text(tmp_path, source)
@@ -98,8 +102,8 @@ def test_infinite_loop_times_out_and_other_tests_still_run(tmp_path, reference_s
 def test_each_test_has_its_own_timeout(tmp_path, reference_source, monkeypatch, shapes, values):
     """With a decoder that takes about 5 s, does the decoder test that allows 2 s fail on its timeout while
     the one that allows 30 s passes, whichever of the two runs first?"""
-    monkeypatch.setitem(config.TESTS, "decoder.shapes", config.TestSpec(3, timeout=shapes))
-    monkeypatch.setitem(config.TESTS, "decoder.values", config.TestSpec(7, timeout=values))
+    monkeypatch.setitem(spec.TESTS, "decoder.shapes", TestSpec(3, timeout=shapes))
+    monkeypatch.setitem(spec.TESTS, "decoder.values", TestSpec(7, timeout=values))
     source = mutate(reference_source, "return torch.sigmoid(self.linear4(",
                     "__import__('time').sleep(5)\n        return torch.sigmoid(self.linear4(")
     tests, _ = grade_text(tmp_path, source, groups=("decoder",))
@@ -123,7 +127,7 @@ def test_cli_writes_results_json(tmp_path):
     """Does `python -m autograder grade` write a Gradescope results.json, even for a missing file?"""
     results = tmp_path / "results.json"
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "nope.ipynb"), "--results",
-                    str(results)], cwd=ROOT, check=True, capture_output=True)
+                    str(results), "--assignment", "vae"], cwd=ROOT, check=True, capture_output=True)
     data = json.loads(results.read_text())
     assert data["score"] == 0 and data["max_score"] > 0
     assert {"score", "max_score", "execution_time", "output", "tests"} <= data.keys()
@@ -133,10 +137,22 @@ def test_cli_writes_results_json(tmp_path):
     assert [t["tags"] for t in data["tests"]][:2] == [["encoder.shapes"], ["encoder.values"]]
 
 
+def test_cli_says_when_it_cannot_tell_the_assignment(tmp_path):
+    """Without --assignment, does `grade` on a file that neither defines an assignment's classes nor bears its
+    notebook's name stop with exit status 2, the candidates and the option to pass, and write no result?"""
+    results = tmp_path / "results.json"
+    (tmp_path / "homework.py").write_text("x = 1\n")
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp_path / "homework.py"), "--results",
+                           str(results)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and not results.exists()
+    assert "cannot tell which assignment homework.py is for" in done.stderr and "--assignment NAME" in done.stderr
+    assert "vae (class VAE, vae.ipynb)" in done.stderr
+
+
 def test_unreadable_notebook_fails_every_test_including_figures(tmp_path):
     """Does a notebook that is not JSON get 0 on all 75 points, figures included, with the reason?"""
-    tests, result = grade_text(tmp_path, "{not json", groups=config.GROUPS, name="vae.ipynb")
-    assert result.score == 0 and result.max_score == sum(s.points for s in config.TESTS.values())
+    tests, result = grade_text(tmp_path, "{not json", groups=spec.GROUPS, name="vae.ipynb")
+    assert result.score == 0 and result.max_score == sum(s.points for s in spec.TESTS.values())
     assert all("not a valid Jupyter notebook" in t.output for t in tests.values())
 
 

@@ -27,9 +27,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, layout, run_autograder
+from conftest import PART1, ROOT, layout, run_autograder
 
-from autograder import cases, config, gradescope, isolation, runner
+from autograder import config, gradescope, isolation, runner
+from autograder.assignments.vae import cases
+
+from autograder.assignments.vae import spec as part1
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 FIXTURES = sorted(HOSTILE.glob("*.py"))
@@ -118,7 +121,7 @@ def kit(tmp_path_factory):
     shutil.copytree(ROOT / "tests", base / "tests", ignore=shutil.ignore_patterns("__pycache__", "hostile"))
     shutil.copy(ROOT / "vae_utils.py", base / "vae_utils.py")
     for grader in ("grade_decoder.py", "grade_elbo.py"):
-        with open(base / "autograder" / "graders" / grader, "a") as f:
+        with open(base / "autograder" / "assignments" / "vae" / "graders" / grader, "a") as f:
             f.write(f"\n# {canary}\n")
     notebook = json.loads((base / "solution" / "vae.ipynb").read_text())
     cell = next(c for c in notebook["cells"] if c["cell_type"] == "code" and "class VAE" in "".join(c["source"]))
@@ -164,12 +167,12 @@ class Listener:
 WRAPPER = """
 import dataclasses, sys
 sys.path.insert(0, {kit!r})
-from autograder import config
-for key, spec in list(config.TESTS.items()):
+from autograder.assignments.vae import spec
+for key, test in list(spec.TESTS.items()):
     if {timeout!r} and key.split('.')[0] in {zero!r}:
-        config.TESTS[key] = dataclasses.replace(spec, timeout={timeout!r})
+        spec.TESTS[key] = dataclasses.replace(test, timeout={timeout!r})
 from autograder.__main__ import main
-sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', {groups!r}]))
+sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', {groups!r}, '--assignment', 'vae']))
 """
 
 
@@ -226,14 +229,14 @@ def test_hostile_submission(fixture, kit, tmp_path):
         assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
     assert "Autograder failed" not in [t["name"] for t in data["tests"]], staff
     assert data["score"] == sum(t["score"] for t in data["tests"])
-    names = gradescope.names_of_tests()
-    expected = [names[k] for k in config.TESTS if k.split(".")[0] in groups]
+    names = gradescope.names_of_tests(PART1)
+    expected = [names[k] for k in part1.TESTS if k.split(".")[0] in groups]
     assert [t["name"] for t in data["tests"]] == expected
 
     # No points where it attacks; full marks where it says so; the defence's message.
     by_name = {t["name"]: t for t in data["tests"]}
-    attacked = [names[k] for k in config.TESTS if k in zero or k.split(".")[0] in zero]
-    kept = [names[k] for k in config.TESTS if k in full or k.split(".")[0] in full]
+    attacked = [names[k] for k in part1.TESTS if k in zero or k.split(".")[0] in zero]
+    kept = [names[k] for k in part1.TESTS if k in full or k.split(".")[0] in full]
     assert attacked
     for name in attacked:
         assert by_name[name]["score"] == 0 and by_name[name]["output"], (name, by_name[name]["output"])
@@ -254,7 +257,7 @@ def test_hostile_submission(fixture, kit, tmp_path):
     assert not CONFTEST_MARKER.exists()
 
 
-#: Appended to the unpacked config.py, as a course would edit it: shorter timeouts for the attacked groups.
+#: Appended to the unpacked spec.py of Part 1, as a course would edit it: shorter timeouts for the attacked groups.
 COURSE_TIMEOUTS = """
 import dataclasses as _dataclasses
 for _key, _spec in list(TESTS.items()):
@@ -273,13 +276,13 @@ def test_hang_costs_only_its_method_under_run_autograder(fixture, built_zip, tmp
     spec = header(fixture)
     zero, full = split(spec["zero"]), split(spec["full"])
     root = layout(tmp_path, built_zip, {"submission.py": fixture.read_text()})
-    with open(root / "source" / "autograder" / "config.py", "a") as f:
+    with open(root / "source" / "autograder" / "assignments" / "vae" / "spec.py", "a") as f:
         f.write(COURSE_TIMEOUTS.format(groups=zero, timeout=float(spec["timeout"])))
     results, stdout = run_autograder(root, AUTOGRADER_TIMEOUT=spec["autograder_timeout"])
     groups = {}
     for test in results["tests"]:
         groups.setdefault(test["name"].split(":")[0], []).append(test)
-    assert set(groups) == set(config.GROUPS) - {"figures"}, stdout  # a .py file has no figures to grade
+    assert set(groups) == set(part1.GROUPS) - {"figures"}, stdout  # a .py file has no figures to grade
     for group in zero:
         assert all(t["score"] == 0 for t in groups[group]), groups[group]
     for group in full:
@@ -294,7 +297,7 @@ def test_corpus_covers_the_threat_model():
     for fixture in FIXTURES:
         spec = header(fixture)
         assert {"attack", "stopped_by", "groups", "zero"} <= spec.keys(), fixture
-        assert set(split(spec["groups"])) <= set(config.GROUPS), fixture
+        assert set(split(spec["groups"])) <= set(part1.GROUPS), fixture
         assert {z.split(".")[0] for z in split(spec["zero"])} <= set(split(spec["groups"])), fixture
 
 
@@ -316,14 +319,15 @@ def test_child_cannot_read_the_solution_or_the_graders(reference_source):
     """Running as root, can a child read the solution, the graders, the reference pieces or the grader's memory?"""
     found = isolation.platform()
     assert found.uid_drop, found.summary()
-    secrets = [ROOT / "solution" / "vae.ipynb", ROOT / "autograder" / "graders" / "grade_decoder.py",
-               ROOT / "autograder" / "oracle.py", ROOT / "autograder" / "sandbox" / "reference.py",
-               runner.runtime() / "reference.py", Path(f"/proc/{os.getpid()}/mem"), Path(f"/proc/{os.getpid()}/environ")]
-    allowed = [runner.runtime() / "probes.py"]
+    part = ROOT / "autograder" / "assignments" / "vae"
+    secrets = [ROOT / "solution" / "vae.ipynb", part / "graders" / "grade_decoder.py", part / "oracle.py",
+               part / "reference.py", runner.runtime() / "reference.py", Path(f"/proc/{os.getpid()}/mem"),
+               Path(f"/proc/{os.getpid()}/environ")]
+    allowed = [runner.runtime() / "probes_vae.py"]
     source = reference_source.replace("    def decoder(self, z):", READER % [str(p) for p in secrets + allowed]
                                       + "\n    def _unused(self, z):", 1)
     with pytest.raises(runner.ChildFailure) as failure:
-        runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120)
+        runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120, assignment=PART1)
     report = eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
     for path in secrets:
         assert report[str(path)] in ("PermissionError", "FileNotFoundError"), report
@@ -349,7 +353,7 @@ def test_children_are_killed_first_and_capped_near_their_size(reference_source, 
     source = reference_source.replace("    def decoder(self, z):", MEMORY_PROBE + "\n    def _unused(self, z):", 1)
     with runner.fork_server(dataclasses.replace(config.LIMITS, fork_server=forked)):
         with pytest.raises(runner.ChildFailure) as failure:
-            runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120)
+            runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120, assignment=PART1)
     assert (runner.FALLBACK == "") == forked
     found = eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
     assert found["oom_score_adj"] == "1000"
@@ -407,7 +411,8 @@ sys.path.insert(0, {kit!r})
 from autograder import config
 config.LIMITS = dataclasses.replace(config.LIMITS, memory_mb=8192, address_space_mb=16384)
 from autograder.__main__ import main
-sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', 'decoder,kl_divergence']))
+sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', 'decoder,kl_divergence',
+                '--assignment', 'vae']))
 """
 HOARDER = """
     def decoder(self, z):

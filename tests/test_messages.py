@@ -1,5 +1,5 @@
 """Messages for mistakes real students make: the GPU, variables of other cells, and where training failed."""
-from autograder.graders.grade_training import where_to_look
+from autograder.assignments.vae.graders.grade_training import where_to_look
 from autograder.runner import describe_student_error
 
 

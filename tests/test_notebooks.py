@@ -6,8 +6,9 @@ import nbformat
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE
 
-from autograder import assign, config
-from autograder.gradescope import SUBMISSION_NAME
+from autograder import assign
+
+from autograder.assignments.vae import spec
 
 SIGNATURES = {"__init__": ["self", "obs_dim", "latent_dim", "hidden_dim"], "encoder": ["self", "x"],
               "sample_with_reparam": ["self", "mu", "logsigma"], "decoder": ["self", "z"],
@@ -74,7 +75,7 @@ def test_task_points_are_what_the_grader_gives_and_rules_are_stated():
     up to, in the methods' order, and does the notebook state the rules?"""
     text = "\n".join(c.source for c in nbformat.read(TEMPLATE, as_version=4).cells if c.cell_type == "markdown")
     stated = [int(points) for points in re.findall(r"^### Task \d+: .* \((\d+) pt\)$", text, re.MULTILINE)]
-    graded = [sum(s.points for k, s in config.TESTS.items() if k.split(".")[0] == m) for m in config.METHODS]
+    graded = [sum(s.points for k, s in spec.TESTS.items() if k.split(".")[0] == m) for m in spec.METHODS]
     assert stated == graded
     assert "torch.distributions" in text and "import" in text and "Kingma & Welling" in text
 
@@ -92,22 +93,22 @@ def _points_table(markdown):
 
 
 def test_points_in_the_notebook_are_the_graders():
-    """Does the notebook's points table give, per method and in all, the points config.TESTS gives, and the
+    """Does the notebook's points table give, per method and in all, the points spec.TESTS gives, and the
     training threshold the grader applies?"""
     text = nbformat.read(TEMPLATE, as_version=4).cells[0].source
     by_group = {}
-    for key, spec in config.TESTS.items():
-        by_group[key.split(".")[0]] = by_group.get(key.split(".")[0], 0) + spec.points
+    for key, test in spec.TESTS.items():
+        by_group[key.split(".")[0]] = by_group.get(key.split(".")[0], 0) + test.points
     assert _points_table(text) == {**by_group, "total": sum(by_group.values())}
     assert f"({sum(by_group.values()):g} pt)" in text.splitlines()[0]
-    assert f"at least {config.TRAINING.min_test_elbo:g} nats" in text
+    assert f"at least {spec.TRAINING.min_test_elbo:g} nats" in text
 
 
 def test_notebook_says_what_to_submit_and_how_torch_normal_fails():
     """Does the notebook name the file to submit, warn that torch.normal(mu, sigma) carries no gradient, and
     claim no rule that the grader does not check?"""
     text = "\n".join(c.source for c in nbformat.read(TEMPLATE, as_version=4).cells if c.cell_type == "markdown")
-    assert f"`{SUBMISSION_NAME}`" in text
+    assert f"`{spec.ASSIGNMENT.notebook}`" in text
     assert "`torch.normal(mu, sigma)`" in text and "no gradient" in text
     assert "outside the places marked" not in text
 

@@ -8,12 +8,13 @@ import torch
 import torch.nn.functional as F
 from conftest import ROOT
 
-from autograder import oracle, stats
+from autograder import stats
+from autograder.assignments.vae import oracle, spec
 from autograder.submission import find_violations
 
-spec = importlib.util.spec_from_file_location("reference", ROOT / "autograder" / "sandbox" / "reference.py")
-reference = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(reference)
+_found = importlib.util.spec_from_file_location("reference", ROOT / "autograder" / "assignments" / "vae" / "reference.py")
+reference = importlib.util.module_from_spec(_found)
+_found.loader.exec_module(reference)
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def test_bernoulli_check_tells_draws_from_rounding():
 
 def _violations(source, extra=""):
     trees = [ast.parse(extra), ast.parse(source)]
-    return find_violations(trees, trees[1])
+    return find_violations(trees, trees[1], spec.ALLOWED_IMPORTS, spec.METHODS)
 
 
 def test_rules_follow_helpers_but_not_other_graded_methods():

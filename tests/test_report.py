@@ -20,6 +20,7 @@ from fake_export import CORPUS, class_source, disguise  # noqa: E402
 from autograder import batch  # noqa: E402
 from autograder.browser import available, chromium  # noqa: E402
 from autograder.export import Handin, Student  # noqa: E402
+from autograder.assignment import load  # noqa: E402
 from autograder.gradescope import not_graded  # noqa: E402
 from autograder.grading import GradingFailure, compare  # noqa: E402
 from autograder.pdf import PDF_NAME, for_hand_grading, pdfs_for  # noqa: E402
@@ -69,7 +70,7 @@ def graded_class(tmp_path_factory):
                (Handin("ben", files / "ben.py", people[1:3], origin="submission_2/vae.py"), result(kl=kl)),
                (Handin("dev", files / "dev.py", people[3:4], origin="submission_3/vae.py"), result(kl, encoder)),
                (Handin("eve", None, people[4:], "No notebook was found in your submission.", "submission_4"),
-                not_graded("No notebook was found in your submission."))]
+                not_graded(load("vae"), "No notebook was found in your submission."))]
     for handin, graded in entries:
         record(out, handin, graded)
     (out / "ada" / "grader.log").write_text("log")

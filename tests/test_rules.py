@@ -3,18 +3,20 @@ import ast
 
 import pytest
 
-from autograder import config
+from conftest import PART1
+
+from autograder.assignments.vae import spec
 from autograder.rules import find_violations, fold
 from autograder.submission import allowed_imports
 
 HEADER = "class VAE:\n    def kl_divergence(self, mu, logsigma):\n"
 
 
-def violations(body, before="", cells=(), allowed=config.ALLOWED_IMPORTS):
+def violations(body, before="", cells=(), allowed=spec.ALLOWED_IMPORTS):
     """The violations of a VAE whose kl_divergence has ``body`` (indented 8), after module code ``before``."""
     source = before + HEADER + "".join(f"        {line}\n" for line in body.splitlines())
     trees = [ast.parse(c) for c in cells] + [ast.parse(source)]
-    return find_violations(trees, trees[-1], allowed)
+    return find_violations(trees, trees[-1], allowed, spec.METHODS)
 
 
 @pytest.mark.parametrize("body", [
@@ -56,7 +58,7 @@ def test_names_bound_outside_the_method_carry_the_violation():
     before = "D = getattr(torch, 'distri' + 'butions')\nN = D.Normal\n"
     assert "torch.distributions" in violations("return N(mu, 1)", before)["kl_divergence"][0]
     source = "class VAE:\n    D = torch.distributions\n    def sample(self, n):\n        return self.D\n"
-    assert list(find_violations([ast.parse(source)], ast.parse(source))) == ["sample"]
+    assert list(find_violations([ast.parse(source)], ast.parse(source), spec.ALLOWED_IMPORTS, spec.METHODS)) == ["sample"]
 
 
 def test_an_added_import_is_reported_once():
@@ -80,11 +82,11 @@ def test_handout_imports_are_allowed_only_from_the_first_cell():
     handout = "import torch\nfrom torchvision import datasets, transforms\nimport seaborn as sns\n" \
               "from sklearn.manifold import TSNE\n"
     trees = [ast.parse(handout), ast.parse("x = 1")]
-    allowed = allowed_imports(trees, "notebook")
+    allowed = allowed_imports(trees, "notebook", PART1)
     assert {"torchvision.datasets", "seaborn", "sklearn.manifold.TSNE"} <= allowed
     assert violations("return sns.xkcd_rgb and mu", cells=[handout], allowed=allowed) == {}
-    assert allowed_imports(list(reversed(trees)), "notebook") == config.ALLOWED_IMPORTS
-    assert allowed_imports(trees, "python") == config.ALLOWED_IMPORTS
+    assert allowed_imports(list(reversed(trees)), "notebook", PART1) == spec.ALLOWED_IMPORTS
+    assert allowed_imports(trees, "python", PART1) == spec.ALLOWED_IMPORTS
     assert "seaborn" in violations("return sns and mu", cells=[handout])["kl_divergence"][0]
 
 
@@ -108,7 +110,7 @@ def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_p
     from autograder.runner import ProbeResult
     from autograder.submission import Submission
 
-    graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, {})
+    graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, PART1)
     info = [{"distributions": [{"read": "torch.distributions.Normal", "by": ["_helper", "kl_divergence", "elbo"]},
                                {"read": "x", "by": "elbo"}, "junk", {"by": [["unhashable"]]}]}, {}]
     graded.record_runtime_breaches(ProbeResult([{}, {}], info))

@@ -1,6 +1,7 @@
 """Entry point of a child process: ``python -I -B child.py SCRATCH``.
 
-Runs from the child runtime folder (a copy of this folder and ``vae_utils.py`` outside the kit). Reads
+Runs from the child runtime folder (a copy of this folder, each assignment's ``probes.py`` as
+``probes_<name>.py`` and ``vae_utils.py``, outside the kit). Reads
 the request, the input arrays and the submission's source from SCRATCH, imports the reference pieces
 when the trusted process put them there, runs one probe, and writes the raw outputs and a JSON result
 back there. Exit status and output carry no meaning: the trusted process reads only the files, and
@@ -44,7 +45,10 @@ def main(scratch):
     torch.set_num_threads(request.get("threads", 1))
     if (scratch / protocol.REFERENCE).exists():
         _import_reference(scratch / protocol.REFERENCE)
-    import probes
+    import probing
+
+    # the assignment's probes ("probes_vae"), or the engine's own (the sandbox check)
+    probes = importlib.import_module(request.get("module", "probing"))
 
     if request.get("memory_mb"):
         cap_memory(request["memory_mb"])
@@ -55,12 +59,12 @@ def main(scratch):
     with np.load(scratch / protocol.INPUTS, allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
     try:
-        outputs, info = probes.run(request, arrays, (scratch / protocol.SOURCE).read_text(), filename)
+        outputs, info = probing.run(probes, request, arrays, (scratch / protocol.SOURCE).read_text(), filename)
         result = {"status": "ok", "info": info}
-    except probes.StudentError as exc:
+    except probing.StudentError as exc:
         outputs, result = {}, {"status": "error", **exc.report(filename)}
     except Exception as exc:  # what student code returned broke the probe itself
-        error = probes.StudentError(request["probe"], f"grading failed on what your code returned: {exc!r}"[:2000])
+        error = probing.StudentError(request["probe"], f"grading failed on what your code returned: {exc!r}"[:2000])
         outputs, result = {}, {"status": "error", **error.report(filename)}
     save(scratch / protocol.OUTPUTS, **outputs)
     write(scratch / protocol.RESULT, dumps(result))

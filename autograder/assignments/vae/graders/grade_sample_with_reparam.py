@@ -1,8 +1,9 @@
 """Task 2, sample_with_reparam: z = mu + exp(logsigma) * eps with eps ~ N(0, I), one fresh draw per row."""
 import numpy as np
 
-from autograder import cases as C
-from autograder import oracle, stats
+from autograder.assignments.vae import cases as C
+from autograder import stats
+from autograder.assignments.vae import oracle
 from autograder.grading import check_array, fail, grades
 
 
@@ -20,13 +21,13 @@ def test_shapes(sub):
 @grades("sample_with_reparam.statistics")
 def test_statistics(sub):
     """are the z drawn from N(mu, exp(logsigma)^2), independently for every row and every call?"""
-    cases, result = sub.run("sample_with_reparam.statistics")
-    out = result.outputs[1]
+    stats_case = sub.case("sample_with_reparam.statistics", "statistics")
+    out = stats_case.outputs
     mu, sigma = C.STATS_MU.astype(np.float64), np.exp(C.STATS_LOGSIGMA.astype(np.float64))
-    shape = cases[1].arrays["mu"].shape
+    shape = stats_case.case.arrays["mu"].shape
     for key in ("z0", "z1"):
         check_array(out[key], shape, "z")
-    if np.allclose(out["z0"], cases[1].arrays["mu"], rtol=0, atol=1e-6):
+    if np.allclose(out["z0"], stats_case.case.arrays["mu"], rtol=0, atol=1e-6):
         fail("z equals mu on every row: there is no noise. Draw eps ~ N(0, I), e.g. torch.randn_like(mu), and "
              "return z = mu + exp(logsigma) * eps.")
     if np.mean(out["z0"] == out["z1"]) > 0.5:
@@ -68,8 +69,8 @@ def _explain(z, mu, sigma) -> str:
 @grades("sample_with_reparam.gradients")
 def test_gradients(sub):
     """does z carry gradients, dz/dmu = 1 and dz/dlogsigma = exp(logsigma) * eps = z - mu?"""
-    cases, result = sub.run("sample_with_reparam.gradients")
-    case, out, info = cases[0], result.outputs[0], result.info[0]
+    found = sub.case("sample_with_reparam.gradients", "gradients")
+    case, out, info = found.case, found.outputs, found.info
     mu, z = case.arrays["mu"].astype(np.float64), out["z0"]
     check_array(z, mu.shape, "z")
     for name in ("mu", "logsigma"):

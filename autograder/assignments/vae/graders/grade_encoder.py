@@ -1,7 +1,7 @@
 """Task 1, encoder: (mu, logsigma) = linear21/linear22 of ReLU(linear1(x))."""
 import numpy as np
 
-from autograder import oracle
+from autograder.assignments.vae import oracle
 from autograder.grading import check_array, compare, grades
 
 

@@ -1,7 +1,7 @@
 """Task 3, decoder: theta = sigmoid(linear4(ReLU(linear3(z))))."""
 import numpy as np
 
-from autograder import oracle
+from autograder.assignments.vae import oracle
 from autograder.grading import check_array, compare, fail, grades
 
 

@@ -5,14 +5,15 @@ The submission's decoder is replaced by the reference one in the child, so a wro
 """
 import numpy as np
 
-from autograder import cases as C
-from autograder import oracle, stats
+from autograder.assignments.vae import cases as C
+from autograder import stats
+from autograder.assignments.vae import oracle
 from autograder.grading import check_array, fail, grades
 
 
 def _run(sub, key):
-    cases, result = sub.run(key)
-    return cases[0], result.outputs[0]
+    prior = sub.case(key, "prior")
+    return prior.case, prior.outputs
 
 
 @grades("sample.shapes")

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import config, oracle
-from .runner import Case
+from autograder.runner import Case
+
+from . import oracle
 
 SIZES = ((784, 32, 100), (13, 3, 7))
+#: The names of the cases of SIZES: the notebook's model, and the odd small one.
+SIZE_NAMES = ("notebook", "odd")
 
 
 def _rng(name: str, index: int = 0) -> np.random.Generator:
@@ -21,7 +24,8 @@ def encoder():
     cases = []
     for index, dims in enumerate(SIZES):
         rng = _rng("encoder", index)
-        cases.append(Case(dims, {**oracle.random_weights(dims, rng), "x": oracle.mnist_like(rng, 5 - index, dims[0])}))
+        cases.append(Case(dims, {**oracle.random_weights(dims, rng), "x": oracle.mnist_like(rng, 5 - index, dims[0])},
+                          name=SIZE_NAMES[index]))
     return cases
 
 
@@ -30,7 +34,7 @@ def decoder():
     for index, dims in enumerate(SIZES):
         rng = _rng("decoder", index)
         z = rng.standard_normal((5 - index, dims[1])).astype(np.float32)
-        cases.append(Case(dims, {**oracle.random_weights(dims, rng, scale=2.0), "z": z}))
+        cases.append(Case(dims, {**oracle.random_weights(dims, rng, scale=2.0), "z": z}, name=SIZE_NAMES[index]))
     return cases
 
 
@@ -45,7 +49,8 @@ def kl_divergence():
     for index, dims in enumerate(SIZES):
         rng = _rng("kl_divergence", index)
         mu, logsigma = _mu_logsigma(rng, 6 - index, dims[1])
-        cases.append(Case(dims, {**oracle.random_weights(dims, rng), "mu": mu, "logsigma": logsigma}))
+        cases.append(Case(dims, {**oracle.random_weights(dims, rng), "mu": mu, "logsigma": logsigma},
+                          name=SIZE_NAMES[index]))
     return cases
 
 
@@ -56,15 +61,15 @@ STATS_ROWS = 4000
 
 
 def sample_with_reparam():
-    """Case 0: a small batch, with gradients. Case 1: many identical rows, two calls, for statistics."""
+    """Case "gradients": a small batch, with gradients. Case "statistics": many identical rows, two calls."""
     rng = _rng("sample_with_reparam")
     dims = (13, 3, 7)
     mu, logsigma = _mu_logsigma(rng, 6, 3)
     small = Case(dims, {**oracle.random_weights(dims, rng), "mu": mu, "logsigma": logsigma},
-                 {"grad": True, "repeats": 1})
+                 {"grad": True, "repeats": 1}, name="gradients")
     dims = (13, len(STATS_MU), 7)
     rows = {"mu": np.tile(STATS_MU, (STATS_ROWS, 1)), "logsigma": np.tile(STATS_LOGSIGMA, (STATS_ROWS, 1))}
-    stats = Case(dims, {**oracle.random_weights(dims, rng), **rows}, {"grad": False, "repeats": 2})
+    stats = Case(dims, {**oracle.random_weights(dims, rng), **rows}, {"grad": False, "repeats": 2}, name="statistics")
     return [small, stats]
 
 
@@ -72,8 +77,8 @@ ELBO_REPEATS = 200
 
 
 def elbo():
-    """Case 0: q(z|x) a point mass (logsigma = -30), so z = mu whatever the noise.
-    Case 1: ordinary weights and the noise epsilon that the reference sample_with_reparam uses."""
+    """Case "point_mass": q(z|x) a point mass (logsigma = -30), so z = mu whatever the noise.
+    Case "sampled": ordinary weights and the noise epsilon that the reference sample_with_reparam uses."""
     dims = (784, 8, 50)
     cases = []
     for index in range(2):
@@ -84,7 +89,8 @@ def elbo():
             weights["w/linear22.bias"][:] = -30.0
         arrays = {**weights, "x": oracle.mnist_like(rng, 6, dims[0]),
                   "eps": rng.standard_normal((6, dims[1])).astype(np.float32)}
-        cases.append(Case(dims, arrays, {"repeats": ELBO_REPEATS if index == 1 else 0}))
+        cases.append(Case(dims, arrays, {"repeats": ELBO_REPEATS if index == 1 else 0},
+                          name=("point_mass", "sampled")[index]))
     return cases
 
 
@@ -95,17 +101,14 @@ def sample():
     """Weights with large decoder outputs, so theta spreads over (0, 1)."""
     dims = (30, 4, 20)
     weights = oracle.random_weights(dims, _rng("sample"), scale=6.0)
-    return [Case(dims, weights, {"num_samples": SAMPLE_COUNT})]
-
-
-PROBE_CASES = {"encoder": encoder, "decoder": decoder, "kl_divergence": kl_divergence,
-               "sample_with_reparam": sample_with_reparam, "elbo": elbo, "sample": sample}
+    return [Case(dims, weights, {"num_samples": SAMPLE_COUNT}, name="prior")]
 
 
 def training(root):
-    """The training run of :data:`autograder.config.TRAINING` on the MNIST files under ``root``."""
-    t = config.TRAINING
+    """The training run of :data:`spec.TRAINING` on the MNIST files under ``root``."""
+    from .spec import TRAINING as t
+
     params = {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
               "latent_dim": t.latent_dim, "hidden_dim": t.hidden_dim, "seed": t.seed, "root": str(root),
               "fused_adam": t.fused_adam}
-    return [Case((784, t.latent_dim, t.hidden_dim), {}, params)]
+    return [Case((784, t.latent_dim, t.hidden_dim), {}, params, name="training")]

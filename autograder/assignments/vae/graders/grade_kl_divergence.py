@@ -1,7 +1,7 @@
 """Task 4, kl_divergence: closed-form KL(N(mu, diag(sigma^2)) || N(0, I)), per data point, in nats."""
 import numpy as np
 
-from autograder import oracle
+from autograder.assignments.vae import oracle
 from autograder.grading import check_array, compare, fail, grades
 
 

@@ -1,0 +1,300 @@
+"""What the engine knows of an assignment: a spec that each ``autograder/assignments/<name>/`` folder declares.
+
+The engine (submission loading and rules, the sandbox, the runner, the pytest harness, Gradescope, grading many)
+knows no assignment. Each assignment folder holds:
+
+- ``spec.py``, which defines ``ASSIGNMENT``, an :class:`Assignment`: its methods, tests with points, visibility
+  and timeouts, allowed imports, its probes with their cases and declared outputs, its training run;
+- ``probes.py``, the child side: one function per probe, run in the sandbox (it may import torch);
+- ``graders/grade_<group>.py``, the pytest graders, which run in the trusted process and never import torch;
+- its reference, used by the probes to surround the method under test and for the expected values.
+
+:func:`load` imports a spec and validates it (:meth:`Assignment.validate`): points add up, every test has a
+grader and every grader a spec, every test a probe, the visibilities are known.
+"""
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import DEFAULT_VISIBILITY, VISIBILITIES
+
+ASSIGNMENTS = Path(__file__).resolve().parent / "assignments"
+
+
+class SpecError(ValueError):
+    """An assignment's spec is inconsistent (the course staff's or the kit's error, found at load)."""
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """How one test is scored and shown.
+
+    points : float
+        What the test is worth; a test scores all of it or nothing.
+    visibility : str
+        Gradescope visibility: one of :data:`autograder.config.VISIBILITIES`.
+    timeout : float
+        Wall-clock seconds for the child process that runs student code for this test.
+    probe : str or None
+        The probe whose results the test grades; None: the probe named as the test's group; "": none (the
+        test reads the notebook itself, as the figures tests do).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    points: float
+    visibility: str = DEFAULT_VISIBILITY
+    timeout: float = 60.0
+    probe: str | None = None
+
+
+@dataclass(frozen=True)
+class Output:
+    """One array a probe returns, declared once: the runner checks every result against it.
+
+    name : str
+        Its key in the probe's outputs.
+    dtype : str
+        "float", "int", "bool", or "number" (any plain number type: what student code returned, whose
+        dtype the grader itself checks with a message).
+    shape : tuple or None
+        Sizes, each an int or the name of a size in the case's ``sizes`` ("batch"); None when it varies.
+        Checked by the runner for outputs that the probe itself makes (``from_student=False``); a grader
+        checks the shape of what student code returned with :meth:`Case.shape_of`, to word the message.
+    required : bool
+        Present in every case (when the probe finished); otherwise only in some.
+    from_student : bool
+        The value is what student code returned (checked by the graders), rather than made by the probe.
+    """
+
+    name: str
+    dtype: str = "number"
+    shape: tuple | None = None
+    required: bool = True
+    from_student: bool = True
+
+
+DTYPE_KINDS = {"float": "f", "int": "iu", "bool": "b", "number": "fiub"}
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """A probe: the child-side function ``probe_<name>`` of the assignment's ``probes.py``, its cases and outputs.
+
+    method : str
+        The graded method it calls: its rules apply, and messages name it.
+    cases : callable
+        ``cases(root) -> list of autograder.runner.Case``, with ``root`` the MNIST folder.
+    outputs : tuple of Output
+        Everything it may return; anything else is refused by the runner.
+    reference : tuple of str, or None
+        The reference pieces (functions, or methods of a reference class, of the assignment's
+        ``reference.py``) written beside the submission for this probe, never the answer to the method under
+        test; None: none. A probe that runs no student code gets the whole file unless this is None.
+    expected : str or None
+        A probe that runs no student code and computes this probe's expected values (its outputs replace
+        the student child's outputs of the same names); None when the grader computes them itself.
+    student_code : bool
+        False for probes that run no student code (reference runs, the sandbox check).
+    """
+
+    method: str
+    cases: object = None
+    outputs: tuple = ()
+    reference: tuple | None = None
+    expected: str | None = None
+    student_code: bool = True
+
+    def output(self, name: str) -> Output | None:
+        """The declared output ``name`` (or None)."""
+        return next((o for o in self.outputs if o.name == name), None)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment: what students implement, how it is graded, and where its pieces are.
+
+    name : str
+        Its folder under ``autograder/assignments/`` ("vae").
+    title : str
+        For people ("Part 1: a VAE on MNIST").
+    notebook : str
+        The file students submit ("vae.ipynb"); also ``solution/`` and ``student_template/`` names.
+    classes : tuple of str
+        The classes the graded cell(s) define; the first is the one the probes build.
+    methods : tuple of str
+        The graded methods, in the notebook's task order.
+    task_points : dict of str to float
+        Points per method, as printed in the notebook: its tests' points must add up to it.
+    tests : dict of str to TestSpec
+        Every test, keyed "group.check", in report order.
+    extra_groups : tuple of str
+        Groups after the methods (tests spanning several methods: "training", "figures").
+    probes : dict of str to ProbeSpec
+    allowed_imports, handout_imports : frozenset of str
+        Imports the notebook may make; and those allowed when its first code cell makes them.
+    leaderboard : dict
+        ``{recorded key: {"name": column, "order": "asc"|"desc"}}`` for Gradescope's leaderboard.
+    training : object
+        The assignment's training settings (read by its own probes and graders), or None.
+    data_groups : tuple of str
+        Groups that need MNIST on disk.
+    """
+
+    name: str
+    title: str
+    notebook: str
+    classes: tuple
+    methods: tuple
+    task_points: dict
+    tests: dict
+    probes: dict
+    extra_groups: tuple = ()
+    allowed_imports: frozenset = frozenset()
+    handout_imports: frozenset = frozenset()
+    leaderboard: dict = field(default_factory=dict)
+    training: object = None
+    data_groups: tuple = ("training",)
+
+    @property
+    def groups(self) -> tuple:
+        """The groups tests are reported in, in order: each method, then :attr:`extra_groups`."""
+        return tuple(self.methods) + tuple(self.extra_groups)
+
+    @property
+    def folder(self) -> Path:
+        return ASSIGNMENTS / self.name
+
+    @property
+    def graders(self) -> Path:
+        """The folder of its pytest graders, ``grade_<group>.py``."""
+        return self.folder / "graders"
+
+    @property
+    def probes_file(self) -> Path:
+        """Its child-side probes, copied into the child runtime as ``probes_<name>.py``."""
+        return self.folder / "probes.py"
+
+    @property
+    def class_name(self) -> str:
+        return self.classes[0]
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(t.points for t in self.tests.values()))
+
+    def probe_of(self, key: str) -> str:
+        """The probe whose results test ``key`` grades."""
+        probe = self.tests[key].probe
+        return key.split(".")[0] if probe is None else probe
+
+    def grader_keys(self) -> dict:
+        """``{key: grader file}`` for every ``@grades("key")`` in its graders, read from their source."""
+        found = {}
+        for path in sorted(self.graders.glob("grade_*.py")):
+            try:
+                tree = ast.parse(path.read_text())
+            except SyntaxError as exc:
+                raise SpecError(f"{self.name}: grader {path.name} does not parse: {exc}") from None
+            for node in ast.walk(tree):
+                if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "grades" and node.args
+                        and isinstance(node.args[0], ast.Constant)):
+                    if node.args[0].value in found:
+                        raise SpecError(f"{self.name}: test {node.args[0].value!r} has two graders")
+                    found[node.args[0].value] = path.name
+        return found
+
+    def validate(self) -> "Assignment":
+        """Check the spec; returns it. Raises SpecError naming every inconsistency found."""
+        problems = []
+        for key, spec in self.tests.items():
+            group = key.split(".")[0]
+            if group not in self.groups:
+                problems.append(f"test {key!r}: group {group!r} is not a method or an extra group")
+            if spec.visibility not in VISIBILITIES:
+                problems.append(f"test {key!r}: visibility {spec.visibility!r} is not one of {VISIBILITIES}")
+            if self.probe_of(key) and self.probe_of(key) not in self.probes:
+                problems.append(f"test {key!r}: no probe {self.probe_of(key)!r}")
+        for method in self.methods:
+            got = sum(s.points for k, s in self.tests.items() if k.split(".")[0] == method)
+            if got != self.task_points.get(method):
+                problems.append(f"method {method!r}: its tests are worth {got:g}, the notebook says "
+                                f"{self.task_points.get(method)}")
+        if set(self.task_points) - set(self.methods):
+            problems.append(f"task points for unknown methods {sorted(set(self.task_points) - set(self.methods))}")
+        graded = self.grader_keys()
+        problems += [f"test {k!r} has no grader" for k in self.tests if k not in graded]
+        problems += [f"grader of {k!r} ({f}) has no test in the spec" for k, f in graded.items() if k not in self.tests]
+        for name, probe in self.probes.items():
+            if probe.expected and probe.expected not in self.probes:
+                problems.append(f"probe {name!r}: its expected values come from unknown probe {probe.expected!r}")
+            bad = [o.name for o in probe.outputs if o.dtype not in DTYPE_KINDS]
+            problems += [f"probe {name!r}: output {n!r} has an unknown dtype" for n in bad]
+        if problems:
+            raise SpecError(f"assignment {self.name!r}: " + "; ".join(problems))
+        return self
+
+
+def names() -> tuple:
+    """The assignments of this kit: the folders of ``autograder/assignments/`` that have a ``spec.py``."""
+    return tuple(sorted(p.parent.name for p in ASSIGNMENTS.glob("*/spec.py")))
+
+
+@functools.cache
+def load(name: str) -> Assignment:
+    """The validated assignment ``name``.
+
+    Raises
+    ------
+    KeyError
+        When there is no such assignment (the message lists those there are).
+    SpecError
+        When its spec is inconsistent.
+    """
+    if name not in names():
+        raise KeyError(f"no assignment {name!r}; the assignments are {', '.join(names())}")
+    assignment = importlib.import_module(f"{__package__}.assignments.{name}.spec").ASSIGNMENT
+    if assignment.name != name:
+        raise SpecError(f"autograder/assignments/{name}/spec.py declares the assignment {assignment.name!r}")
+    return assignment.validate()
+
+
+def all_assignments() -> list:
+    """Every assignment of the kit, validated."""
+    return [load(name) for name in names()]
+
+
+class UnknownAssignment(ValueError):
+    """Which assignment a submission belongs to cannot be told from it: ``str(exc)`` says why."""
+
+
+def recognise(classes: set, filename: str = "") -> Assignment:
+    """The assignment whose classes a submission defines (``classes``: the names of its top-level classes).
+
+    An assignment matches when the submission defines all of its classes; when several match, the one with
+    the most classes wins if it is alone, and otherwise the file name decides (``vae2d.ipynb``, or
+    ``vae2d.py``: the notebook's name with any suffix).
+
+    Raises
+    ------
+    UnknownAssignment
+        When none matches, or when the match is ambiguous: the message lists the candidates and says to pass
+        ``--assignment NAME``.
+    """
+    every = all_assignments()
+    matches = [a for a in every if set(a.classes) <= classes]
+    most = max((len(a.classes) for a in matches), default=0)
+    best = [a for a in matches if len(a.classes) == most]
+    if len(best) == 1:
+        return best[0]
+    by_name = [a for a in (best or every) if Path(a.notebook).stem == Path(filename).stem]
+    if len(by_name) == 1:
+        return by_name[0]
+    listed = ", ".join(f"{a.name} (class {' and '.join(a.classes)}, {a.notebook})" for a in (best or every))
+    found = ", ".join(sorted(classes)) or "none"
+    raise UnknownAssignment(f"cannot tell which assignment {Path(filename).name or 'this submission'} is for "
+                            f"(classes it defines: {found}); candidates: {listed}. Pass --assignment NAME.")
