@@ -5,7 +5,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 MNIST_ROOT ?= data
-SUBMISSIONS ?= solution/vae.ipynb student_template/vae.ipynb
+# the assignment to grade, build or check (vae: Part 1, vae2d: Part 2); empty: every assignment
+ASSIGNMENT ?=
+ASSIGNMENTS := $(if $(ASSIGNMENT),$(ASSIGNMENT),$(notdir $(patsubst %/spec.py,%,$(wildcard autograder/assignments/*/spec.py))))
+# default: the solution and the template of each assignment
+SUBMISSIONS ?= $(foreach a,$(ASSIGNMENTS),solution/$(a).ipynb student_template/$(a).ipynb)
+# Part 2's digit classifier, kept next to the data (make classifier)
+CLASSIFIER := $(MNIST_ROOT)/MNIST/classifier/digits-cnn.npz
 # the solution notebook `make solution` runs (Part 2: NOTEBOOK=solution/vae2d.ipynb)
 NOTEBOOK ?= solution/vae.ipynb
 OUT ?= build/grades
@@ -29,8 +35,11 @@ data: $(VENV)/.installed  ## download MNIST into $(MNIST_ROOT) when it is not th
 classifier: data  ## train the digit classifier of Part 2's checks into $(MNIST_ROOT)/MNIST/classifier/, print its accuracy
 	OMP_NUM_THREADS=1 $(PY) scripts/train_digit_classifier.py
 
-grade: data  ## grade $(SUBMISSIONS) (files, folders, or Gradescope's export zip/folder; default: solution and template)
-	$(PY) -m autograder grade-many $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS)
+$(CLASSIFIER):
+	$(MAKE) classifier
+
+grade: data $(if $(filter vae2d,$(ASSIGNMENTS)),$(if $(VAE_KIT_CLASSIFIER),,$(CLASSIFIER)))  ## grade $(SUBMISSIONS) as $(ASSIGNMENT) (default: each solution and template, each recognised)
+	$(PY) -m autograder grade-many $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 report: $(VENV)/.installed  ## write $(OUT)/report.html from what `make grade` wrote into $(OUT)
 	$(PY) -m autograder report $(OUT)
@@ -57,21 +66,20 @@ test: data  ## the kit's own tests, all of them, $(TEST_JOBS) at a time (what CI
 test-fast: data  ## the kit's tests without the slow ones (corpus, hostile gradings, notebook runs)
 	$(PY) -m pytest -n $(TEST_JOBS) -m "not slow"
 
-corpus: data  ## grade every assignment's corpus in tests/corpus/<name>/; print case x method -> points lost, and the totals
-	$(PY) scripts/grade_corpus.py --jobs $(JOBS)
+corpus: data  ## grade the corpus of $(ASSIGNMENT) (default every assignment's, tests/corpus/<name>/); print the tables
+	$(PY) scripts/grade_corpus.py --jobs $(JOBS) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 false-failures: data  ## false-failure rate of the statistical checks for correct code, over 200 seeds
 	$(PY) scripts/false_failures.py --seeds 200
 
-student: $(VENV)/.installed  ## write student_template/ (Part 1's vae.ipynb, Part 2's vae2d.ipynb) from the solutions
-	$(PY) -m autograder assign solution/vae.ipynb student_template/vae.ipynb
-	$(PY) -m autograder assign solution/vae2d.ipynb student_template/vae2d.ipynb
+student: $(VENV)/.installed  ## write every student_template/<name>.ipynb, and generated references, from the solutions
+	$(PY) -m autograder assign --all
 
 solution: data  ## re-run the solution notebook $(NOTEBOOK) in place, saving its outputs
 	$(PY) -m autograder execute $(NOTEBOOK)
 
-autograder:  ## build build/autograder.zip for Gradescope (standard library only; see README, "Gradescope")
-	$(PYTHON) -m autograder package --out build/autograder.zip
+autograder:  ## build build/autograder-<name>.zip for Gradescope, one per assignment (standard library only; README, "Gradescope")
+	$(PYTHON) -m autograder package $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) --out 'build/autograder-{assignment}.zip'
 
 bench: data  ## measure grading time, memory, training speed and throughput on this machine (~15 min)
 	$(PY) scripts/bench.py

@@ -147,8 +147,14 @@ def cmd_pdf(args) -> int:
 
 
 def cmd_assign(args) -> int:
+    """Write a student template from its solution notebook; with --all, every assignment's template and
+    generated reference (``make student``)."""
     from .assign import assign, render
 
+    if args.all:
+        return _assign_all()
+    if not (args.solution and args.student):
+        raise SystemExit("give SOLUTION and STUDENT, or --all")
     if args.check:
         current = Path(args.student).read_text() if Path(args.student).exists() else ""
         if current != render(args.solution):
@@ -156,6 +162,22 @@ def cmd_assign(args) -> int:
             return 1
         return 0
     print(f"wrote {assign(args.solution, args.student)}")
+    return 0
+
+
+def _assign_all() -> int:
+    """``make student``: for every assignment, student_template/<notebook> from solution/<notebook>, and its
+    ``reference.py`` when the spec says it is generated."""
+    from .assign import assign, render_reference
+    from .assignment import all_assignments
+
+    kit = Path(__file__).resolve().parent.parent
+    for assignment in all_assignments():
+        solution = kit / "solution" / assignment.notebook
+        print(f"wrote {assign(solution, kit / 'student_template' / assignment.notebook)}")
+        if assignment.generated_reference:
+            (assignment.folder / "reference.py").write_text(render_reference(solution, assignment.classes))
+            print(f"wrote {assignment.folder / 'reference.py'}")
     return 0
 
 
@@ -237,8 +259,9 @@ def main(argv=None) -> int:
     package.set_defaults(run=cmd_package)
 
     assign = commands.add_parser("assign", help="make the student notebook from the solution notebook")
-    assign.add_argument("solution")
-    assign.add_argument("student")
+    assign.add_argument("solution", nargs="?")
+    assign.add_argument("student", nargs="?")
+    assign.add_argument("--all", action="store_true", help="every assignment's template and generated reference")
     assign.add_argument("--check", action="store_true", help="only check that the student notebook is current")
     assign.set_defaults(run=cmd_assign)
 

@@ -143,6 +143,11 @@ class Assignment:
         The assignment's training settings (read by its own probes and graders), or None.
     data_groups : tuple of str
         Groups that need MNIST on disk.
+    classifier_groups : tuple of str
+        Groups that judge images with the kit's digit classifier (``digit_classifier.py``).
+    generated_reference : bool
+        Its ``reference.py`` is generated from the solution notebook's classes by ``make student`` (and checked
+        current by the kit's tests), rather than written by hand.
     """
 
     name: str
@@ -159,6 +164,8 @@ class Assignment:
     leaderboard: dict = field(default_factory=dict)
     training: object = None
     data_groups: tuple = ("training",)
+    classifier_groups: tuple = ()
+    generated_reference: bool = False
 
     @property
     def groups(self) -> tuple:

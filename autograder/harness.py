@@ -39,6 +39,18 @@ def mnist_test_set(root: Path):
     return images.reshape(len(images), -1).astype(np.float32) / 255.0, labels.astype(np.int64)
 
 
+def classifier_file(root: Path) -> Path:
+    """The digit classifier the quality checks use: ``$VAE_KIT_CLASSIFIER``; else ``digits-cnn.npz`` beside the
+    kit (where an assignment's Gradescope zip puts it); else the one ``make classifier`` keeps next to the data,
+    ``root/MNIST/classifier/digits-cnn.npz``."""
+    import digit_classifier  # numpy only at import
+
+    if os.environ.get("VAE_KIT_CLASSIFIER"):
+        return Path(os.environ["VAE_KIT_CLASSIFIER"]).resolve()
+    shipped = KIT_ROOT / f"digits-{digit_classifier.DEFAULT_KIND}.npz"
+    return shipped if shipped.is_file() else digit_classifier.classifier_path(root)
+
+
 def assignment_for(path, name: str | None = None) -> Assignment:
     """The assignment ``name``, or the one the submission at ``path`` is for (from the classes it defines,
     then its file name).
@@ -93,6 +105,15 @@ def check_data(root: Path, groups, assignment: Assignment) -> None:
         raise GraderSetupError(f"MNIST is not where the grader reads it: {', '.join(missing)} missing from {raw}. "
                                "Run `make data` (it downloads them there), or set MNIST_ROOT to the folder that "
                                "holds MNIST/raw/. Nothing was graded.")
+    if set(groups) & set(assignment.classifier_groups):
+        import digit_classifier
+
+        try:
+            digit_classifier.load(classifier_file(root))
+        except digit_classifier.ClassifierFileError as exc:
+            raise GraderSetupError(f"the digit classifier of the quality checks cannot be read: {exc}. Run `make "
+                                   "classifier` (it trains one next to the data), or set VAE_KIT_CLASSIFIER to its "
+                                   "file. Nothing was graded.") from None
 
 
 def check_sandbox(groups, assignment: Assignment) -> None:
@@ -138,6 +159,13 @@ class Collector:
     @pytest.fixture(scope="session")
     def mnist_test_images(self, mnist_test):
         return mnist_test[0]
+
+    @pytest.fixture(scope="session")
+    def digit_classifier(self):
+        """The kit's digit classifier (:func:`classifier_file`), for the quality checks."""
+        import digit_classifier
+
+        return digit_classifier.load(classifier_file(self.root))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):

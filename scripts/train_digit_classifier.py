@@ -25,11 +25,12 @@ def cpu_seconds(function, *args, **kwargs):
     return function(*args, **kwargs), time.process_time() - start
 
 
-def measure(kind: str, root, seed: int) -> dict:
-    """Train, time, save and reload the classifier of ``kind``; returns its row of the table."""
+def measure(kind: str, root, seed: int, out=None) -> dict:
+    """Train, time, save (to ``out``, default next to the data) and reload the classifier of ``kind``; returns
+    its row of the table."""
     classifier, train_cpu = cpu_seconds(digit_classifier.train, root, kind, seed)
-    path = digit_classifier.save(classifier, root=root)
-    loaded = digit_classifier.load(root=root, kind=kind)
+    path = digit_classifier.save(classifier, path=out, root=root)
+    loaded = digit_classifier.load(path)
     images, labels = digit_classifier.mnist_float(False, root)
     predicted, predict_cpu = cpu_seconds(loaded.predict, images)
     return {"kind": kind, "accuracy": float((predicted == labels).mean()), "train_cpu": train_cpu,
@@ -54,12 +55,15 @@ def main(argv=None) -> None:
     parser.add_argument("--root", default=None, help="folder holding MNIST/ (default: $MNIST_ROOT, else ./data)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
+    parser.add_argument("--out", help="file to write (one --kind only; default: next to the data)")
     args = parser.parse_args(argv)
+    if args.out and len(args.kind) > 1:
+        parser.error("--out takes one --kind")
     if "cnn" in args.kind:
         import torch
 
         torch.set_num_threads(args.threads)
-    print_table([measure(kind, args.root, args.seed) for kind in args.kind])
+    print_table([measure(kind, args.root, args.seed, args.out) for kind in args.kind])
 
 
 if __name__ == "__main__":

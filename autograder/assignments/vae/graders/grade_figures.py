@@ -1,7 +1,6 @@
 """The figures the notebook draws, checked in the notebook's saved outputs."""
-import pytest
-
-from autograder.grading import fail, grades
+from autograder import figures
+from autograder.grading import grades
 
 #: Per test, the vae_utils functions that draw its figure (the course handout's name first, then this kit's
 #: other names for it) and what the figure shows.
@@ -13,27 +12,10 @@ FIGURES = {
 
 
 def check_figure(sub, key):
-    """Fail unless the notebook's last cell calling one of the figure's functions saved a PNG without error.
-
-    A ``.py`` submission has no saved outputs: the test is skipped and not counted. A notebook that
-    cannot be read fails with the reason.
-    """
-    notebook = sub.submission.notebook
-    if sub.submission.kind == "python":
-        pytest.skip("figures are graded from a notebook's saved outputs; a .py submission has none")
-    if notebook is None:
-        fail(sub.submission.error or "the notebook could not be read")
+    """Fail unless the notebook's last cell calling one of the figure's functions saved a PNG without error (see
+    :func:`autograder.figures.check_figure`)."""
     functions, title = FIGURES[key]
-    cells = [c for c in notebook.cells if c.cell_type == "code" and any(f"{f}(" in c.source for f in functions)]
-    if not cells:
-        fail(f"no cell of your notebook calls vae_utils.{functions[0]}, which draws {title}")
-    outputs = cells[-1].get("outputs", [])
-    errors = [o for o in outputs if o.get("output_type") == "error"]
-    if errors:
-        fail(f"the cell that draws {title} raised {errors[-1].get('ename')}: {errors[-1].get('evalue')}")
-    if not any("image/png" in o.get("data", {}) for o in outputs):
-        fail(f"the cell that draws {title} has no saved figure: restart the kernel, run all cells, "
-             "and save the notebook before you submit it")
+    figures.check_figure(sub, functions, title)
 
 
 @grades("figures.mnist")

@@ -1,0 +1,156 @@
+"""The inputs each Part 2 probe is run on: deterministic, from fixed numpy seeds (grader side, numpy only).
+
+Two model sizes where shapes matter: the notebook's (784 pixels, 512 hidden units, 2 latent dimensions) and an
+odd small one, so that hard-coded sizes show up. Dims are ``VAE2D``'s arguments: (obs_dim, hidden_dim, latent_dim).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.runner import Case
+
+SIZES = {"notebook": (784, 512, 2), "odd": (13, 7, 3)}
+LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
+
+
+def _rng(name: str, index: int = 0) -> np.random.Generator:
+    return np.random.default_rng([sum(map(ord, name)), 2, index])
+
+
+def random_weights(dims, rng: np.random.Generator, scale: float = 1.0) -> dict:
+    """float32 weights of ``VAE2D(*dims)`` drawn like ``nn.Linear``'s default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    times ``scale``: ``{"w/linear1.weight": (hidden, obs), "w/linear1.bias": (hidden,), ...}``."""
+    obs, hidden, latent = dims
+    shapes = {"linear1": (hidden, obs), "linear21": (latent, hidden), "linear22": (latent, hidden),
+              "linear3": (hidden, latent), "linear4": (obs, hidden)}
+    weights = {}
+    for layer, (fan_out, fan_in) in shapes.items():
+        bound = scale / np.sqrt(fan_in)
+        weights[f"w/{layer}.weight"] = rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32)
+        weights[f"w/{layer}.bias"] = rng.uniform(-bound, bound, fan_out).astype(np.float32)
+    return weights
+
+
+def mnist_like(rng: np.random.Generator, batch: int, dim: int) -> np.ndarray:
+    """float32 data of shape (batch, dim) in [0, 1], like MNIST pixels: mostly 0 or 1, some in between."""
+    x = (rng.random((batch, dim)) < 0.3).astype(np.float32)
+    grey = rng.random((batch, dim)) < 0.2
+    x[grey] = rng.random(int(grey.sum())).astype(np.float32)
+    return x
+
+
+def _sized(name: str, make) -> list:
+    """One case per model size: ``make(dims, rng, index)`` gives its arrays and params."""
+    cases = []
+    for index, (size, dims) in enumerate(SIZES.items()):
+        arrays, params = make(dims, _rng(name, index), index)
+        cases.append(Case(dims, arrays, params, name=size, sizes={"obs": dims[0], "latent": dims[2]}))
+    return cases
+
+
+def encoder(root=None):
+    return _sized("encoder", lambda d, rng, i: ({**random_weights(d, rng), "x": mnist_like(rng, 5 - i, d[0])}, {}))
+
+
+def decoder(root=None):
+    return _sized("decoder", lambda d, rng, i: (
+        {**random_weights(d, rng, scale=2.0), "z": rng.standard_normal((5 - i, d[2])).astype(np.float32)}, {}))
+
+
+def reconstruct(root=None):
+    return _sized("reconstruct", lambda d, rng, i: (
+        {**random_weights(d, rng, scale=2.0), "x": mnist_like(rng, 4 - i, d[0])}, {}))
+
+
+#: The statistics case of reparameterize: STATS_ROWS identical rows of these means and log-variances.
+STATS_MU = np.array([0.5, -1.0, 2.0, 0.0], np.float32)
+STATS_LOGVAR = np.array([-2.0, -1.0, 0.6, 1.6], np.float32)
+STATS_ROWS = 4000
+
+
+def reparameterize(root=None):
+    """Case "gradients": a small batch, with gradients. Case "statistics": many identical rows, two calls."""
+    rng = _rng("reparameterize")
+    dims = (13, 7, 3)
+    mu = rng.normal(0, 1.5, (6, 3)).astype(np.float32)
+    logvar = rng.uniform(-3.0, 1.5, (6, 3)).astype(np.float32)
+    small = Case(dims, {**random_weights(dims, rng), "mu": mu, "logvar": logvar}, {"grad": True, "repeats": 1},
+                 name="gradients")
+    dims = (13, 7, len(STATS_MU))
+    rows = {"mu": np.tile(STATS_MU, (STATS_ROWS, 1)), "logvar": np.tile(STATS_LOGVAR, (STATS_ROWS, 1))}
+    stats = Case(dims, {**random_weights(dims, rng), **rows}, {"grad": False, "repeats": 2}, name="statistics")
+    return [small, stats]
+
+
+LOSS_REPEATS = 200
+
+
+def loss(root=None):
+    """Cases "point_mass" (beta 1) and "point_mass_half" (beta 0.5): q(z|x) a point mass (log-variance -60), so
+    z = mu whatever the noise. Case "sampled" (beta 2): ordinary weights and the noise the reference
+    reparameterize uses, with repeats for a loss that draws its own noise."""
+    dims, cases = (784, 64, 2), []
+    for index, (name, beta) in enumerate((("point_mass", 1.0), ("point_mass_half", 0.5), ("sampled", 2.0))):
+        rng = _rng("loss", index)
+        weights = random_weights(dims, rng, scale=2.0)
+        if name.startswith("point_mass"):
+            weights["w/linear22.weight"][:] = 0.0
+            weights["w/linear22.bias"][:] = -60.0
+        arrays = {**weights, "x": mnist_like(rng, 6, dims[0]),
+                  "eps": rng.standard_normal((6, dims[2])).astype(np.float32)}
+        params = {"beta": beta, "repeats": LOSS_REPEATS if name == "sampled" else 0}
+        cases.append(Case(dims, arrays, params, name=name, sizes={"batch": 6, "obs": dims[0]}))
+    return cases
+
+
+def latent_grid(root=None):
+    """Case "square": n = 4 over [-2, 2]; case "shifted": n = 3 over [-1, 3] on a small model."""
+    cases = []
+    for index, (name, dims, n, low, high) in enumerate((("square", (784, 64, 2), 4, -2.0, 2.0),
+                                                        ("shifted", (13, 7, 2), 3, -1.0, 3.0))):
+        rng = _rng("latent_grid", index)
+        cases.append(Case(dims, random_weights(dims, rng, scale=3.0), {"n": n, "z_min": low, "z_max": high},
+                          name=name, sizes={"obs": dims[0], "rows": n * n}))
+    return cases
+
+
+def interpolate(root=None):
+    """Case "seven": the notebook's steps = 7; case "three": steps = 3 on a small model with 3 latent dims."""
+    cases = []
+    for index, (name, dims, steps) in enumerate((("seven", (784, 64, 2), 7), ("three", (13, 7, 3), 3))):
+        rng = _rng("interpolate", index)
+        x = mnist_like(rng, 2, dims[0])
+        cases.append(Case(dims, {**random_weights(dims, rng, scale=3.0), "x_a": x[0], "x_b": x[1]},
+                          {"steps": steps}, name=name, sizes={"obs": dims[0], "rows": steps + 2}))
+    return cases
+
+
+#: Labels like the test set's: PAIR_LABELS digits 0-9 at random.
+PAIR_LABELS = 5000
+
+
+def pick_pairs(root=None):
+    """Four calls: same digits and different digits, each with two seeds."""
+    labels = _rng("pick_pairs").integers(0, 10, PAIR_LABELS).astype(np.int64)
+    return [Case((), {"labels": labels}, {"same": same, "seed": seed}, name=f"{'same' if same else 'different'}_{seed}")
+            for same in (True, False) for seed in (0, 1)]
+
+
+def training(root):
+    """The training run of :data:`spec.TRAINING` on the MNIST files under ``root``."""
+    from .spec import TRAINING as t
+
+    params = {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
+              "hidden_dim": t.hidden_dim, "seed": t.seed, "root": str(root), "fused_adam": t.fused_adam}
+    return [Case((784, t.hidden_dim, 2), {}, params, name="training")]
+
+
+def evaluation(root, weights: dict, seed: int = 0):
+    """The trusted evaluation of trained ``weights`` on the MNIST test set under ``root`` (see
+    ``probes.probe_evaluate``), with the sizes of :data:`spec.QUALITY`."""
+    from .spec import QUALITY as q
+    from .spec import TRAINING as t
+
+    params = {"root": str(root), "hidden_dim": t.hidden_dim, "seed": seed, "reconstructions": q.reconstructions,
+              "samples": q.samples, "per_digit": q.per_digit}
+    return [Case((784, t.hidden_dim, 2), dict(weights), params, name="evaluation")]

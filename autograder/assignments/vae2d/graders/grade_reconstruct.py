@@ -1,0 +1,25 @@
+"""Task 5, reconstruct: the decoder's output at the encoder's mean, with no sampling; the reference's values."""
+import numpy as np
+
+from autograder.grading import check_array, compare, fail, grades
+
+
+@grades("reconstruct.shapes")
+def test_shapes(sub):
+    """is the reconstruction a float tensor of the shape of x, (batch, obs_dim)?"""
+    cases, result = sub.run("reconstruct.shapes")
+    for case, out in zip(cases, result.outputs):
+        check_array(out["theta"], case.arrays["x"].shape, f"reconstruct(x) for x of shape {case.arrays['x'].shape}")
+
+
+@grades("reconstruct.values")
+def test_values(sub):
+    """is the reconstruction decoder(mu(x)), the same on every call, without sampling z?"""
+    cases, result = sub.run("reconstruct.values")
+    for case, out in zip(cases, result.outputs):
+        check_array(out["theta"], case.arrays["x"].shape, "reconstruct(x)")
+        if out["again"].shape == out["theta"].shape and not np.allclose(out["theta"], out["again"], atol=1e-6):
+            fail("two calls of reconstruct(x) on the same images returned different images: it draws z. "
+                 "Decode the encoder's mean instead, decoder(mu), with no sampling.")
+        compare(out["theta"], out["expected/theta"], f"reconstruct(x) for VAE2D{case.dims}",
+                [("Your reconstruction is x itself: decode the encoder's mean, decoder(mu).", case.arrays["x"])])

@@ -1,0 +1,281 @@
+"""Part 2's probes (child side): each builds the submission's VAE2D with the grader's weights, surrounds the method
+under test with the reference's other methods, calls it, and returns raw arrays.
+
+A probe is ``probe(VAE2D, case, arrays) -> (outputs, info)`` (see :mod:`autograder.sandbox.probing`); its outputs
+are declared in ``spec.py``. The probes named ``expected_<probe>`` run no student code: they run ``<probe>`` on the
+reference class (module ``reference``, generated from the solution notebook) with the same case, and return its
+outputs under ``expected/``, the values the graders compare with.
+"""
+import sys
+import time
+import types
+
+import numpy as np
+import torch
+from probing import DEVICE, StudentError, call, method, pair, tensor, to_array
+
+LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
+#: The methods the reference provides around the method under test (those it was given, see spec.py).
+PIECES = ("encoder", "reparameterize", "decoder", "loss", "reconstruct")
+
+
+def _reference_class():
+    return sys.modules["reference"].VAE2D
+
+
+def build(vae_class, case, arrays):
+    """``VAE2D(obs_dim, hidden_dim, latent_dim)`` with the grader's weights copied into its five layers."""
+    obs_dim, hidden_dim, latent_dim = case["dims"]
+    vae = call("VAE2D.__init__", vae_class, obs_dim, hidden_dim, latent_dim)
+    if not isinstance(vae, torch.nn.Module):
+        raise StudentError("VAE2D.__init__", "VAE2D must be an nn.Module")
+    with torch.no_grad():
+        for layer in LAYERS:
+            module, weight = getattr(vae, layer, None), arrays[f"w/{layer}.weight"]
+            if not isinstance(module, torch.nn.Linear) or tuple(module.weight.shape) != weight.shape:
+                raise StudentError("VAE2D.__init__", f"VAE2D{tuple(case['dims'])} should have layer {layer} = "
+                                                     f"nn.Linear({weight.shape[1]}, {weight.shape[0]}), as in the "
+                                                     f"notebook; got {module!r}")
+            module.weight.copy_(tensor(weight))
+            module.bias.copy_(tensor(arrays[f"w/{layer}.bias"]))
+    return vae.to(DEVICE)
+
+
+def surround(vae, keep, noise=None):
+    """Replace every method of :data:`PIECES` the reference module has, but ``keep``, by the reference's (bound to
+    ``vae``). With ``noise``, the reference ``reparameterize`` returns ``mu + exp(logvar / 2) * noise`` when it
+    is called on the whole batch, and draws fresh noise otherwise. Returns the list of calls (True: the noise
+    was used)."""
+    reference, calls = sys.modules.get("reference"), []
+    for name in PIECES:
+        if name != keep and reference is not None and hasattr(reference.VAE2D, name):
+            setattr(vae, name, types.MethodType(getattr(reference.VAE2D, name), vae))
+    if noise is not None and keep != "reparameterize":
+        def reparameterize(mu, logvar):
+            calls.append(tuple(mu.shape) == tuple(noise.shape))
+            eps = noise if calls[-1] else torch.randn_like(mu)
+            return mu + torch.exp(0.5 * logvar) * eps
+
+        vae.reparameterize = reparameterize
+    return calls
+
+
+def probe_encoder(vae_class, case, arrays):
+    vae = build(vae_class, case, arrays)
+    surround(vae, "encoder")
+    return pair(call("encoder", method(vae, "encoder"), tensor(arrays["x"])), "encoder", ("mu", "logvar")), {}
+
+
+def probe_decoder(vae_class, case, arrays):
+    vae = build(vae_class, case, arrays)
+    surround(vae, "decoder")
+    return {"theta": to_array(call("decoder", method(vae, "decoder"), tensor(arrays["z"])), "decoder", "theta")}, {}
+
+
+def probe_reparameterize(vae_class, case, arrays):
+    """Draw z for the given mu/logvar ``repeats`` times; with ``grad``, also dz/dmu and dz/dlogvar."""
+    vae = build(vae_class, case, arrays)
+    surround(vae, "reparameterize")
+    params, outputs, info = case["params"], {}, {}
+    mu = tensor(arrays["mu"]).requires_grad_(params["grad"])
+    logvar = tensor(arrays["logvar"]).requires_grad_(params["grad"])
+    for repeat in range(params["repeats"]):
+        z = call("reparameterize", method(vae, "reparameterize"), mu, logvar)
+        outputs[f"z{repeat}"] = to_array(z, "reparameterize", "z")
+    if params["grad"]:
+        grads = (None, None)
+        if z.requires_grad:
+            grads = call("reparameterize (backward pass)",
+                         lambda: torch.autograd.grad(z.sum(), [mu, logvar], allow_unused=True))
+        for name, grad in zip(("mu", "logvar"), grads):
+            info[f"grad_{name}"] = grad is not None
+            if grad is not None:
+                outputs[f"grad_{name}"] = to_array(grad, "", "")
+    return outputs, info
+
+
+def probe_loss(vae_class, case, arrays):
+    """loss(x, beta) with the reference pieces around it (the reference reparameterize uses the case's noise),
+    its gradients w.r.t. the five weights, and ``repeats`` more calls (fresh noise) for a loss that draws its
+    own."""
+    vae = build(vae_class, case, arrays)
+    x, beta = tensor(arrays["x"]), float(case["params"]["beta"])
+    calls = surround(vae, "loss", tensor(arrays["eps"]))
+    value = call("loss", method(vae, "loss"), x, beta)
+    outputs = {"loss": to_array(value, "loss", "loss")}
+    info = {"noise_calls": sum(calls), "fresh_calls": len(calls) - sum(calls), "grads": {}}
+    weights = [getattr(vae, layer).weight for layer in LAYERS]
+    grads = [None] * len(LAYERS)
+    if isinstance(value, torch.Tensor) and value.requires_grad:
+        grads = call("loss (backward pass)", lambda: torch.autograd.grad(value.sum(), weights, allow_unused=True))
+    for layer, grad in zip(LAYERS, grads):
+        info["grads"][layer] = grad is not None
+        if grad is not None:
+            outputs[f"grad/{layer}"] = to_array(grad, "", "")
+    with torch.no_grad():
+        draws = [to_array(call("loss", method(vae, "loss"), x, beta), "loss", "loss")
+                 for _ in range(case["params"].get("repeats", 0))]
+    if draws:
+        outputs["repeats"] = np.stack(draws)
+    return outputs, info
+
+
+def probe_reconstruct(vae_class, case, arrays):
+    """reconstruct(x), twice (a reconstruction through a sample differs between calls)."""
+    vae = build(vae_class, case, arrays)
+    surround(vae, "reconstruct")
+    x = tensor(arrays["x"])
+    first = to_array(call("reconstruct", method(vae, "reconstruct"), x), "reconstruct", "theta")
+    second = to_array(call("reconstruct", method(vae, "reconstruct"), x), "reconstruct", "theta")
+    return {"theta": first, "again": second}, {}
+
+
+def probe_latent_grid(vae_class, case, arrays):
+    vae = build(vae_class, case, arrays)
+    surround(vae, "latent_grid")
+    p = case["params"]
+    images = call("latent_grid", method(vae, "latent_grid"), p["n"], p["z_min"], p["z_max"])
+    return {"images": to_array(images, "latent_grid", "images")}, {}
+
+
+def probe_interpolate(vae_class, case, arrays):
+    vae = build(vae_class, case, arrays)
+    surround(vae, "interpolate")
+    row = call("interpolate", method(vae, "interpolate"), tensor(arrays["x_a"]), tensor(arrays["x_b"]),
+               case["params"]["steps"])
+    return {"row": to_array(row, "interpolate", "row")}, {}
+
+
+def probe_pick_pairs(vae_class, case, arrays):
+    """``VAE2D.pick_pairs(labels, same, seed)`` called on the class, twice with the same seed."""
+    p, labels = case["params"], torch.as_tensor(arrays["labels"])
+    picks = [call("pick_pairs", method(vae_class, "pick_pairs"), labels.clone(), p["same"], p["seed"])
+             for _ in range(2)]
+    return {"pairs": to_array(picks[0], "pick_pairs", "pairs"), "again": to_array(picks[1], "pick_pairs", "pairs")}, {}
+
+
+def _expected(probe, extra=None):
+    """A probe that runs ``probe`` on the reference class and returns its outputs under ``expected/`` (with
+    ``extra(case, arrays)``'s outputs)."""
+    def run(_, case, arrays):
+        outputs, _info = probe(_reference_class(), case, arrays)
+        outputs.update(extra(case, arrays) if extra else {})
+        return {f"expected/{name}": value for name, value in outputs.items()}, {}
+
+    run.__doc__ = f"{probe.__name__} on the reference class; runs no student code."
+    return run
+
+
+def _loss_terms(case, arrays):
+    """The reference's reconstruction term and KL for the case (with its noise), and its encoder's output."""
+    reference = _reference_class()
+    vae = build(reference, case, arrays)
+    x, eps = tensor(arrays["x"]), tensor(arrays["eps"])
+    with torch.no_grad():
+        mu, logvar = vae.encoder(x)
+        theta = vae.decoder(mu + torch.exp(0.5 * logvar) * eps)
+        reconstruction = torch.nn.functional.binary_cross_entropy(theta, x, reduction="none").sum(-1)
+        kl = 0.5 * (torch.exp(logvar) + mu ** 2 - 1 - logvar).sum(-1)
+    return {name: to_array(v, "", "") for name, v in
+            (("reconstruction", reconstruction), ("kl", kl), ("mu", mu), ("logvar", logvar))}
+
+
+def _interpolation_alternatives(case, arrays):
+    """What two known mistakes decode: t = linspace(0, 1, steps) (the endpoints' codes included), and the
+    decoded endpoints (mu(x_a), mu(x_b)) in place of the images themselves."""
+    vae = build(_reference_class(), case, arrays)
+    steps = case["params"]["steps"]
+    with torch.no_grad():
+        mu, _ = vae.encoder(torch.stack([tensor(arrays["x_a"]), tensor(arrays["x_b"])]))
+        t = torch.linspace(0, 1, steps, device=mu.device).unsqueeze(-1)
+        return {"linspace": to_array(vae.decoder((1 - t) * mu[0] + t * mu[1]), "", ""),
+                "ends": to_array(vae.decoder(mu), "", "")}
+
+
+probe_expected_encoder = _expected(probe_encoder)
+probe_expected_decoder = _expected(probe_decoder)
+probe_expected_loss = _expected(probe_loss, _loss_terms)
+probe_expected_reconstruct = _expected(probe_reconstruct)
+probe_expected_latent_grid = _expected(probe_latent_grid)
+probe_expected_interpolate = _expected(probe_interpolate, _interpolation_alternatives)
+
+
+def training_batches(images, params, generator):
+    """The graded run's training batches: float32 tensors of shape (batch, 784), values in [0, 1], in the order
+    of one ``torch.randperm`` of the training set per epoch (``images``: uint8 of shape (60000, 28, 28))."""
+    for _ in range(params["epochs"]):
+        for index in torch.randperm(len(images), generator=generator).split(params["batch_size"]):
+            yield images[index].float().div_(255).view(len(index), 784).to(DEVICE)
+
+
+def probe_training(vae_class, case, arrays):
+    """Train ``VAE2D(784, hidden, 2)`` with the submission's own ``loss(x, beta)`` and return the trained weights.
+
+    ``info`` holds the steps taken, the step whose loss was not finite (training stops there) and the CPU
+    seconds of the training loop.
+    """
+    import vae_utils
+
+    p = case["params"]
+    images, _ = vae_utils.load_mnist(train=True, root=p["root"], download=False)
+    torch.manual_seed(p["seed"])
+    generator = torch.Generator().manual_seed(p["seed"])
+    vae = call("VAE2D.__init__", vae_class, 784, p["hidden_dim"], 2).to(DEVICE)
+    optimizer = torch.optim.Adam(vae.parameters(), lr=p["learning_rate"], **({"fused": True} if p["fused_adam"] else {}))
+    losses, info, start = [], {"steps": 0, "nonfinite_step": None}, time.thread_time()
+    for x in training_batches(images, p, generator):
+        optimizer.zero_grad()
+        loss = call("loss (during training)", method(vae, "loss"), x, 1.0).mean()
+        if not torch.isfinite(loss):
+            info["nonfinite_step"] = info["steps"]
+            break
+        call("loss (backward pass during training)", loss.backward)
+        optimizer.step()
+        losses.append(float(loss))
+        info["steps"] += 1
+    info["cpu_seconds"] = time.thread_time() - start
+    outputs = {"losses": np.array(losses, np.float64)}
+    for layer in LAYERS:
+        module = getattr(vae, layer)
+        outputs[f"w/{layer}.weight"] = to_array(module.weight, "", "")
+        outputs[f"w/{layer}.bias"] = to_array(module.bias, "", "")
+    return outputs, info
+
+
+def _digit_codes(mu, labels, per_digit, generator):
+    """``per_digit`` codes per digit 0-9, as the notebook picks them: among the codes of that digit's images,
+    the purest tenth (most of their 50 nearest codes are the same digit), each moved by a small random step."""
+    codes = []
+    for digit in range(10):
+        region = mu[labels == digit]
+        neighbours = torch.cdist(region, mu).topk(50, largest=False).indices
+        purity = (labels[neighbours] == digit).float().mean(dim=1)
+        pure = region[purity >= purity.quantile(0.9)]
+        chosen = pure[torch.randperm(len(pure), generator=generator)[:per_digit]]
+        codes.append(chosen + 0.05 * region.std(dim=0) * torch.randn(chosen.shape, generator=generator))
+    return torch.cat(codes)
+
+
+def probe_evaluate(_, case, arrays):
+    """Runs no student code: the reference VAE2D with the trained weights of ``arrays`` on the MNIST test set.
+
+    Returns the test-set ELBO (mean over the images, one sample each, noise from the case's seed, in nats), the
+    reconstructions of the first ``reconstructions`` test images, ``samples`` images decoded from the prior, and
+    the per-digit grid (10 rows of ``per_digit`` images decoded from each digit's region of the latent plane).
+    """
+    import vae_utils
+
+    p = case["params"]
+    images, labels = vae_utils.load_mnist(train=False, root=p["root"], download=False)
+    x = images.float().div(255).view(len(images), 784).to(DEVICE)
+    vae = build(_reference_class(), {"dims": [784, p["hidden_dim"], 2]}, arrays)
+    generator = torch.Generator().manual_seed(p["seed"])
+    with torch.no_grad():
+        elbo = sum(float(-vae.loss(batch, 1.0).sum()) for batch in x.split(1000))
+        mu = torch.cat([vae.encoder(batch)[0] for batch in x.split(1000)])
+        codes = _digit_codes(mu, labels.to(DEVICE), p["per_digit"], generator)
+        prior = torch.randn((p["samples"], 2), generator=generator)
+        outputs = {"test_elbo": np.array([elbo / len(x)]),
+                   "reconstructions": vae.reconstruct(x[:p["reconstructions"]]),
+                   "samples": vae.decoder(prior.to(DEVICE)), "digit_grid": vae.decoder(codes)}
+    return {k: to_array(v, "", "") for k, v in outputs.items()}, {}

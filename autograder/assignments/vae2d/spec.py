@@ -1,0 +1,168 @@
+"""Part 2 (seeds 000, 001, 002): the latent space of a 2-D VAE with a log-variance encoder; ``solution/vae2d.ipynb``.
+
+Points, visibility and time limits of every test; the training run and the quality checks with their
+thresholds; the imports the notebook allows; the probes with their cases and outputs. The method points add up to
+the notebook's task points (60); training, quality and figures are priced in the notebook's table too.
+Expected values come from the reference ``VAE2D`` (``reference.py``, generated from the solution notebook by
+``make student``), run in a child of its own that runs no student code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+
+from . import cases
+
+#: The methods students implement, in the notebook's task order.
+METHODS = ("encoder", "reparameterize", "decoder", "loss", "reconstruct", "latent_grid", "interpolate", "pick_pairs")
+#: Task points per method, as printed in the notebook.
+TASK_POINTS = {"encoder": 10, "reparameterize": 5, "decoder": 5, "loss": 15, "reconstruct": 5, "latent_grid": 5,
+               "interpolate": 10, "pick_pairs": 5}
+
+#: Every test, keyed "group.check"; a grader names its key with ``@grades("group.check")``.
+TESTS = {
+    "encoder.shapes": TestSpec(3),
+    "encoder.values": TestSpec(7),
+    "reparameterize.shapes": TestSpec(1),
+    "reparameterize.statistics": TestSpec(2),
+    "reparameterize.gradients": TestSpec(2),
+    "decoder.shapes": TestSpec(2),
+    "decoder.values": TestSpec(3),
+    "loss.shapes": TestSpec(2),
+    "loss.point_mass": TestSpec(6),
+    "loss.sampled": TestSpec(4),
+    "loss.gradients": TestSpec(3),
+    "reconstruct.shapes": TestSpec(1),
+    "reconstruct.values": TestSpec(4),
+    "latent_grid.shapes": TestSpec(1),
+    "latent_grid.values": TestSpec(4),
+    "interpolate.shapes": TestSpec(2),
+    "interpolate.endpoints": TestSpec(3),
+    "interpolate.values": TestSpec(5),
+    "pick_pairs.shapes": TestSpec(1),
+    "pick_pairs.pairs": TestSpec(3),
+    "pick_pairs.random": TestSpec(1),
+    "training.test_elbo": TestSpec(6, timeout=600.0),
+    "quality.digit_grid": TestSpec(2, timeout=600.0, probe="training"),
+    "quality.reconstructions": TestSpec(2, timeout=600.0, probe="training"),
+    "quality.coverage": TestSpec(2, timeout=600.0, probe="training"),
+    "figures.curves": TestSpec(1, probe=""),
+    "figures.scatter": TestSpec(1, probe=""),
+    "figures.manifold": TestSpec(1, probe=""),
+    "figures.digit_grid": TestSpec(1, probe=""),
+    "figures.reconstructions": TestSpec(1, probe=""),
+    "figures.beta": TestSpec(1, probe=""),
+    "figures.interpolations": TestSpec(2, probe=""),
+}
+
+
+@dataclass(frozen=True)
+class Training:
+    """The short training run graded by ``training.test_elbo`` and judged by the quality checks.
+
+    The submission's own ``loss(x, 1.0)`` drives Adam on the MNIST training set; a child that runs no student
+    code then computes the test-set ELBO of the trained weights with the reference (one sample per image, fixed
+    noise). ``min_test_elbo`` is calibrated with ``scripts/calibrate_part2.py``: see the README.
+    """
+
+    epochs: int = 1
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    hidden_dim: int = 512
+    seed: int = 0
+    fused_adam: bool = True
+    min_test_elbo: float = -175.0
+
+
+TRAINING = Training()
+
+
+@dataclass(frozen=True)
+class Quality:
+    """The quality checks on what the trained model makes, judged by the kit's digit classifier.
+
+    Each threshold is calibrated on the reference over several seeds (``scripts/calibrate_part2.py``).
+    """
+
+    #: Rows of the per-digit grid: images decoded from each digit's region of the latent plane.
+    per_digit: int = 5
+    #: At least this fraction of the per-digit grid's images is classified as its row's digit.
+    min_digit_grid: float = 0.6
+    #: Test images reconstructed; at least this fraction of their reconstructions keeps its label.
+    reconstructions: int = 1000
+    min_reconstructions: float = 0.6
+    #: Images decoded from z ~ N(0, I); they must show at least this many of the 10 digits (seed 001:
+    #: "clearly capture most of the 10 different digit classes"), each in at least ``min_share`` of them.
+    samples: int = 200
+    min_digits: int = 8
+    min_share: float = 0.01
+
+
+QUALITY = Quality()
+
+#: Gradescope leaderboard columns (see Part 1's spec).
+LEADERBOARD = {"test_elbo": {"name": "Test ELBO (nats)", "order": "desc"}}
+
+#: Modules the notebook imports; importing anything else is an added import, which the rules forbid.
+ALLOWED_IMPORTS = frozenset({"matplotlib.pyplot", "numpy", "torch", "torch.nn", "torch.nn.functional",
+                             "vae_utils"})
+
+LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
+_WEIGHTS = tuple(Output(f"w/{layer}.{p}") for layer in LAYERS for p in ("weight", "bias"))
+
+
+def _expected(*names, **shapes):
+    """The outputs of an ``expected_*`` probe: made by the reference, floats."""
+    return tuple(Output(f"expected/{n}", "float", shapes.get(n), from_student=False) for n in names)
+
+
+#: Every probe: the method it runs, its cases, what it returns, the reference pieces around it, where its
+#: expected values come from.
+PROBES = {
+    "encoder": ProbeSpec("encoder", cases.encoder, (Output("mu"), Output("logvar")), expected="expected_encoder"),
+    "expected_encoder": ProbeSpec("encoder", cases.encoder, _expected("mu", "logvar"), reference=(), student_code=False),
+    "reparameterize": ProbeSpec("reparameterize", cases.reparameterize,
+                                (Output("z0"), Output("z1", required=False), Output("grad_mu", required=False),
+                                 Output("grad_logvar", required=False))),
+    "decoder": ProbeSpec("decoder", cases.decoder, (Output("theta"),), expected="expected_decoder"),
+    "expected_decoder": ProbeSpec("decoder", cases.decoder, _expected("theta"),
+                                  reference=(), student_code=False),
+    "loss": ProbeSpec("loss", cases.loss,
+                      (Output("loss"), Output("repeats", required=False),
+                       *(Output(f"grad/{layer}", required=False) for layer in LAYERS)),
+                      reference=("encoder", "decoder"), expected="expected_loss"),
+    "expected_loss": ProbeSpec("loss", cases.loss,
+                               (*_expected("loss", "reconstruction", "kl", "mu", "logvar", loss=("batch",)),
+                                *(Output(f"expected/grad/{layer}", "float", from_student=False) for layer in LAYERS),
+                                Output("expected/repeats", "float", required=False, from_student=False)),
+                               reference=(), student_code=False),
+    "reconstruct": ProbeSpec("reconstruct", cases.reconstruct, (Output("theta"), Output("again")),
+                             reference=("encoder", "decoder"), expected="expected_reconstruct"),
+    "expected_reconstruct": ProbeSpec("reconstruct", cases.reconstruct, _expected("theta", "again"), reference=(),
+                                      student_code=False),
+    "latent_grid": ProbeSpec("latent_grid", cases.latent_grid, (Output("images"),), reference=("decoder",),
+                             expected="expected_latent_grid"),
+    "expected_latent_grid": ProbeSpec("latent_grid", cases.latent_grid, _expected("images", images=("rows", "obs")),
+                                      reference=(), student_code=False),
+    "interpolate": ProbeSpec("interpolate", cases.interpolate, (Output("row"),), reference=("encoder", "decoder"),
+                             expected="expected_interpolate"),
+    "expected_interpolate": ProbeSpec("interpolate", cases.interpolate,
+                                      _expected("row", "linspace", "ends", row=("rows", "obs")),
+                                      reference=(), student_code=False),
+    "pick_pairs": ProbeSpec("pick_pairs", cases.pick_pairs, (Output("pairs"), Output("again"))),
+    "training": ProbeSpec("loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS)),
+    # run by the training and quality graders on the trained weights, with cases.evaluation's cases
+    "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
+                                             Output("reconstructions", "float", from_student=False),
+                                             Output("samples", "float", from_student=False),
+                                             Output("digit_grid", "float", from_student=False)),
+                          reference=(), student_code=False),
+}
+
+ASSIGNMENT = Assignment(
+    name="vae2d", title="Part 2: the latent space of a 2-D VAE (seeds 000-002)", notebook="vae2d.ipynb",
+    classes=("VAE2D",), methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES,
+    extra_groups=("training", "quality", "figures"), allowed_imports=ALLOWED_IMPORTS, leaderboard=LEADERBOARD,
+    training=TRAINING, data_groups=("training", "quality"), classifier_groups=("quality",),
+    generated_reference=True)
