@@ -69,8 +69,8 @@ test-fast: data  ## the kit's tests without the slow ones (corpus, hostile gradi
 corpus: data  ## grade the corpus of $(ASSIGNMENT) (default every assignment's, tests/corpus/<name>/); print the tables
 	$(PY) scripts/grade_corpus.py --jobs $(JOBS) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
-false-failures: data  ## false-failure rate of the statistical checks for correct code, over 200 seeds
-	$(PY) scripts/false_failures.py --seeds 200
+false-failures: data  ## false-failure rate of every assignment's statistical checks for correct code, over 200 seeds
+	$(PY) scripts/false_failures.py --seeds 200 $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 student: $(VENV)/.installed  ## write every student_template/<name>.ipynb, and generated references, from the solutions
 	$(PY) -m autograder assign --all
@@ -78,7 +78,7 @@ student: $(VENV)/.installed  ## write every student_template/<name>.ipynb, and g
 solution: data  ## re-run the solution notebook $(NOTEBOOK) in place, saving its outputs
 	$(PY) -m autograder execute $(NOTEBOOK)
 
-autograder:  ## build build/autograder-<name>.zip for Gradescope, one per assignment (standard library only; README, "Gradescope")
+autograder: $(if $(filter vae2d,$(ASSIGNMENTS)),$(if $(VAE_KIT_CLASSIFIER),,$(CLASSIFIER)))  ## build build/autograder-<name>.zip for Gradescope, one per assignment (README, "Gradescope")
 	$(PYTHON) -m autograder package $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) --out 'build/autograder-{assignment}.zip'
 
 bench: data  ## measure grading time, memory, training speed and throughput on this machine (~15 min)

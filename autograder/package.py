@@ -2,12 +2,14 @@
 
 One archive per assignment. It holds, at its root, ``setup.sh`` and ``run_autograder`` (from ``gradescope/``),
 the pinned ``requirements-gradescope.txt``, ``vae_utils.py``, this ``autograder`` package (sources only) with
-that assignment's folder alone under ``assignments/``, an ``ASSIGNMENT`` file that names it, and a ``VERSION``
-file. Not the solution notebook: student code runs on the same machine and could read it.
+that assignment's folder alone under ``assignments/``, an ``ASSIGNMENT`` file that names it, a ``VERSION`` file
+and, for an assignment whose quality checks use it, the digit classifier ``digits-cnn.npz`` (a build output
+of ``make classifier``, never committed). Not the solution notebook: student code runs on the same machine and could read it.
 Entries are sorted and carry a fixed timestamp, so the same sources always give the same bytes.
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -52,14 +54,32 @@ def contents(assignment: str, kit_root: Path = KIT_ROOT) -> list:
     return entries
 
 
+#: The classifier's name in the archive, beside the package (where :func:`autograder.harness.classifier_file`
+#: looks first after ``$VAE_KIT_CLASSIFIER``).
+CLASSIFIER_NAME = "digits-cnn.npz"
+
+
+def classifier_source(kit_root: Path = KIT_ROOT) -> Path:
+    """The classifier to ship: ``$VAE_KIT_CLASSIFIER``, else ``$MNIST_ROOT/MNIST/classifier/digits-cnn.npz``
+    (``MNIST_ROOT`` default ``data/`` of the kit), where ``make classifier`` writes it."""
+    if os.environ.get("VAE_KIT_CLASSIFIER"):
+        return Path(os.environ["VAE_KIT_CLASSIFIER"])
+    root = Path(os.environ.get("MNIST_ROOT") or kit_root / "data")
+    return root / "MNIST" / "classifier" / CLASSIFIER_NAME
+
+
 def build(out: str | Path, assignment: str, kit_root: Path = KIT_ROOT, version_text: str | None = None) -> Path:
     """Write the archive of ``assignment`` to ``out`` (through a temporary file) and return its path.
 
-    Raises KeyError when the kit has no such assignment.
+    Raises KeyError when the kit has no such assignment, FileNotFoundError when its quality checks need the
+    digit classifier and there is none (``make classifier`` makes it).
     """
     from .assignment import load
 
-    load(assignment)
+    classifier = classifier_source(kit_root) if load(assignment).classifier_groups else None
+    if classifier is not None and not classifier.is_file():
+        raise FileNotFoundError(f"the {assignment} zip needs the digit classifier, and {classifier} is missing: run "
+                                "`make classifier`, or set VAE_KIT_CLASSIFIER to its file")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
@@ -67,6 +87,8 @@ def build(out: str | Path, assignment: str, kit_root: Path = KIT_ROOT, version_t
         for name, path, executable in contents(assignment, kit_root):
             _add(archive, name, path.read_bytes(), executable)
         _add(archive, "ASSIGNMENT", (assignment + "\n").encode(), False)
+        if classifier is not None:
+            _add(archive, CLASSIFIER_NAME, classifier.read_bytes(), False)
         text = version_text if version_text is not None else version(kit_root)
         _add(archive, "VERSION", (text + "\n").encode(), False)
     tmp.replace(out)

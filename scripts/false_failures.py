@@ -1,14 +1,15 @@
 """Measure how often correct code fails the statistical checks: the false-failure rate per test.
 
-The statistical tests (``sample_with_reparam.*``, ``elbo.*``, ``sample.*``) draw random numbers in the
-child, seeded with ``seed + case index``. Grading a submission 200 times would take an hour, so this runs
+The statistical tests of every assignment (Part 1: ``sample_with_reparam.*``, ``elbo.*``, ``sample.*``;
+Part 2: ``reparameterize.*``, ``loss.*``) draw random numbers in the child, seeded with ``seed + case index``. Grading a submission 200 times would take an hour, so this runs
 each probe on its cases repeated N times in a few children (``run_probe`` seeds repetition k with
 ``k * len(cases)``, exactly what grading with ``seed = k * len(cases)`` does), then applies the graders'
 own test functions to each repetition's outputs through a stand-in for the ``sub`` fixture. So what is
 measured is what grading does, over N different seeds.
 
-Usage: ``python scripts/false_failures.py [--seeds 200]`` (``make false-failures``). Prints seeds
-tried / failures per submission and test; exits 1 when any correct submission failed any test.
+Usage: ``python scripts/false_failures.py [--seeds 200] [--assignment NAME]`` (``make false-failures``: every
+assignment). Prints seeds tried / failures per submission and test; exits 1 when any correct submission failed
+any test.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from autograder.assignment import load  # noqa: E402
 with warnings.catch_warnings():  # the graders' @grades mark is registered only when the harness runs them
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
     from autograder.assignments.vae.graders import grade_elbo, grade_sample, grade_sample_with_reparam  # noqa: E402
+    from autograder.assignments.vae2d.graders import grade_loss, grade_reparameterize  # noqa: E402
 from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
 from autograder.runner import ChildFailure, ProbeResult, run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -36,15 +38,17 @@ from autograder.submission import load_submission  # noqa: E402
 #: The probes with random draws, the grader module that checks each, and how many seeds fit in one child
 #: (a child's output file is limited to config.LIMITS.file_size_mb: the elbo probe returns ~0.7 MB of
 #: gradients per seed, the sample probe ~0.5 MB of draws).
-PROBES = {"sample_with_reparam": (grade_sample_with_reparam, 200), "elbo": (grade_elbo, 20),
-          "sample": (grade_sample, 50)}
-CORRECT = ROOT / "tests" / "corpus" / "vae" / "correct"
-PART1 = load("vae")
+#: Per assignment.
+STATISTICAL = {"vae": {"sample_with_reparam": (grade_sample_with_reparam, 200), "elbo": (grade_elbo, 20),
+                       "sample": (grade_sample, 50)},
+               "vae2d": {"reparameterize": (grade_reparameterize, 200), "loss": (grade_loss, 10)}}
+CORPUS = ROOT / "tests" / "corpus"
 #: Correct submissions measured besides the reference, with the probes whose code path they change:
 #: elbo drawing its own noise takes the statistical fallback of elbo.sampled; the others draw differently.
-VARIANTS = (("elbo_inline_noise.py", ("elbo",)), ("sample_uniform_compare.py", ("sample",)),
-            ("reparam_row_loop_device.py", ("sample_with_reparam",)),
-            ("reparam_torch_normal.py", ("sample_with_reparam",)))
+VARIANTS = {"vae": (("elbo_inline_noise.py", ("elbo",)), ("sample_uniform_compare.py", ("sample",)),
+                    ("reparam_row_loop_device.py", ("sample_with_reparam",)),
+                    ("reparam_torch_normal.py", ("sample_with_reparam",))),
+            "vae2d": ()}
 
 
 class OneSeed(GradedSubmission):
@@ -53,8 +57,8 @@ class OneSeed(GradedSubmission):
     ``probe(name, method, timeout)`` returns ``(cases, ProbeResult)`` for that seed, as grading would.
     """
 
-    def __init__(self, probe: str, cases: list, result: ProbeResult):
-        self.name, self.cases, self.result, self.assignment = probe, cases, result, PART1
+    def __init__(self, probe: str, cases: list, result: ProbeResult, assignment):
+        self.name, self.cases, self.result, self.assignment = probe, cases, result, assignment
 
     def require(self, method: str) -> None:
         """The rules are not statistical: nothing to check here."""
@@ -76,28 +80,29 @@ def grader_tests(module) -> list:
     return found
 
 
-def run_seeds(source: str, probe: str, seeds: int, timeout: float = 600.0) -> list:
+def run_seeds(source: str, probe: str, seeds: int, timeout: float = 600.0, assignment: str = "vae") -> list:
     """Run ``probe`` on its cases repeated ``seeds`` times; returns one OneSeed per repetition.
 
     Raises ChildFailure when the submission fails in the child (correct code must not).
     """
-    module, per_child = PROBES[probe]
-    base = PART1.probes[probe].cases(None)
+    spec = load(assignment)
+    module, per_child = STATISTICAL[assignment][probe]
+    base = spec.probes[probe].cases(None)
     per_seed = []
     for start in range(0, seeds, per_child):
         count = min(per_child, seeds - start)
-        result = run_probe(source, probe, base * count, probe, timeout, seed=start * len(base), assignment=PART1)
+        result = run_probe(source, probe, base * count, probe, timeout, seed=start * len(base), assignment=spec)
         for k in range(count):
             part = slice(k * len(base), (k + 1) * len(base))
-            per_seed.append(OneSeed(probe, base, ProbeResult(result.outputs[part], result.info[part], base)))
+            per_seed.append(OneSeed(probe, base, ProbeResult(result.outputs[part], result.info[part], base), spec))
     return per_seed
 
 
-def measure(source: str, probe: str, seeds: int) -> dict:
-    """Per test key of ``probe``'s grader: (seeds tried, failures, first failure message)."""
-    module, _ = PROBES[probe]
+def measure(source: str, probe: str, seeds: int, assignment: str = "vae") -> dict:
+    """Per test key of ``probe``'s grader (of ``assignment``): (seeds tried, failures, first failure message)."""
+    module, _ = STATISTICAL[assignment][probe]
     counts = {}
-    runs = run_seeds(source, probe, seeds)
+    runs = run_seeds(source, probe, seeds, assignment=assignment)
     for key, test in grader_tests(module):
         failures, first = 0, ""
         for sub in runs:
@@ -113,15 +118,22 @@ def measure(source: str, probe: str, seeds: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=200, help="seeds per probe (at least 200 for the record)")
+    parser.add_argument("--assignment", choices=sorted(STATISTICAL), help="only this assignment (default: all)")
     args = parser.parse_args(argv)
     start = time.monotonic()
-    submissions = [("reference", load_submission(ROOT / "solution" / "vae.ipynb", PART1).source, tuple(PROBES))]
-    submissions += [(name[:-3], (CORRECT / name).read_text(), probes) for name, probes in VARIANTS]
+    submissions = []
+    for assignment in [args.assignment] if args.assignment else sorted(STATISTICAL):
+        spec = load(assignment)
+        solution = load_submission(ROOT / "solution" / spec.notebook, spec).source
+        submissions.append((assignment, "reference", solution, tuple(STATISTICAL[assignment])))
+        submissions += [(assignment, name[:-3], (CORPUS / assignment / "correct" / name).read_text(), probes)
+                        for name, probes in VARIANTS[assignment]]
     rows, failed = [], False
-    for name, source, probes in submissions:
+    for assignment, name, source, probes in submissions:
+        name = f"{assignment}/{name}"
         for probe in probes:
             try:
-                counts = measure(source, probe, args.seeds)
+                counts = measure(source, probe, args.seeds, assignment)
             except ChildFailure as exc:
                 print(f"{name}: probe {probe} failed in the child: {exc}")
                 failed = True

@@ -128,3 +128,32 @@ def run_autograder(root: Path, **env):
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     return validate(results), done.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Part 2's digit classifier, trained once (29 CPU-s) into build/ and shared by the workers
+
+
+CLASSIFIER = ROOT / "build" / "classifier" / "digits-cnn.npz"
+
+
+@pytest.fixture(scope="session")
+def classifier_file() -> Path:
+    """The digit classifier the quality checks read (``$VAE_KIT_CLASSIFIER``, which the graders inherit):
+    ``build/classifier/digits-cnn.npz``, trained here under a lock when missing (never next to the shared data)."""
+    import fcntl
+
+    import digit_classifier
+
+    CLASSIFIER.parent.mkdir(parents=True, exist_ok=True)
+    with open(CLASSIFIER.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            digit_classifier.load(CLASSIFIER)
+        except digit_classifier.ClassifierFileError:
+            import torch
+
+            torch.set_num_threads(1)
+            digit_classifier.save(digit_classifier.train(MNIST, "cnn", 0), path=CLASSIFIER)
+    os.environ["VAE_KIT_CLASSIFIER"] = str(CLASSIFIER)
+    return CLASSIFIER

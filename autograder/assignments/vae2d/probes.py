@@ -275,7 +275,6 @@ def probe_evaluate(_, case, arrays):
         mu = torch.cat([vae.encoder(batch)[0] for batch in x.split(1000)])
         codes = _digit_codes(mu, labels.to(DEVICE), p["per_digit"], generator)
         prior = torch.randn((p["samples"], 2), generator=generator)
-        outputs = {"test_elbo": np.array([elbo / len(x)]),
-                   "reconstructions": vae.reconstruct(x[:p["reconstructions"]]),
+        outputs = {"reconstructions": vae.reconstruct(x[:p["reconstructions"]]),
                    "samples": vae.decoder(prior.to(DEVICE)), "digit_grid": vae.decoder(codes)}
-    return {k: to_array(v, "", "") for k, v in outputs.items()}, {}
+    return {"test_elbo": np.array([elbo / len(x)]), **{k: to_array(v, "", "") for k, v in outputs.items()}}, {}

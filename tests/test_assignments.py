@@ -1,0 +1,133 @@
+"""The engine's assignments: specs validated at load, a submission's assignment recognised, probe outputs checked
+against their declarations, generated files current, one Gradescope zip per assignment."""
+import dataclasses
+import zipfile
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from autograder import assign, package, runner
+from autograder.assignment import Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments, load
+from autograder.assignment import names as assignment_names
+from autograder.assignment import recognise
+
+ASSIGNMENTS = all_assignments()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_every_assignment_loads_valid(assignment):
+    """Does each assignment's spec validate, with a grader file per group and its notebook in solution/ and
+    student_template/?"""
+    assert assignment.validate() is assignment
+    assert {f"grade_{g}.py" for g in assignment.groups} <= {p.name for p in assignment.graders.glob("grade_*.py")}
+    assert (ROOT / "solution" / assignment.notebook).is_file()
+    assert (ROOT / "student_template" / assignment.notebook).is_file()
+    assert sum(assignment.task_points.values()) < assignment.max_score
+
+
+def test_spec_errors_name_every_inconsistency():
+    """Are points that do not add up, a test without a grader, a grader without a test, an unknown visibility and
+    a test of an unknown probe all refused, each named?"""
+    part1 = load("vae")
+    tests = dict(part1.tests)
+    tests["encoder.values"] = TestSpec(6)
+    tests["decoder.shapes"] = TestSpec(3, visibility="secret")
+    tests["kl_divergence.extra"] = TestSpec(0)
+    tests["sample.prior"] = TestSpec(4, probe="nowhere")
+    del tests["elbo.gradients"]
+    broken = dataclasses.replace(part1, tests=tests)
+    with pytest.raises(SpecError) as error:
+        broken.validate()
+    message = str(error.value)
+    for expected in ("method 'encoder': its tests are worth 9", "visibility 'secret'", "'kl_divergence.extra' has no "
+                     "grader", "grader of 'elbo.gradients' (grade_elbo.py) has no test", "no probe 'nowhere'"):
+        assert expected in message
+
+
+def test_unknown_assignment_lists_the_known_ones():
+    """Does loading an assignment the kit does not have say which ones it has?"""
+    with pytest.raises(KeyError, match="the assignments are " + ", ".join(assignment_names())):
+        load("part9")
+
+
+def test_assignment_is_recognised_from_classes_then_file_name():
+    """Is a submission's assignment the one whose classes it defines, else the one its file is named after, and
+    is an ambiguous or unknown one refused with the candidates?"""
+    assert recognise({"VAE", "Helper"}, "homework.ipynb").name == "vae"
+    assert recognise({"VAE2D"}, "anything.py").name == "vae2d"
+    assert recognise(set(), "vae2d.py").name == "vae2d"
+    assert recognise({"VAE", "VAE2D"}, "vae2d.ipynb").name == "vae2d"
+    with pytest.raises(UnknownAssignment, match="candidates: vae .*vae2d .*Pass --assignment NAME"):
+        recognise({"VAE", "VAE2D"}, "both.ipynb")
+    with pytest.raises(UnknownAssignment, match="classes it defines: none"):
+        recognise(set(), "homework.py")
+
+
+def _result(outputs: dict, case_sizes=None) -> runner.ProbeResult:
+    case = runner.Case((), {}, name="only", sizes=case_sizes or {"batch": 3})
+    return runner.ProbeResult([outputs], [{}], [case])
+
+
+def test_outputs_are_checked_against_their_declaration():
+    """Is a child's output refused when it is undeclared, a required one is missing, or a probe-made one has the
+    wrong dtype or shape, as the student's failure for a child that ran student code and as the grader's for
+    one that did not?"""
+    spec = ProbeSpec("m", outputs=(Output("got"), Output("made", "float", ("batch",), from_student=False),
+                                   Output("maybe", required=False)))
+    good = {"got": np.zeros((3, 2), np.int64), "made": np.zeros(3)}
+    runner.check_outputs(_result(good), spec, "m")
+    for bad, problem in (({**good, "extra": np.zeros(1)}, "'extra' is not an output"),
+                         ({"made": np.zeros(3)}, "'got' is missing"),
+                         ({**good, "made": np.zeros(4)}, "'made' has shape (4,), not (3,)"),
+                         ({**good, "made": np.zeros(3, np.int64)}, "'made' has dtype int64, not float")):
+        with pytest.raises(runner.ChildFailure, match=problem.replace("(", r"\(").replace(")", r"\)")):
+            runner.check_outputs(_result(bad), spec, "m")
+        with pytest.raises(RuntimeError, match="the grader's own probe"):
+            runner.check_outputs(_result(bad), spec, "m", trusted=True)
+
+
+def test_cases_are_picked_by_name():
+    """Does a probe result give each case's outputs by the case's name, and say which names exist otherwise?"""
+    cases = [runner.Case((), {}, name="first"), runner.Case((), {}, name="second")]
+    result = runner.ProbeResult([{"a": np.ones(1)}, {"a": np.zeros(1)}], [{}, {"n": 2}], cases)
+    assert result.case("second").info == {"n": 2} and result.case("first").outputs["a"][0] == 1
+    with pytest.raises(KeyError, match=r"\['first', 'second'\]"):
+        result.case("third")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_templates_and_generated_references_are_current(assignment):
+    """Are the checked-in template and, where generated, the reference exactly what `make student` writes?"""
+    solution = ROOT / "solution" / assignment.notebook
+    assert (ROOT / "student_template" / assignment.notebook).read_text() == assign.render(solution), "make student"
+    if assignment.generated_reference:
+        assert (assignment.folder / "reference.py").read_text() == \
+            assign.render_reference(solution, assignment.classes), "run `make student`"
+
+
+def test_reference_pieces_withhold_the_method_under_test():
+    """Does a child that runs student code get the reference class without the method under test?"""
+    source = runner.reference_source(load("vae2d").folder / "reference.py", ("encoder", "decoder"))
+    assert "def encoder(" in source and "def decoder(" in source and "def __init__(" in source
+    assert "def loss(" not in source and "def reparameterize(" not in source
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_one_zip_per_assignment_holds_that_assignment_alone(assignment, tmp_path, classifier_file):
+    """Does an assignment's zip hold the engine, that assignment's folder and none of the others', name it, and
+    carry the digit classifier when its quality checks need one?"""
+    names = zipfile.ZipFile(package.build(tmp_path / "a.zip", assignment.name, version_text="t")).namelist()
+    assert (package.CLASSIFIER_NAME in names) == bool(assignment.classifier_groups)
+    assert f"autograder/assignments/{assignment.name}/spec.py" in names and "autograder/runner.py" in names
+    others = [n for n in names if n.startswith("autograder/assignments/") and n.count("/") > 2
+              and not n.startswith(f"autograder/assignments/{assignment.name}/")]
+    assert others == []
+    assert zipfile.ZipFile(tmp_path / "a.zip").read("ASSIGNMENT").decode().strip() == assignment.name
+
+
+def test_zip_of_an_assignment_with_quality_checks_needs_the_classifier(tmp_path, monkeypatch):
+    """Without a digit classifier, does building Part 2's zip stop with what to run?"""
+    monkeypatch.setenv("VAE_KIT_CLASSIFIER", str(tmp_path / "none.npz"))
+    with pytest.raises(FileNotFoundError, match="make classifier"):
+        package.build(tmp_path / "a.zip", "vae2d")
