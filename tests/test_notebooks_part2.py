@@ -88,6 +88,20 @@ def test_api_is_the_issues(path):
         assert ast.get_docstring(method), name
 
 
+def test_points_in_the_notebook_are_the_graders():
+    """Does the notebook's table give each task the points of its tests in the spec, the training run, the
+    quality checks and the figures theirs, and the training threshold the grader applies?"""
+    from autograder.assignments.vae2d import spec
+
+    text = nbformat.read(TEMPLATE2, as_version=4).cells[0].source
+    points = {g: sum(t.points for k, t in spec.TESTS.items() if k.split(".")[0] == g) for g in spec.ASSIGNMENT.groups}
+    table = dict(re.findall(r"^\| \d+ \| `(\w+)` \| (\d+) \|$", text, re.MULTILINE))
+    assert {m: int(p) for m, p in table.items()} == {m: points[m] for m in spec.METHODS}
+    extras = [int(p) for p in re.findall(r"^\| \| [^*|][^|]* \| (\d+) \|$", text, re.MULTILINE)]
+    assert extras == [points["training"], points["quality"], points["figures"]]
+    assert f"at least {spec.TRAINING.min_test_elbo:g} nats" in text and f"{spec.TRAINING.epochs} epochs" in text
+
+
 def test_task_points_add_up_to_the_stated_total():
     """Does each task heading state the points of its row in the table, and do they add up to the total the
     title and the table state? Are the math's sources and the rules stated?"""
@@ -96,9 +110,11 @@ def test_task_points_add_up_to_the_stated_total():
     table = re.findall(r"^\| \d+ \| `(\w+)` \| (\d+) \|$", text, re.MULTILINE)
     total = int(re.search(r"^\| \| \*\*the eight tasks\*\* \| \*\*(\d+)\*\* \|$", text, re.MULTILINE).group(1))
     title = int(re.search(r"^# .* \((\d+) pt\)$", text, re.MULTILINE).group(1))
+    extras = [int(p) for p in re.findall(r"^\| \| [^*|][^|]* \| (\d+) \|$", text, re.MULTILINE)]
+    in_all = int(re.search(r"^\| \| \*\*in all\*\* \| \*\*(\d+)\*\* \|$", text, re.MULTILINE).group(1))
     assert [name for name, _ in table] == TASKS
     assert headings == [int(points) for _, points in table]
-    assert sum(headings) == total == title
+    assert sum(headings) == total and total + sum(extras) == in_all == title
     for phrase in ("torch.distributions", "import", "Kingma & Welling 2014", "appendix B", "Higgins et al. (2017)",
                    "log-variance"):
         assert phrase in text, phrase
