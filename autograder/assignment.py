@@ -100,6 +100,8 @@ class ProbeSpec:
         the student child's outputs of the same names); None when the grader computes them itself.
     student_code : bool
         False for probes that run no student code (reference runs, the sandbox check).
+    class_name : str or None
+        The class of the submission the probe gets (None: the assignment's first class).
     """
 
     method: str
@@ -108,6 +110,7 @@ class ProbeSpec:
     reference: tuple | None = None
     expected: str | None = None
     student_code: bool = True
+    class_name: str | None = None
 
     def output(self, name: str) -> Output | None:
         """The declared output ``name`` (or None)."""
@@ -143,6 +146,11 @@ class Assignment:
         The assignment's training settings (read by its own probes and graders), or None.
     data_groups : tuple of str
         Groups that need MNIST on disk.
+    method_of : dict of str to str
+        ``{group: "Class.method"}`` for graded methods that are not the first class's method of the group's name
+        (Part 3's ``cond_encoder``: ``ConditionalVAE.encoder``); the others are ``f"{classes[0]}.{group}"``.
+    training_methods : tuple of str
+        The methods its training run calls (their rules and failures concern the training test too).
     classifier_groups : tuple of str
         Groups that judge images with the kit's digit classifier (``digit_classifier.py``).
     generated_reference : bool
@@ -164,6 +172,8 @@ class Assignment:
     leaderboard: dict = field(default_factory=dict)
     training: object = None
     data_groups: tuple = ("training",)
+    method_of: dict = field(default_factory=dict)
+    training_methods: tuple = ()
     classifier_groups: tuple = ()
     generated_reference: bool = False
 
@@ -193,6 +203,15 @@ class Assignment:
     @property
     def max_score(self) -> float:
         return float(sum(t.points for t in self.tests.values()))
+
+    @property
+    def qualified_methods(self) -> dict:
+        """``{group: "Class.method"}`` for every graded method (see ``method_of``)."""
+        return {m: self.method_of.get(m, f"{self.class_name}.{m}") for m in self.methods}
+
+    def group_of(self, qualified: str):
+        """The group of the graded method ``"Class.method"`` (None when it is not graded)."""
+        return next((g for g, q in self.qualified_methods.items() if q == qualified), None)
 
     def probe_of(self, key: str) -> str:
         """The probe whose results test ``key`` grades."""

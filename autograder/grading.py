@@ -113,8 +113,8 @@ class GradedSubmission:
             entries = info.get("distributions")
             for entry in entries if isinstance(entries, list) else []:
                 chain = entry.get("by") if isinstance(entry, dict) else None
-                methods = self.assignment.methods
-                method = next((m for m in chain if m in methods), None) if isinstance(chain, list) else None
+                groups = [self.assignment.group_of(str(m)) for m in chain] if isinstance(chain, list) else []
+                method = next((g for g in groups if g), None)
                 if method is not None and method not in self.runtime_violations:
                     read = " ".join(str(entry.get("read"))[:100].split())
                     self.runtime_violations[method] = (f"uses torch.distributions (it read `{read}` while it ran), "

@@ -243,10 +243,11 @@ def find_violations(trees, vae_tree: ast.Module, allowed, methods_graded, classe
         The cell(s) or file that define the graded classes (``class VAE``).
     allowed : set of str
         Modules (``"torch.nn"``) and imported names (``"sklearn.manifold.TSNE"``) that may be imported.
-    methods_graded : tuple of str
-        The graded methods (an assignment's ``methods``).
+    methods_graded : tuple of str, or dict of str to str
+        The graded methods (an assignment's ``methods``), or ``{group: "Class.method"}`` when several graded
+        classes define methods of the same name (the result is then keyed by group).
     classes : tuple of str
-        The graded classes; a method of a later one overrides the same name of an earlier one.
+        The graded classes; a helper method of a later one overrides the same name of an earlier one.
 
     Returns
     -------
@@ -257,14 +258,17 @@ def find_violations(trees, vae_tree: ast.Module, allowed, methods_graded, classe
     """
     functions = {n.name: n for n in vae_tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
                  and n.name not in classes}
+    qualified = methods_graded if isinstance(methods_graded, dict) else {m: f"{classes[0]}.{m}" for m in methods_graded}
     graded = [[n for n in vae_tree.body if isinstance(n, ast.ClassDef) and n.name == c][-1:] for c in classes]
     bodies = [statement for found in graded for cls in found for statement in cls.body]
-    methods = {n.name: n for n in bodies if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    per_class = {cls.name: {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                 for found in graded for cls in found}
+    methods = {name: node for found in per_class.values() for name, node in found.items()}
     strings = string_variables(trees)
     tainted = tainted_names(trees, [n for n in bodies if n not in methods.values()], strings, allowed)
+    graded_names = {q.split(".")[-1] for q in qualified.values()}
 
-    def reach(name: str, seen: set) -> set[Breach]:
-        node = methods.get(name) or functions.get(name)
+    def reach(node, name: str, seen: set) -> set[Breach]:
         if node is None or name in seen:
             return set()
         seen.add(name)
@@ -272,9 +276,13 @@ def find_violations(trees, vae_tree: ast.Module, allowed, methods_graded, classe
         read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
         attrs = {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
         # Follow helpers, not the other graded methods: each of those answers for its own code.
-        for callee in ((attrs & methods.keys()) - set(methods_graded)) | (read & functions.keys()):
-            found |= reach(callee, seen)
+        for callee in ((attrs & methods.keys()) - graded_names) | (read & functions.keys()):
+            found |= reach(methods.get(callee) or functions.get(callee), callee, seen)
         return found
 
-    found = {m: sorted(b.message() for b in reach(m, set())) for m in methods_graded}
+    def graded_node(name: str):
+        cls, _, method = name.rpartition(".")
+        return per_class.get(cls, {}).get(method) or methods.get(method)
+
+    found = {g: sorted(b.message() for b in reach(graded_node(q), q, set())) for g, q in qualified.items()}
     return {m: v for m, v in found.items() if v}

@@ -246,7 +246,7 @@ def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, li
         (scratch / protocol.REFERENCE).write_text(reference_source(assignment.folder / "reference.py", pieces))
     request = {"probe": probe, "seed": seed, "threads": limits.threads, "memory_mb": limits.memory_mb,
                "module": f"probes_{assignment.name}" if assignment is not None else "probing",
-               "class_name": assignment.class_name if assignment is not None else None,
+               "class_name": (spec.class_name or assignment.class_name) if assignment is not None else None,
                "student_code": source is not None,
                "cases": [{"name": c.name, "dims": list(c.dims), "params": c.params} for c in cases]}
     (scratch / protocol.REQUEST).write_text(json.dumps(request))

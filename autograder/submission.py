@@ -126,7 +126,7 @@ def load_submission(path: str | Path, assignment) -> Submission:
         return sub
     sub.source = "\n\n".join(sources)
     sub.violations = find_violations(trees, ast.parse(sub.source), allowed_imports(trees, kind, assignment),
-                                     assignment.methods, classes)
+                                     assignment.qualified_methods, classes)
     return sub
 
 

@@ -123,11 +123,34 @@ def groups_for(case: Case, train_bugs: bool = False) -> tuple:
     return case.assignment.methods
 
 
-def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0) -> dict:
-    """Grade one case in its own ``python -m autograder grade`` process; returns the parsed results.json."""
+def trains_like_reference(case: Case) -> bool:
+    """Whether the methods that the case's training run calls are the reference solution's own, statement for
+    statement (then it trains exactly as the reference does, which the kit's tests grade on their own)."""
+    import ast
+
+    from autograder.submission import load_submission
+
+    def methods(source: str) -> dict:
+        found = {}
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ClassDef) and node.name in case.assignment.classes:
+                found.update({f.name: ast.dump(f) for f in node.body if isinstance(f, ast.FunctionDef)})
+        return found
+
+    solution = load_submission(ROOT / "solution" / case.assignment.notebook, case.assignment).source
+    mine = load_submission(case.path, case.assignment)
+    if mine.error:
+        return False
+    ours, theirs = methods(mine.source), methods(solution)
+    return all(ours.get(m) == theirs.get(m) for m in case.assignment.training_methods)
+
+
+def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0, groups=None) -> dict:
+    """Grade one case (on ``groups``, default :func:`groups_for`) in its own ``python -m autograder grade``
+    process; returns the parsed results.json."""
     results = out / f"{case.kind}-{case.name}.json"
     results.unlink(missing_ok=True)
-    groups = ",".join(groups_for(case, train_bugs))
+    groups = ",".join(groups or groups_for(case, train_bugs))
     process = subprocess.run([sys.executable, "-m", "autograder", "grade", str(case.path), "--results",
                               str(results), "--groups", groups, "--seed", str(seed), "--assignment",
                               case.assignment.name],

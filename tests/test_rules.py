@@ -111,11 +111,21 @@ def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_p
     from autograder.submission import Submission
 
     graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, PART1)
-    info = [{"distributions": [{"read": "torch.distributions.Normal", "by": ["_helper", "kl_divergence", "elbo"]},
-                               {"read": "x", "by": "elbo"}, "junk", {"by": [["unhashable"]]}]}, {}]
+    info = [{"distributions": [{"read": "torch.distributions.Normal", "by": ["VAE._helper", "VAE.kl_divergence", "VAE.elbo"]},
+                               {"read": "x", "by": "VAE.elbo"}, "junk", {"by": [["unhashable"]]}]}, {}]
     graded.record_runtime_breaches(ProbeResult([{}, {}], info))
     assert list(graded.runtime_violations) == ["kl_divergence"]
     with pytest.raises(GradingFailure, match=r"kl_divergence uses torch.distributions \(it read "
                                              r"`torch.distributions.Normal` while it ran\)"):
         graded.require("kl_divergence")
     graded.require("elbo")
+
+
+def test_methods_of_the_same_name_in_two_classes_answer_each_for_its_own_code():
+    """With two graded classes defining `encoder`, is a breach charged to the group of the class whose encoder
+    holds it, not to the other class's?"""
+    source = ("class Base:\n    def encoder(self, x):\n        return torch.distributions.Normal(x, 1)\n"
+              "class Cond(Base):\n    def encoder(self, x, c):\n        return super().encoder(x)\n")
+    graded = {"base_encoder": "Base.encoder", "cond_encoder": "Cond.encoder"}
+    found = find_violations([ast.parse(source)], ast.parse(source), spec.ALLOWED_IMPORTS, graded, ("Base", "Cond"))
+    assert list(found) == ["base_encoder"]

@@ -49,7 +49,7 @@ def method(vae, name):
 
 
 #: What student code read from torch.distributions while one of its methods ran, in this case:
-#: ``{"read": "torch.distributions.Normal", "by": [innermost VAE method, ..., outermost]}`` entries.
+#: ``{"read": "torch.distributions.Normal", "by": ["VAE.kl_divergence", ..., outermost "Class.method"]}`` entries.
 TOUCHED = []
 
 
@@ -58,7 +58,7 @@ def _record_touch(frame, filename, vae_class, read):
     stack, when that code is the submission's and a method of its VAE is running (not while loading)."""
     if frame.f_code.co_filename != filename or vae_class is None or len(TOUCHED) >= 20:
         return
-    codes = {getattr(fn, "__code__", None): name for klass in reversed(vae_class.__mro__)
+    codes = {getattr(fn, "__code__", None): f"{klass.__name__}.{name}" for klass in reversed(vae_class.__mro__)
              for name, fn in vars(klass).items()}
     chain = []
     while frame is not None:

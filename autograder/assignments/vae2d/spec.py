@@ -168,4 +168,5 @@ ASSIGNMENT = Assignment(
     classes=("VAE2D",), methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES,
     extra_groups=("training", "quality", "figures"), allowed_imports=ALLOWED_IMPORTS, leaderboard=LEADERBOARD,
     training=TRAINING, data_groups=("training", "quality"), classifier_groups=("quality",),
+    training_methods=("encoder", "reparameterize", "decoder", "loss"),
     generated_reference=True)

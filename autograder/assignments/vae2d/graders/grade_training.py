@@ -7,7 +7,7 @@ from autograder.grading import check_array, fail, grades
 from autograder.runner import ChildFailure
 
 #: The methods a training run calls; their rules apply to it too.
-USED = ("encoder", "reparameterize", "decoder", "loss")
+USED = spec.ASSIGNMENT.training_methods
 KEY = "training.test_elbo"
 
 
