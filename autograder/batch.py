@@ -302,6 +302,20 @@ def write_summary(rows: list, path: Path) -> None:
         writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
 
 
+def write_answers(graded: list, path: Path) -> bool:
+    """``answers.csv``: one row per submission and written answer (key, names, question, answer), for grading
+    by hand; written only when some result holds answers. Returns whether it was written."""
+    rows = [{"key": handin.key, "names": "; ".join(s.name for s in handin.students), "question": question,
+             "answer": text} for handin, result in graded for question, text in sorted(result.answers.items())]
+    if not rows:
+        return False
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["key", "names", "question", "answer"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return True
+
+
 def print_table(graded: list) -> None:
     """A table of the submissions: key, score, each group as score/max, status."""
     groups = group_order(result for _, result in graded)
@@ -368,6 +382,8 @@ def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, forc
         graded = [(h, r) for h, r in load(out) if h.key in current]
         rows = summary_rows(graded)
         write_summary(rows, out / "summary.csv")
+        if write_answers(graded, out / "answers.csv"):
+            print(f"written answers, for grading by hand: {out / 'answers.csv'}")
     print_table(graded)
     print(f"\n{len(graded)} submissions ({len(handins) - len(todo)} already graded, {len(todo)} graded now in "
           f"{time.monotonic() - start:.0f} s with {jobs} jobs); results in {out}/<key>/results.json, "

@@ -268,8 +268,9 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
         print(staff)
     for key, value in collector.properties.items():  # for the staff: "recorded: training_steps = 469"
         print(f"recorded: {key} = {value}")
+    answers = {k[len("answer:"):]: v for k, v in collector.properties.items() if k.startswith("answer:")}
     return GradingResult(tests, time.monotonic() - start, "\n".join(summary),
-                         leaderboard(collector.properties, assignment.leaderboard), assignment.name)
+                         leaderboard(collector.properties, assignment.leaderboard), assignment.name, answers)
 
 
 def _pytest_args(assignment: Assignment, groups, quiet: bool) -> list:

@@ -76,6 +76,8 @@ class GradingResult:
     output: str = ""
     leaderboard: list = field(default_factory=list)
     assignment: str = ""
+    #: The written answers, ``{grade_id: text}``, for grading by hand (results.json's ``extra_data``).
+    answers: dict = field(default_factory=dict)
 
     @property
     def score(self) -> float:
@@ -102,8 +104,9 @@ class GradingResult:
                 "tests": [t.to_gradescope() for t in self.tests]}
         if self.leaderboard:
             data["leaderboard"] = [dict(entry) for entry in self.leaderboard]
-        if self.assignment:
-            data["extra_data"] = {"assignment": self.assignment}
+        if self.assignment or self.answers:
+            data["extra_data"] = {"assignment": self.assignment, **({"answers": dict(self.answers)} if self.answers
+                                                                    else {})}
         return data
 
     @classmethod
@@ -114,8 +117,10 @@ class GradingResult:
         """
         data = json.loads(Path(path).read_text())
         extra = data.get("extra_data") if isinstance(data.get("extra_data"), dict) else {}
+        answers = extra.get("answers") if isinstance(extra.get("answers"), dict) else {}
         return cls([TestResult.from_gradescope(t) for t in data.get("tests", [])], data.get("execution_time", 0.0),
-                   data.get("output", ""), list(data.get("leaderboard", [])), str(extra.get("assignment", "")))
+                   data.get("output", ""), list(data.get("leaderboard", [])), str(extra.get("assignment", "")),
+                   {str(k): str(v) for k, v in answers.items()})
 
     @classmethod
     def crashed(cls, execution_time: float = 0.0, why: str = "") -> "GradingResult":

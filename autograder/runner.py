@@ -226,13 +226,22 @@ def runtime() -> Path:
 
 def reference_source(path: Path, names) -> str:
     """The reference file ``path`` with only the functions, and the methods of its classes, named in ``names``
-    (all when None; a class keeps ``__init__`` and its other statements), as source."""
+    (all when None), as source. A method is named by its name or as ``"Class.method"``; a class keeps its other
+    statements, and its ``__init__`` unless ``names`` names another class's ``__init__`` but not its own."""
     tree = ast.parse(Path(path).read_text())
-    keep = lambda node: not isinstance(node, ast.FunctionDef) or names is None or node.name in names  # noqa: E731
+    qualified = names is not None and any("." in n for n in names)
+
+    def keep(node, cls=""):
+        if not isinstance(node, ast.FunctionDef) or names is None:
+            return True
+        if node.name == "__init__" and not qualified:
+            return True
+        return node.name in names or f"{cls}.{node.name}" in names
+
     tree.body = [node for node in tree.body if keep(node)]
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
-            node.body = [n for n in node.body if keep(n) or n.name == "__init__"] or [ast.Pass()]
+            node.body = [n for n in node.body if keep(n, node.name)] or [ast.Pass()]
     return ast.unparse(tree) + "\n"
 
 

@@ -1,0 +1,74 @@
+"""What the two layer graders share: the architecture of seed 003 (each layer's type, parameters and output
+shape for a batch of images), and the checks of a model's layers against it."""
+import numpy as np
+
+from autograder.assignments.cvae import cases
+from autograder.comparators import max_difference
+from autograder.grading import fail
+
+#: Seed 003's ConvVAE: layer -> (type, parameters, output shape without the batch).
+CONV = {"conv1": ("Conv2d", 320, (32, 14, 14)), "conv2": ("Conv2d", 18496, (64, 7, 7)),
+        "fc": ("Linear", 43918, (14,)), "fc_mu": ("Linear", 30, (2,)), "fc_logvar": ("Linear", 30, (2,)),
+        "fc_dec": ("Linear", 9408, (3136,)), "deconv1": ("ConvTranspose2d", 36928, (64, 14, 14)),
+        "deconv2": ("ConvTranspose2d", 18464, (32, 28, 28)), "deconv3": ("ConvTranspose2d", 289, (1, 28, 28))}
+#: The ConditionalVAE's two changed layers: the label's 10 planes at conv1, its one-hot vector at fc_dec.
+COND = {**CONV, "conv1": ("Conv2d", 3200, (32, 14, 14)), "fc_dec": ("Linear", 40768, (3136,))}
+ENCODER = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar")
+HINTS = {"conv1": "a 3 x 3 kernel with stride 2 and padding 1 halves 28 x 28 to 14 x 14",
+         "conv2": "stride 2 and padding 1 halve 14 x 14 to 7 x 7",
+         "deconv1": "a transposed 3 x 3 convolution with stride 2, padding 1 and output_padding 1 doubles 7 x 7 to "
+                    "14 x 14",
+         "deconv2": "stride 2, padding 1 and output_padding 1 double 14 x 14 to 28 x 28",
+         "deconv3": "stride 1 and padding 1 keep 28 x 28"}
+
+
+def check_layers(found, table: dict, class_name: str, layers=None) -> None:
+    """Fail unless every layer of ``layers`` (default all) has the type, parameter count and output shape of
+    ``table``, and the encoder's and decoder's totals are right."""
+    types, out = found.info.get("types", {}), found.outputs
+    for name in layers or table:
+        kind, params, shape = table[name]
+        if types.get(name) != kind:
+            fail(f"{class_name} should have a layer self.{name} = nn.{kind}(...); "
+                 + (f"yours is {types.get(name)}" if types.get(name) else "it has none"))
+        got = int(out[f"params/{name}"][0]) if f"params/{name}" in out else None
+        if got != params:
+            fail(f"{class_name}.{name} should have {params:,} parameters, but has {got:,}: check its input and "
+                 "output sizes and its 3 x 3 kernel")
+    if "forward_error" in found.info:
+        fail(f"the reference's encoder and decoder cannot run through your {class_name}'s layers: "
+             f"{found.info['forward_error']}" + _shapes(out, table))
+    for name in layers or table:
+        got = tuple(out.get(f"shape/{name}", np.zeros(0, np.int64)).tolist())[1:]
+        if got != table[name][2]:
+            hint = f" ({HINTS[name]})" if name in HINTS else ""
+            fail(f"{class_name}.{name} should output shape (batch, {', '.join(map(str, table[name][2]))}), but "
+                 f"outputs (batch, {', '.join(map(str, got))}){hint}")
+    for part, names in (("encoder", ENCODER), ("decoder", tuple(n for n in table if n not in ENCODER))):
+        total, want = sum(int(out[f"params/{n}"][0]) for n in names), sum(table[n][1] for n in names)
+        if total != want:
+            fail(f"the {class_name} {part} should have {want:,} parameters in all, but has {total:,}")
+
+
+def _shapes(out, table) -> str:
+    seen = [f"{n}: {tuple(out[f'shape/{n}'].tolist())[1:]}" for n in table if f"shape/{n}" in out]
+    return f"\n  Output shapes reached: {', '.join(seen) or 'none'}." if seen else ""
+
+
+def check_values(sub, key: str, kind: str, class_name: str) -> None:
+    """Fail unless the reference, run with the weights of the student's own ``__init__`` (in a child that runs no
+    student code), gives what the student's layers give: stride, padding and output_padding included."""
+    found = sub.case(key, kind)
+    if "forward_error" in found.info or "theta" not in found.outputs:
+        fail(f"your {class_name}'s layers do not run as the notebook's forward pass: "
+             f"{found.info.get('forward_error', 'no output')}")
+    weights = {k: v for k, v in found.outputs.items() if k.startswith("w/")}
+    expected = sub.trusted(f"evaluate_{kind}_layers", cases.layers_evaluation(kind, weights, found.case)).case(kind)
+    expected = expected.outputs
+    for name in ("mu", "logvar", "theta"):
+        got, want = found.outputs[name], expected[f"expected/{name}"]
+        if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-5):
+            detail = max_difference(want, got) if got.shape == want.shape else f"shape {got.shape}, not {want.shape}"
+            fail(f"with your {class_name}'s own initial weights, the notebook's forward pass through your layers "
+                 f"gives another {name} than through the reference's layers ({detail}): a stride, padding or "
+                 "output_padding differs from seed 003's architecture, though the shapes agree")

@@ -1,0 +1,27 @@
+"""The figures of seed 003 (b, c, e, h) that the notebook draws for its three models, checked in its saved outputs."""
+from autograder import figures
+from autograder.grading import grades
+
+
+@grades("figures.scatter")
+def test_scatter(sub):
+    """does the notebook hold the latent plot of the test set for each of the three models?"""
+    figures.check_figure(sub, ("plot_latent_scatter",), "the 2-D latent plot of the test set", 3)
+
+
+@grades("figures.manifold")
+def test_manifold(sub):
+    """does the notebook hold the grid of digits decoded over the clusters' region for each model?"""
+    figures.check_figure(sub, ("plot_manifold",), "the grid of digits decoded over the latent region", 3)
+
+
+@grades("figures.origin")
+def test_origin(sub):
+    """does the notebook hold the image decoded at z = (0, 0) for each model?"""
+    figures.check_figure(sub, ("plot_image_row",), "the image decoded at z = (0, 0)", 3)
+
+
+@grades("figures.conditional")
+def test_conditional(sub):
+    """does the notebook hold the grids of "the digit you ask for" drawn by the conditional VAE?"""
+    figures.check_figure(sub, ("plot_digit_grid",), "the grid of digits generated for each label", 2)

@@ -1,0 +1,30 @@
+"""Task 10, ConditionalVAE.generate(digits, n): n images of each digit asked for, digit by digit, through sample."""
+import numpy as np
+
+from autograder.grading import check_array, fail, grades
+
+
+def _found(sub, key):
+    found = sub.case(key, "digits")
+    return found.case.params, found.outputs
+
+
+@grades("generate.shapes")
+def test_shapes(sub):
+    """is generate(digits, n) a float tensor of shape (len(digits) * n, 1, 28, 28)?"""
+    p, out = _found(sub, "generate.shapes")
+    check_array(out["theta"], (len(p["digits"]) * p["n"], 1, 28, 28), f"generate({p['digits']}, {p['n']})")
+
+
+@grades("generate.order")
+def test_order(sub):
+    """does it ask sample for n images of digits[0], then n of digits[1], and so on?"""
+    p, out = _found(sub, "generate.order")
+    wanted = np.repeat(np.array(p["digits"]), p["n"])
+    if "labels" not in out:
+        fail("generate never called self.sample")
+    if not np.array_equal(out["labels"], wanted):
+        got = out["labels"].tolist()
+        hint = " (digit by digit: repeat_interleave, not repeat)" if sorted(got) == sorted(wanted.tolist()) else ""
+        fail(f"generate({p['digits']}, {p['n']}) should ask sample for labels {wanted.tolist()}, but asked for "
+             f"{got}{hint}")

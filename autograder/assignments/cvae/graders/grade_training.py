@@ -1,0 +1,72 @@
+"""A training run of the submission's ConditionalVAE with its own loss(x, c), on a subset of the training set, scored
+by the reference in a child that runs no student code: the test-set ELBO of the trained weights."""
+import numpy as np
+
+from autograder.assignments.cvae import cases, spec
+from autograder.grading import fail, grades
+from autograder.runner import ChildFailure
+
+USED = spec.ASSIGNMENT.training_methods
+KEY = "training.test_elbo"
+
+
+def where_to_look(failed: dict) -> str:
+    """The methods training uses that failed their own tests, as a sentence ("" when none did)."""
+    culprits = [m for m in USED if failed.get(m)]
+    if not culprits:
+        return ""
+    return (f"Training uses {', '.join(culprits)}, which failed their own tests "
+            f"({', '.join(k for m in culprits for k in failed[m])}): fix them first.")
+
+
+def trained(sub):
+    """The training run's result and its trained weights; fails with the reason when it was not attempted,
+    failed, diverged, or the weights do not fit seed 003's architecture."""
+    for method in USED:
+        sub.require(method)
+    method, failure = sub.stopped_among(USED)
+    if method is not None:
+        fail(f"not attempted: the training run uses {method}, which was stopped in its own test "
+             f"({str(failure).splitlines()[0]}). Fix it first.")
+    try:
+        found = sub.case(KEY, "training")
+    except ChildFailure as exc:
+        look = where_to_look(sub.failed)
+        raise ChildFailure(f"{exc}\n  {look}" if look else str(exc), exc.staff, exc.kind) from None
+    for method in USED:
+        sub.require(method)
+    if found.info.get("nonfinite_step") is not None:
+        fail(f"the training loss became NaN or infinite at step {found.info['nonfinite_step']}. "
+             f"{where_to_look(sub.failed)}".strip())
+    weights = {k: v for k, v in found.outputs.items() if k.startswith("w/")}
+    missing = [layer for layer in spec.LAYERS if f"w/{layer}.weight" not in weights]
+    if missing:
+        fail(f"the trained ConditionalVAE has no layer {', '.join(missing)}: see the layers' tests")
+    return found, weights
+
+
+def evaluation(sub) -> dict:
+    """What the reference makes with the trained weights (``probes.probe_evaluate``); fails as :func:`trained`."""
+    _, weights = trained(sub)
+    try:
+        return sub.trusted("evaluate", cases.evaluation(sub.root, weights)).case("evaluation").outputs
+    except RuntimeError as exc:
+        if "copy" in str(exc) or "size" in str(exc):  # the trained layers do not have seed 003's shapes
+            fail("the trained weights do not fit seed 003's ConditionalVAE: see the layers' tests")
+        raise
+
+
+@grades("training.test_elbo")
+def test_training(sub, record_property):
+    """does a short training run of your ConditionalVAE with your loss reach the required test-set ELBO?"""
+    t = spec.TRAINING
+    found, _ = trained(sub)
+    value = float(evaluation(sub)["test_elbo"][0])
+    record_property("test_elbo", value)
+    record_property("training_steps", found.info.get("steps"))
+    if isinstance(found.info.get("cpu_seconds"), (int, float)):
+        record_property("training_loop_cpu_seconds", round(float(found.info["cpu_seconds"]), 2))
+    if not np.isfinite(value) or value < t.min_test_elbo:
+        fail(f"after training on {t.images} images with your loss, the test-set ELBO of your ConditionalVAE is "
+             f"{value:.1f} nats (computed by the grader from your trained weights); at least {t.min_test_elbo:.0f} "
+             "is required. " + (where_to_look(sub.failed) or "Look at the loss tests first."))

@@ -1,0 +1,176 @@
+"""Part 3 (seed 003): the convolutional VAE and the conditional VAE; ``solution/cvae.ipynb``.
+
+Students complete ``ConvVAE`` (its layers, encoder, decoder, loss) and ``ConditionalVAE(ConvVAE)`` (its changed
+layers, encoder(x, c), decoder(z, c), loss(x, c), sample(c), generate(digits, n)). Each method is graded with the
+reference's layers, weights and other methods around it; expected values come from the reference (generated from the
+solution notebook by ``make student``) in a child that runs no student code. The layers are checked by their types,
+parameter counts and output shapes, and by the forward values of the reference run with the student's own initial
+weights. The written answers are checked for presence (0 points here) and graded by hand.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+
+from . import cases
+
+METHODS = ("conv_layers", "conv_encoder", "conv_decoder", "conv_loss", "cond_layers", "cond_encoder",
+           "cond_decoder", "cond_loss", "sample", "generate")
+#: The graded methods as the notebook's tasks name them.
+METHOD_OF = {"conv_layers": "ConvVAE.__init__", "conv_encoder": "ConvVAE.encoder", "conv_decoder": "ConvVAE.decoder",
+             "conv_loss": "ConvVAE.loss", "cond_layers": "ConditionalVAE.__init__",
+             "cond_encoder": "ConditionalVAE.encoder", "cond_decoder": "ConditionalVAE.decoder",
+             "cond_loss": "ConditionalVAE.loss", "sample": "ConditionalVAE.sample",
+             "generate": "ConditionalVAE.generate"}
+#: Task points per method, as printed in the notebook.
+TASK_POINTS = {"conv_layers": 10, "conv_encoder": 5, "conv_decoder": 5, "conv_loss": 10, "cond_layers": 5,
+               "cond_encoder": 5, "cond_decoder": 5, "cond_loss": 5, "sample": 5, "generate": 5}
+
+TESTS = {
+    "conv_layers.shapes": TestSpec(4),
+    "conv_layers.values": TestSpec(6),
+    "conv_encoder.shapes": TestSpec(1),
+    "conv_encoder.values": TestSpec(4),
+    "conv_decoder.shapes": TestSpec(1),
+    "conv_decoder.values": TestSpec(4),
+    "conv_loss.shapes": TestSpec(2),
+    "conv_loss.values": TestSpec(8),
+    "cond_layers.shapes": TestSpec(2),
+    "cond_layers.values": TestSpec(3),
+    "cond_encoder.shapes": TestSpec(1),
+    "cond_encoder.values": TestSpec(4),
+    "cond_decoder.shapes": TestSpec(1),
+    "cond_decoder.values": TestSpec(4),
+    "cond_loss.shapes": TestSpec(1),
+    "cond_loss.values": TestSpec(4),
+    "sample.shapes": TestSpec(1),
+    "sample.prior": TestSpec(2),
+    "sample.labels": TestSpec(2),
+    "generate.shapes": TestSpec(2),
+    "generate.order": TestSpec(3),
+    "training.test_elbo": TestSpec(5, timeout=600.0),
+    "generation.digits": TestSpec(3, timeout=600.0, probe="training"),
+    "generation.label_matters": TestSpec(2, timeout=600.0, probe="training"),
+    "figures.scatter": TestSpec(1, probe=""),
+    "figures.manifold": TestSpec(1, probe=""),
+    "figures.origin": TestSpec(1, probe=""),
+    "figures.conditional": TestSpec(2, probe=""),
+    "answers.sketch": TestSpec(0, probe=""),
+    "answers.centred": TestSpec(0, probe=""),
+    "answers.better": TestSpec(0, probe=""),
+    "answers.compare": TestSpec(0, probe=""),
+}
+
+
+@dataclass(frozen=True)
+class Training:
+    """The training run graded by ``training.test_elbo`` and judged by the generation checks.
+
+    The submission's own ``ConditionalVAE.loss(x, c)`` drives Adam on ``images`` training images (a fixed random
+    subset) for ``epochs``: the convolutions cost ~50 times Part 1's arithmetic per image, and this fits
+    Gradescope's half CPU with the rest of grading (see the README's measurements). A child that runs no student
+    code computes the test-set ELBO of the trained weights with the reference. ``min_test_elbo`` is calibrated
+    with ``scripts/calibrate_part3.py``.
+    """
+
+    images: int = 6000
+    epochs: int = 1
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    seed: int = 0
+    fused_adam: bool = True
+    min_test_elbo: float = -250.0
+
+
+TRAINING = Training()
+
+
+@dataclass(frozen=True)
+class Checks:
+    """The generation checks on the trained CVAE, judged by the kit's digit classifier; calibrated on the reference."""
+
+    #: Test images whose ELBO is averaged.
+    test_images: int = 2000
+    #: Samples per digit; at least ``min_digits`` of them are classified as the digit asked for.
+    per_digit: int = 20
+    min_digits: float = 0.5
+    #: Codes decoded with every label: changing the label with z fixed changes the image by at least
+    #: ``min_change`` (mean absolute pixel difference between labels).
+    fixed_codes: int = 8
+    min_change: float = 0.02
+
+
+CHECKS = Checks()
+
+LEADERBOARD = {"test_elbo": {"name": "Test ELBO of the CVAE (nats)", "order": "desc"}}
+ALLOWED_IMPORTS = frozenset({"matplotlib.pyplot", "numpy", "torch", "torch.nn", "torch.nn.functional", "vae_utils",
+                             "time"})
+LAYERS = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar", "fc_dec", "deconv1", "deconv2", "deconv3")
+_WEIGHTS = tuple(Output(f"w/{layer}.{p}", "float", required=False) for layer in LAYERS for p in ("weight", "bias"))
+
+
+def _layers_outputs():
+    return (*(Output(f"params/{layer}", "int", (1,), required=False, from_student=False) for layer in LAYERS),
+            *(Output(f"shape/{layer}", "int", required=False, from_student=False) for layer in LAYERS),
+            *_WEIGHTS, Output("mu", "float", required=False), Output("logvar", "float", required=False),
+            Output("theta", "float", required=False))
+
+
+def _expected(*names):
+    return tuple(Output(f"expected/{n}", "float", from_student=False) for n in names)
+
+
+#: Every method of the reference, qualified: a probe gets them all but the answer to the method it grades.
+REFERENCE_METHODS = tuple(f"{c}.{m}" for c in ("ConvVAE", "ConditionalVAE")
+                          for m in ("__init__", "encoder", "decoder", "reparameterize", "loss", "sample", "generate"))
+
+
+def _without(*answers) -> tuple:
+    return tuple(m for m in REFERENCE_METHODS if m not in answers)
+
+
+def _pair(kind: str, method: str, outputs: tuple, expected: tuple) -> dict:
+    """The probe of ``method`` for class ``kind`` ("conv"/"cond"), and its expected probe."""
+    class_name, name = cases.CLASSES[kind], f"{kind}_{method}"
+    return {name: ProbeSpec(name, cases.per_class(kind, method), outputs, reference=_without(f"{class_name}.{method}"),
+                            expected=f"expected_{name}", class_name=class_name),
+            f"expected_{name}": ProbeSpec(name, cases.per_class(kind, method), expected, reference=(),
+                                          student_code=False)}
+
+
+PROBES = {
+    "conv_layers": ProbeSpec("conv_layers", cases.per_class("conv", "layers"), _layers_outputs(),
+                             reference=_without("ConvVAE.__init__"), class_name="ConvVAE"),
+    "cond_layers": ProbeSpec("cond_layers", cases.per_class("cond", "layers"), _layers_outputs(),
+                             reference=_without("ConditionalVAE.__init__"), class_name="ConditionalVAE"),
+    **{f"evaluate_{kind}_layers": ProbeSpec(f"{kind}_layers", None, _expected("mu", "logvar", "theta"), reference=(),
+                                            student_code=False) for kind in cases.CLASSES},
+    **_pair("conv", "encoder", (Output("mu"), Output("logvar")), _expected("mu", "logvar")),
+    **_pair("conv", "decoder", (Output("theta"),), _expected("theta")),
+    **_pair("conv", "loss", (Output("loss"),), _expected("loss", "reconstruction", "kl")),
+    **_pair("cond", "encoder", (Output("mu"), Output("logvar")), _expected("mu", "logvar")),
+    **_pair("cond", "decoder", (Output("theta"),), _expected("theta")),
+    **_pair("cond", "loss", (Output("loss"),), _expected("loss", "reconstruction", "kl")),
+    "sample": ProbeSpec("sample", cases.sample, (Output("theta"), Output("decoder_input", required=False)),
+                        reference=_without("ConditionalVAE.sample", "ConditionalVAE.generate"),
+                        class_name="ConditionalVAE"),
+    "generate": ProbeSpec("generate", cases.generate, (Output("theta"), Output("labels", "int", required=False)),
+                          reference=_without("ConditionalVAE.generate"), class_name="ConditionalVAE"),
+    "training": ProbeSpec("cond_loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS),
+                          class_name="ConditionalVAE"),
+    "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
+                                             Output("samples", "float", from_student=False),
+                                             Output("relabelled", "float", from_student=False)),
+                          reference=(), student_code=False),
+}
+
+ASSIGNMENT = Assignment(
+    name="cvae", title="Part 3: the convolutional and the conditional VAE (seed 003)", notebook="cvae.ipynb",
+    classes=("ConvVAE", "ConditionalVAE"), methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES,
+    extra_groups=("training", "generation", "figures", "answers"), allowed_imports=ALLOWED_IMPORTS,
+    leaderboard=LEADERBOARD, training=TRAINING, data_groups=("training", "generation"),
+    classifier_groups=("generation",), method_of=METHOD_OF,
+    training_methods=("cond_layers", "cond_encoder", "cond_decoder", "cond_loss", "conv_layers", "conv_encoder",
+                      "conv_decoder"),
+    generated_reference=True)
