@@ -193,7 +193,9 @@ class Collector:
             else:
                 output = "The grader itself failed on this test; the course staff have the details."
                 self.staff.append(f"--- {key}: grader error ---\n{''.join(traceback.format_exception(error))}")
-        self.results[key] = TestResult(key, name, score, spec.points, output, spec.visibility)
+        # a test worth 0 points (a written answer, graded by hand) still passes or fails by its check
+        passed = (not report.failed) if spec.points == 0 else None
+        self.results[key] = TestResult(key, name, score, spec.points, output, spec.visibility, passed)
         return report
 
 

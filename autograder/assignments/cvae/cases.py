@@ -43,11 +43,11 @@ def layers_evaluation(kind: str, weights: dict, case: Case):
     return [Case(case.dims, {**case.arrays, **weights}, dict(case.params), name=case.name, sizes=case.sizes)]
 
 
-SAMPLE_COUNT = 2000
+SAMPLE_COUNT = 1000
 
 
 def sample(root=None):
-    """sample(c) for SAMPLE_COUNT labels, every digit 200 times in a shuffled order."""
+    """sample(c) for SAMPLE_COUNT labels, every digit SAMPLE_COUNT / 10 times in a shuffled order."""
     rng = _rng("sample")
     c = rng.permutation(np.repeat(np.arange(10), SAMPLE_COUNT // 10)).astype(np.int64)
     return [Case((2,), {"c": c}, {"class_name": "ConditionalVAE", "seed": 7}, name="labels",

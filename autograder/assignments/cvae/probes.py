@@ -94,7 +94,7 @@ def probe_layers(student_class, case, arrays):
     class_name, conditional = case["params"]["class_name"], case["params"]["class_name"] == "ConditionalVAE"
     base = _own_base(student_class)
     if conditional and base is not None:
-        base.__init__ = _reference().ConvVAE.__init__  # ConvVAE's layers are their own task
+        base.__init__ = _reference_init  # ConvVAE's layers are their own task
     torch.manual_seed(case["params"]["seed"])
     vae = call(f"{class_name}.__init__", student_class, 2)
     if not isinstance(vae, torch.nn.Module):
@@ -105,7 +105,7 @@ def probe_layers(student_class, case, arrays):
         info["types"][name] = type(module).__name__ if module is not None else None
         if isinstance(module, torch.nn.Module):
             outputs[f"params/{name}"] = np.array([sum(p.numel() for p in module.parameters())], np.int64)
-            module.register_forward_hook(lambda m, a, out, name=name: shapes.setdefault(name, tuple(out.shape)))
+            module.register_forward_hook(lambda m, a, out, name=name: _record(shapes, name, out))
             for key, value in module.state_dict().items():
                 outputs[f"w/{name}.{key}"] = to_array(value, "", "")
     args = (_labels(arrays),) if conditional else ()
@@ -120,6 +120,21 @@ def probe_layers(student_class, case, arrays):
     for name, shape in shapes.items():
         outputs[f"shape/{name}"] = np.array(shape, np.int64)
     return outputs, info
+
+
+def _reference_init(self, latent_dim=2):
+    """The reference ConvVAE's ``__init__`` for an instance of the submission's class (the reference's own calls
+    ``super()``, which needs an instance of the reference's class): its layers, on ``self``."""
+    torch.nn.Module.__init__(self)
+    reference = _reference().ConvVAE(latent_dim)
+    self.latent_dim = latent_dim
+    for name in LAYERS:
+        setattr(self, name, getattr(reference, name))
+
+
+def _record(shapes: dict, name: str, out) -> None:
+    """A forward hook's body: keep the first output shape of layer ``name`` (returns None: the output stays)."""
+    shapes.setdefault(name, tuple(out.shape))
 
 
 def _bound(reference_class, vae):
@@ -200,7 +215,8 @@ def probe_sample(student_class, case, arrays):
     surround(vae, reference, "sample")
     seen = []
     vae.fc_dec.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
-    theta = call("ConditionalVAE.sample", method_of(student_class, vae, "sample"), _labels(arrays))
+    with torch.no_grad():  # sampling needs no gradients, and their activations would take ~200 MB
+        theta = call("ConditionalVAE.sample", method_of(student_class, vae, "sample"), _labels(arrays))
     outputs = {"theta": to_array(theta, "ConditionalVAE.sample", "theta")}
     if seen:
         outputs["decoder_input"] = to_array(torch.cat(seen) if all(s.dim() == 2 for s in seen) else seen[-1], "", "")
@@ -220,7 +236,8 @@ def probe_generate(student_class, case, arrays):
 
     vae.sample = sample
     p = case["params"]
-    theta = call("ConditionalVAE.generate", method_of(student_class, vae, "generate"), list(p["digits"]), p["n"])
+    with torch.no_grad():
+        theta = call("ConditionalVAE.generate", method_of(student_class, vae, "generate"), list(p["digits"]), p["n"])
     outputs = {"theta": to_array(theta, "ConditionalVAE.generate", "theta")}
     if given:
         outputs["labels"] = to_array(torch.cat(given).to(torch.int64), "", "")

@@ -74,7 +74,7 @@ class Training:
     with ``scripts/calibrate_part3.py``.
     """
 
-    images: int = 6000
+    images: int = 20000
     epochs: int = 1
     batch_size: int = 64
     learning_rate: float = 2e-3

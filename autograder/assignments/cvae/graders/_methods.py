@@ -7,6 +7,8 @@ CLOSED_FORM = "KL = 0.5 * sum(exp(logvar) + mu^2 - 1 - logvar) over the latent d
 
 
 def encoder(sub, key: str, kind: str, class_name: str, values: bool) -> None:
+    """Fail unless ``class_name.encoder`` returns (mu, logvar) of the reference's shapes (and, with ``values``,
+    its values)."""
     found = sub.case(key, kind)
     out = found.outputs
     for name in ("mu", "logvar"):
@@ -14,10 +16,12 @@ def encoder(sub, key: str, kind: str, class_name: str, values: bool) -> None:
         if values:
             compare(out[name], out[f"expected/{name}"], f"{name} of {class_name}.encoder", [
                 (f"Your {name} is what {'logvar' if name == 'mu' else 'mu'} should be: return (mu, logvar) in "
-                 "that order.", out[f"expected/{'logvar' if name == 'mu' else 'mu'}"])]))
+                 "that order.", out[f"expected/{'logvar' if name == 'mu' else 'mu'}"])])
 
 
 def decoder(sub, key: str, kind: str, class_name: str, values: bool) -> None:
+    """Fail unless ``class_name.decoder`` returns theta of shape (batch, 1, 28, 28) in (0, 1) (and, with
+    ``values``, the reference's values)."""
     found = sub.case(key, kind)
     theta, expected = found.outputs["theta"], found.outputs["expected/theta"]
     check_array(theta, expected.shape, f"theta of {class_name}.decoder")
@@ -32,6 +36,8 @@ def decoder(sub, key: str, kind: str, class_name: str, values: bool) -> None:
 
 
 def loss(sub, key: str, kind: str, class_name: str, values: bool) -> None:
+    """Fail unless ``class_name.loss`` returns one value per image (and, with ``values``, the reference's
+    reconstruction + KL for the z its reparameterize drew, naming known mistakes)."""
     found = sub.case(key, kind)
     out, batch = found.outputs, len(found.case.arrays["x"])
     if out["loss"].shape in ((), (1,)):

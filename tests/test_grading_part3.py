@@ -1,0 +1,66 @@
+"""Grading Part 3 (cvae) end to end: the solution at full marks, the template at 0, the written answers passed to
+the staff, and mistakes charged to their own method with a message that names them."""
+import pytest
+from conftest import ROOT, grade_text, lost_groups, mutate
+
+from autograder import harness
+from autograder.assignment import load
+from autograder.submission import load_submission
+
+PART3 = load("cvae")
+SOLUTION3 = ROOT / "solution" / "cvae.ipynb"
+TEMPLATE3 = ROOT / "student_template" / "cvae.ipynb"
+
+
+@pytest.fixture(scope="module")
+def source3() -> str:
+    """The solution's ConvVAE and ConditionalVAE cells, as a .py submission would hold them."""
+    return load_submission(SOLUTION3, PART3).source
+
+
+@pytest.mark.slow
+def test_solution_gets_full_marks_and_its_answers_reach_the_staff(classifier_file):
+    """Does the solution notebook get every point (training, generation checks and figures included), pass the
+    four answer checks, and carry its four answers for grading by hand?"""
+    result = harness.grade(SOLUTION3)
+    assert [t.key for t in result.tests] == list(PART3.tests)
+    assert result.score == result.max_score == PART3.max_score, [t.output for t in result.tests if t.output]
+    assert all(t.status == "passed" for t in result.tests)
+    assert set(result.answers) == {"cvae_a_sketch", "cvae_b_centred", "cvae_f_better", "cvae_h_compare"}
+    assert all(len(text) > 40 for text in result.answers.values())
+
+
+def test_template_gets_zero_and_unanswered_questions_fail(classifier_file):
+    """Does the template get 0 on every test, each saying why, and fail each answer check as not answered?"""
+    result = harness.grade(TEMPLATE3)
+    assert result.score == 0 and result.max_score == PART3.max_score
+    assert all(t.output and t.status == "failed" for t in result.tests)
+    assert all("not answered" in t.output for t in result.tests if t.group == "answers")
+    assert result.answers == {}
+
+
+MISTAKES = [
+    ("conv_layers", "self.conv2 = nn.Conv2d(32, 64, kernel_size=3, stride=2, padding=1)",
+     "self.conv2 = nn.Conv2d(32, 64, kernel_size=3, stride=2, padding=0)", "outputs (batch, 64, 6, 6)"),
+    ("conv_layers", "self.deconv3 = nn.ConvTranspose2d(32, 1, kernel_size=3, stride=1, padding=1)",
+     "self.deconv3 = nn.ConvTranspose2d(32, 1, kernel_size=3, stride=1, padding=0)", "deconv3"),
+    ("conv_encoder", "hidden = F.relu(self.fc(hidden.flatten(start_dim=1)))",
+     "hidden = self.fc(hidden.flatten(start_dim=1))", "is not what it should be"),
+    ("conv_decoder", "return torch.sigmoid(self.deconv3(hidden))", "return self.deconv3(hidden)", "sigmoid"),
+    ("conv_loss", "return reconstruction + kl", "return reconstruction - kl", "subtracts the KL"),
+    ("cond_decoder", "return super().decoder(torch.cat([z, F.one_hot(c, self.num_classes).to(z.dtype)], dim=1))",
+     "return super().decoder(torch.cat([z, torch.zeros(len(z), self.num_classes)], dim=1))", "is not what"),
+    ("generate", "return self.sample(labels.repeat_interleave(n))", "return self.sample(labels.repeat(n))",
+     "repeat_interleave"),
+    ("sample", "z = torch.randn(len(c), self.latent_dim, device=c.device)",
+     "z = torch.rand(len(c), self.latent_dim, device=c.device)", "prior"),
+]
+
+
+@pytest.mark.parametrize("method, old, new, says", MISTAKES, ids=[f"{m[0]}-{i}" for i, m in enumerate(MISTAKES)])
+def test_mistake_costs_its_own_method_and_is_named(source3, tmp_path, method, old, new, says):
+    """Does this single mistake lose points in its own method only, with a message naming it?"""
+    tests, _ = grade_text(tmp_path, mutate(source3, old, new), groups=PART3.methods, assignment="cvae")
+    assert lost_groups(tests) == {method}, {k: t.output for k, t in tests.items() if t.score < t.max_score}
+    assert any(says in t.output for t in tests.values() if t.group == method), \
+        [t.output for t in tests.values() if t.group == method]
