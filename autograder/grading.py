@@ -191,6 +191,48 @@ class GradedSubmission:
         return None, None
 
 
+def where_to_look(failed: dict, used) -> str:
+    """The sentence that ends a failed training message: the methods of ``used`` (those training calls) that
+    failed their own tests (``failed``: method -> keys of its failed tests, see ``GradedSubmission.failed``); ""
+    when none did."""
+    culprits = [m for m in used if failed.get(m)]
+    if not culprits:
+        return ""
+    names = ", ".join(culprits[:-1]) + (" and " if len(culprits) > 1 else "") + culprits[-1]
+    tests = ", ".join(key for m in culprits for key in failed[m])
+    one = len(culprits) == 1
+    return (f"Training uses {names}, which failed {'its' if one else 'their'} own tests ({tests}): "
+            f"fix {'it' if one else 'them'} first.")
+
+
+def training_run(sub, key: str, loss: str):
+    """The training run of test ``key`` (its case "training"), once the methods it calls
+    (``sub.assignment.training_methods``) follow the rules and none was stopped in its own test.
+
+    ``loss`` words the minibatch loss for a message ("-elbo(x).mean()"). Returns the case's result; raises
+    GradingFailure when training was not attempted or its loss stopped being finite, ChildFailure (ending with
+    :func:`where_to_look`'s sentence) when the child failed.
+    """
+    used = sub.assignment.training_methods
+    for method in used:
+        sub.require(method)
+    method, failure = sub.stopped_among(used)
+    if method is not None:
+        fail(f"not attempted: the training run calls {method}, which was stopped in its own test "
+             f"({str(failure).splitlines()[0]}). Fix {method} first; its own tests say more.")
+    look = where_to_look(sub.failed, used)
+    try:
+        found = sub.case(key, "training")
+    except ChildFailure as exc:  # the error may show in the loss while its cause is a method that failed its tests
+        raise ChildFailure(f"{exc}\n  {look}" if look else str(exc), exc.staff, exc.kind) from None
+    for method in used:  # rules the sandbox saw broken while training
+        sub.require(method)
+    if found.info.get("nonfinite_step") is not None:
+        fail(f"the training loss {loss} became NaN or infinite at step {found.info['nonfinite_step']}: look for "
+             f"log(0), exp of large numbers, or a division by zero. {look}".strip())
+    return found
+
+
 def check_array(array: np.ndarray, shape: tuple, what: str, floating: bool = True) -> None:
     """Fail unless ``array`` has ``shape`` (and a float dtype when ``floating``)."""
     if array.shape != tuple(shape):

@@ -64,3 +64,18 @@ def test_mistake_costs_its_own_method_and_is_named(source3, tmp_path, method, ol
     assert lost_groups(tests) == {method}, {k: t.output for k, t in tests.items() if t.score < t.max_score}
     assert any(says in t.output for t in tests.values() if t.group == method), \
         [t.output for t in tests.values() if t.group == method]
+
+
+@pytest.mark.slow
+def test_gradescope_zip_grades_the_solution_at_full_marks(tmp_path, classifier_file):
+    """Built as `make autograder` builds it and run as Gradescope runs it, does Part 3's zip give the solution
+    notebook every point, its answers in extra_data for the staff, in a valid results.json?"""
+    from conftest import layout, run_autograder
+
+    from autograder import package
+
+    built = package.build(tmp_path / "autograder-cvae.zip", "cvae", version_text="test")
+    results, stdout = run_autograder(layout(tmp_path, built, {"cvae.ipynb": SOLUTION3}))
+    assert results["score"] == results["max_score"] == PART3.max_score, stdout
+    assert results["extra_data"]["assignment"] == "cvae" and len(results["extra_data"]["answers"]) == 4
+    assert "answer:cvae_b_centred" in stdout  # the staff's output holds the answers too

@@ -142,6 +142,33 @@ def pair(value, where, names):
     return {name: to_array(v, where, name) for name, v in zip(names, value)}
 
 
+def train(vae, batches, loss_of, where: str, params: dict):
+    """Adam (``params["learning_rate"]``, fused when ``params["fused_adam"]``) on ``vae``'s parameters, one step
+    per batch: ``loss_of(batch)`` is the minibatch's scalar loss, computed by student code (errors are charged to
+    ``where``, "elbo": "elbo (during training)"). Stops at the first loss that is not finite.
+
+    Returns ``(losses, info)``: the losses (ndarray, float) and ``{"steps", "nonfinite_step", "cpu_seconds"}``,
+    the CPU seconds of the loop on this thread.
+    """
+    import time
+
+    fused = {"fused": True} if params.get("fused_adam") else {}
+    optimizer = torch.optim.Adam(vae.parameters(), lr=params["learning_rate"], **fused)
+    losses, info, start = [], {"steps": 0, "nonfinite_step": None}, time.thread_time()
+    for batch in batches:
+        optimizer.zero_grad()
+        loss = call(f"{where} (during training)", loss_of, batch)
+        if not torch.isfinite(loss):
+            info["nonfinite_step"] = info["steps"]
+            break
+        call(f"{where} (backward pass during training)", loss.backward)
+        optimizer.step()
+        losses.append(float(loss))
+        info["steps"] += 1
+    info["cpu_seconds"] = time.thread_time() - start
+    return np.array(losses, np.float64), info
+
+
 def probe_ping(_, case, arrays):
     """Runs no student code: the trusted process's check that a child starts, can import what the probes
     import lazily (``vae_utils``, ``torch.distributions``, from the runtime and site-packages) and answers."""

@@ -8,12 +8,11 @@ methods of ``ConditionalVAE`` run bound to a reference instance that shares the 
 inside the method under test, ``super()`` reaches the submission's ConvVAE, whose methods are the reference's here.
 """
 import sys
-import time
 import types
 
 import numpy as np
 import torch
-from probing import DEVICE, StudentError, call, pair, tensor, to_array
+from probing import DEVICE, StudentError, call, pair, tensor, to_array, train
 
 ENCODER = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar")
 DECODER = ("fc_dec", "deconv1", "deconv2", "deconv3")
@@ -278,21 +277,14 @@ def probe_training(student_class, case, arrays):
     images, labels = vae_utils.load_mnist(train=True, root=p["root"], download=False)
     torch.manual_seed(p["seed"])
     generator = torch.Generator().manual_seed(p["seed"])
-    vae = call("ConditionalVAE.__init__", student_class, 2).to(DEVICE)
-    optimizer = torch.optim.Adam(vae.parameters(), lr=p["learning_rate"], **({"fused": True} if p["fused_adam"] else {}))
-    losses, info, start = [], {"steps": 0, "nonfinite_step": None}, time.thread_time()
-    for x, c in training_batches(images, labels, p, generator):
-        optimizer.zero_grad()
-        loss = call("ConditionalVAE.loss (during training)", vae.loss, x, c).mean()
-        if not torch.isfinite(loss):
-            info["nonfinite_step"] = info["steps"]
-            break
-        call("ConditionalVAE.loss (backward pass during training)", loss.backward)
-        optimizer.step()
-        losses.append(float(loss))
-        info["steps"] += 1
-    info["cpu_seconds"] = time.thread_time() - start
-    outputs = {"losses": np.array(losses, np.float64)}
+    vae = call("ConditionalVAE.__init__", student_class, 2)
+    if not isinstance(vae, torch.nn.Module):
+        raise StudentError("ConditionalVAE.__init__", "ConditionalVAE must be an nn.Module")
+    vae = vae.to(DEVICE)
+    loss = method_of(student_class, vae, "loss")
+    losses, info = train(vae, training_batches(images, labels, p, generator), lambda batch: loss(*batch).mean(),
+                         "ConditionalVAE.loss", p)
+    outputs = {"losses": losses}
     for name in LAYERS:
         module = getattr(vae, name, None)
         for key, value in (module.state_dict().items() if isinstance(module, torch.nn.Module) else ()):

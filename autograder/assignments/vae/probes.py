@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 import torch
-from probing import DEVICE, StudentError, call, method, pair, tensor, to_array
+from probing import DEVICE, StudentError, call, method, pair, tensor, to_array, train
 
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
 
@@ -207,21 +207,9 @@ def probe_training(vae_class, case, arrays):
     torch.manual_seed(params["seed"])
     generator = torch.Generator().manual_seed(params["seed"])
     vae = call("VAE.__init__", vae_class, 784, params["latent_dim"], params["hidden_dim"]).to(DEVICE)
-    fused = {"fused": True} if params.get("fused_adam") else {}
-    optimizer = torch.optim.Adam(vae.parameters(), lr=params["learning_rate"], **fused)
-    losses, info, start = [], {"steps": 0, "nonfinite_step": None}, time.thread_time()
-    for x in training_batches(images, params, generator):
-        optimizer.zero_grad()
-        loss = -call("elbo (during training)", method(vae, "elbo"), x).mean()
-        if not torch.isfinite(loss):
-            info["nonfinite_step"] = info["steps"]
-            break
-        call("elbo (backward pass during training)", loss.backward)
-        optimizer.step()
-        losses.append(float(loss))
-        info["steps"] += 1
-    info["cpu_seconds"] = time.thread_time() - start
-    outputs = {"losses": np.array(losses)}
+    elbo = method(vae, "elbo")
+    losses, info = train(vae, training_batches(images, params, generator), lambda x: -elbo(x).mean(), "elbo", params)
+    outputs = {"losses": losses}
     for layer in LAYERS:
         module = getattr(vae, layer)
         outputs[f"w/{layer}.weight"] = to_array(module.weight, "", "")

@@ -3,41 +3,23 @@ by the reference in a child that runs no student code: the test-set ELBO of the 
 import numpy as np
 
 from autograder.assignments.cvae import cases, spec
+from autograder import grading
 from autograder.grading import fail, grades
-from autograder.runner import ChildFailure
 
 USED = spec.ASSIGNMENT.training_methods
 KEY = "training.test_elbo"
 
 
 def where_to_look(failed: dict) -> str:
-    """The methods training uses that failed their own tests, as a sentence ("" when none did)."""
-    culprits = [m for m in USED if failed.get(m)]
-    if not culprits:
-        return ""
-    return (f"Training uses {', '.join(culprits)}, which failed their own tests "
-            f"({', '.join(k for m in culprits for k in failed[m])}): fix them first.")
+    """The methods training uses that failed their own tests, as a sentence ("" when none did); see
+    :func:`autograder.grading.where_to_look`."""
+    return grading.where_to_look(failed, USED)
 
 
 def trained(sub):
     """The training run's result and its trained weights; fails with the reason when it was not attempted,
     failed, diverged, or the weights do not fit seed 003's architecture."""
-    for method in USED:
-        sub.require(method)
-    method, failure = sub.stopped_among(USED)
-    if method is not None:
-        fail(f"not attempted: the training run uses {method}, which was stopped in its own test "
-             f"({str(failure).splitlines()[0]}). Fix it first.")
-    try:
-        found = sub.case(KEY, "training")
-    except ChildFailure as exc:
-        look = where_to_look(sub.failed)
-        raise ChildFailure(f"{exc}\n  {look}" if look else str(exc), exc.staff, exc.kind) from None
-    for method in USED:
-        sub.require(method)
-    if found.info.get("nonfinite_step") is not None:
-        fail(f"the training loss became NaN or infinite at step {found.info['nonfinite_step']}. "
-             f"{where_to_look(sub.failed)}".strip())
+    found = grading.training_run(sub, KEY, "loss(x, c).mean()")
     weights = {k: v for k, v in found.outputs.items() if k.startswith("w/")}
     missing = [layer for layer in spec.LAYERS if f"w/{layer}.weight" not in weights]
     if missing:

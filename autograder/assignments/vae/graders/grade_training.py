@@ -2,8 +2,8 @@
 import numpy as np
 
 from autograder.assignments.vae import oracle, spec
+from autograder import grading
 from autograder.grading import check_array, fail, grades
-from autograder.runner import ChildFailure
 
 #: The methods a training run calls; their rules apply to it too.
 USED = spec.ASSIGNMENT.training_methods
@@ -35,16 +35,9 @@ test_set_elbo.__test__ = False  # a helper, not a test
 
 
 def where_to_look(failed: dict) -> str:
-    """The sentence that ends a failed training message: the methods training uses that failed their own
-    tests (``failed``: method -> keys of its failed tests, see ``GradedSubmission.failed``); "" when none did."""
-    culprits = [m for m in USED if failed.get(m)]
-    if not culprits:
-        return ""
-    names = ", ".join(culprits[:-1]) + (" and " if len(culprits) > 1 else "") + culprits[-1]
-    tests = ", ".join(key for m in culprits for key in failed[m])
-    one = len(culprits) == 1
-    return (f"Training uses {names}, which failed {'its' if one else 'their'} own tests ({tests}): "
-            f"fix {'it' if one else 'them'} first.")
+    """The methods training uses that failed their own tests, as a sentence ("" when none did); see
+    :func:`autograder.grading.where_to_look`."""
+    return grading.where_to_look(failed, USED)
 
 
 #: Where to look when training fails although every method it uses passed its tests.
@@ -55,23 +48,8 @@ WRONG_OBJECTIVE = "A wrong ELBO trains the wrong objective, so look at the elbo 
 def test_training(sub, mnist_test_images, record_property):
     """does a short training run with your elbo reach the required ELBO on the MNIST test set?"""
     t = spec.TRAINING
-    for method in USED:
-        sub.require(method)
-    method, failure = sub.stopped_among(USED)
-    if method is not None:
-        fail(f"not attempted: the training run calls {method}, which was stopped in its own test "
-             f"({str(failure).splitlines()[0]}). Fix {method} first; its own tests say more.")
-    try:
-        found = sub.case("training.test_elbo", "training")
-    except ChildFailure as exc:  # the error may show in elbo while its cause is a method that failed its tests
-        raise ChildFailure(f"{exc}\n  {where_to_look(sub.failed)}" if where_to_look(sub.failed) else str(exc),
-                           exc.staff, exc.kind) from None
-    for method in USED:  # rules the sandbox saw broken while training
-        sub.require(method)
+    found = grading.training_run(sub, "training.test_elbo", "-elbo(x).mean()")
     out, info = found.outputs, found.info
-    if info.get("nonfinite_step") is not None:
-        fail(f"the training loss -elbo(x).mean() became NaN or infinite at step {info['nonfinite_step']}: "
-             f"look for log(0), exp of large numbers, or a division by zero. {where_to_look(sub.failed)}".strip())
     weights = {}
     for layer, (fan_out, fan_in) in oracle.layer_shapes(784, t.latent_dim, t.hidden_dim).items():
         weights[f"w/{layer}.weight"] = out[f"w/{layer}.weight"]

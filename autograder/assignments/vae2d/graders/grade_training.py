@@ -3,8 +3,8 @@ student code: the test-set ELBO of the trained weights."""
 import numpy as np
 
 from autograder.assignments.vae2d import cases, spec
+from autograder import grading
 from autograder.grading import check_array, fail, grades
-from autograder.runner import ChildFailure
 
 #: The methods a training run calls; their rules apply to it too.
 USED = spec.ASSIGNMENT.training_methods
@@ -12,37 +12,15 @@ KEY = "training.test_elbo"
 
 
 def where_to_look(failed: dict) -> str:
-    """The sentence that ends a failed training message: the methods training uses that failed their own tests
-    (``failed``: method -> keys of its failed tests); "" when none did."""
-    culprits = [m for m in USED if failed.get(m)]
-    if not culprits:
-        return ""
-    names = ", ".join(culprits[:-1]) + (" and " if len(culprits) > 1 else "") + culprits[-1]
-    tests = ", ".join(key for m in culprits for key in failed[m])
-    one = len(culprits) == 1
-    return (f"Training uses {names}, which failed {'its' if one else 'their'} own tests ({tests}): "
-            f"fix {'it' if one else 'them'} first.")
+    """The methods training uses that failed their own tests, as a sentence ("" when none did); see
+    :func:`autograder.grading.where_to_look`."""
+    return grading.where_to_look(failed, USED)
 
 
 def trained(sub):
     """The training run's case result and its trained weights (``{"w/linear1.weight": ...}``), checked; fails
     with the reason when training was not attempted, failed, or diverged."""
-    for method in USED:
-        sub.require(method)
-    method, failure = sub.stopped_among(USED)
-    if method is not None:
-        fail(f"not attempted: the training run calls {method}, which was stopped in its own test "
-             f"({str(failure).splitlines()[0]}). Fix {method} first; its own tests say more.")
-    try:
-        found = sub.case(KEY, "training")
-    except ChildFailure as exc:  # the error may show in loss while its cause is a method that failed its tests
-        look = where_to_look(sub.failed)
-        raise ChildFailure(f"{exc}\n  {look}" if look else str(exc), exc.staff, exc.kind) from None
-    for method in USED:  # rules the sandbox saw broken while training
-        sub.require(method)
-    if found.info.get("nonfinite_step") is not None:
-        fail(f"the training loss loss(x, 1).mean() became NaN or infinite at step {found.info['nonfinite_step']}: "
-             f"look for log(0), exp of large numbers, or a division by zero. {where_to_look(sub.failed)}".strip())
+    found = grading.training_run(sub, KEY, "loss(x, 1).mean()")
     hidden, weights = spec.TRAINING.hidden_dim, {}
     shapes = {"linear1": (hidden, 784), "linear21": (2, hidden), "linear22": (2, hidden), "linear3": (hidden, 2),
               "linear4": (784, hidden)}
