@@ -101,10 +101,14 @@ def cmd_grade_many(args) -> int:
     except KeyError as exc:
         print(f"autograder: {str(exc)[1:-1]}", file=sys.stderr)
         return SETUP_ERROR
-    groups = _groups(args.groups, chosen[0]) if args.groups else None
+    groups = tuple(g for g in (args.groups or "").split(",") if g) or None
+    unknown = [g for g in groups or () if not any(g in a.groups for a in chosen)]
+    if unknown:
+        print(f"autograder: unknown group(s) {', '.join(unknown)}", file=sys.stderr)
+        return SETUP_ERROR
     try:
         for assignment in chosen:  # once, before any submission is graded
-            check_setup(mnist_root(), groups or assignment.groups, assignment)
+            check_setup(mnist_root(), [g for g in assignment.groups if not groups or g in groups], assignment)
     except GraderSetupError as exc:
         print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
         return SETUP_ERROR
@@ -208,7 +212,7 @@ def _add_class_commands(commands) -> None:
     many.add_argument("--seed", type=int, default=0)
     many.add_argument("--assignment", help="grade every submission as this assignment (default: recognise each "
                                            "from the classes it defines)")
-    many.add_argument("--groups", help="comma-separated groups to grade (default all; needs --assignment)")
+    many.add_argument("--groups", help="comma-separated groups to grade (default all)")
     many.add_argument("--force", action="store_true", help="regrade submissions already graded by this kit")
     many.set_defaults(run=cmd_grade_many)
 
