@@ -1,7 +1,8 @@
 """Build Gradescope's ``autograder.zip`` (``make autograder``): standard library only.
 
 One archive per assignment. It holds, at its root, ``setup.sh`` and ``run_autograder`` (from ``gradescope/``),
-the pinned ``requirements-gradescope.txt``, ``vae_utils.py``, this ``autograder`` package (sources only) with
+the pinned ``requirements-gradescope.txt``, ``vae_utils.py``, ``digit_classifier.py`` (which the harness imports
+for the quality checks), this ``autograder`` package (sources only) with
 that assignment's folder alone under ``assignments/``, an ``ASSIGNMENT`` file that names it, a ``VERSION`` file
 and, for an assignment whose quality checks use it, the digit classifier ``digits-cnn.npz`` (a build output
 of ``make classifier``, never committed). Not the solution notebook: student code runs on the same machine and could read it.
@@ -22,6 +23,7 @@ ROOT_FILES = {
     "run_autograder": ("gradescope/run_autograder", True),
     "requirements-gradescope.txt": ("gradescope/requirements-gradescope.txt", False),
     "vae_utils.py": ("vae_utils.py", False),
+    "digit_classifier.py": ("digit_classifier.py", False),
 }
 #: Zip's earliest representable time: every entry gets it, for reproducible archives.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
