@@ -1,7 +1,7 @@
-# attack: replaces builtins.isinstance and abs, and json.dumps so that the child's result looks perfect; the decoder returns a plain list
+# attack: replaces builtins.isinstance and abs, and json.dumps so that the child's result looks perfect; the decoder returns a plain list (the patches, made at load, break every probe's child, the encoder's too)
 # stopped by: the trusted process checks the result file and parses the arrays itself
 # groups: decoder,encoder
-# zero: decoder
+# zero: decoder,encoder
 # message: decoder
 # Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
