@@ -1,8 +1,7 @@
 """Build Gradescope's ``autograder.zip`` (``make autograder``): standard library only.
 
 One archive per assignment. It holds, at its root, ``setup.sh`` and ``run_autograder`` (from ``gradescope/``),
-the pinned ``requirements-gradescope.txt``, ``vae_utils.py``, ``digit_classifier.py`` (which the harness imports
-for the quality checks), this ``autograder`` package (sources only) with
+the pinned ``requirements-gradescope.txt``, ``vae_utils.py``, ``digit_classifier.py``, this ``autograder`` package (sources only) with
 that assignment's folder alone under ``assignments/``, an ``ASSIGNMENT`` file that names it, a ``VERSION`` file
 and, for an assignment whose quality checks use it, the digit classifier ``digits-cnn.npz`` (a build output
 of ``make classifier``, never committed). Not the solution notebook: student code runs on the same machine and could read it.
