@@ -1,12 +1,14 @@
-"""Hostile and broken submissions (tests/hostile/*.py): the grader survives each, and none scores.
+"""Hostile and broken submissions (tests/hostile/*.py for Part 1, tests/hostile/vae2d/*.py for Part 2): the grader
+survives each, and none scores.
 
 Each fixture's header says what it attacks, what stops it, which groups are graded, which groups or tests
 must get 0 (``zero``), which must keep full marks (``full``: the rest of grading still works) and a message
 (a regular expression) that shows the defence, not something else, stopped it. Each is graded with
-``python -m autograder grade`` run from a private copy of the kit (mode 700) whose solution and graders
-carry a canary string, and the test asserts: a valid results.json, the expected scores, no canary in it,
-no change to the kit's copy, a sentinel folder or the results folder, no file of a sandbox uid left in the
-shared temporary folders, and no process left behind.
+``python -m autograder grade --assignment vae`` (Part 1) or ``vae2d`` (Part 2), run from a private copy of the
+kit (mode 700) whose solutions and graders (and Part 2's reference) carry a canary string, and the test asserts:
+a valid results.json, the expected scores, no canary in it, no change to the kit's copy, a sentinel folder or
+the results folder, no file of a sandbox uid left in the shared temporary folders, and no process left behind.
+Part 2's twin of a Part 1 fixture has its stem, or names it in its ``twin`` header.
 """
 import dataclasses
 import io
@@ -30,13 +32,19 @@ import pytest
 from conftest import PART1, ROOT, layout, run_autograder
 
 from autograder import config, gradescope, isolation, runner
+from autograder.assignment import load
 from autograder.assignments.vae import cases
+from autograder.assignments.vae2d import cases as cases2
+from autograder.submission import load_submission
 
-from autograder.assignments.vae import spec as part1
-
+PART2 = load("vae2d")
 HOSTILE = Path(__file__).resolve().parent / "hostile"
+#: Part 1's fixtures, graded as "vae"; Part 2's, in their own folder, graded as "vae2d".
 FIXTURES = sorted(HOSTILE.glob("*.py"))
-GRADESCOPE_KEYS = {"score", "max_score", "execution_time", "output", "stdout_visibility", "tests"}
+PART2_FIXTURES = sorted((HOSTILE / "vae2d").glob("*.py"))
+GRADESCOPE_KEYS = {"score", "max_score", "execution_time", "output", "stdout_visibility", "tests", "extra_data"}
+#: Groups whose grading trains a model and judges it with the digit classifier (Part 2).
+CLASSIFIER_GROUPS = {"training", "quality"}
 TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility", "tags"}
 #: Generous bound on one grading, so a failed defence fails the test instead of hanging it.
 OVERALL_TIMEOUT = 600
@@ -58,6 +66,23 @@ def header(path: Path) -> dict:
 
 def split(value: str | None) -> list:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def assignment_of(fixture: Path):
+    """The assignment a fixture is graded as: Part 2 for those in ``hostile/vae2d/``, else Part 1."""
+    return PART2 if fixture.parent.name == PART2.name else PART1
+
+
+def fixture_id(fixture: Path) -> str:
+    """Part 1's fixtures by their stem (as always), Part 2's prefixed with its name ("vae2d-os_exit")."""
+    part = assignment_of(fixture)
+    return fixture.stem if part is PART1 else f"{part.name}-{fixture.stem}"
+
+
+def params(fixtures) -> list:
+    """pytest params of ``fixtures``, marked ``root`` when their header says they need it."""
+    return [pytest.param(f, marks=[pytest.mark.root] if header(f).get("needs") == "root" else [], id=fixture_id(f))
+            for f in fixtures]
 
 
 def snapshot(folder: Path) -> dict:
@@ -111,22 +136,32 @@ def leftovers(before: set) -> list:
                   if pid not in before and table[pid]["state"] != "Z")
 
 
+#: Files of the kit's copy that get the canary: per assignment, graders and its reference; then its solution.
+CANARIED = {"vae": ("graders/grade_decoder.py", "graders/grade_elbo.py"),
+            "vae2d": ("graders/grade_decoder.py", "graders/grade_loss.py", "reference.py")}
+
+
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
-    """A private copy of the kit (folders mode 700) to grade from, with a canary in the solution and graders."""
+    """A private copy of the kit (folders mode 700) to grade from, with a canary in each part's solution, graders
+    and (Part 2) reference."""
     base = tmp_path_factory.mktemp("kit")
     canary = f"vaekit-canary-{uuid.uuid4().hex}"
     shutil.copytree(ROOT / "autograder", base / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "solution", base / "solution")
     shutil.copytree(ROOT / "tests", base / "tests", ignore=shutil.ignore_patterns("__pycache__", "hostile"))
-    shutil.copy(ROOT / "vae_utils.py", base / "vae_utils.py")
-    for grader in ("grade_decoder.py", "grade_elbo.py"):
-        with open(base / "autograder" / "assignments" / "vae" / "graders" / grader, "a") as f:
-            f.write(f"\n# {canary}\n")
-    notebook = json.loads((base / "solution" / "vae.ipynb").read_text())
-    cell = next(c for c in notebook["cells"] if c["cell_type"] == "code" and "class VAE" in "".join(c["source"]))
-    cell["source"] = "".join(cell["source"]) + f"\n# {canary}\n"
-    (base / "solution" / "vae.ipynb").write_text(json.dumps(notebook))
+    for helper in ("vae_utils.py", "digit_classifier.py"):
+        shutil.copy(ROOT / helper, base / helper)
+    for part, files in CANARIED.items():
+        for name in files:
+            with open(base / "autograder" / "assignments" / part / name, "a") as f:
+                f.write(f"\n# {canary}\n")
+    for part in (PART1, PART2):
+        notebook = json.loads((base / "solution" / part.notebook).read_text())
+        cell = next(c for c in notebook["cells"] if c["cell_type"] == "code"
+                    and f"class {part.class_name}(" in "".join(c["source"]))
+        cell["source"] = "".join(cell["source"]) + f"\n# {canary}\n"
+        (base / "solution" / part.notebook).write_text(json.dumps(notebook))
     for folder in [base, *[p for p in base.rglob("*") if p.is_dir()]]:
         os.chmod(folder, 0o700)
     return base, canary
@@ -167,24 +202,25 @@ class Listener:
 WRAPPER = """
 import dataclasses, sys
 sys.path.insert(0, {kit!r})
-from autograder.assignments.vae import spec
+from autograder.assignments.{assignment} import spec
 for key, test in list(spec.TESTS.items()):
     if {timeout!r} and key.split('.')[0] in {zero!r}:
         spec.TESTS[key] = dataclasses.replace(test, timeout={timeout!r})
 from autograder.__main__ import main
-sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', {groups!r}, '--assignment', 'vae']))
+sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', {groups!r}, '--assignment', {assignment!r}]))
 """
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fixture", [pytest.param(f, marks=[pytest.mark.root] if header(f).get("needs") == "root" else [])
-                                     for f in FIXTURES], ids=[f.stem for f in FIXTURES])
-def test_hostile_submission(fixture, kit, tmp_path):
+@pytest.mark.parametrize("fixture", params(FIXTURES + PART2_FIXTURES))
+def test_hostile_submission(fixture, kit, tmp_path, request):
     """Does this hostile submission get a valid results.json, no points where it attacks, and leave nothing behind?"""
     kit_root, canary = kit
-    spec = header(fixture)
+    spec, part = header(fixture), assignment_of(fixture)
     assert {"attack", "stopped_by", "groups", "zero"} <= spec.keys(), spec
     groups, zero, full = split(spec["groups"]), split(spec["zero"]), split(spec.get("full"))
+    if CLASSIFIER_GROUPS & set(groups):
+        request.getfixturevalue("classifier_file")  # sets VAE_KIT_CLASSIFIER, which the grader inherits
     sentinel, results_dir, folder = tmp_path / "sentinel", tmp_path / "results", tmp_path / "submission"
     for path in (sentinel, sentinel / "open", results_dir, folder):
         path.mkdir()
@@ -208,7 +244,7 @@ def test_hostile_submission(fixture, kit, tmp_path):
     zero_groups = sorted({z.split(".")[0] for z in zero})
     timeout = float(spec["timeout"]) if "timeout" in spec else None
     script = WRAPPER.format(kit=str(kit_root), timeout=timeout, zero=zero_groups, path=str(folder / "submission.py"),
-                            results=str(results), groups=",".join(groups))
+                            results=str(results), groups=",".join(groups), assignment=part.name)
     try:
         run = subprocess.run([sys.executable, "-I", "-B", "-c", script], cwd=kit_root, capture_output=True,
                              timeout=OVERALL_TIMEOUT)
@@ -220,6 +256,7 @@ def test_hostile_submission(fixture, kit, tmp_path):
     # A valid Gradescope results.json, written by the grader, that did not crash.
     data = json.loads(results.read_text())
     assert data.keys() == GRADESCOPE_KEYS, data.keys()
+    assert data["extra_data"] == {"assignment": part.name}
     assert all(isinstance(data[k], (int, float)) for k in ("score", "max_score", "execution_time"))
     assert isinstance(data["output"], str) and data["stdout_visibility"] == "hidden"
     for test in data["tests"]:
@@ -229,14 +266,14 @@ def test_hostile_submission(fixture, kit, tmp_path):
         assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
     assert "Autograder failed" not in [t["name"] for t in data["tests"]], staff
     assert data["score"] == sum(t["score"] for t in data["tests"])
-    names = gradescope.names_of_tests(PART1)
-    expected = [names[k] for k in part1.TESTS if k.split(".")[0] in groups]
+    names = gradescope.names_of_tests(part)
+    expected = [names[k] for k in part.tests if k.split(".")[0] in groups]
     assert [t["name"] for t in data["tests"]] == expected
 
     # No points where it attacks; full marks where it says so; the defence's message.
     by_name = {t["name"]: t for t in data["tests"]}
-    attacked = [names[k] for k in part1.TESTS if k in zero or k.split(".")[0] in zero]
-    kept = [names[k] for k in part1.TESTS if k in full or k.split(".")[0] in full]
+    attacked = [names[k] for k in part.tests if k in zero or k.split(".")[0] in zero]
+    kept = [names[k] for k in part.tests if k in full or k.split(".")[0] in full]
     assert attacked
     for name in attacked:
         assert by_name[name]["score"] == 0 and by_name[name]["output"], (name, by_name[name]["output"])
@@ -257,48 +294,78 @@ def test_hostile_submission(fixture, kit, tmp_path):
     assert not CONFTEST_MARKER.exists()
 
 
-#: Appended to the unpacked spec.py of Part 1, as a course would edit it: shorter timeouts for the attacked groups.
+#: Appended to the unpacked spec.py of the assignment, as a course would edit it: shorter timeouts for the attacked
+#: groups.
 COURSE_TIMEOUTS = """
 import dataclasses as _dataclasses
 for _key, _spec in list(TESTS.items()):
     if _key.split(".")[0] in {groups!r}:
         TESTS[_key] = _dataclasses.replace(_spec, timeout={timeout!r})
 """
-DEADLINE_FIXTURES = [f for f in FIXTURES if "autograder_timeout" in header(f)]
+DEADLINE_FIXTURES = [f for f in FIXTURES + PART2_FIXTURES if "autograder_timeout" in header(f)]
+
+
+@pytest.fixture(scope="module")
+def part2_zip(tmp_path_factory, classifier_file) -> Path:
+    """``make autograder``'s archive of Part 2, with the digit classifier it ships, built once per module."""
+    out = tmp_path_factory.mktemp("build2") / "autograder.zip"
+    subprocess.run([sys.executable, "-m", "autograder", "package", "--assignment", PART2.name, "--out", str(out)],
+                   cwd=ROOT, check=True, capture_output=True)
+    return out
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fixture", DEADLINE_FIXTURES, ids=[f.stem for f in DEADLINE_FIXTURES])
-def test_hang_costs_only_its_method_under_run_autograder(fixture, built_zip, tmp_path):
+@pytest.mark.parametrize("fixture", params(DEADLINE_FIXTURES))
+def test_hang_costs_only_its_method_under_run_autograder(fixture, tmp_path, request):
     """Graded as Gradescope grades it, with a short AUTOGRADER_TIMEOUT, does a method that never returns
-    cost only its own tests and the training run that calls it, in a valid results.json that keeps every
-    other method's points?"""
-    spec = header(fixture)
-    zero, full = split(spec["zero"]), split(spec["full"])
-    root = layout(tmp_path, built_zip, {"submission.py": fixture.read_text()})
-    with open(root / "source" / "autograder" / "assignments" / "vae" / "spec.py", "a") as f:
+    cost only its own tests and the training run that calls it (and, in Part 2, the quality checks of what
+    that run trains), in a valid results.json that keeps every other method's points?"""
+    spec, part = header(fixture), assignment_of(fixture)
+    zero = split(spec["zero"])
+    built = request.getfixturevalue("built_zip" if part is PART1 else "part2_zip")
+    root = layout(tmp_path, built, {"submission.py": fixture.read_text()})
+    with open(root / "source" / "autograder" / "assignments" / part.name / "spec.py", "a") as f:
         f.write(COURSE_TIMEOUTS.format(groups=zero, timeout=float(spec["timeout"])))
     results, stdout = run_autograder(root, AUTOGRADER_TIMEOUT=spec["autograder_timeout"])
+    assert results["extra_data"] == {"assignment": part.name}
     groups = {}
     for test in results["tests"]:
         groups.setdefault(test["name"].split(":")[0], []).append(test)
-    assert set(groups) == set(part1.GROUPS) - {"figures"}, stdout  # a .py file has no figures to grade
+    assert set(groups) == set(part.groups) - {"figures"}, stdout  # a .py file has no figures to grade
+    assert set(split(spec["full"])) <= set(groups) - set(zero)
     for group in zero:
         assert all(t["score"] == 0 for t in groups[group]), groups[group]
-    for group in full:
+    for group in set(groups) - set(zero):
         assert all(t["score"] == t["max_score"] for t in groups[group]), (groups[group], stdout)
     assert re.search(spec["message"], "\n".join(t["output"] for g in zero for t in groups[g])), stdout
     assert results["execution_time"] < float(spec["autograder_timeout"])
 
 
+def _check_headers(fixtures, part) -> None:
+    """Fail unless every fixture's header is complete, names groups of ``part`` and tests or groups among them."""
+    for fixture in fixtures:
+        spec = header(fixture)
+        assert {"attack", "stopped_by", "groups", "zero"} <= spec.keys(), fixture
+        groups = set(split(spec["groups"]))
+        assert groups <= set(part.groups), fixture
+        for entry in split(spec["zero"]) + split(spec.get("full")):
+            assert entry.split(".")[0] in groups and (entry in groups or entry in part.tests), (fixture, entry)
+
+
 def test_corpus_covers_the_threat_model():
     """Does the corpus hold at least 20 fixtures, each with a complete header, one per attack?"""
     assert len(FIXTURES) >= 20
+    _check_headers(FIXTURES, PART1)
+
+
+def test_part2_corpus_has_a_twin_of_every_part1_attack():
+    """Does Part 2's corpus hold a twin of every Part 1 fixture (same stem, or named in its ``twin`` header), run as
+    root where its twin is, each with a complete header naming Part 2's groups?"""
+    _check_headers(PART2_FIXTURES, PART2)
+    twins = {header(f).get("twin", f.stem): f for f in PART2_FIXTURES}
+    assert {f.stem for f in FIXTURES} <= set(twins), sorted({f.stem for f in FIXTURES} - set(twins))
     for fixture in FIXTURES:
-        spec = header(fixture)
-        assert {"attack", "stopped_by", "groups", "zero"} <= spec.keys(), fixture
-        assert set(split(spec["groups"])) <= set(part1.GROUPS), fixture
-        assert {z.split(".")[0] for z in split(spec["zero"])} <= set(split(spec["groups"])), fixture
+        assert header(twins[fixture.stem]).get("needs") == header(fixture).get("needs"), fixture.stem
 
 
 READER = """
@@ -314,24 +381,45 @@ READER = """
 """
 
 
+def secrets() -> list:
+    """What no child may read: every assignment's solution, graders and reference, Part 1's oracle, any reference
+    in the runtime, and the grader's memory and environment."""
+    found = [runner.runtime() / "reference.py", Path(f"/proc/{os.getpid()}/mem"), Path(f"/proc/{os.getpid()}/environ")]
+    for part in (PART1, PART2):
+        found += [ROOT / "solution" / part.notebook, part.graders / "grade_decoder.py", part.folder / "reference.py"]
+    return found + [PART1.folder / "oracle.py"]
+
+
+def read_in_child(source: str, part, decoder_cases) -> dict:
+    """{path: what the decoder of ``source`` (the solution's class, its decoder replaced by one that opens every
+    secret and the runtime's probes) found when it opened it, in a child of ``part``'s decoder probe}."""
+    found = isolation.platform()
+    assert found.uid_drop, found.summary()
+    paths = [str(p) for p in secrets() + [runner.runtime() / f"probes_{part.name}.py"]]
+    source = source.replace("    def decoder(self, z):", READER % paths + "\n    def _unused(self, z):", 1)
+    with pytest.raises(runner.ChildFailure) as failure:
+        runner.run_probe(source, "decoder", decoder_cases, "decoder", 120, assignment=part)
+    return eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
+
+
 @pytest.mark.root
 def test_child_cannot_read_the_solution_or_the_graders(reference_source):
     """Running as root, can a child read the solution, the graders, the reference pieces or the grader's memory?"""
-    found = isolation.platform()
-    assert found.uid_drop, found.summary()
-    part = ROOT / "autograder" / "assignments" / "vae"
-    secrets = [ROOT / "solution" / "vae.ipynb", part / "graders" / "grade_decoder.py", part / "oracle.py",
-               part / "reference.py", runner.runtime() / "reference.py", Path(f"/proc/{os.getpid()}/mem"),
-               Path(f"/proc/{os.getpid()}/environ")]
-    allowed = [runner.runtime() / "probes_vae.py"]
-    source = reference_source.replace("    def decoder(self, z):", READER % [str(p) for p in secrets + allowed]
-                                      + "\n    def _unused(self, z):", 1)
-    with pytest.raises(runner.ChildFailure) as failure:
-        runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120, assignment=PART1)
-    report = eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
-    for path in secrets:
+    report = read_in_child(reference_source, PART1, cases.decoder())
+    for path in secrets():
         assert report[str(path)] in ("PermissionError", "FileNotFoundError"), report
-    assert report[str(allowed[0])].startswith("read"), report
+    assert report[str(runner.runtime() / "probes_vae.py")].startswith("read"), report
+
+
+@pytest.mark.root
+def test_part2_child_cannot_read_the_solution_the_graders_or_the_reference():
+    """Running as root, can a child of Part 2 read either part's solution, graders or reference, or the grader's
+    memory? (It reads its own assignment's probes.)"""
+    source = load_submission(ROOT / "solution" / PART2.notebook, PART2).source
+    report = read_in_child(source, PART2, cases2.decoder())
+    for path in secrets():
+        assert report[str(path)] in ("PermissionError", "FileNotFoundError"), report
+    assert report[str(runner.runtime() / "probes_vae2d.py")].startswith("read"), report
 
 
 MEMORY_PROBE = """

@@ -166,29 +166,37 @@ def _expected(probe, extra=None):
 
 
 def _loss_terms(case, arrays):
-    """The reference's reconstruction term and KL for the case (with its noise), and its encoder's output."""
-    reference = _reference_class()
-    vae = build(reference, case, arrays)
-    x, eps = tensor(arrays["x"]), tensor(arrays["eps"])
+    """The reference's reconstruction term and KL for the case (with its noise), and its encoder's output.
+
+    Both terms come from the reference's own loss, at beta 0 and 1: this module is loaded by students' children
+    too, so it holds no formula of a graded method, and their reference holds no loss (tests/hostile/vae2d/
+    call_probe_helpers.py).
+    """
+    vae = build(_reference_class(), case, arrays)
+    x = tensor(arrays["x"])
+    surround(vae, "loss", tensor(arrays["eps"]))
     with torch.no_grad():
         mu, logvar = vae.encoder(x)
-        theta = vae.decoder(mu + torch.exp(0.5 * logvar) * eps)
-        reconstruction = torch.nn.functional.binary_cross_entropy(theta, x, reduction="none").sum(-1)
-        kl = 0.5 * (torch.exp(logvar) + mu ** 2 - 1 - logvar).sum(-1)
+        reconstruction = vae.loss(x, 0.0)
+        kl = vae.loss(x, 1.0) - reconstruction
     return {name: to_array(v, "", "") for name, v in
             (("reconstruction", reconstruction), ("kl", kl), ("mu", mu), ("logvar", logvar))}
 
 
 def _interpolation_alternatives(case, arrays):
-    """What two known mistakes decode: t = linspace(0, 1, steps) (the endpoints' codes included), and the
-    decoded endpoints (mu(x_a), mu(x_b)) in place of the images themselves."""
+    """What two known mistakes decode: t = linspace(0, 1, steps) (the endpoints' codes included; steps >= 2), and
+    the decoded endpoints (mu(x_a), mu(x_b)) in place of the images themselves.
+
+    The inner points of linspace(0, 1, steps) are those of the reference's own interpolate with steps - 2: this
+    module is loaded by students' children too, so it holds no formula of a graded method, and their reference
+    holds no interpolate (tests/hostile/vae2d/call_probe_helpers.py).
+    """
     vae = build(_reference_class(), case, arrays)
-    steps = case["params"]["steps"]
+    steps, x_a, x_b = case["params"]["steps"], tensor(arrays["x_a"]), tensor(arrays["x_b"])
     with torch.no_grad():
-        mu, _ = vae.encoder(torch.stack([tensor(arrays["x_a"]), tensor(arrays["x_b"])]))
-        t = torch.linspace(0, 1, steps, device=mu.device).unsqueeze(-1)
-        return {"linspace": to_array(vae.decoder((1 - t) * mu[0] + t * mu[1]), "", ""),
-                "ends": to_array(vae.decoder(mu), "", "")}
+        ends = vae.decoder(vae.encoder(torch.stack([x_a, x_b]))[0])
+        inner = vae.interpolate(x_a, x_b, steps - 2)[1:-1]
+        return {"linspace": to_array(torch.cat([ends[:1], inner, ends[1:]]), "", ""), "ends": to_array(ends, "", "")}
 
 
 probe_expected_encoder = _expected(probe_encoder)

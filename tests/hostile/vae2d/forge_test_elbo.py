@@ -1,0 +1,69 @@
+# attack: its loss is right when graded on its own, but when the training run calls it, it plants a perfect test ELBO (test_elbo and expected/test_elbo = 0 nats) into the training probe's outputs and returns NaN, so that training stops at once
+# stopped by: the runner refuses outputs the training probe does not declare; the test ELBO and the quality checks' images come only from the trusted evaluate child, which runs no student code
+# groups: loss,training,quality
+# zero: training,quality
+# full: loss
+# message: 'test_elbo' is not an output of this probe
+# Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,
+# fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
+class VAE2D(nn.Module):
+    def __init__(self, obs_dim=784, hidden_dim=512, latent_dim=2):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.linear1 = nn.Linear(obs_dim, hidden_dim)
+        self.linear21 = nn.Linear(hidden_dim, latent_dim)
+        self.linear22 = nn.Linear(hidden_dim, latent_dim)
+        self.linear3 = nn.Linear(latent_dim, hidden_dim)
+        self.linear4 = nn.Linear(hidden_dim, obs_dim)
+
+    def encoder(self, x):
+        hidden = F.relu(self.linear1(x))
+        return self.linear21(hidden), self.linear22(hidden)
+
+    def reparameterize(self, mu, logvar):
+        epsilon = torch.randn_like(mu)
+        return mu + torch.exp(0.5 * logvar) * epsilon
+
+    def decoder(self, z):
+        return torch.sigmoid(self.linear4(F.relu(self.linear3(z))))
+
+    def loss(self, x, beta):
+        sys = __import__("sys")
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != "probe_training":
+            frame = frame.f_back
+        if frame is not None:  # the training run: plant a perfect test ELBO, and stop it
+            while frame is not None and not (isinstance(frame.f_locals.get("outputs"), dict) and "index" in frame.f_locals):
+                frame = frame.f_back
+            if frame is not None:
+                for name in ("test_elbo", "expected/test_elbo"):
+                    frame.f_locals["outputs"][f"{frame.f_locals['index']}/{name}"] = np.zeros(1)
+            return torch.full((len(x),), float("nan"), requires_grad=True)
+        mu, logvar = self.encoder(x)
+        theta = self.decoder(self.reparameterize(mu, logvar))
+        reconstruction = F.binary_cross_entropy(theta, x, reduction="none").sum(dim=-1)
+        kl = 0.5 * (torch.exp(logvar) + mu ** 2 - 1 - logvar).sum(dim=-1)
+        return reconstruction + beta * kl
+
+    def reconstruct(self, x):
+        mu, _ = self.encoder(x)
+        return self.decoder(mu)
+
+    def latent_grid(self, n, z_min, z_max):
+        values = torch.linspace(z_min, z_max, n, device=self.linear3.weight.device)
+        z2, z1 = torch.meshgrid(values.flip(0), values, indexing="ij")
+        return self.decoder(torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=-1))
+
+    def interpolate(self, x_a, x_b, steps=7):
+        mu, _ = self.encoder(torch.stack([x_a, x_b]))
+        t = torch.arange(1, steps + 1, device=mu.device, dtype=mu.dtype).unsqueeze(-1) / (steps + 1)
+        return torch.cat([x_a.unsqueeze(0), self.decoder((1 - t) * mu[0] + t * mu[1]), x_b.unsqueeze(0)])
+
+    @staticmethod
+    def pick_pairs(labels, same, seed):
+        generator, labels = torch.Generator().manual_seed(seed), labels.cpu()
+        if same:
+            return torch.stack([torch.multinomial((labels == d).float(), 2, generator=generator) for d in range(10)])
+        firsts = torch.randperm(len(labels), generator=generator)[:10]
+        seconds = [torch.multinomial((labels != labels[a]).float(), 1, generator=generator) for a in firsts]
+        return torch.stack([firsts, torch.cat(seconds)], dim=1)

