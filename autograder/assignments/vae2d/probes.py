@@ -40,20 +40,31 @@ def build(vae_class, case, arrays):
     return vae.to(DEVICE)
 
 
-def surround(vae, keep, noise=None):
+def surround(vae, keep, noise_seed=None, batch=None):
     """Replace every method of :data:`PIECES` the reference module has, but ``keep``, by the reference's (bound to
-    ``vae``). With ``noise``, the reference ``reparameterize`` returns ``mu + exp(logvar / 2) * noise`` when it
-    is called on the whole batch, and draws fresh noise otherwise. Returns the list of calls (True: the noise
-    was used)."""
+    ``vae``). With ``noise_seed``, ``reparameterize`` is the reference's own, drawing its noise from ``noise_seed``
+    when called on the whole batch (``batch`` rows), so the student's child and the expected child use the same
+    noise; other calls draw fresh noise. Returns the list of its calls (True: the seeded noise was used).
+
+    This module is loaded by students' children too, so it holds no formula of a graded method: without the
+    reference's reparameterize (a reparameterize child has none), asking for noise raises LookupError.
+    """
     reference, calls = sys.modules.get("reference"), []
     for name in PIECES:
         if name != keep and reference is not None and hasattr(reference.VAE2D, name):
             setattr(vae, name, types.MethodType(getattr(reference.VAE2D, name), vae))
-    if noise is not None and keep != "reparameterize":
+    if noise_seed is not None:
+        if reference is None or not hasattr(reference.VAE2D, "reparameterize"):
+            raise LookupError("no reference reparameterize in this child")
+        draw = types.MethodType(reference.VAE2D.reparameterize, vae)
+
         def reparameterize(mu, logvar):
-            calls.append(tuple(mu.shape) == tuple(noise.shape))
-            eps = noise if calls[-1] else torch.randn_like(mu)
-            return mu + torch.exp(0.5 * logvar) * eps
+            calls.append(len(mu) == batch and mu.dim() == 2)
+            if not calls[-1]:
+                return draw(mu, logvar)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(noise_seed)
+                return draw(mu, logvar)
 
         vae.reparameterize = reparameterize
     return calls
@@ -94,12 +105,12 @@ def probe_reparameterize(vae_class, case, arrays):
 
 
 def probe_loss(vae_class, case, arrays):
-    """loss(x, beta) with the reference pieces around it (the reference reparameterize uses the case's noise),
-    its gradients w.r.t. the five weights, and ``repeats`` more calls (fresh noise) for a loss that draws its
-    own."""
+    """loss(x, beta) with the reference pieces around it (the reference reparameterize draws the case's seeded
+    noise), its gradients w.r.t. the five weights, and ``repeats`` more calls with fresh noise (compared on average
+    with the reference's, for a loss that draws its own)."""
     vae = build(vae_class, case, arrays)
     x, beta = tensor(arrays["x"]), float(case["params"]["beta"])
-    calls = surround(vae, "loss", tensor(arrays["eps"]))
+    calls = surround(vae, "loss", case["params"]["noise_seed"], len(x))
     value = call("loss", method(vae, "loss"), x, beta)
     outputs = {"loss": to_array(value, "loss", "loss")}
     info = {"noise_calls": sum(calls), "fresh_calls": len(calls) - sum(calls), "grads": {}}
@@ -111,6 +122,7 @@ def probe_loss(vae_class, case, arrays):
         info["grads"][layer] = grad is not None
         if grad is not None:
             outputs[f"grad/{layer}"] = to_array(grad, "", "")
+    surround(vae, "loss")  # the repeats draw fresh noise, the reference's: their mean is the expected loss's
     with torch.no_grad():
         draws = [to_array(call("loss", method(vae, "loss"), x, beta), "loss", "loss")
                  for _ in range(case["params"].get("repeats", 0))]
@@ -174,7 +186,7 @@ def _loss_terms(case, arrays):
     """
     vae = build(_reference_class(), case, arrays)
     x = tensor(arrays["x"])
-    surround(vae, "loss", tensor(arrays["eps"]))
+    surround(vae, "loss", case["params"]["noise_seed"], len(x))
     with torch.no_grad():
         mu, logvar = vae.encoder(x)
         reconstruction = vae.loss(x, 0.0)

@@ -138,7 +138,7 @@ PROBES = {
     "loss": ProbeSpec("loss", cases.loss,
                       (Output("loss"), Output("repeats", required=False),
                        *(Output(f"grad/{layer}", required=False) for layer in LAYERS)),
-                      reference=("encoder", "decoder"), expected="expected_loss"),
+                      reference=("encoder", "decoder", "reparameterize"), expected="expected_loss"),
     "expected_loss": ProbeSpec("loss", cases.loss,
                                (*_expected("loss", "reconstruction", "kl", "mu", "logvar", loss=("batch",)),
                                 *(Output(f"expected/grad/{layer}", "float", from_student=False) for layer in LAYERS),

@@ -35,6 +35,16 @@ def decoder(sub, key: str, kind: str, class_name: str, values: bool) -> None:
              "every layer but the last, then a sigmoid.", 1 / (1 + np.exp(-np.maximum(logits, 0))))])
 
 
+def terms(x, out) -> tuple:
+    """The reference's reconstruction term and KL per image, in nats, float64 (Kingma & Welling 2014, eq. 10
+    and appendix B), from its mu, logvar and theta = decoder(z) for the grader's noise."""
+    x = x.reshape(len(x), -1).astype(np.float64)
+    theta = np.clip(out["expected/theta_z"].reshape(len(x), -1).astype(np.float64), 1e-12, 1 - 1e-12)
+    reconstruction = -np.sum(x * np.log(theta) + (1 - x) * np.log1p(-theta), axis=-1)
+    mu, logvar = out["expected/mu"].astype(np.float64), out["expected/logvar"].astype(np.float64)
+    return reconstruction, 0.5 * np.sum(np.exp(logvar) + mu**2 - 1 - logvar, axis=-1)
+
+
 def loss(sub, key: str, kind: str, class_name: str, values: bool) -> None:
     """Fail unless ``class_name.loss`` returns one value per image (and, with ``values``, the reference's
     reconstruction + KL for the z its reparameterize drew, naming known mistakes)."""
@@ -49,7 +59,7 @@ def loss(sub, key: str, kind: str, class_name: str, values: bool) -> None:
     if not found.info.get("noise_calls") or found.info.get("fresh_calls"):
         fail(f"{class_name}.loss should draw z with self.reparameterize(mu, logvar) (the grader checks the loss "
              "for the z it draws)")
-    r, kl = out["expected/reconstruction"].astype(np.float64), out["expected/kl"].astype(np.float64)
+    r, kl = terms(found.case.arrays["x"], out)
     compare(out["loss"], out["expected/loss"], f"{class_name}.loss", [
         ("Your loss subtracts the KL: the loss is the negative ELBO, reconstruction + KL (the handout's formula "
          "adds the KL to the log-likelihood, a sign slip: the ELBO subtracts it).", r - kl),
