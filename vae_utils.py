@@ -25,9 +25,9 @@ import numpy as np
 
 __all__ = [
     "MNIST", "MNIST_FILES", "MNIST_MIRRORS", "download_mnist", "load_mnist", "load_mnist_arrays", "mnist_loaders",
-    "mnist_root", "plot_beta_comparison", "plot_digit_grid", "plot_interpolations", "plot_latent_scatter",
-    "plot_manifold", "plot_reconstructions", "plot_training_curves", "read_idx", "visualize_embeddings",
-    "visualize_mnist", "visualize_samples", "visualize_vae_samples",
+    "mnist_root", "plot_beta_comparison", "plot_digit_grid", "plot_image_row", "plot_interpolations",
+    "plot_latent_scatter", "plot_manifold", "plot_reconstructions", "plot_training_curves", "read_idx",
+    "visualize_embeddings", "visualize_mnist", "visualize_samples", "visualize_vae_samples",
 ]
 
 #: The four MNIST files and their md5 checksums (the values torchvision checks).
@@ -521,8 +521,8 @@ def plot_training_curves(history: dict):
     return fig
 
 
-def plot_latent_scatter(z, labels):
-    """Scatter 2-D latent codes coloured by digit, with a legend (seed 000, deliverable b).
+def plot_latent_scatter(z, labels, title: str | None = None):
+    """Scatter 2-D latent codes coloured by digit, with a legend (seed 000, deliverable b; seed 003 b).
 
     Parameters
     ----------
@@ -530,6 +530,8 @@ def plot_latent_scatter(z, labels):
         Codes of n images (the encoder's output followed by reparameterization; the handout uses 5,000).
     labels : Tensor or ndarray of shape (n,), ints in {0, ..., 9}
         Each image's digit.
+    title : str or None
+        The axes' title (such as the model's name); None gives ``Latent codes of n images``.
 
     Returns
     -------
@@ -550,13 +552,13 @@ def plot_latent_scatter(z, labels):
     ax = axes[0, 0]
     points = ax.scatter(z[:, 0], z[:, 1], c=labels.astype(int), cmap="tab10", vmin=-0.5, vmax=9.5, s=4, alpha=0.7)
     ax.legend(*points.legend_elements(), title="digit", loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
-    ax.set(title=f"Latent codes of {len(z)} images", xlabel="z1", ylabel="z2")
+    ax.set(title=title or f"Latent codes of {len(z)} images", xlabel="z1", ylabel="z2")
     fig.tight_layout()
     return fig
 
 
-def plot_manifold(images, n: int, z_range: tuple[float, float] | None = None):
-    """Plot an n x n grid of images decoded from a regular grid of 2-D codes (seed 000, deliverable c).
+def plot_manifold(images, n: int, z_range: tuple[float, float] | None = None, title: str | None = None):
+    """Plot an n x n grid of images decoded from a regular grid of 2-D codes (seed 000, deliverable c; seed 003 c).
 
     Parameters
     ----------
@@ -566,6 +568,8 @@ def plot_manifold(images, n: int, z_range: tuple[float, float] | None = None):
         Images per side (the handout's 15).
     z_range : (low, high) or None
         The codes' range on both axes; when given, the axes are labelled in z, else the grid has no ticks.
+    title : str or None
+        The axes' title; None gives ``Decoded n x n grid of z``.
 
     Returns
     -------
@@ -579,13 +583,14 @@ def plot_manifold(images, n: int, z_range: tuple[float, float] | None = None):
     block = _image_block(images, n, n, "images")
     fig, axes = _figure(1, 1, (8, 8))
     extent = None if z_range is None else (z_range[0], z_range[1], z_range[0], z_range[1])
-    _show_block(axes[0, 0], block, f"Decoded {n} x {n} grid of z", extent=extent)
+    _show_block(axes[0, 0], block, title or f"Decoded {n} x {n} grid of z", extent=extent)
     axes[0, 0].set(xlabel="z1", ylabel="z2")
     return fig
 
 
-def plot_digit_grid(images, n_per_digit: int):
-    """Plot 10 rows of ``n_per_digit`` generated images, row d showing samples of digit d (seed 000, deliverable d).
+def plot_digit_grid(images, n_per_digit: int, title: str = "Generated samples per digit"):
+    """Plot 10 rows of ``n_per_digit`` generated images, row d showing samples of digit d (seed 000, deliverable d;
+    seed 003 h: the digits a conditional VAE makes when asked for each).
 
     Parameters
     ----------
@@ -593,6 +598,8 @@ def plot_digit_grid(images, n_per_digit: int):
         values in [0, 1], the samples of digit 0 first.
     n_per_digit : int
         Samples per digit (the handout's 5).
+    title : str
+        The axes' title.
 
     Returns
     -------
@@ -605,7 +612,41 @@ def plot_digit_grid(images, n_per_digit: int):
     """
     block = _image_block(images, 10, n_per_digit, "images")
     fig, axes = _figure(1, 1, (1 + 0.6 * n_per_digit, 6.5))
-    _show_block(axes[0, 0], block, "Generated samples per digit", row_labels=[str(d) for d in range(10)])
+    _show_block(axes[0, 0], block, title, row_labels=[str(d) for d in range(10)])
+    return fig
+
+
+def plot_image_row(images, captions=None, title: str = ""):
+    """Plot k images side by side, each with its caption below, such as the image a VAE decodes at z = (0, 0),
+    or a conditional VAE's for each label (seed 003 c, e, h).
+
+    Parameters
+    ----------
+    images : Tensor or ndarray of shape (k, 784), (k, 28, 28) or (k, 1, 28, 28), values in [0, 1]
+    captions : sequence of k str, or None
+        Written under each image (such as ``"c = 3"``); None leaves them blank.
+    title : str
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure with one axes showing the 1 x k mosaic.
+
+    Raises
+    ------
+    ValueError
+        When ``images`` is not k >= 1 images of 784 pixels, or ``captions`` is not k strings.
+    """
+    values = _array(images)
+    k = len(values) if values.ndim > 1 else 0
+    if k == 0:
+        raise ValueError("images: expected k >= 1 images of 28x28 = 784 pixels, shape (k, 784), (k, 28, 28) or "
+                         f"(k, 1, 28, 28); got shape {values.shape}")
+    block = _image_block(values, 1, k, "images")
+    if captions is not None and len(captions) != k:
+        raise ValueError(f"captions: expected one per image, {k}; got {len(captions)}")
+    fig, axes = _figure(1, 1, (1.2 + 0.9 * k, 2.2))
+    _show_block(axes[0, 0], block, title, col_labels=captions)
     return fig
 
 

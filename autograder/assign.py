@@ -1,8 +1,9 @@
 """Make the student template from the solution notebook (``make student``).
 
 As in nbgrader, the conversion is an ordered list of small stages, each a function ``nb -> nb``:
-solution regions become ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, outputs and execution
-metadata are cleared. The solution notebook is the only copy anyone edits.
+solution regions become ``# YOUR CODE HERE`` + ``raise NotImplementedError()``, written answers (Markdown cells
+that nbgrader's metadata marks as solutions) become ``YOUR ANSWER HERE``, outputs and execution metadata are
+cleared. The solution notebook is the only copy anyone edits.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import nbformat
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+#: What a written answer becomes in the template (nbgrader's text stub).
+TEXT_STUB = "YOUR ANSWER HERE"
 
 
 class MarkerError(ValueError):
@@ -59,6 +62,21 @@ def strip_solutions(nb):
     return nb
 
 
+def is_written_answer(cell) -> bool:
+    """Is ``cell`` a written answer: a Markdown cell whose nbgrader metadata says ``"solution": true``
+    (nbgrader's manually graded answer: ``{"solution": true, "grade": true, "locked": false, ...}``)?"""
+    return cell.cell_type == "markdown" and bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def clear_written_answers(nb):
+    """Stage: replace the text of every written answer (:func:`is_written_answer`) by :data:`TEXT_STUB`,
+    keeping the cell and its metadata (its points and grade_id)."""
+    for cell in nb.cells:
+        if is_written_answer(cell):
+            cell.source = TEXT_STUB
+    return nb
+
+
 def clear_outputs(nb):
     """Stage: drop outputs and execution counts."""
     for cell in nb.cells:
@@ -75,7 +93,7 @@ def clear_metadata(nb):
     return nb
 
 
-STAGES = (strip_solutions, clear_outputs, clear_metadata)
+STAGES = (strip_solutions, clear_written_answers, clear_outputs, clear_metadata)
 
 
 def make_student_notebook(solution_nb):

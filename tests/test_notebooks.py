@@ -33,6 +33,22 @@ def test_bad_markers_are_errors(source, problem):
         assign.strip_solution_source(source)
 
 
+def test_written_answers_become_the_text_stub_and_nothing_else_does():
+    """Does a Markdown answer cell marked by nbgrader's metadata as a solution lose its text to YOUR ANSWER HERE,
+    keeping its metadata, while other Markdown cells (an answer not marked, a marked cell that is no solution)
+    keep theirs?"""
+    new = nbformat.v4
+    answer = {"solution": True, "grade": True, "locked": False, "points": 3, "grade_id": "q_a", "schema_version": 3}
+    cells = [new.new_markdown_cell("### Question (a)"),
+             new.new_markdown_cell("The KL term pulls q(z|x) to the prior.", metadata={"nbgrader": answer}),
+             new.new_markdown_cell("Locked text.", metadata={"nbgrader": {**answer, "solution": False}}),
+             new.new_code_cell("x = 1  # a code cell is not a written answer", metadata={"nbgrader": answer})]
+    student = assign.make_student_notebook(new.new_notebook(cells=cells))
+    assert [c.source for c in student.cells] == ["### Question (a)", assign.TEXT_STUB, "Locked text.",
+                                                 "x = 1  # a code cell is not a written answer"]
+    assert student.cells[1].metadata == {"nbgrader": answer} and cells[1].source.startswith("The KL")
+
+
 def test_template_is_what_make_student_makes():
     """Is the checked-in template exactly what `make student` writes from the solution?"""
     assert TEMPLATE.read_text() == assign.render(SOLUTION), "run `make student`"
