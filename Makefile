@@ -12,7 +12,7 @@ ASSIGNMENTS := $(if $(ASSIGNMENT),$(ASSIGNMENT),$(notdir $(patsubst %/spec.py,%,
 SUBMISSIONS ?= $(foreach a,$(ASSIGNMENTS),solution/$(a).ipynb student_template/$(a).ipynb)
 # Part 2's digit classifier, kept next to the data (make classifier)
 CLASSIFIER := $(MNIST_ROOT)/MNIST/classifier/digits-cnn.npz
-# the solution notebook `make solution` runs (Part 2: NOTEBOOK=solution/vae2d.ipynb)
+# the solution notebook `make solution` runs (Part 2: NOTEBOOK=solution/vae2d.ipynb, Part 3: solution/cvae.ipynb)
 NOTEBOOK ?= solution/vae.ipynb
 OUT ?= build/grades
 JOBS ?= 2
