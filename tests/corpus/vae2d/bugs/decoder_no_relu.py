@@ -1,4 +1,5 @@
 # expect: bug in decoder
+# message: skips the ReLU after linear3
 # why: no ReLU in the hidden layer
 
 class VAE2D(nn.Module):

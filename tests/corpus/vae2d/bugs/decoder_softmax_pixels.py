@@ -1,4 +1,5 @@
 # expect: bug in decoder
+# message: softmax over the pixels
 # why: softmax over the 784 pixels instead of 784 sigmoids (seed 001 warns against it)
 
 class VAE2D(nn.Module):

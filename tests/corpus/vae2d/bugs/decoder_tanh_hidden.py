@@ -1,4 +1,5 @@
 # expect: bug in decoder
+# message: uses tanh after linear3
 # why: tanh instead of ReLU in the hidden layer (seed 001's hint uses tanh, this notebook ReLU)
 
 class VAE2D(nn.Module):

@@ -1,4 +1,5 @@
 # expect: bug in encoder
+# message: skips the ReLU after linear1
 # why: no ReLU after linear1
 
 class VAE2D(nn.Module):

@@ -1,4 +1,5 @@
 # expect: bug in encoder
+# message: uses a sigmoid after linear1
 # why: sigmoid instead of ReLU in the hidden layer
 
 class VAE2D(nn.Module):
