@@ -1,4 +1,5 @@
 # expect: bug in reparameterize
+# message: torch.normal(mu, sigma) samples without passing gradients
 # why: torch.normal(mu, sigma): the right distribution, no gradients
 
 class VAE2D(nn.Module):
