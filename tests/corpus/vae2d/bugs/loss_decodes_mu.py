@@ -1,4 +1,5 @@
 # expect: bug in loss
+# message: same on every one
 # why: decodes mu instead of a sample z (no reparameterization in the loss)
 
 class VAE2D(nn.Module):

@@ -1,4 +1,5 @@
 # expect: bug in loss
+# message: squared error
 # why: squared error instead of the Bernoulli log-likelihood
 
 class VAE2D(nn.Module):

@@ -1,4 +1,5 @@
 # expect: bug in loss
+# message: cut from the autograd graph
 # why: z detached before decoding: no gradient reaches the encoder through the reconstruction term
 
 class VAE2D(nn.Module):
