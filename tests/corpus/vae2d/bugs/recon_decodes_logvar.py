@@ -1,4 +1,5 @@
 # expect: bug in reconstruct
+# message: decodes logvar
 # why: unpacks the encoder's output the wrong way round and decodes logvar
 
 class VAE2D(nn.Module):

@@ -1,4 +1,5 @@
 # expect: bug in reconstruct
+# message: is the logits
 # why: decodes through the layers directly and forgets the sigmoid
 
 class VAE2D(nn.Module):
