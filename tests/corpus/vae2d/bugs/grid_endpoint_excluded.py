@@ -1,4 +1,5 @@
 # expect: bug in latent_grid
+# message: leaves z_max out
 # why: torch.arange-like spacing that leaves z_max out: n points from z_min with step (z_max - z_min) / n
 
 class VAE2D(nn.Module):

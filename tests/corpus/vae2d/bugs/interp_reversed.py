@@ -1,4 +1,5 @@
 # expect: bug in interpolate
+# message: run from x_b to x_a
 # why: the interpolated points run from x_b to x_a
 
 class VAE2D(nn.Module):
