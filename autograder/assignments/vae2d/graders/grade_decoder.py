@@ -1,6 +1,5 @@
 """Task 3, decoder: theta = sigmoid(linear4(ReLU(linear3(z)))); the reference's values."""
-import numpy as np
-
+from autograder.assignments.vae2d import checks
 from autograder.grading import check_array, compare, fail, grades
 
 
@@ -20,13 +19,12 @@ def test_values(sub):
     """does theta equal sigmoid(linear4(ReLU(linear3(z))))?"""
     cases, result = sub.run("decoder.values")
     for case, out in zip(cases, result.outputs):
-        theta = out["expected/theta"]
-        compare(out["theta"], theta, f"theta for VAE2D{case.dims}", [
-            ("Your decoder returns the logits: end it with a sigmoid, theta = sigmoid(linear4(...)).",
-             _logit(theta))])
-
-
-def _logit(theta):
-    """The logits whose sigmoid is ``theta`` (a decoder without its sigmoid returns them)."""
-    theta = np.clip(theta.astype("float64"), 1e-12, 1 - 1e-12)
-    return np.log(theta) - np.log1p(-theta)
+        w, z = case.arrays, case.arrays["z"]
+        logits = checks.decode_logits(w, z)
+        compare(out["theta"], out["expected/theta"], f"theta for VAE2D{case.dims}", [
+            ("Your decoder returns the logits: end it with a sigmoid, theta = sigmoid(linear4(...)).", logits),
+            ("Your decoder applies a softmax over the pixels: each pixel is its own Bernoulli variable (seed 001: "
+             "784 independent sigmoid units, not a softmax), so end it with an element-wise sigmoid.",
+             checks.softmax(logits, -1)),
+        ] + [(f"Your decoder {clause}.", checks.sigmoid(checks.linear(w, "linear4", h)))
+             for clause, h in checks.hidden_mistakes(w, "linear3", z)])

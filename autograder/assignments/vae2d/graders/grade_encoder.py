@@ -18,9 +18,12 @@ def test_values(sub):
     cases, result = sub.run("encoder.values")
     for case, out in zip(cases, result.outputs):
         mu, logvar = out["expected/mu"], out["expected/logvar"]
-        compare(out["mu"], mu, f"mu for VAE2D{case.dims}", checks.swapped(logvar, "mu", "logvar"))
+        hidden = checks.hidden_mistakes(case.arrays, "linear1", case.arrays["x"])
+        compare(out["mu"], mu, f"mu for VAE2D{case.dims}", checks.swapped(logvar, "mu", "logvar")
+                + [(f"Your encoder {clause}.", checks.linear(case.arrays, "linear21", h)) for clause, h in hidden])
         compare(out["logvar"], logvar, f"logvar for VAE2D{case.dims}",
                 [("Your logvar is the log standard deviation log sigma = logvar / 2: in this notebook linear22 "
                   "gives the log-variance log sigma^2 itself (Part 1's encoder gave log sigma).", logvar / 2),
                  ("Your logvar is exp(linear22(h)): linear22 gives the log-variance itself, return it as it is.",
-                  checks.exp(logvar))] + checks.swapped(mu, "logvar", "mu"))
+                  checks.exp(logvar))] + checks.swapped(mu, "logvar", "mu")
+                + [(f"Your encoder {clause}.", checks.linear(case.arrays, "linear22", h)) for clause, h in hidden])

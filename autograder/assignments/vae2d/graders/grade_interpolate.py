@@ -49,4 +49,6 @@ def test_values(sub):
              "then decode.", (1 - t) * x_a + t * x_b),
             (f"Your points include the endpoints' codes (t = 0 and t = 1), so x_a and x_b appear twice: use {POINTS}.",
              out["expected/linspace"]),
+            (f"Your images run from x_b to x_a: image k is decoded at (1 - t) mu(x_a) + t mu(x_b) with {POINTS}, "
+             "so the one next to x_a is closest to it.", expected[1:-1][::-1]),
         ])

@@ -1,5 +1,7 @@
 """Task 6, latent_grid(n, z_min, z_max): the decoder at an evenly spaced n x n grid, row-major as the manifold figure
 shows it (z1 increasing along a row, z2 decreasing down the rows); the reference's values."""
+import numpy as np
+
 from autograder.assignments.vae2d import checks
 from autograder.grading import check_array, compare, grades
 
@@ -20,4 +22,13 @@ def test_values(sub):
     for case, out in zip(cases, result.outputs):
         p, expected = case.params, out["expected/images"]
         compare(out["images"], expected, f"latent_grid({p['n']}, {p['z_min']}, {p['z_max']})",
-                checks.grid_variants(expected, p["n"]))
+                checks.grid_variants(expected, p["n"]) + [_short_of_z_max(case.arrays, p["n"], p["z_min"], p["z_max"])])
+
+
+def _short_of_z_max(weights, n: int, low: float, high: float) -> tuple:
+    """The mistake of n points from z_min in steps of (z_max - z_min) / n, which stop short of z_max
+    (torch.arange(z_min, z_max, step), linspace(z_min, z_max, n + 1)[:-1]), in the figure's order."""
+    values = low + (high - low) * np.arange(n) / n
+    z = np.stack([np.tile(values, n), np.repeat(values[::-1], n)], axis=-1)
+    return (f"Your grid leaves z_max out: both ends are included, the n values of each axis are "
+            f"torch.linspace(z_min, z_max, n).", checks.sigmoid(checks.decode_logits(weights, z)))

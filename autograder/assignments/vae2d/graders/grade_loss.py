@@ -5,18 +5,31 @@ The other methods are the reference's; its reparameterize uses the grader's nois
 """
 import numpy as np
 
-from autograder.comparators import max_difference
+from autograder.assignments.vae2d import checks
+from autograder.comparators import close, max_difference
 from autograder.grading import check_array, compare, fail, grades
 
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
 CLOSED_FORM = "KL = 0.5 * sum(exp(logvar) + mu^2 - 1 - logvar) over the latent dimensions"
 
 
-def mistakes(out, beta: float, pixels: int) -> list:
-    """What known mistakes would return for this case, from the reference's terms, with the sentence for each."""
+def _bce(x, theta):
+    """The binary cross-entropy of ``theta`` for ``x``, summed over the pixels, its logs clamped at -100 as torch's
+    are: shape (batch,), nats."""
+    with np.errstate(divide="ignore"):
+        logs = np.maximum(np.log(theta), -100.0), np.maximum(np.log1p(-theta), -100.0)
+    return -(x * logs[0] + (1 - x) * logs[1]).sum(-1)
+
+
+def mistakes(out, beta: float, case) -> list:
+    """What known mistakes would return for this case, from the reference's terms and the case's weights, with the
+    sentence for each. The grader does not see the noise, so the terms that need the decoder's output use it at
+    mu: the sampled z itself in the point-mass cases."""
     r, kl = out["expected/reconstruction"].astype(np.float64), out["expected/kl"].astype(np.float64)
     mu, logvar = out["expected/mu"].astype(np.float64), out["expected/logvar"].astype(np.float64)
+    x, pixels = case.arrays["x"].astype(np.float64), case.dims[0]
     kl_logsigma = 0.5 * np.sum(np.exp(2 * logvar) + mu**2 - 1 - 2 * logvar, -1)
+    theta = checks.sigmoid(checks.decode_logits(case.arrays, mu))
     found = [
         ("Your loss is the ELBO, not the loss: the loss is the negative ELBO, reconstruction + beta * KL with "
          "the reconstruction term -log p(x | z) >= 0.", -(r + beta * kl)),
@@ -28,6 +41,11 @@ def mistakes(out, beta: float, pixels: int) -> list:
         ("Your KL has the wrong sign: the loss adds beta * KL, which is >= 0.", r - beta * kl),
         ("Your reconstruction term is averaged over the pixels: sum it over the pixels, one value per image.",
          r / pixels + beta * kl),
+        ("Your reconstruction term is a squared error: this notebook's likelihood is Bernoulli, so the term is the "
+         "binary cross-entropy -sum(x log theta + (1 - x) log(1 - theta)) over the pixels.",
+         ((x - theta) ** 2).sum(-1) + beta * kl),
+        ("Your loss decodes mu rather than a sample: the reconstruction term is -log p(x | z) with "
+         "z = self.reparameterize(mu, logvar).", _bce(x, theta) + beta * kl),
     ]
     if beta != 1:
         found.append(("Your loss ignores beta: weight the KL term, reconstruction + beta * KL.", r + kl))
@@ -54,7 +72,7 @@ def test_point_mass(sub):
         beta, out = found.case.params["beta"], found.outputs
         check_array(out["loss"], (len(found.case.arrays["x"]),), "the loss")
         compare(out["loss"], out["expected/loss"], f"the loss with q(z|x) a point mass and beta = {beta:g}",
-                mistakes(out, beta, found.case.dims[0]), rtol=1e-4, atol=1e-2)
+                mistakes(out, beta, found.case), rtol=1e-4, atol=1e-2)
 
 
 @grades("loss.sampled")
@@ -65,12 +83,15 @@ def test_sampled(sub):
     check_array(out["loss"], (len(found.case.arrays["x"]),), "the loss")
     if info.get("noise_calls") and not info.get("fresh_calls"):
         compare(out["loss"], out["expected/loss"], f"the loss for the z drawn by reparameterize, beta = {beta:g}",
-                mistakes(out, beta, found.case.dims[0]), rtol=1e-4, atol=1e-2)
+                mistakes(out, beta, found.case), rtol=1e-4, atol=1e-2)
         return
     # the loss draws (some of) its noise itself: compare its average over many calls with the reference's.
     mine, reference = out.get("repeats"), out.get("expected/repeats")
     if mine is None or mine.shape != reference.shape:
         fail(f"the loss over {reference.shape[0]} calls should have shape {reference.shape}")
+    if np.all(mine == mine[:1]):  # a float32 variance of identical values need not be 0: compare the values
+        fail(f"your loss is the same on every one of {len(mine)} calls, so it does not sample z ~ q(z | x): decode "
+             "z = self.reparameterize(mu, logvar), not mu.")
     error = np.sqrt(mine.var(0) / len(mine) + reference.var(0) / len(reference)) + 1e-3 * np.abs(reference.mean(0))
     if np.any(np.abs(mine.mean(0) - reference.mean(0)) > 5 * error + 1e-2):
         fail(f"averaged over {len(mine)} calls, your loss is {np.round(mine.mean(0), 2).tolist()} where the "
@@ -91,5 +112,10 @@ def test_gradients(sub):
         got, expected = out[f"grad/{layer}"], out[f"expected/grad/{layer}"]
         scale = max(1.0, float(np.abs(expected).max()))
         if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-3, atol=1e-3 * scale):
+            hint = ""
+            if close(out["expected/loss"], out["loss"], 1e-4, 1e-2):
+                hint = ("\n  Your loss's values are right but its gradients are not: part of it is cut from the "
+                        "autograd graph (.detach(), .data, .item(), torch.no_grad() or a tensor rebuilt from "
+                        "values), so training would follow the wrong gradient.")
             fail(f"the gradient of the loss w.r.t. {layer}.weight differs from the reference's"
-                 + (f": {max_difference(expected, got)}" if got.shape == expected.shape else ""))
+                 + (f": {max_difference(expected, got)}" if got.shape == expected.shape else "") + hint)

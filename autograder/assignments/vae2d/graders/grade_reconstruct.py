@@ -1,6 +1,7 @@
 """Task 5, reconstruct: the decoder's output at the encoder's mean, with no sampling; the reference's values."""
 import numpy as np
 
+from autograder.assignments.vae2d import checks
 from autograder.grading import check_array, compare, fail, grades
 
 
@@ -22,4 +23,14 @@ def test_values(sub):
             fail("two calls of reconstruct(x) on the same images returned different images: it draws z. "
                  "Decode the encoder's mean instead, decoder(mu), with no sampling.")
         compare(out["theta"], out["expected/theta"], f"reconstruct(x) for VAE2D{case.dims}",
-                [("Your reconstruction is x itself: decode the encoder's mean, decoder(mu).", case.arrays["x"])])
+                _mistakes(case.arrays, case.arrays["x"]))
+
+
+def _mistakes(weights, x) -> list:
+    """What known wrong reconstructions return for images ``x`` (batch, obs), with the sentence for each."""
+    mu, logvar = checks.encode(weights, x)
+    return [("Your reconstruction is x itself: decode the encoder's mean, decoder(mu).", x),
+            ("Your reconstruction is the logits: decode with self.decoder, which ends with the sigmoid.",
+             checks.decode_logits(weights, mu)),
+            ("Your reconstruction decodes logvar: the encoder returns (mu, logvar) in that order; decode mu.",
+             checks.sigmoid(checks.decode_logits(weights, logvar)))]

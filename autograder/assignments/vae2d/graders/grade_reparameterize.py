@@ -72,8 +72,13 @@ def test_gradients(sub):
                  "samples without passing gradients: that is what the reparameterization trick is for)")
         check_array(out[f"grad_{name}"], mu.shape, f"dz/d{name}")
     if not np.allclose(out["grad_mu"], 1.0, atol=1e-4):
+        hint = ""
+        if np.all(out["grad_mu"] == 0) and np.all(out["grad_logvar"] == 0):
+            hint = ("\n  No gradient reaches mu or logvar through z: torch.normal(mu, sigma) samples without passing "
+                    "gradients (its gradients are zero), which is what the reparameterization trick is for. Draw "
+                    "eps = torch.randn_like(mu) and return z = mu + exp(logvar / 2) * eps.")
         fail(f"dz/dmu should be 1 for every entry (z = mu + sigma * eps), but ranges over "
-             f"[{out['grad_mu'].min():.3g}, {out['grad_mu'].max():.3g}]")
+             f"[{out['grad_mu'].min():.3g}, {out['grad_mu'].max():.3g}]" + hint)
     if np.allclose(z, mu, rtol=0, atol=1e-6):
         fail("z equals mu: there is no noise. Draw eps ~ N(0, I) and return z = mu + exp(logvar / 2) * eps.")
     if not np.allclose(out["grad_logvar"], (z - mu) / 2, rtol=1e-3, atol=1e-4):
