@@ -3,7 +3,7 @@
 # groups: conv_decoder,conv_encoder
 # zero: conv_decoder
 # full: conv_encoder
-# message: timed out after 12 s in ConvVAE.decoder
+# message: timed out after 12 s in conv_decoder
 # timeout: 12
 # Hostile fixture of tests/test_hostile.py, Part 3 (graded with --assignment cvae): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
