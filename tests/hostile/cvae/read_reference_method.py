@@ -1,7 +1,7 @@
 # attack: ConvVAE.decoder, ConditionalVAE.sample and ConditionalVAE.generate each look for the method under test among the reference pieces their child can reach (the module the grader imported, reference.py in its scratch folder, HOME and the runtime folder, every loaded module's classes) and run it
 # stopped by: the reference pieces written into a student's child never hold the method under test (each probe's spec names the pieces it gets: every reference method but the answer; for sample, neither sample nor generate, which calls it), and the expected values come from a child that runs no student code
 # groups: conv_decoder,sample,generate
-# zero: conv_decoder,sample,generate.shapes
+# zero: conv_decoder,sample,generate
 # message: (?s)decoder raised LookupError.*sample raised LookupError.*generate raised LookupError
 # Hostile fixture of tests/test_hostile.py, Part 3 (graded with --assignment cvae): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
