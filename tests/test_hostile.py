@@ -1,14 +1,16 @@
-"""Hostile and broken submissions (tests/hostile/*.py for Part 1, tests/hostile/vae2d/*.py for Part 2): the grader
-survives each, and none scores.
+"""Hostile and broken submissions (tests/hostile/*.py for Part 1, tests/hostile/vae2d/*.py for Part 2,
+tests/hostile/cvae/*.py for Part 3): the grader survives each, and none scores.
 
 Each fixture's header says what it attacks, what stops it, which groups are graded, which groups or tests
 must get 0 (``zero``), which must keep full marks (``full``: the rest of grading still works) and a message
 (a regular expression) that shows the defence, not something else, stopped it. Each is graded with
-``python -m autograder grade --assignment vae`` (Part 1) or ``vae2d`` (Part 2), run from a private copy of the
-kit (mode 700) whose solutions and graders (and Part 2's reference) carry a canary string, and the test asserts:
+``python -m autograder grade --assignment vae`` (Part 1), ``vae2d`` (Part 2) or ``cvae`` (Part 3), run from a private
+copy of the kit (mode 700) whose solutions and graders (and the references of Parts 2 and 3) carry a canary string,
+and the test asserts:
 a valid results.json, the expected scores, no canary in it, no change to the kit's copy, a sentinel folder or
 the results folder, no file of a sandbox uid left in the shared temporary folders, and no process left behind.
-Part 2's twin of a Part 1 fixture has its stem, or names it in its ``twin`` header.
+Part 2's twin of a Part 1 fixture has its stem, or names it in its ``twin`` header; Part 3 has twins of most of
+them (not of every one), each attack placed in the method that plays its Part 2 twin's role.
 """
 import dataclasses
 import io
@@ -38,13 +40,15 @@ from autograder.assignments.vae2d import cases as cases2
 from autograder.submission import load_submission
 
 PART2 = load("vae2d")
+PART3 = load("cvae")
 HOSTILE = Path(__file__).resolve().parent / "hostile"
-#: Part 1's fixtures, graded as "vae"; Part 2's, in their own folder, graded as "vae2d".
+#: Part 1's fixtures, graded as "vae"; Part 2's and Part 3's, in folders named after their assignments.
 FIXTURES = sorted(HOSTILE.glob("*.py"))
 PART2_FIXTURES = sorted((HOSTILE / "vae2d").glob("*.py"))
+PART3_FIXTURES = sorted((HOSTILE / "cvae").glob("*.py"))
 GRADESCOPE_KEYS = {"score", "max_score", "execution_time", "output", "stdout_visibility", "tests", "extra_data"}
-#: Groups whose grading trains a model and judges it with the digit classifier (Part 2).
-CLASSIFIER_GROUPS = {"training", "quality"}
+#: Groups whose grading trains a model and judges it with the digit classifier (Parts 2 and 3).
+CLASSIFIER_GROUPS = {"training", "quality", "generation"}
 TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility", "tags"}
 #: Generous bound on one grading, so a failed defence fails the test instead of hanging it.
 OVERALL_TIMEOUT = 600
@@ -69,12 +73,14 @@ def split(value: str | None) -> list:
 
 
 def assignment_of(fixture: Path):
-    """The assignment a fixture is graded as: Part 2 for those in ``hostile/vae2d/``, else Part 1."""
-    return PART2 if fixture.parent.name == PART2.name else PART1
+    """The assignment a fixture is graded as: the part named by its folder (``hostile/vae2d/``, ``hostile/cvae/``),
+    else Part 1."""
+    return {part.name: part for part in (PART2, PART3)}.get(fixture.parent.name, PART1)
 
 
 def fixture_id(fixture: Path) -> str:
-    """Part 1's fixtures by their stem (as always), Part 2's prefixed with its name ("vae2d-os_exit")."""
+    """Part 1's fixtures by their stem (as always), the others prefixed with their part's name ("vae2d-os_exit",
+    "cvae-os_exit")."""
     part = assignment_of(fixture)
     return fixture.stem if part is PART1 else f"{part.name}-{fixture.stem}"
 
@@ -138,13 +144,14 @@ def leftovers(before: set) -> list:
 
 #: Files of the kit's copy that get the canary: per assignment, graders and its reference; then its solution.
 CANARIED = {"vae": ("graders/grade_decoder.py", "graders/grade_elbo.py"),
-            "vae2d": ("graders/grade_decoder.py", "graders/grade_loss.py", "reference.py")}
+            "vae2d": ("graders/grade_decoder.py", "graders/grade_loss.py", "reference.py"),
+            "cvae": ("graders/grade_conv_decoder.py", "graders/_methods.py", "reference.py")}
 
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
     """A private copy of the kit (folders mode 700) to grade from, with a canary in each part's solution, graders
-    and (Part 2) reference."""
+    and (Parts 2 and 3) reference."""
     base = tmp_path_factory.mktemp("kit")
     canary = f"vaekit-canary-{uuid.uuid4().hex}"
     shutil.copytree(ROOT / "autograder", base / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
@@ -156,11 +163,11 @@ def kit(tmp_path_factory):
         for name in files:
             with open(base / "autograder" / "assignments" / part / name, "a") as f:
                 f.write(f"\n# {canary}\n")
-    for part in (PART1, PART2):
+    for part in (PART1, PART2, PART3):
         notebook = json.loads((base / "solution" / part.notebook).read_text())
-        cell = next(c for c in notebook["cells"] if c["cell_type"] == "code"
-                    and f"class {part.class_name}(" in "".join(c["source"]))
-        cell["source"] = "".join(cell["source"]) + f"\n# {canary}\n"
+        for cell in [c for c in notebook["cells"] if c["cell_type"] == "code"
+                     and any(f"class {name}(" in "".join(c["source"]) for name in part.classes)]:
+            cell["source"] = "".join(cell["source"]) + f"\n# {canary}\n"
         (base / "solution" / part.notebook).write_text(json.dumps(notebook))
     for folder in [base, *[p for p in base.rglob("*") if p.is_dir()]]:
         os.chmod(folder, 0o700)
@@ -212,7 +219,7 @@ sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', {groups!
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fixture", params(FIXTURES + PART2_FIXTURES))
+@pytest.mark.parametrize("fixture", params(FIXTURES + PART2_FIXTURES + PART3_FIXTURES))
 def test_hostile_submission(fixture, kit, tmp_path, request):
     """Does this hostile submission get a valid results.json, no points where it attacks, and leave nothing behind?"""
     kit_root, canary = kit
@@ -366,6 +373,25 @@ def test_part2_corpus_has_a_twin_of_every_part1_attack():
     assert {f.stem for f in FIXTURES} <= set(twins), sorted({f.stem for f in FIXTURES} - set(twins))
     for fixture in FIXTURES:
         assert header(twins[fixture.stem]).get("needs") == header(fixture).get("needs"), fixture.stem
+
+
+#: The attacks Part 3's corpus must cover (it need not twin every Part 1 fixture).
+PART3_ATTACKS = {"allocate_memory", "fake_results_json", "overwrite_results", "tamper_grader", "read_solution",
+                 "monkeypatch_torch", "monkeypatch_numpy", "os_exit", "sys_exit", "sleep_forever", "fork_bomb",
+                 "network", "tensor_subclass", "lying_info", "forge_expected_outputs", "read_reference_method",
+                 "call_probe_helpers", "loop_in_loss"}
+
+
+def test_part3_corpus_covers_its_attacks():
+    """Does Part 3's corpus hold a fixture of each attack of :data:`PART3_ATTACKS`, each with a complete header
+    naming Part 3's groups, run as root where its Part 2 twin is?"""
+    _check_headers(PART3_FIXTURES, PART3)
+    stems = {f.stem for f in PART3_FIXTURES}
+    assert PART3_ATTACKS <= stems, sorted(PART3_ATTACKS - stems)
+    for fixture in PART3_FIXTURES:
+        twin = HOSTILE / "vae2d" / fixture.name
+        if twin.exists():
+            assert header(fixture).get("needs") == header(twin).get("needs"), fixture.stem
 
 
 READER = """
