@@ -20,7 +20,7 @@ JOBS ?= 2
 TEST_JOBS ?= 2
 export MNIST_ROOT
 
-.PHONY: grade report similarity pdf class fake-export similarity-separation test test-fast corpus \
+.PHONY: grade report similarity pdf class fake-export similarity-separation test test-all test-fast corpus \
 	false-failures student solution data classifier clean autograder bench
 
 $(VENV)/.installed: requirements.txt
@@ -60,11 +60,14 @@ fake-export: $(VENV)/.installed  ## build/fake_export/: a Gradescope export of ~
 similarity-separation: $(VENV)/.installed  ## how well the similarity check separates disguised copies (corpus)
 	$(PY) scripts/similarity_separation.py
 
-test: data  ## the kit's own tests, all of them, $(TEST_JOBS) at a time (what CI runs)
+test: data  ## the kit's own tests, $(TEST_JOBS) at a time (what CI runs): all but the extended ones
+	$(PY) -m pytest -n $(TEST_JOBS) -m "not extended"
+
+test-all: data  ## every test, with Parts 2 and 3's twins of the hostile attacks on the engine alone
 	$(PY) -m pytest -n $(TEST_JOBS)
 
 test-fast: data  ## the kit's tests without the slow ones (corpus, hostile gradings, notebook runs)
-	$(PY) -m pytest -n $(TEST_JOBS) -m "not slow"
+	$(PY) -m pytest -n $(TEST_JOBS) -m "not slow and not extended"
 
 corpus: data  ## grade the corpus of $(ASSIGNMENT) (default every assignment's, tests/corpus/<name>/); print the tables
 	$(PY) scripts/grade_corpus.py --jobs $(JOBS) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))

@@ -85,10 +85,26 @@ def fixture_id(fixture: Path) -> str:
     return fixture.stem if part is PART1 else f"{part.name}-{fixture.stem}"
 
 
+#: Attacks on the engine alone (the sandbox, the runner, the harness): the same code defends every assignment, so
+#: their Part 2 and Part 3 twins are marked ``extended`` (``make test-all`` runs them; ``make test`` runs Part 1's).
+#: Twins of attacks on what an assignment brings (its probes, reference pieces, expected values, training) run
+#: in ``make test``.
+ENGINE_ATTACKS = frozenset({
+    "allocate_memory", "background_process", "child_processes", "conftest_beside", "fake_pytest_summary",
+    "fake_results_json", "fill_disk", "fork_bomb", "ignore_sigterm", "kill_process_group", "loop_forever",
+    "lying_info", "lying_object", "monkeypatch_builtins", "monkeypatch_numpy", "monkeypatch_pytest", "network",
+    "os_exit", "overwrite_results", "print_megabytes", "sleep_forever", "sys_exit", "tamper_grader",
+    "tensor_subclass"})
+
+
 def params(fixtures) -> list:
-    """pytest params of ``fixtures``, marked ``root`` when their header says they need it."""
-    return [pytest.param(f, marks=[pytest.mark.root] if header(f).get("needs") == "root" else [], id=fixture_id(f))
-            for f in fixtures]
+    """pytest params of ``fixtures``, marked ``root`` when their header says they need it, and ``extended`` when
+    they are another assignment's twin of an attack on the engine alone (:data:`ENGINE_ATTACKS`)."""
+    def marks(f):
+        found = [pytest.mark.root] if header(f).get("needs") == "root" else []
+        return found + ([pytest.mark.extended] if f.parent != HOSTILE and f.stem in ENGINE_ATTACKS else [])
+
+    return [pytest.param(f, marks=marks(f), id=fixture_id(f)) for f in fixtures]
 
 
 def snapshot(folder: Path) -> dict:
