@@ -25,6 +25,15 @@ def test_order(sub):
         fail("generate never called self.sample")
     if not np.array_equal(out["labels"], wanted):
         got = out["labels"].tolist()
-        hint = " (digit by digit: repeat_interleave, not repeat)" if sorted(got) == sorted(wanted.tolist()) else ""
         fail(f"generate({p['digits']}, {p['n']}) should ask sample for labels {wanted.tolist()}, but asked for "
-             f"{got}{hint}")
+             f"{got}{_order_hint(got, p['digits'], p['n'])}")
+
+
+def _order_hint(got: list, digits: list, n: int) -> str:
+    """Why ``got`` (the labels sample was asked for) holds the right labels in another order ("" otherwise)."""
+    if got == np.tile(digits, n).tolist():
+        return " (digit by digit: repeat_interleave, not repeat)"
+    if sorted(got) == sorted(np.repeat(digits, n).tolist()):
+        return (" (the right labels in another order: n images of digits[0], then n of digits[1], ..., in the order "
+                "asked for)")
+    return ""
