@@ -106,15 +106,16 @@ def cmd_grade_many(args) -> int:
     if unknown:
         print(f"autograder: unknown group(s) {', '.join(unknown)}", file=sys.stderr)
         return SETUP_ERROR
-    try:
-        for assignment in chosen:  # once, before any submission is graded
+    def check(assignments) -> None:  # once, before any submission is graded: only what this batch needs
+        for assignment in assignments:
             check_setup(mnist_root(), [g for g in assignment.groups if not groups or g in groups], assignment)
+
+    try:
+        grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed, groups=groups, force=args.force,
+                   assignment=args.assignment, check=check)
     except GraderSetupError as exc:
         print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
         return SETUP_ERROR
-    try:
-        grade_many(args.paths, Path(args.out), jobs=args.jobs, seed=args.seed, groups=groups, force=args.force,
-                   assignment=args.assignment)
     except (ExportError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

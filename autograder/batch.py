@@ -223,6 +223,21 @@ def _assignment_of(handin: Handin, stamp: Stamp) -> str:
         return stamp.fallback
 
 
+def needed_assignments(handins: list, stamp: Stamp) -> list:
+    """The assignments the batch's files will be graded as (the stamp's, or each file's, or the batch's most
+    common one for a file that names none)."""
+    from .assignment import UnknownAssignment, recognise
+    from .submission import classes_defined
+
+    names = {stamp.fallback} if stamp.fallback else set()
+    for handin in (h for h in handins if h.file is not None and not stamp.assignment):
+        try:
+            names.add(recognise(classes_defined(handin.file), handin.file.name).name)
+        except UnknownAssignment:
+            continue
+    return [load_assignment(name) for name in sorted(names)]
+
+
 def _nothing_to_grade(handin: Handin, stamp: Stamp) -> GradingResult:
     """0 on every test, with the handin's note: of the stamp's assignment, or with no test when it has none (the
     summary still lists the student, with the note)."""
@@ -354,10 +369,12 @@ def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
 
 
 def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, force: bool = False,
-               progress: bool | None = None, assignment: str | None = None) -> list:
+               progress: bool | None = None, assignment: str | None = None, check=None) -> list:
     """Grade every submission under ``paths`` into ``out``; returns the rows of ``summary.csv``.
 
     ``assignment``: grade every submission as this assignment (None: recognise each from its file);
+    ``check``: called with the assignments the batch needs before anything is graded (the grader's setup check,
+    which raises ``GraderSetupError`` to stop);
     ``groups``: the groups to grade (all when None); ``force``: regrade even what is current;
     ``progress``: show the progress bar (None: when stderr is a terminal). On Ctrl-C the summary of the
     finished results is written and KeyboardInterrupt propagates.
@@ -368,6 +385,8 @@ def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, forc
     out.mkdir(parents=True, exist_ok=True)
     handins = collect(paths, out / ".exports")
     stamp = Stamp(kit_version(), seed, tuple(groups or ()), assignment or "", assignment or most_common(handins))
+    if check is not None:
+        check(needed_assignments(handins, stamp))
     todo = [h for h in handins if force or not is_current(h, out, stamp)]
     for handin in [h for h in handins if h.key not in {t.key for t in todo}]:
         refresh(handin, out, stamp)

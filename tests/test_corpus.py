@@ -58,7 +58,7 @@ def test_header_names_a_method(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CORRECT, ids=lambda c: c.name)
-def test_correct_variant_gets_full_marks(case, tmp_path):
+def test_correct_variant_gets_full_marks(case, tmp_path, classifier_file):
     """Does this correct solution get every point of every test, the training run included unless the methods it
     calls are the reference's own (then it trains as the solution does, graded in its own test)?"""
     skip = set(case.assignment.extra_groups) - {"figures"} if corpus.trains_like_reference(case) else set()
@@ -72,7 +72,7 @@ def test_correct_variant_gets_full_marks(case, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", BUGS, ids=lambda c: c.name)
-def test_bug_costs_its_own_method_only(case, tmp_path):
+def test_bug_costs_its_own_method_only(case, tmp_path, classifier_file):
     """Does this bug lose points in its own method, none in another method, and name the mistake?"""
     verdict = corpus.judge(case, corpus.grade_case(case, tmp_path))
     assert verdict.lost[case.method] > 0, verdict.problems

@@ -33,9 +33,15 @@ def _case(kind: str, probe: str, batch: int, **extra) -> Case:
     return Case((2,), arrays, params, name=kind, sizes={"batch": batch})
 
 
+#: The log-variance head's bias moves by this in the loss cases: with the initial weights logvar is near 0, where a
+#: KL that reads logvar as log sigma differs from the right one by less than the tolerance.
+LOGVAR_SHIFT = 1.5
+
+
 def per_class(kind: str, probe: str, batch: int = 4):
     """The cases of probe ``probe`` for the class ``kind`` ("conv" or "cond")."""
-    return lambda root=None: [_case(kind, probe, batch)]
+    extra = {"logvar_shift": LOGVAR_SHIFT} if probe == "loss" else {}
+    return lambda root=None: [_case(kind, probe, batch, **extra)]
 
 
 def layers_evaluation(kind: str, weights: dict, case: Case):

@@ -24,10 +24,14 @@ def _reference():
     return sys.modules["reference"]
 
 
-def _reference_model(class_name, seed):
-    """The reference's ``class_name(2)`` with weights drawn from ``seed`` (the same in every child)."""
+def _reference_model(class_name, seed, logvar_shift=0.0):
+    """The reference's ``class_name(2)`` with weights drawn from ``seed`` (the same in every child), its
+    log-variance head's bias moved by ``logvar_shift`` (so that a KL that reads logvar as log sigma shows)."""
     torch.manual_seed(seed)
-    return getattr(_reference(), class_name)(2).to(DEVICE)
+    model = getattr(_reference(), class_name)(2).to(DEVICE)
+    with torch.no_grad():
+        model.fc_logvar.bias.add_(logvar_shift)
+    return model
 
 
 def _own_base(student_class):
@@ -38,7 +42,7 @@ def _own_base(student_class):
 def build(student_class, class_name, case):
     """An instance of the submission's ``student_class`` (its own ``__init__``, or none when that raises) whose
     layers are the reference's, with the case's weights; and the reference instance sharing those layers."""
-    reference = _reference_model(class_name, case["params"]["seed"])
+    reference = _reference_model(class_name, case["params"]["seed"], case["params"].get("logvar_shift", 0.0))
     try:
         vae = student_class(2)
         vae = vae if isinstance(vae, torch.nn.Module) else None
@@ -49,7 +53,7 @@ def build(student_class, class_name, case):
         torch.nn.Module.__init__(vae)
         vae.latent_dim, vae.num_classes = 2, 10
     for name in LAYERS:
-        setattr(vae, name, getattr(reference, name))
+        _take_layer(vae, name, getattr(reference, name))
     base = _own_base(student_class)
     if base is not None and base is not getattr(_reference(), "ConvVAE", None):
         for name in ("encoder", "decoder", "reparameterize", "loss"):  # super() in the method under test
@@ -58,11 +62,33 @@ def build(student_class, class_name, case):
     return vae.to(DEVICE), reference
 
 
+#: What, besides the weights' shapes, makes a layer the reference's: its layout.
+LAYOUT = ("stride", "padding", "output_padding", "dilation", "groups", "padding_mode", "in_features", "out_features")
+
+
+def _take_layer(vae, name, layer):
+    """Give ``vae`` the reference's ``layer`` as ``name``: when the student's own module is the same layer (type,
+    layout, shapes), the reference's weights are copied into it in place, so that a Sequential built around it in
+    ``__init__`` sees them; otherwise the reference's module replaces it."""
+    own = getattr(vae, name, None)
+    same = (type(own) is type(layer)
+            and all(getattr(own, key, None) == getattr(layer, key, None) for key in LAYOUT)
+            and [p.shape for p in own.parameters()] == [p.shape for p in layer.parameters()])
+    if not same:
+        setattr(vae, name, layer)
+        return
+    with torch.no_grad():
+        for mine, theirs in zip(own.parameters(), layer.parameters()):
+            mine.copy_(theirs)
+
+
 def surround(vae, reference, keep, noise=None):
-    """Every method of :data:`PIECES` but ``keep`` becomes the reference's (bound to the reference instance that
-    shares the layers). With ``noise``, reparameterize returns ``mu + exp(logvar / 2) * noise`` on the whole batch
+    """Every method of :data:`PIECES` but ``keep`` becomes the reference's (bound to the reference instance, which
+    is made to share ``vae``'s layers). With ``noise``, reparameterize returns ``mu + exp(logvar / 2) * noise`` on the whole batch
     (fresh noise otherwise); returns the list of its calls (True: the noise was used)."""
     calls = []
+    for name in LAYERS:
+        setattr(reference, name, getattr(vae, name))
     for name in PIECES:
         if name != keep and hasattr(type(reference), name):
             setattr(vae, name, getattr(reference, name))
@@ -198,7 +224,7 @@ def _loss_terms(case, arrays):
     terms from them (this module is loaded by students' children too, so it holds no formula of a graded
     method: tests/hostile/vae2d/call_probe_helpers.py)."""
     class_name = case["params"]["class_name"]
-    vae = _reference_model(class_name, case["params"]["seed"])
+    vae = _reference_model(class_name, case["params"]["seed"], case["params"].get("logvar_shift", 0.0))
     args = (_labels(arrays),) if class_name == "ConditionalVAE" else ()
     with torch.no_grad():
         mu, logvar = vae.encoder(tensor(arrays["x"]), *args)

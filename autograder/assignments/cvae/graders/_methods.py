@@ -60,6 +60,7 @@ def loss(sub, key: str, kind: str, class_name: str, values: bool) -> None:
         fail(f"{class_name}.loss should draw z with self.reparameterize(mu, logvar) (the grader checks the loss "
              "for the z it draws)")
     r, kl = terms(found.case.arrays["x"], out)
+    mu, logvar = out["expected/mu"].astype(np.float64), out["expected/logvar"].astype(np.float64)
     compare(out["loss"], out["expected/loss"], f"{class_name}.loss", [
         ("Your loss subtracts the KL: the loss is the negative ELBO, reconstruction + KL (the handout's formula "
          "adds the KL to the log-likelihood, a sign slip: the ELBO subtracts it).", r - kl),
@@ -67,4 +68,6 @@ def loss(sub, key: str, kind: str, class_name: str, values: bool) -> None:
         (f"Your KL misses the factor 1/2: {CLOSED_FORM}.", r + 2 * kl),
         ("Your reconstruction term is averaged over the pixels: sum it over the 784 pixels.", r / 784 + kl),
         ("Your loss has no KL term.", r),
+        ("Your KL reads logvar as a log standard deviation: logvar is log sigma^2, so " + CLOSED_FORM + ".",
+         r + 0.5 * np.sum(np.exp(2 * logvar) + mu**2 - 1 - 2 * logvar, axis=-1)),
     ], rtol=1e-4, atol=1e-2)
