@@ -1,7 +1,7 @@
 """Measure how often correct code fails the statistical checks: the false-failure rate per test.
 
 The statistical tests of every assignment (Part 1: ``sample_with_reparam.*``, ``elbo.*``, ``sample.*``;
-Part 2: ``reparameterize.*``, ``loss.*``) draw random numbers in the child, seeded with ``seed + case index``. Grading a submission 200 times would take an hour, so this runs
+Part 2: ``reparameterize.*``, ``loss.*``; Part 3: ``sample.*``) draw random numbers in the child, seeded with ``seed + case index``. Grading a submission 200 times would take an hour, so this runs
 each probe on its cases repeated N times in a few children (``run_probe`` seeds repetition k with
 ``k * len(cases)``, exactly what grading with ``seed = k * len(cases)`` does), then applies the graders'
 own test functions to each repetition's outputs through a stand-in for the ``sub`` fixture. So what is
@@ -31,6 +31,7 @@ with warnings.catch_warnings():  # the graders' @grades mark is registered only 
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
     from autograder.assignments.vae.graders import grade_elbo, grade_sample, grade_sample_with_reparam  # noqa: E402
     from autograder.assignments.vae2d.graders import grade_loss, grade_reparameterize  # noqa: E402
+    from autograder.assignments.cvae.graders import grade_sample as grade_cvae_sample  # noqa: E402
 from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
 from autograder.runner import ChildFailure, ProbeResult, run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -41,14 +42,15 @@ from autograder.submission import load_submission  # noqa: E402
 #: Per assignment.
 STATISTICAL = {"vae": {"sample_with_reparam": (grade_sample_with_reparam, 200), "elbo": (grade_elbo, 20),
                        "sample": (grade_sample, 50)},
-               "vae2d": {"reparameterize": (grade_reparameterize, 200), "loss": (grade_loss, 10)}}
+               "vae2d": {"reparameterize": (grade_reparameterize, 200), "loss": (grade_loss, 10)},
+               "cvae": {"sample": (grade_cvae_sample, 20)}}
 CORPUS = ROOT / "tests" / "corpus"
 #: Correct submissions measured besides the reference, with the probes whose code path they change:
 #: elbo drawing its own noise takes the statistical fallback of elbo.sampled; the others draw differently.
 VARIANTS = {"vae": (("elbo_inline_noise.py", ("elbo",)), ("sample_uniform_compare.py", ("sample",)),
                     ("reparam_row_loop_device.py", ("sample_with_reparam",)),
                     ("reparam_torch_normal.py", ("sample_with_reparam",))),
-            "vae2d": ()}
+            "vae2d": (), "cvae": ()}
 
 
 class OneSeed(GradedSubmission):
