@@ -151,6 +151,9 @@ class Assignment:
         (Part 3's ``cond_encoder``: ``ConditionalVAE.encoder``); the others are ``f"{classes[0]}.{group}"``.
     training_methods : tuple of str
         The methods its training run calls (their rules and failures concern the training test too).
+    training_cpu_seconds : float
+        What the reference's training run takes, in CPU-s on the 2-core development machine (for planning:
+        the kit's tests grade long runs in ``make test-all``).
     classifier_groups : tuple of str
         Groups that judge images with the kit's digit classifier (``digit_classifier.py``).
     generated_reference : bool
@@ -174,6 +177,7 @@ class Assignment:
     data_groups: tuple = ("training",)
     method_of: dict = field(default_factory=dict)
     training_methods: tuple = ()
+    training_cpu_seconds: float = 0.0
     classifier_groups: tuple = ()
     generated_reference: bool = False
 

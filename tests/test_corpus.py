@@ -56,13 +56,37 @@ def test_header_names_a_method(tmp_path):
     assert (corpus.parse_case(path).method, corpus.parse_case(path).message) == ("elbo", "KL")
 
 
+#: A training run longer than this (the reference's, in CPU-s on this machine: spec ``training_cpu_seconds``) is
+#: graded in ``make test-all`` (marked extended); ``make test`` grades the variant's methods and figures.
+LONG_TRAINING = 15.0
+
+
+def _correct(case):
+    long = case.assignment.training_cpu_seconds > LONG_TRAINING and not corpus.trains_like_reference(case)
+    return pytest.param(case, marks=[pytest.mark.extended] if long else [], id=case.name)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CORRECT, ids=lambda c: c.name)
 def test_correct_variant_gets_full_marks(case, tmp_path, classifier_file):
-    """Does this correct solution get every point of every test, the training run included unless the methods it
-    calls are the reference's own (then it trains as the solution does, graded in its own test)?"""
-    skip = set(case.assignment.extra_groups) - {"figures"} if corpus.trains_like_reference(case) else set()
-    groups = [g for g in case.assignment.groups if g not in skip]
+    """Does this correct solution get every point of every test, but the training run and what it feeds when the
+    methods the run calls are the reference's own (then it trains as the solution does, graded in its own test) or
+    the run is long (then `make test-all` grades it: test_correct_variant_trains)?"""
+    long = case.assignment.training_cpu_seconds > LONG_TRAINING
+    skip = set(case.assignment.extra_groups) - {"figures"} if long or corpus.trains_like_reference(case) else set()
+    _full_marks(case, tmp_path, [g for g in case.assignment.groups if g not in skip])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [_correct(c) for c in CORRECT if c.assignment.training_cpu_seconds > LONG_TRAINING
+                                  and not corpus.trains_like_reference(c)])
+def test_correct_variant_trains(case, tmp_path, classifier_file):
+    """Does this correct solution, whose training run calls methods of its own and is long, get every point of the
+    training run and of what it feeds?"""
+    _full_marks(case, tmp_path, [g for g in case.assignment.extra_groups if g != "figures"])
+
+
+def _full_marks(case, tmp_path, groups) -> None:
     verdict = corpus.judge(case, corpus.grade_case(case, tmp_path, groups=groups))
     graded = set(groups) - ({"figures"} if case.path.suffix == ".py" else set())
     assert set(verdict.lost) == graded  # figures are not counted for a .py

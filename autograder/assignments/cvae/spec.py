@@ -176,6 +176,7 @@ ASSIGNMENT = Assignment(
     extra_groups=("training", "generation", "figures", "answers"), allowed_imports=ALLOWED_IMPORTS,
     leaderboard=LEADERBOARD, training=TRAINING, data_groups=("training", "generation"),
     classifier_groups=("generation",), method_of=METHOD_OF,
+    training_cpu_seconds=25.4,
     training_methods=("cond_layers", "cond_encoder", "cond_decoder", "cond_loss", "conv_layers", "conv_encoder",
                       "conv_decoder"),
     generated_reference=True)

@@ -117,4 +117,4 @@ ASSIGNMENT = Assignment(
     name="vae", title="Part 1: a VAE on MNIST (seed 004)", notebook="vae.ipynb", classes=("VAE",),
     methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES, extra_groups=("training", "figures"),
     allowed_imports=ALLOWED_IMPORTS, handout_imports=HANDOUT_IMPORTS, leaderboard=LEADERBOARD, training=TRAINING,
-    training_methods=("encoder", "sample_with_reparam", "decoder", "kl_divergence", "elbo"))
+    training_cpu_seconds=4.4, training_methods=("encoder", "sample_with_reparam", "decoder", "kl_divergence", "elbo"))

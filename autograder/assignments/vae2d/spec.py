@@ -172,5 +172,5 @@ ASSIGNMENT = Assignment(
     classes=("VAE2D",), methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES,
     extra_groups=("training", "quality", "figures"), allowed_imports=ALLOWED_IMPORTS, leaderboard=LEADERBOARD,
     training=TRAINING, data_groups=("training", "quality"), classifier_groups=("quality",),
-    training_methods=("encoder", "reparameterize", "decoder", "loss"),
+    training_cpu_seconds=28.0, training_methods=("encoder", "reparameterize", "decoder", "loss"),
     generated_reference=True)
