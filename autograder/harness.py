@@ -278,6 +278,8 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
 def _pytest_args(assignment: Assignment, groups, quiet: bool) -> list:
     """pytest's command line for the graders of ``groups``: no conftest, plugins, cache or config file."""
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    for variable in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):  # the staff's own pytest settings do not reach the graders
+        os.environ.pop(variable, None)
     graders = assignment.graders
     return [str(graders / f"grade_{g}.py") for g in groups] + [
         "--noconftest", "-p", "no:cacheprovider", "-o", "python_files=grade_*.py",
