@@ -169,7 +169,7 @@ def test_ctrl_c_keeps_finished_results_and_stops_the_graders(tmp_path, reference
     result, so the next run grades it), and no grader left running?"""
     folder = tmp_path / "subs"
     folder.mkdir()
-    for name in ("a", "b", "c"):
+    for name in ("a", "b", "c", "d", "e", "f"):  # enough that Ctrl-C lands while some are left, however fast
         (folder / f"{name}.py").write_text(reference_source)
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "autograder", "grade-many", str(folder), "--out", str(out),
@@ -183,7 +183,7 @@ def test_ctrl_c_keeps_finished_results_and_stops_the_graders(tmp_path, reference
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130 and "run the same command again" in err
     finished = {p.parent.name for p in out.glob("*/handin.json")}
-    assert 1 <= len(finished) < 3
+    assert 1 <= len(finished) < 6
     assert {p.parent.name for p in out.glob("*/results.json")} == finished
     assert {row["key"] for row in read_summary(out)} == finished
     graders = subprocess.run(["pgrep", "-f", f"autograder grade .*{folder}"], capture_output=True, text=True)
