@@ -12,6 +12,7 @@ keeps every finished result and writes the summary of those.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import os
@@ -191,50 +192,50 @@ def grade_one(handin: Handin, out: Path, stamp: Stamp, graders: Graders) -> Grad
     return result
 
 
-def most_common(handins: list) -> str:
-    """The assignment that most of ``handins``' files are for (recognised from the classes they define, parsed
-    only); "" when none is recognised."""
-    from collections import Counter
+def recognised(path: Path) -> str:
+    """The assignment the file at ``path`` is for (from the classes it defines, then its name; parsed only, once
+    per version of the file); "" when it names none."""
+    try:
+        info = path.stat()
+    except OSError:
+        return _recognised(path, 0, -1)
+    return _recognised(path, info.st_mtime_ns, info.st_size)
 
+
+@functools.lru_cache(maxsize=None)
+def _recognised(path: Path, mtime_ns: int, size: int) -> str:
     from .assignment import UnknownAssignment, recognise
     from .submission import classes_defined
 
-    counts = Counter()
-    for handin in (h for h in handins if h.file is not None):
-        try:
-            counts[recognise(classes_defined(handin.file), handin.file.name).name] += 1
-        except UnknownAssignment:
-            continue
+    try:
+        return recognise(classes_defined(path), path.name).name
+    except UnknownAssignment:
+        return ""
+
+
+def most_common(handins: list) -> str:
+    """The assignment that most of ``handins``' files are for (:func:`recognised`); "" when none is recognised."""
+    from collections import Counter
+
+    counts = Counter(recognised(h.file) for h in handins if h.file is not None)
+    counts.pop("", None)
     return counts.most_common(1)[0][0] if counts else ""
 
 
 def _assignment_of(handin: Handin, stamp: Stamp) -> str:
     """The assignment to grade ``handin`` as: the stamp's; else the one its file is recognised as (""), or the
     batch's most common one when its file says nothing (a broken notebook still gets its 0 and the reason)."""
-    from .assignment import UnknownAssignment, recognise
-    from .submission import classes_defined
-
     if stamp.assignment:
         return stamp.assignment
-    try:
-        recognise(classes_defined(handin.file), handin.file.name)
-        return ""
-    except UnknownAssignment:
-        return stamp.fallback
+    return "" if recognised(handin.file) else stamp.fallback
 
 
 def needed_assignments(handins: list, stamp: Stamp) -> list:
     """The assignments the batch's files will be graded as (the stamp's, or each file's, or the batch's most
     common one for a file that names none)."""
-    from .assignment import UnknownAssignment, recognise
-    from .submission import classes_defined
-
     names = {stamp.fallback} if stamp.fallback else set()
-    for handin in (h for h in handins if h.file is not None and not stamp.assignment):
-        try:
-            names.add(recognise(classes_defined(handin.file), handin.file.name).name)
-        except UnknownAssignment:
-            continue
+    if not stamp.assignment:
+        names |= {recognised(h.file) for h in handins if h.file is not None} - {""}
     return [load_assignment(name) for name in sorted(names)]
 
 
