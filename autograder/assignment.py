@@ -81,6 +81,12 @@ class Output:
 DTYPE_KINDS = {"float": "f", "int": "iu", "bool": "b", "number": "fiub"}
 
 
+def expected_outputs(*names, **shapes) -> tuple:
+    """The outputs of a probe that runs the reference (no student code): ``expected/<name>``, floats made by the
+    probe, with the shapes given by name (``theta=("batch", "obs")``)."""
+    return tuple(Output(f"expected/{n}", "float", shapes.get(n), from_student=False) for n in names)
+
+
 @dataclass(frozen=True)
 class ProbeSpec:
     """A probe: the child-side function ``probe_<name>`` of the assignment's ``probes.py``, its cases and outputs.

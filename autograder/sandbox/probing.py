@@ -169,6 +169,19 @@ def train(vae, batches, loss_of, where: str, params: dict):
     return np.array(losses, np.float64), info
 
 
+def expected(probe, reference_class, extra=None):
+    """A probe that runs no student code: ``probe`` run on ``reference_class(case)`` (a class of the reference
+    module), its outputs, with ``extra(case, arrays)``'s, returned under ``expected/``: what the graders compare
+    the student's outputs with."""
+    def run(_, case, arrays):
+        outputs, _info = probe(reference_class(case), case, arrays)
+        outputs.update(extra(case, arrays) if extra else {})
+        return {f"expected/{name}": value for name, value in outputs.items()}, {}
+
+    run.__doc__ = f"{probe.__name__} on the reference; runs no student code."
+    return run
+
+
 def probe_ping(_, case, arrays):
     """Runs no student code: the trusted process's check that a child starts, can import what the probes
     import lazily (``vae_utils``, ``torch.distributions``, from the runtime and site-packages) and answers."""

@@ -12,7 +12,7 @@ import types
 
 import numpy as np
 import torch
-from probing import DEVICE, StudentError, call, pair, tensor, to_array, train
+from probing import DEVICE, StudentError, call, expected, pair, tensor, to_array, train
 
 ENCODER = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar")
 DECODER = ("fc_dec", "deconv1", "deconv2", "deconv3")
@@ -268,20 +268,14 @@ def probe_generate(student_class, case, arrays):
     return outputs, {}
 
 
-def _expected(probe, extra=None):
-    """``probe`` run on the reference classes, its outputs under ``expected/``; runs no student code."""
-    def run(_, case, arrays):
-        cls = getattr(_reference(), case["params"].get("class_name", "ConditionalVAE"))
-        outputs, _info = probe(cls, case, arrays)
-        outputs.update(extra(case, arrays) if extra else {})
-        return {f"expected/{name}": value for name, value in outputs.items()}, {}
-
-    return run
+def _reference_class_of(case):
+    """The reference's class that a case names (``params["class_name"]``)."""
+    return getattr(_reference(), case["params"].get("class_name", "ConditionalVAE"))
 
 
-probe_expected_encoder = _expected(probe_encoder)
-probe_expected_decoder = _expected(probe_decoder)
-probe_expected_loss = _expected(probe_loss, _loss_terms)
+probe_expected_encoder = expected(probe_encoder, _reference_class_of)
+probe_expected_decoder = expected(probe_decoder, _reference_class_of)
+probe_expected_loss = expected(probe_loss, _reference_class_of, _loss_terms)
 
 
 def training_batches(images, labels, params, generator):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+from autograder.assignment import expected_outputs as _expected
 
 from . import cases
 
@@ -118,10 +119,6 @@ def _layers_outputs():
             *(Output(f"shape/{layer}", "int", required=False, from_student=False) for layer in LAYERS),
             *_WEIGHTS, Output("mu", "float", required=False), Output("logvar", "float", required=False),
             Output("theta", "float", required=False))
-
-
-def _expected(*names):
-    return tuple(Output(f"expected/{n}", "float", from_student=False) for n in names)
 
 
 #: Every method of the reference, qualified: a probe gets them all but the answer to the method it grades.

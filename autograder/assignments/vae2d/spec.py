@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+from autograder.assignment import expected_outputs as _expected
 
 from . import cases
 
@@ -117,11 +118,6 @@ ALLOWED_IMPORTS = frozenset({"matplotlib.pyplot", "numpy", "torch", "torch.nn", 
 
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
 _WEIGHTS = tuple(Output(f"w/{layer}.{p}") for layer in LAYERS for p in ("weight", "bias"))
-
-
-def _expected(*names, **shapes):
-    """The outputs of an ``expected_*`` probe: made by the reference, floats."""
-    return tuple(Output(f"expected/{n}", "float", shapes.get(n), from_student=False) for n in names)
 
 
 #: Every probe: the method it runs, its cases, what it returns, the reference pieces around it, where its
