@@ -10,8 +10,12 @@ ASSIGNMENT ?=
 ASSIGNMENTS := $(if $(ASSIGNMENT),$(ASSIGNMENT),$(notdir $(patsubst %/spec.py,%,$(wildcard autograder/assignments/*/spec.py))))
 # default: the solution and the template of each assignment
 SUBMISSIONS ?= $(foreach a,$(ASSIGNMENTS),solution/$(a).ipynb student_template/$(a).ipynb)
-# Part 2's digit classifier, kept next to the data (make classifier)
+# the digit classifier of the quality checks, kept next to the data (make classifier)
 CLASSIFIER := $(MNIST_ROOT)/MNIST/classifier/digits-cnn.npz
+# the assignments whose spec declares classifier_groups (their grading and zips need the classifier)
+CLASSIFIED := $(notdir $(patsubst %/spec.py,%,$(shell grep -l 'classifier_groups=' autograder/assignments/*/spec.py)))
+# what grade and autograder need first: the classifier, when an assignment of theirs judges digits with it
+NEEDS_CLASSIFIER := $(if $(filter $(CLASSIFIED),$(ASSIGNMENTS)),$(if $(VAE_KIT_CLASSIFIER),,$(CLASSIFIER)))
 # the solution notebook `make solution` runs (Part 2: NOTEBOOK=solution/vae2d.ipynb, Part 3: solution/cvae.ipynb)
 NOTEBOOK ?= solution/vae.ipynb
 OUT ?= build/grades
@@ -32,13 +36,13 @@ $(VENV)/.installed: requirements.txt
 data: $(VENV)/.installed  ## download MNIST into $(MNIST_ROOT) when it is not there
 	$(PY) -c "import vae_utils; vae_utils.download_mnist()"
 
-classifier: data  ## train the digit classifier of Part 2's checks into $(MNIST_ROOT)/MNIST/classifier/, print its accuracy
+classifier: data  ## train the digit classifier of Parts 2 and 3's checks into $(MNIST_ROOT)/MNIST/classifier/, print its accuracy
 	OMP_NUM_THREADS=1 $(PY) scripts/train_digit_classifier.py
 
 $(CLASSIFIER):
 	$(MAKE) classifier
 
-grade: data $(if $(filter vae2d,$(ASSIGNMENTS)),$(if $(VAE_KIT_CLASSIFIER),,$(CLASSIFIER)))  ## grade $(SUBMISSIONS) as $(ASSIGNMENT) (default: each solution and template, each recognised)
+grade: data $(NEEDS_CLASSIFIER)  ## grade $(SUBMISSIONS) as $(ASSIGNMENT) (default: each solution and template, each recognised)
 	$(PY) -m autograder grade-many $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 report: $(VENV)/.installed  ## write $(OUT)/report.html from what `make grade` wrote into $(OUT)
@@ -81,7 +85,7 @@ student: $(VENV)/.installed  ## write every student_template/<name>.ipynb, and g
 solution: data  ## re-run the solution notebook $(NOTEBOOK) in place, saving its outputs
 	$(PY) -m autograder execute $(NOTEBOOK)
 
-autograder: $(if $(filter vae2d,$(ASSIGNMENTS)),$(if $(VAE_KIT_CLASSIFIER),,$(CLASSIFIER)))  ## build build/autograder-<name>.zip for Gradescope, one per assignment (README, "Gradescope")
+autograder: $(NEEDS_CLASSIFIER)  ## build build/autograder-<name>.zip for Gradescope, one per assignment (README, "Gradescope")
 	$(PYTHON) -m autograder package $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) --out 'build/autograder-{assignment}.zip'
 
 bench: data  ## measure grading time, memory, training speed and throughput on this machine (~15 min)

@@ -1,6 +1,7 @@
 """The engine's assignments: specs validated at load, a submission's assignment recognised, probe outputs checked
 against their declarations, generated files current, one Gradescope zip per assignment."""
 import dataclasses
+import os
 import zipfile
 
 import numpy as np
@@ -131,3 +132,19 @@ def test_zip_of_an_assignment_with_quality_checks_needs_the_classifier(tmp_path,
     monkeypatch.setenv("VAE_KIT_CLASSIFIER", str(tmp_path / "none.npz"))
     with pytest.raises(FileNotFoundError, match="make classifier"):
         package.build(tmp_path / "a.zip", "vae2d")
+
+
+@pytest.mark.parametrize("target", ["grade", "autograder"])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_make_trains_the_classifier_first_for_every_assignment_that_needs_it(assignment, target, tmp_path):
+    """On a fresh machine (no classifier beside the data), do `make grade` and `make autograder` of an assignment
+    train the digit classifier first exactly when its spec has classifier groups?"""
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "VAE_KIT_CLASSIFIER"}
+    planned = subprocess.run(["make", "-n", target, f"ASSIGNMENT={assignment.name}", f"MNIST_ROOT={tmp_path}"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    assert ("train_digit_classifier.py" in planned) == bool(assignment.classifier_groups), planned
