@@ -76,9 +76,11 @@ def sample_with_reparam():
 ELBO_REPEATS = 200
 
 
-def elbo():
+def elbo(root=None):
     """Case "point_mass": q(z|x) a point mass (logsigma = -30), so z = mu whatever the noise.
-    Case "sampled": ordinary weights and the noise epsilon that the reference sample_with_reparam uses."""
+    Case "sampled": ordinary weights and the noise epsilon that the reference sample_with_reparam uses.
+    Case "mnist" (when ``root`` holds MNIST): the point mass on the first :data:`MNIST_IMAGES` real test images,
+    pixels that are multiples of 1/255, as training feeds them."""
     dims = (784, 8, 50)
     cases = []
     for index in range(2):
@@ -91,7 +93,23 @@ def elbo():
                   "eps": rng.standard_normal((6, dims[1])).astype(np.float32)}
         cases.append(Case(dims, arrays, {"repeats": ELBO_REPEATS if index == 1 else 0},
                           name=("point_mass", "sampled")[index]))
+    if root is not None:
+        cases.append(Case(dims, {**cases[0].arrays, "x": real_images(root, MNIST_IMAGES)}, {"repeats": 0},
+                          name="mnist"))
     return cases
+
+
+#: Real MNIST test images in the "mnist" case of the ELBO.
+MNIST_IMAGES = 6
+
+
+def real_images(root, count: int) -> np.ndarray:
+    """The first ``count`` MNIST test images under ``root``, float32 of shape (count, 784), multiples of 1/255 in
+    [0, 1] (read with numpy alone). Raises FileNotFoundError when the files are not there."""
+    import vae_utils
+
+    images, _ = vae_utils.load_mnist_arrays(train=False, root=root, download=False)
+    return (images[:count].reshape(count, -1) / np.float32(255)).astype(np.float32)
 
 
 SAMPLE_COUNT = 2000

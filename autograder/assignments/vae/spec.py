@@ -98,13 +98,13 @@ PROBES = {
         (Output("z0"), Output("z1", required=False), Output("grad_mu", required=False),
          Output("grad_logsigma", required=False))),
     "elbo": ProbeSpec(
-        "elbo", lambda root: cases.elbo(),
+        "elbo", cases.elbo,
         (Output("elbo"), Output("repeats", required=False),
          *(Output(f"grad/{layer}") for layer in LAYERS),
          *(Output(f"reference_grad/{layer}", "float", required=False, from_student=False) for layer in LAYERS)),
         reference=("encoder", "reparameterize", "decoder", "kl_divergence"), expected="elbo_reference"),
     "elbo_reference": ProbeSpec(
-        "elbo", lambda root: cases.elbo(),
+        "elbo", cases.elbo,
         tuple(Output(f"reference_grad/{layer}", "float", from_student=False) for layer in LAYERS),
         reference=(), student_code=False),
     "sample": ProbeSpec("sample", lambda root: cases.sample(),
@@ -117,4 +117,4 @@ ASSIGNMENT = Assignment(
     name="vae", title="Part 1: a VAE on MNIST (seed 004)", notebook="vae.ipynb", classes=("VAE",),
     methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES, extra_groups=("training", "figures"),
     allowed_imports=ALLOWED_IMPORTS, handout_imports=HANDOUT_IMPORTS, leaderboard=LEADERBOARD, training=TRAINING,
-    training_cpu_seconds=4.4, training_methods=("encoder", "sample_with_reparam", "decoder", "kl_divergence", "elbo"))
+    data_groups=("training", "elbo"), training_cpu_seconds=4.4, training_methods=("encoder", "sample_with_reparam", "decoder", "kl_divergence", "elbo"))
