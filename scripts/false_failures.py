@@ -23,6 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 import warnings  # noqa: E402
 
+import vae_utils  # noqa: E402
+
 import pytest  # noqa: E402
 
 from autograder.assignment import load  # noqa: E402
@@ -89,7 +91,7 @@ def run_seeds(source: str, probe: str, seeds: int, timeout: float = 600.0, assig
     """
     spec = load(assignment)
     module, per_child = STATISTICAL[assignment][probe]
-    base = spec.probes[probe].cases(None)
+    base = spec.probes[probe].cases(vae_utils.mnist_root().resolve())  # the cases that read MNIST ($MNIST_ROOT)
     per_seed = []
     for start in range(0, seeds, per_child):
         count = min(per_child, seeds - start)
