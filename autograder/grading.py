@@ -241,9 +241,10 @@ def check_start(info: dict, layers_tests: str) -> None:
     from the grader's weights in every layer, and only the optimizer's steps changed them."""
     if info.get("unfit"):
         names = ", ".join(f"{n} ({info.get('types', {}).get(n, '?')})" for n in info["unfit"])
+        one = len(info["unfit"]) == 1
         fail(f"not graded: training starts from the grader's own weights, put into your model's layers, but your "
-             f"layers {names} are not the notebook's (type, sizes, stride, padding or bias differ): see "
-             f"{layers_tests}.")
+             f"{'layer' if one else 'layers'} {names} {'is' if one else 'are'} not the notebook's (type, sizes, "
+             f"stride, padding or bias differ): see {layers_tests}.")
     if info.get("changed_step") is not None:
         fail(f"your loss changed the model's weights itself, at training step {info['changed_step']}: training must "
              "change them only through the optimizer's steps, from the gradient of your loss.")

@@ -101,7 +101,7 @@ def test_training_fails_with_the_reason_when_it_did_not_learn_from_the_graders_s
     """Does the trusted side name unfit layers (and point to the layers' tests), a loss that wrote the weights, and
     layers training left in place, and pass a run that moved them all?"""
     says = _fails(check_start, {"unfit": ["conv1"], "types": {"conv1": "Linear"}}, "the layers' tests")
-    assert "conv1 (Linear)" in says and "see the layers' tests" in says
+    assert "layer conv1 (Linear) is not" in says and "see the layers' tests" in says
     assert "changed the model's weights itself, at training step 4" in _fails(check_start, {"changed_step": 4}, "")
     says = _fails(check_moved, {"unmoved": ["fc", "conv"], "watched": 2})
     assert "did not change any of your model's weights" in says and ".detach()" in says
