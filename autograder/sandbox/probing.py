@@ -188,9 +188,16 @@ def student_init(where, cls, *args):
     return vae
 
 
-def _flat(modules: dict):
-    """The bytes of every parameter of ``modules``, in one tensor (equal bytes: NaN equals NaN)."""
-    return torch.cat([p.detach().reshape(-1).view(torch.uint8) for m in modules.values() for p in m.parameters()])
+_INTEGERS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def _bits(parameter):
+    """The bits of ``parameter`` as integers of its size (a view, no copy): equal bits, NaN included, are equal."""
+    return parameter.detach().view(_INTEGERS[parameter.element_size()])
+
+
+def _same(parameters, saved) -> bool:
+    return all(torch.equal(_bits(p), s) for p, s in zip(parameters, saved))
 
 
 def train(vae, batches, loss_of, where: str, params: dict, watch=None):
@@ -211,9 +218,10 @@ def train(vae, batches, loss_of, where: str, params: dict, watch=None):
     fused = {"fused": True} if params.get("fused_adam") else {}
     optimizer = torch.optim.Adam(vae.parameters(), lr=params["learning_rate"], **fused)
     losses, info, start = [], {"steps": 0, "nonfinite_step": None}, time.thread_time()
-    watch = watch or {}
-    first = {name: _flat({name: m}).clone() for name, m in watch.items()}
-    last = _flat(watch) if watch else None
+    watched = {name: list(module.parameters()) for name, module in (watch or {}).items()}
+    first = {name: [_bits(p).clone() for p in ps] for name, ps in watched.items()}
+    everything = [p for ps in watched.values() for p in ps]
+    last = [_bits(p).clone() for p in everything]
     info.update({"changed_step": None} if watch else {})
     for batch in batches:
         optimizer.zero_grad()
@@ -222,18 +230,18 @@ def train(vae, batches, loss_of, where: str, params: dict, watch=None):
             info["nonfinite_step"] = info["steps"]
             break
         call(f"{where} (backward pass during training)", loss.backward)
-        if watch and not torch.equal(_flat(watch), last):
+        if not _same(everything, last):
             info["changed_step"] = info["steps"]
             break
         optimizer.step()
-        last = _flat(watch) if watch else None
+        for p, saved in zip(everything, last):
+            saved.copy_(_bits(p))
         losses.append(float(loss))
         info["steps"] += 1
     info["cpu_seconds"] = time.thread_time() - start
     if watch:
         info["watched"] = len(watch)
-        info["unmoved"] = [name for name, m in watch.items()
-                           if torch.equal(_flat({name: m}), first[name])]
+        info["unmoved"] = [name for name, ps in watched.items() if _same(ps, first[name])]
     return np.array(losses, np.float64), info
 
 
