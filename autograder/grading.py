@@ -205,13 +205,14 @@ def where_to_look(failed: dict, used) -> str:
             f"fix {'it' if one else 'them'} first.")
 
 
-def training_run(sub, key: str, loss: str):
+def training_run(sub, key: str, loss: str, layers_tests: str = "the layers' tests"):
     """The training run of test ``key`` (its case "training"), once the methods it calls
     (``sub.assignment.training_methods``) follow the rules and none was stopped in its own test.
 
-    ``loss`` words the minibatch loss for a message ("-elbo(x).mean()"). Returns the case's result; raises
-    GradingFailure when training was not attempted or its loss stopped being finite, ChildFailure (ending with
-    :func:`where_to_look`'s sentence) when the child failed.
+    ``loss`` words the minibatch loss for a message ("-elbo(x).mean()"); ``layers_tests`` the tests that check the
+    model's layers. Returns the case's result; raises GradingFailure when training was not attempted, did not start
+    from the grader's weights (:func:`check_start`), did not move them (:func:`check_moved`), or its loss stopped
+    being finite; ChildFailure (ending with :func:`where_to_look`'s sentence) when the child failed.
     """
     used = sub.assignment.training_methods
     for method in used:
@@ -227,10 +228,39 @@ def training_run(sub, key: str, loss: str):
         raise ChildFailure(f"{exc}\n  {look}" if look else str(exc), exc.staff, exc.kind) from None
     for method in used:  # rules the sandbox saw broken while training
         sub.require(method)
+    check_start(found.info, layers_tests)
     if found.info.get("nonfinite_step") is not None:
         fail(f"the training loss {loss} became NaN or infinite at step {found.info['nonfinite_step']}: look for "
              f"log(0), exp of large numbers, or a division by zero. {look}".strip())
+    check_moved(found.info, look)
     return found
+
+
+def check_start(info: dict, layers_tests: str) -> None:
+    """Fail unless the training run (its child's ``info``, see ``probing.start_from`` and ``probing.train``) started
+    from the grader's weights in every layer, and only the optimizer's steps changed them."""
+    if info.get("unfit"):
+        names = ", ".join(f"{n} ({info.get('types', {}).get(n, '?')})" for n in info["unfit"])
+        one = len(info["unfit"]) == 1
+        fail(f"not graded: training starts from the grader's own weights, put into your model's layers, but your "
+             f"{'layer' if one else 'layers'} {names} {'is' if one else 'are'} not the notebook's (type, sizes, "
+             f"stride, padding or bias differ): see {layers_tests}.")
+    if info.get("changed_step") is not None:
+        fail(f"your loss changed the model's weights itself, at training step {info['changed_step']}: training must "
+             "change them only through the optimizer's steps, from the gradient of your loss.")
+
+
+def check_moved(info: dict, look: str = "") -> None:
+    """Fail when training left some of the graded layers at the grader's starting weights (``info["unmoved"]``):
+    the loss gives them no gradient. ``look``: :func:`where_to_look`'s sentence, said first when there is one."""
+    unmoved = info.get("unmoved") or []
+    if unmoved:
+        which = ("any of your model's weights" if len(unmoved) == info.get("watched")
+                 else f"the weights of {', '.join(unmoved)}")
+        hint = look or ("Compute the loss from the model's outputs, without .detach(), .item(), torch.no_grad() or "
+                        "constants in their place.")
+        fail(f"training did not change {which} (from the grader's starting weights): the gradient of your loss "
+             f"with respect to them is zero. {hint}")
 
 
 def check_array(array: np.ndarray, shape: tuple, what: str, floating: bool = True) -> None:

@@ -5,8 +5,8 @@ training set), then the trusted evaluation of its weights (``evaluate`` probe), 
 judge it. Prints one row per seed, then mean, standard deviation and worst beside the thresholds of
 ``autograder/assignments/cvae/spec.py``, and the training loop's CPU seconds (the budget on Gradescope).
 
-Usage: ``python scripts/calibrate_part3.py [--seeds 6]`` (MNIST under ``$MNIST_ROOT``; the classifier as the
-grader finds it).
+Usage: ``python scripts/calibrate_part3.py [--seeds 6] [--first-seed 0] [--init he|default]`` (MNIST under
+``$MNIST_ROOT``; the classifier as the grader finds it; ``--init``: the starting weights, the spec's by default).
 """
 from __future__ import annotations
 
@@ -30,10 +30,11 @@ SOLUTION = ROOT / "solution" / "cvae.ipynb"
 MEASURES = ("test_elbo", "digits", "label_change", "train_cpu_s")
 
 
-def one_seed(source: str, root: Path, classifier, seed: int) -> dict:
-    """The graded measures of the reference CVAE trained with ``seed``."""
+def one_seed(source: str, root: Path, classifier, seed: int, init: str = spec.TRAINING.init) -> dict:
+    """The graded measures of the reference CVAE trained with ``seed`` from the starting point ``init`` ("he",
+    "default"; see ``spec.Training.init``)."""
     case = cases.training(root)[0]
-    case.params["seed"] = seed
+    case.params.update(seed=seed, init=init)
     trained = run_probe(source, "training", [case], "cond_loss", 1800, seed, assignment=spec.ASSIGNMENT)
     weights = {k: v for k, v in trained.outputs[0].items() if k.startswith("w/")}
     out = run_probe(None, "evaluate", cases.evaluation(root, weights, seed), "evaluate", 600, seed,
@@ -50,15 +51,18 @@ def one_seed(source: str, root: Path, classifier, seed: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=6)
+    parser.add_argument("--first-seed", type=int, default=0, help="the first training seed (default 0)")
+    parser.add_argument("--init", choices=("he", "default"), default=spec.TRAINING.init,
+                        help="the starting weights the grader puts into the model (default: the spec's)")
     args = parser.parse_args(argv)
     root = harness.mnist_root()
     classifier = digit_classifier.load(harness.classifier_file(root))
     source = load_submission(SOLUTION, spec.ASSIGNMENT).source
     rows = []
     print(f"{'seed':>4}  " + "  ".join(f"{m:>12}" for m in MEASURES) + "  seconds")
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         start = time.monotonic()
-        rows.append(one_seed(source, root, classifier, seed))
+        rows.append(one_seed(source, root, classifier, seed, args.init))
         print(f"{seed:>4}  " + "  ".join(f"{rows[-1][m]:>12.3f}" for m in MEASURES)
               + f"  {time.monotonic() - start:7.1f}", flush=True)
     thresholds = {"test_elbo": spec.TRAINING.min_test_elbo, "digits": spec.CHECKS.min_digits,

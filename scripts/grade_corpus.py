@@ -130,19 +130,20 @@ def trains_like_reference(case: Case) -> bool:
 
     from autograder.submission import load_submission
 
-    def methods(source: str) -> dict:
+    def methods(source: str) -> dict:  # "Class.method" -> its code
         found = {}
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.ClassDef) and node.name in case.assignment.classes:
-                found.update({f.name: ast.dump(f) for f in node.body if isinstance(f, ast.FunctionDef)})
+                found.update({f"{node.name}.{f.name}": ast.dump(f) for f in node.body
+                              if isinstance(f, ast.FunctionDef)})
         return found
 
     solution = load_submission(ROOT / "solution" / case.assignment.notebook, case.assignment).source
     mine = load_submission(case.path, case.assignment)
     if mine.error:
         return False
-    ours, theirs = methods(mine.source), methods(solution)
-    return all(ours.get(m) == theirs.get(m) for m in case.assignment.training_methods)
+    ours, theirs, qualified = methods(mine.source), methods(solution), case.assignment.qualified_methods
+    return all(ours.get(qualified[m]) == theirs.get(qualified[m]) for m in case.assignment.training_methods)
 
 
 def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0, groups=None) -> dict:

@@ -178,6 +178,15 @@ def test_points_in_the_notebook_are_the_graders():
     assert f"{spec.TRAINING.images:,} images" in text
 
 
+def test_notebook_states_the_training_pass_mark():
+    """Does the points table state the test-set ELBO the training run must reach, the one the grader applies?"""
+    from autograder.assignments.cvae import spec
+
+    for path in (SOLUTION3, TEMPLATE3):
+        stated = re.findall(r"test-set ELBO of at least (-?\d+) nats", _markdown(path))
+        assert [float(value) for value in stated] == [spec.TRAINING.min_test_elbo], path
+
+
 @pytest.mark.parametrize("path", [SOLUTION3, TEMPLATE3])
 def test_answer_cells_are_nbgraders_manually_graded_answers(path):
     """Does each question have its answer cell right after it, marked as nbgrader marks a manually graded answer

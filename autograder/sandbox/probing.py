@@ -142,19 +142,87 @@ def pair(value, where, names):
     return {name: to_array(v, where, name) for name, v in zip(names, value)}
 
 
-def train(vae, batches, loss_of, where: str, params: dict):
+#: What, besides the weights' shapes, makes a layer the grader's: its layout.
+LAYOUT = ("stride", "padding", "output_padding", "dilation", "groups", "padding_mode", "in_features", "out_features")
+
+
+def same_layer(own, layer) -> bool:
+    """Whether the student's module ``own`` is the layer ``layer``: same type, layout (:data:`LAYOUT`) and
+    parameter names and shapes."""
+    return (type(own) is type(layer) and all(getattr(own, key, None) == getattr(layer, key, None) for key in LAYOUT)
+            and [(n, p.shape) for n, p in own.named_parameters()]
+            == [(n, p.shape) for n, p in layer.named_parameters()])
+
+
+def start_from(vae, initial: dict):
+    """Put the grader's initial weights into the student's ``vae`` before training: for each ``name -> layer`` of
+    ``initial``, when ``vae``'s own module ``name`` is that layer (:func:`same_layer`), its parameters are
+    overwritten in place (a Sequential built around it in ``__init__`` sees them). Weights a student's
+    ``__init__`` set (its own initialisation, or values trained elsewhere) are thus never what training starts from.
+
+    Returns ``(modules, unfit)``: the student's modules that now hold the grader's weights, by name, and the names
+    whose module is not the grader's layer (nothing is copied then; training is not graded).
+    """
+    modules, unfit = {}, []
+    for name, layer in initial.items():
+        own = getattr(vae, name, None)
+        if isinstance(own, torch.nn.Module) and same_layer(own, layer):
+            modules[name] = own
+        else:
+            unfit.append(name)
+    if not unfit:
+        with torch.no_grad():
+            for name, own in modules.items():
+                for mine, theirs in zip(own.parameters(), initial[name].parameters()):
+                    mine.copy_(theirs)
+    return modules, unfit
+
+
+def student_init(where, cls, *args):
+    """``cls(*args)`` (the student's ``__init__``, errors charged to ``where``) without touching the random state
+    the grader's run uses: whatever it draws, the run's noise is the same as the reference's."""
+    with torch.random.fork_rng(devices=[]):
+        vae = call(where, cls, *args)
+    if not isinstance(vae, torch.nn.Module):
+        raise StudentError(where, f"{cls.__name__} must be an nn.Module")
+    return vae
+
+
+_INTEGERS = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def _bits(parameter):
+    """The bits of ``parameter`` as integers of its size (a view, no copy): equal bits, NaN included, are equal."""
+    return parameter.detach().view(_INTEGERS[parameter.element_size()])
+
+
+def _same(parameters, saved) -> bool:
+    return all(torch.equal(_bits(p), s) for p, s in zip(parameters, saved))
+
+
+def train(vae, batches, loss_of, where: str, params: dict, watch=None):
     """Adam (``params["learning_rate"]``, fused when ``params["fused_adam"]``) on ``vae``'s parameters, one step
     per batch: ``loss_of(batch)`` is the minibatch's scalar loss, computed by student code (errors are charged to
     ``where``, "elbo": "elbo (during training)"). Stops at the first loss that is not finite.
 
+    ``watch`` (name -> module, from :func:`start_from`): the layers whose training is graded. Training stops when
+    student code changes their weights itself (in the loss or its backward pass, not through Adam's step).
+
     Returns ``(losses, info)``: the losses (ndarray, float) and ``{"steps", "nonfinite_step", "cpu_seconds"}``,
-    the CPU seconds of the loop on this thread.
+    the CPU seconds of the loop on this thread; with ``watch``, ``"unmoved"`` (the watched layers whose weights
+    training left where they started, of ``"watched"``) and ``"changed_step"`` (the step where student code changed
+    them, or None).
     """
     import time
 
     fused = {"fused": True} if params.get("fused_adam") else {}
     optimizer = torch.optim.Adam(vae.parameters(), lr=params["learning_rate"], **fused)
     losses, info, start = [], {"steps": 0, "nonfinite_step": None}, time.thread_time()
+    watched = {name: list(module.parameters()) for name, module in (watch or {}).items()}
+    first = {name: [_bits(p).clone() for p in ps] for name, ps in watched.items()}
+    everything = [p for ps in watched.values() for p in ps]
+    last = [_bits(p).clone() for p in everything]
+    info.update({"changed_step": None} if watch else {})
     for batch in batches:
         optimizer.zero_grad()
         loss = call(f"{where} (during training)", loss_of, batch)
@@ -162,10 +230,18 @@ def train(vae, batches, loss_of, where: str, params: dict):
             info["nonfinite_step"] = info["steps"]
             break
         call(f"{where} (backward pass during training)", loss.backward)
+        if not _same(everything, last):
+            info["changed_step"] = info["steps"]
+            break
         optimizer.step()
+        for p, saved in zip(everything, last):
+            saved.copy_(_bits(p))
         losses.append(float(loss))
         info["steps"] += 1
     info["cpu_seconds"] = time.thread_time() - start
+    if watch:
+        info["watched"] = len(watch)
+        info["unmoved"] = [name for name, ps in watched.items() if _same(ps, first[name])]
     return np.array(losses, np.float64), info
 
 

@@ -71,7 +71,7 @@ def training(root):
     from .spec import TRAINING as t
 
     params = {"epochs": t.epochs, "images": t.images, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
-              "seed": t.seed, "root": str(root), "fused_adam": t.fused_adam}
+              "seed": t.seed, "root": str(root), "fused_adam": t.fused_adam, "init": t.init}
     return [Case((2,), {}, params, name="training")]
 
 

@@ -12,7 +12,8 @@ import types
 
 import numpy as np
 import torch
-from probing import DEVICE, StudentError, call, expected, pair, tensor, to_array, train
+from probing import (DEVICE, StudentError, call, expected, pair, start_from, student_init, tensor, to_array,
+                     train)
 
 ENCODER = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar")
 DECODER = ("fc_dec", "deconv1", "deconv2", "deconv3")
@@ -287,26 +288,42 @@ def training_batches(images, labels, params, generator):
             yield images[index].float().div_(255).unsqueeze(1).to(DEVICE), labels[index].to(DEVICE)
 
 
+def grader_start(seed, init="he"):
+    """The grader's starting point of the training run, by layer name: the reference ``ConditionalVAE(2)``'s layers
+    drawn from ``seed``, with the notebook's He initialisation (``he_init``: weights from N(0, 2 / fan-in), biases
+    0) when ``init`` is "he" (PyTorch's default one when "default": from it, the short run leaves the model partly
+    collapsed; see the README)."""
+    model = _reference_model("ConditionalVAE", seed)
+    with torch.no_grad():
+        for name in LAYERS if init == "he" else ():
+            torch.nn.init.kaiming_normal_(getattr(model, name).weight, nonlinearity="relu")
+            torch.nn.init.zeros_(getattr(model, name).bias)
+    return {name: getattr(model, name) for name in LAYERS}
+
+
 def probe_training(student_class, case, arrays):
-    """Train the submission's ``ConditionalVAE(2)`` with its own ``loss(x, c)`` on a subset of the training set;
-    return the trained weights. ``info``: steps, the step whose loss was not finite, the loop's CPU seconds."""
+    """Train the submission's ``ConditionalVAE(2)`` with its own ``loss(x, c)`` on a subset of the training set,
+    from the grader's starting point (:func:`grader_start`, put into the student's own layers); return the trained
+    weights. ``info``: steps, the step whose loss was not finite, the loop's CPU seconds, the layers that are not the
+    notebook's (``unfit``: nothing trained), those training left unmoved, the step where the loss changed them."""
     import vae_utils
 
     p = case["params"]
     images, labels = vae_utils.load_mnist(train=True, root=p["root"], download=False)
-    torch.manual_seed(p["seed"])
+    initial = grader_start(p["seed"], p.get("init", "he"))
     generator = torch.Generator().manual_seed(p["seed"])
-    vae = call("ConditionalVAE.__init__", student_class, 2)
-    if not isinstance(vae, torch.nn.Module):
-        raise StudentError("ConditionalVAE.__init__", "ConditionalVAE must be an nn.Module")
+    vae = student_init("ConditionalVAE.__init__", student_class, 2)
+    modules, unfit = start_from(vae, initial)
+    if unfit:
+        return {"losses": np.zeros(0)}, {"unfit": unfit, "types": {n: type(getattr(vae, n, None)).__name__
+                                                                   for n in unfit}}
     vae = vae.to(DEVICE)
     loss = method_of(student_class, vae, "loss")
     losses, info = train(vae, training_batches(images, labels, p, generator), lambda batch: loss(*batch).mean(),
-                         "ConditionalVAE.loss", p)
+                         "ConditionalVAE.loss", p, watch=modules)
     outputs = {"losses": losses}
-    for name in LAYERS:
-        module = getattr(vae, name, None)
-        for key, value in (module.state_dict().items() if isinstance(module, torch.nn.Module) else ()):
+    for name, module in modules.items():
+        for key, value in module.state_dict().items():
             outputs[f"w/{name}.{key}"] = to_array(value, "", "")
     return outputs, info
 

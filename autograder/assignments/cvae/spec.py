@@ -81,8 +81,11 @@ class Training:
     learning_rate: float = 2e-3
     seed: int = 0
     fused_adam: bool = True
-    #: The reference over 6 seeds: -170.2 +- 2.1 nats, worst -172.1 (see the README).
-    min_test_elbo: float = -180.0
+    #: The grader's starting weights, put into the student's layers: "he", the notebook's He initialisation
+    #: (``he_init``), seeded; "default", PyTorch's (from which the short run leaves the model partly collapsed).
+    init: str = "he"
+    #: The reference from the grader's start over 12 seeds: -149.7 +- 5.2 nats, worst -160.6 (see the README).
+    min_test_elbo: float = -205.0
 
 
 TRAINING = Training()
@@ -94,15 +97,15 @@ class Checks:
 
     #: Test images whose ELBO is averaged.
     test_images: int = 2000
-    #: Samples per digit; at least ``min_digits`` of them are classified as the digit asked for (reference, 6
-    #: seeds: 0.998 +- 0.004, worst 0.99).
+    #: Samples per digit; at least ``min_digits`` of them are classified as the digit asked for (reference, 12
+    #: seeds: 0.726 +- 0.062, worst 0.635; a decoder that ignores its label: about 0.1).
     per_digit: int = 20
-    min_digits: float = 0.8
+    min_digits: float = 0.35
     #: Codes decoded with every label: changing the label with z fixed changes the image by at least
     #: ``min_change`` (mean absolute pixel difference between labels).
     fixed_codes: int = 8
-    #: The reference: 0.087 +- 0.004, worst 0.083; a decoder that ignores its label: 0.
-    min_change: float = 0.03
+    #: The reference: 0.092 +- 0.014, worst 0.067; a decoder that ignores its label: 0.
+    min_change: float = 0.01
 
 
 CHECKS = Checks()
@@ -160,7 +163,7 @@ PROBES = {
     "generate": ProbeSpec("generate", cases.generate, (Output("theta"), Output("labels", "int", required=False)),
                           reference=_without("ConditionalVAE.generate"), class_name="ConditionalVAE"),
     "training": ProbeSpec("cond_loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS),
-                          class_name="ConditionalVAE"),
+                          reference=("ConvVAE.__init__", "ConditionalVAE.__init__"), class_name="ConditionalVAE"),
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
                                              Output("samples", "float", from_student=False),
                                              Output("relabelled", "float", from_student=False)),
@@ -173,7 +176,7 @@ ASSIGNMENT = Assignment(
     extra_groups=("training", "generation", "figures", "answers"), allowed_imports=ALLOWED_IMPORTS,
     leaderboard=LEADERBOARD, training=TRAINING, data_groups=("training", "generation"),
     classifier_groups=("generation",), method_of=METHOD_OF,
-    training_cpu_seconds=25.4,
+    training_cpu_seconds=26.2,
     training_methods=("cond_layers", "cond_encoder", "cond_decoder", "cond_loss", "conv_layers", "conv_encoder",
                       "conv_decoder"),
     generated_reference=True)

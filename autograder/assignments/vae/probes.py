@@ -11,7 +11,7 @@ import types
 
 import numpy as np
 import torch
-from probing import DEVICE, StudentError, call, method, pair, tensor, to_array, train
+from probing import DEVICE, StudentError, call, method, pair, start_from, student_init, tensor, to_array, train
 
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
 
@@ -205,13 +205,27 @@ def probe_training(vae_class, case, arrays):
     params = case["params"]
     images, _ = vae_utils.load_mnist(train=True, root=params.get("root"), download=False)
     torch.manual_seed(params["seed"])
+    initial = grader_start(784, params["hidden_dim"], params["latent_dim"])
     generator = torch.Generator().manual_seed(params["seed"])
-    vae = call("VAE.__init__", vae_class, 784, params["latent_dim"], params["hidden_dim"]).to(DEVICE)
+    vae = student_init("VAE.__init__", vae_class, 784, params["latent_dim"], params["hidden_dim"])
+    modules, unfit = start_from(vae, initial)
+    if unfit:
+        return {"losses": np.zeros(0)}, {"unfit": unfit, "types": {n: type(getattr(vae, n, None)).__name__
+                                                                   for n in unfit}}
+    vae = vae.to(DEVICE)
     elbo = method(vae, "elbo")
-    losses, info = train(vae, training_batches(images, params, generator), lambda x: -elbo(x).mean(), "elbo", params)
+    losses, info = train(vae, training_batches(images, params, generator), lambda x: -elbo(x).mean(), "elbo", params,
+                         watch=modules)
     outputs = {"losses": losses}
-    for layer in LAYERS:
-        module = getattr(vae, layer)
+    for layer, module in modules.items():
         outputs[f"w/{layer}.weight"] = to_array(module.weight, "", "")
         outputs[f"w/{layer}.bias"] = to_array(module.bias, "", "")
     return outputs, info
+
+
+def grader_start(obs_dim, hidden_dim, latent_dim):
+    """The grader's starting weights of the training run, by layer name: the notebook's five ``nn.Linear`` layers,
+    created in the notebook's order (so that, from the same seed, they are the reference ``VAE``'s own)."""
+    return {"linear1": torch.nn.Linear(obs_dim, hidden_dim), "linear21": torch.nn.Linear(hidden_dim, latent_dim),
+            "linear22": torch.nn.Linear(hidden_dim, latent_dim), "linear3": torch.nn.Linear(latent_dim, hidden_dim),
+            "linear4": torch.nn.Linear(hidden_dim, obs_dim)}

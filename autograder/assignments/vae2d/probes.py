@@ -11,7 +11,8 @@ import types
 
 import numpy as np
 import torch
-from probing import DEVICE, StudentError, call, expected, method, pair, tensor, to_array, train
+from probing import (DEVICE, StudentError, call, expected, method, pair, start_from, student_init, tensor,
+                     to_array, train)
 
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
 #: The methods the reference provides around the method under test (those it was given, see spec.py).
@@ -227,16 +228,31 @@ def probe_training(vae_class, case, arrays):
     p = case["params"]
     images, _ = vae_utils.load_mnist(train=True, root=p["root"], download=False)
     torch.manual_seed(p["seed"])
+    initial = grader_start(784, p["hidden_dim"], 2)
     generator = torch.Generator().manual_seed(p["seed"])
-    vae = call("VAE2D.__init__", vae_class, 784, p["hidden_dim"], 2).to(DEVICE)
+    vae = student_init("VAE2D.__init__", vae_class, 784, p["hidden_dim"], 2)
+    modules, unfit = start_from(vae, initial)
+    if unfit:
+        return {"losses": np.zeros(0)}, {"unfit": unfit, "types": {n: type(getattr(vae, n, None)).__name__
+                                                                   for n in unfit}}
+    vae = vae.to(DEVICE)
     loss = method(vae, "loss")
-    losses, info = train(vae, training_batches(images, p, generator), lambda x: loss(x, 1.0).mean(), "loss", p)
+    losses, info = train(vae, training_batches(images, p, generator), lambda x: loss(x, 1.0).mean(), "loss", p,
+                         watch=modules)
     outputs = {"losses": losses}
-    for layer in LAYERS:
-        module = getattr(vae, layer)
+    for layer, module in modules.items():
         outputs[f"w/{layer}.weight"] = to_array(module.weight, "", "")
         outputs[f"w/{layer}.bias"] = to_array(module.bias, "", "")
     return outputs, info
+
+
+def grader_start(obs_dim, hidden_dim, latent_dim):
+    """The grader's starting weights of the training run, by layer name: the notebook's five ``nn.Linear`` layers,
+    created in the notebook's order (so that, from the same seed, they are the reference ``VAE2D``'s own: the
+    calibration's start)."""
+    return {"linear1": torch.nn.Linear(obs_dim, hidden_dim), "linear21": torch.nn.Linear(hidden_dim, latent_dim),
+            "linear22": torch.nn.Linear(hidden_dim, latent_dim), "linear3": torch.nn.Linear(latent_dim, hidden_dim),
+            "linear4": torch.nn.Linear(hidden_dim, obs_dim)}
 
 
 def _digit_codes(mu, labels, per_digit, generator):

@@ -117,7 +117,8 @@ ALLOWED_IMPORTS = frozenset({"matplotlib.pyplot", "numpy", "torch", "torch.nn", 
                              "vae_utils"})
 
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
-_WEIGHTS = tuple(Output(f"w/{layer}.{p}") for layer in LAYERS for p in ("weight", "bias"))
+#: The trained weights (none when the model's layers are not the notebook's: training then says so).
+_WEIGHTS = tuple(Output(f"w/{layer}.{p}", required=False) for layer in LAYERS for p in ("weight", "bias"))
 
 
 #: Every probe: the method it runs, its cases, what it returns, the reference pieces around it, where its

@@ -14,6 +14,11 @@ CONV = {"conv1": ("Conv2d", 320, (32, 14, 14)), "conv2": ("Conv2d", 18496, (64, 
 #: The ConditionalVAE's two changed layers: the label's 10 planes at conv1, its one-hot vector at fc_dec.
 COND = {**CONV, "conv1": ("Conv2d", 3200, (32, 14, 14)), "fc_dec": ("Linear", 40768, (3136,))}
 ENCODER = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar")
+#: Each layer's weight shape (PyTorch's layout: a transposed convolution's is (in, out, 3, 3)) in the ConvVAE; its
+#: bias has the layer's output channels or features (the first dimension, the second for a transposed convolution).
+WEIGHTS = {"conv1": (32, 1, 3, 3), "conv2": (64, 32, 3, 3), "fc": (14, 3136), "fc_mu": (2, 14), "fc_logvar": (2, 14),
+           "fc_dec": (3136, 2), "deconv1": (64, 64, 3, 3), "deconv2": (64, 32, 3, 3), "deconv3": (32, 1, 3, 3)}
+COND_WEIGHTS = {**WEIGHTS, "conv1": (32, 11, 3, 3), "fc_dec": (3136, 12)}
 HINTS = {"conv1": "a 3 x 3 kernel with stride 2 and padding 1 halves 28 x 28 to 14 x 14",
          "conv2": "stride 2 and padding 1 halve 14 x 14 to 7 x 7",
          "deconv1": "a transposed 3 x 3 convolution with stride 2, padding 1 and output_padding 1 doubles 7 x 7 to "
@@ -59,6 +64,8 @@ def check_values(sub, key: str, kind: str, class_name: str) -> None:
     """Fail unless the reference, run with the weights of the student's own ``__init__`` (in a child that runs no
     student code), gives what the student's layers give: stride, padding and output_padding included."""
     found = sub.case(key, kind)
+    weights = {k: v for k, v in found.outputs.items() if k.startswith("w/")}
+    check_weights(weights, kind, class_name, "initial", found.info.get("types", {}))
     if "forward_error" in found.info or "theta" not in found.outputs:
         fail(f"your {class_name}'s layers do not run as the notebook's forward pass: "
              f"{found.info.get('forward_error', 'no output')}")
@@ -67,7 +74,6 @@ def check_values(sub, key: str, kind: str, class_name: str) -> None:
     if wrong:  # the reference cannot take these weights: the shapes test says what differs
         fail(f"your {class_name}'s layers {', '.join(wrong)} do not have seed 003's sizes (see the layers' shapes "
              "test), so the forward pass cannot be compared with the reference's")
-    weights = {k: v for k, v in found.outputs.items() if k.startswith("w/")}
     expected = sub.trusted(f"evaluate_{kind}_layers", cases.layers_evaluation(kind, weights, found.case)).case(kind)
     expected = expected.outputs
     for name in ("mu", "logvar", "theta"):
@@ -77,3 +83,41 @@ def check_values(sub, key: str, kind: str, class_name: str) -> None:
             fail(f"with your {class_name}'s own initial weights, the notebook's forward pass through your layers "
                  f"gives another {name} than through the reference's layers ({detail}): a stride, padding or "
                  "output_padding differs from seed 003's architecture, though the shapes agree")
+
+
+def parameter_shapes(kind: str) -> dict:
+    """``{"w/conv1.weight": shape, "w/conv1.bias": shape, ...}``: the notebook's parameters of the ConvVAE
+    (``kind`` "conv") or the ConditionalVAE ("cond")."""
+    shapes = {}
+    for name, weight in (WEIGHTS if kind == "conv" else COND_WEIGHTS).items():
+        shapes[f"w/{name}.weight"] = weight
+        shapes[f"w/{name}.bias"] = (weight[1] if name.startswith("deconv") else weight[0],)
+    return shapes
+
+
+def check_weights(weights: dict, kind: str, class_name: str, which: str, types: dict | None = None) -> None:
+    """Fail, naming the layer and what differs, unless ``weights`` (``"w/<layer>.<weight|bias>"`` arrays, the
+    ``which`` weights: "initial", "trained") are the notebook's layers' (types ``types``, when given: layer -> type
+    name), with the notebook's shapes and finite values: what the grader checks before a trusted child copies them
+    into the reference."""
+    table = CONV if kind == "conv" else COND
+    for name, kind_name in ((n, t[0]) for n, t in table.items() if types):
+        if types.get(name) not in (None, kind_name):
+            fail(f"your {class_name}.{name} is nn.{types[name]}, where the notebook's table has nn.{kind_name}, so "
+                 f"the reference cannot take its {which} weights: see the layers' shapes test")
+    for key, shape in parameter_shapes(kind).items():
+        layer, part = key[2:].split(".")
+        if key not in weights:
+            fail(f"your {class_name} has no layer {layer} with a weight" if part == "weight" else
+                 f"your {class_name}.{layer} has no bias (built with bias=False?); the notebook's has one of shape "
+                 f"{shape}, so the reference cannot take its {which} weights")
+        got = tuple(weights[key].shape)
+        if got != shape:
+            flipped = " (the layout of the other kind of convolution: Conv2d and ConvTranspose2d order their " \
+                      "channels the other way)" if len(shape) == 4 and got == (shape[1], shape[0], *shape[2:]) else ""
+            fail(f"your {class_name}.{layer}.{part} has shape {got}, where the notebook's has {shape}{flipped}, so "
+                 f"the reference cannot take its {which} weights: see the layers' shapes test")
+        if not np.all(np.isfinite(weights[key])):
+            fail(f"the {which} weights of your {class_name}.{layer}.{part} contain NaN or infinite values"
+                 + (": a training step's gradient was not finite (look for log(0), exp of large numbers or a "
+                    "division by zero in the loss)" if which == "trained" else ""))

@@ -4,6 +4,7 @@ import numpy as np
 
 from autograder.assignments.cvae import cases, spec
 from autograder import grading
+from autograder.assignments.cvae.graders._layers import check_weights
 from autograder.grading import fail, grades
 
 USED = spec.ASSIGNMENT.training_methods
@@ -18,24 +19,17 @@ def where_to_look(failed: dict) -> str:
 
 def trained(sub):
     """The training run's result and its trained weights; fails with the reason when it was not attempted,
-    failed, diverged, or the weights do not fit seed 003's architecture."""
+    failed, diverged, or the weights are not seed 003's layers' (their keys, shapes, finite values)."""
     found = grading.training_run(sub, KEY, "loss(x, c).mean()")
     weights = {k: v for k, v in found.outputs.items() if k.startswith("w/")}
-    missing = [layer for layer in spec.LAYERS if f"w/{layer}.weight" not in weights]
-    if missing:
-        fail(f"the trained ConditionalVAE has no layer {', '.join(missing)}: see the layers' tests")
+    check_weights(weights, "cond", "ConditionalVAE", "trained")
     return found, weights
 
 
 def evaluation(sub) -> dict:
     """What the reference makes with the trained weights (``probes.probe_evaluate``); fails as :func:`trained`."""
     _, weights = trained(sub)
-    try:
-        return sub.trusted("evaluate", cases.evaluation(sub.root, weights)).case("evaluation").outputs
-    except RuntimeError as exc:
-        if "copy" in str(exc) or "size" in str(exc):  # the trained layers do not have seed 003's shapes
-            fail("the trained weights do not fit seed 003's ConditionalVAE: see the layers' tests")
-        raise
+    return sub.trusted("evaluate", cases.evaluation(sub.root, weights)).case("evaluation").outputs
 
 
 @grades("training.test_elbo")

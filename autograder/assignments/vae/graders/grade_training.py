@@ -48,7 +48,7 @@ WRONG_OBJECTIVE = "A wrong ELBO trains the wrong objective, so look at the elbo 
 def test_training(sub, mnist_test_images, record_property):
     """does a short training run with your elbo reach the required ELBO on the MNIST test set?"""
     t = spec.TRAINING
-    found = grading.training_run(sub, "training.test_elbo", "-elbo(x).mean()")
+    found = grading.training_run(sub, "training.test_elbo", "-elbo(x).mean()", "the encoder's and decoder's tests")
     out, info = found.outputs, found.info
     weights = {}
     for layer, (fan_out, fan_in) in oracle.layer_shapes(784, t.latent_dim, t.hidden_dim).items():
