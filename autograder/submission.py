@@ -41,6 +41,8 @@ class Submission:
         Per method, the rules its code breaks (``torch.distributions``, added imports).
     notebook : NotebookNode or None
         The notebook, for the figures tests.
+    class_cells : list of int
+        Of a notebook: the indices (in ``notebook.cells``) of the cells graded, those that define its classes.
     """
 
     path: Path
@@ -49,6 +51,7 @@ class Submission:
     error: str | None = None
     violations: dict = field(default_factory=dict)
     notebook: object = None
+    class_cells: list = field(default_factory=list)
 
 
 _blank_magics = blank_magics
@@ -102,13 +105,13 @@ def load_submission(path: str | Path, assignment) -> Submission:
         return _load_script(sub, text, classes, assignment)
     try:
         sub.notebook = nbformat.reads(text, as_version=4)
-        cells = [_blank_magics(c.source) for c in sub.notebook.cells if c.cell_type == "code"]
+        cells = [(i, _blank_magics(c.source)) for i, c in enumerate(sub.notebook.cells) if c.cell_type == "code"]
     except Exception as exc:  # nbformat raises several kinds of errors on a broken notebook
         sub.notebook = None
         sub.error = f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {str(exc)[:300]})"
         return sub
     trees, kept = [], []
-    for number, code in enumerate(cells):
+    for number, (position, code) in enumerate(cells):
         try:
             trees.append(ast.parse(code))
         except SyntaxError as exc:
@@ -116,8 +119,10 @@ def load_submission(path: str | Path, assignment) -> Submission:
                 sub.error = _syntax_error(exc, f"code cell {number + 1}")
                 return sub
             continue
-        kept.append(code)
-    sub.source = "\n\n".join(kept[i] for i in class_cells(trees, classes))
+        kept.append((position, code))
+    chosen = class_cells(trees, classes)
+    sub.class_cells = [kept[i][0] for i in chosen]
+    sub.source = "\n\n".join(kept[i][1] for i in chosen)
     return _check(sub, trees, ast.parse(sub.source), assignment)
 
 

@@ -6,7 +6,8 @@
   original notebook is, Markdown as strings, magics (``!pip install``, ``%matplotlib inline``) left as they are.
 
 Both hold the whole notebook: the first cell's imports, MNIST loading, training and plots at the top level.
-``python tests/exports.py`` rewrites the corpus copies (``tests/corpus/<name>/*/s_*.py``).
+``python tests/exports.py`` rewrites the corpus copies (``tests/corpus/<name>/*/s_*``), and a notebook whose saved
+figures are older than its class cell (:func:`stale_notebook`).
 """
 from __future__ import annotations
 
@@ -81,6 +82,27 @@ def helpers_at_top_level(notebook):
     return notebook
 
 
+#: A 1 x 1 PNG: the figures tests look for a saved image, not at it (keeps the corpus notebook small).
+TINY_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
+
+
+def stale_notebook():
+    """Part 1's solution as a student saves it after fixing the class cell and running only that cell again: its
+    execution count, [9], above those of the cells that trained the model and drew the samples and the t-SNE
+    embedding ([5] to [8]), whose figures still show the model of the class as it was. Its images are 1 x 1."""
+    notebook = copy.deepcopy(nbformat.read(ROOT / "solution" / "vae.ipynb", as_version=4))
+    for cell in (c for c in notebook.cells if c.cell_type == "code"):
+        for output in cell.outputs:
+            if "image/png" in output.get("data", {}):
+                output.data = {"image/png": TINY_PNG, "text/plain": "<Figure size 640x480 with 1 Axes>"}
+        if "class VAE(nn.Module)" in cell.source:
+            cell.execution_count = 9
+    notebook.metadata["vae_kit_corpus"] = {
+        "expect": "bug in figures", "message": "may not come from the code you submitted",
+        "why": "the class cell was run again ([9]) after the samples and the embedding were drawn ([7], [8])"}
+    return notebook
+
+
 def corpus_files() -> dict:
     """``{path: text}`` of the corpus copies: a correct export per assignment and one bug in an export's method."""
     header = "# expect: full marks\n# why: {}\n"
@@ -99,6 +121,7 @@ def corpus_files() -> dict:
             "# expect: bug in sample_with_reparam\n# message: log-variance\n# why: a Colab export whose "
             "sample_with_reparam reads logsigma as a log-variance (exp(0.5 * logsigma))\n")
         + colab_export(bug, "vae"),
+        "vae/bugs/s_stale_figures.ipynb": nbformat.writes(stale_notebook()) + "\n",
     }
 
 
