@@ -20,6 +20,7 @@ a notebook. Every other line is blanked, so line numbers stay the file's. Only p
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import io
 import re
@@ -120,40 +121,43 @@ def _first_line(node: ast.stmt) -> int:
 
 def _needed(cells: list, chosen: list, allowed) -> set:
     """The indices of the cells to run: ``chosen``, and the keepable cells their reads need, transitively; then
-    without the keepable cells whose reads at definition time no kept cell binds before them."""
-    aliases = _aliases(cells)
-    binds = [_binds(cell) for cell in cells]
-    keepable = [_keepable(cell, aliases, allowed) for cell in cells]
-    reads = [_reads(cell) for cell in cells]
+    without the keepable cells whose reads at definition time no kept cell binds before them. Reads are computed
+    only for the cells kept, so that a long script costs little."""
+    aliases, binders = _aliases(cells), {}
+    for index, cell in enumerate(cells):
+        for name in _binds(cell) - PROVIDED.keys():
+            binders.setdefault(name, []).append(index)
+    reads = {}
     keep, queue = set(chosen), list(chosen)
     while queue:
         index = queue.pop()
-        now, later = reads[index]
-        wanted = [_binding(binds, name, index) for name in now] + [_binding(binds, name, len(cells)) for name in later]
+        now, later = reads.setdefault(index, _reads(cells[index]))
+        wanted = [_binding(binders, name, index) for name in now] + [_binding(binders, name, len(cells))
+                                                                     for name in later]
         for found in wanted:
-            if found is not None and found not in keep and keepable[found]:
+            if found is not None and found not in keep and _keepable(cells[found], aliases, allowed):
                 keep.add(found)
                 queue.append(found)
     changed = True
     while changed:
-        missing = {i for i in keep - set(chosen)
-                   if any(_unresolved(binds, name, i, keep) for name in reads[i][0])}
+        missing = {i for i in keep - set(chosen) if any(_unresolved(binders, name, i, keep) for name in reads[i][0])}
         keep -= missing
         changed = bool(missing)
     return keep
 
 
-def _binding(binds: list, name: str, before: int) -> int | None:
-    """The index of the last cell before ``before`` that binds ``name`` (None for the grader's names)."""
-    if name in PROVIDED:
-        return None
-    return next((i for i in range(before - 1, -1, -1) if name in binds[i]), None)
+def _binding(binders: dict, name: str, before: int) -> int | None:
+    """The index of the last cell before ``before`` that binds ``name`` (``binders``: name -> the indices of the
+    cells binding it, in order; the grader's names are in none)."""
+    indices = binders.get(name, [])
+    position = bisect.bisect_left(indices, before)
+    return indices[position - 1] if position else None
 
 
-def _unresolved(binds: list, name: str, index: int, keep: set) -> bool:
+def _unresolved(binders: dict, name: str, index: int, keep: set) -> bool:
     """Whether ``name``, read by cell ``index`` when it runs, is bound by no kept cell before it, nor by the
     grader or Python."""
-    found = _binding(binds, name, index)
+    found = _binding(binders, name, index)
     if found is None:
         return name not in PROVIDED and not hasattr(builtins, name)
     return found not in keep
@@ -176,7 +180,11 @@ def _binds(cell: list) -> set:
 def _reads(cell: list) -> tuple:
     """``(now, later)``: the global names the cell reads when it runs (values, defaults, decorators, class
     bodies, comprehensions), and those its functions read when they are called."""
-    table = symtable.symtable(ast.unparse(ast.Module(body=cell, type_ignores=[])), "<cell>", "exec")
+    try:
+        table = symtable.symtable(ast.unparse(ast.Module(body=cell, type_ignores=[])), "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError):  # parses, yet does not compile (a top-level `return`)
+        names = {n.id for node in cell for n in ast.walk(node) if isinstance(n, ast.Name)}
+        return names, names
     now, later = set(), set()
 
     def walk(scope, running: bool):
