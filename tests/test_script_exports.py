@@ -38,6 +38,9 @@ def test_export_runs_only_its_classes(name, style, tmp_path):
     spec = load(name)
     text = _export(name, style)
     assert "vae_utils.mnist_loaders" in text or "def load(train)" in text  # the script does load MNIST
+    assert ("# In[" in text and "get_ipython().run_line_magic('matplotlib', 'inline')" in text if style == "nbconvert"
+            else text.startswith("# -*- coding: utf-8 -*-") and "Original file is located at" in text
+            and "\n!pip install" in text)
     path = tmp_path / f"{name}.py"
     path.write_text(text)
     sub = load_submission(path, spec)
