@@ -116,6 +116,7 @@ def script_source(text: str, cells: list, chosen: list, allowed) -> str:
 
 
 def _first_line(node: ast.stmt) -> int:
+    """The statement's first line, its decorators' included."""
     return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
 
 
@@ -218,6 +219,7 @@ def _keepable(cell: list, aliases: dict, allowed) -> bool:
 
 
 def _keepable_statement(node: ast.stmt, aliases: dict, allowed) -> bool:
+    """See :func:`_keepable`; an assignment must bind names only (``a, b = ...``), never attributes or items."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
         return not getattr(node, "level", 0) and all(_importable(m, allowed) for m in modules)
@@ -231,6 +233,7 @@ def _keepable_statement(node: ast.stmt, aliases: dict, allowed) -> bool:
 
 
 def _importable(module: str, allowed) -> bool:
+    """Whether importing ``module`` may run: one the assignment allows (or inside one), or the standard library's."""
     top = module.split(".")[0]
     return (module in allowed or any(module.startswith(a + ".") for a in allowed) or module == "__future__"
             or top in sys.stdlib_module_names)

@@ -66,7 +66,7 @@ def test_model_trained_before_the_class_was_run_again_is_stale():
     """Is a figure drawn after the class cell was run again stale when the cell that trained the model ran before
     it (the model is the old class's), and current once that cell is run again too?"""
     notebook = _solution()
-    cells = _code(notebook)  # [1] imports, [2] data, [3] MNIST grid, [4] class, [5] model, [6] training, [7], [8] figures
+    cells = _code(notebook)  # [1] imports, [2] data, [3] MNIST grid, [4] class, [5] model, [6] training, [7] [8] plots
     cells[3].execution_count, cells[6].execution_count, cells[7].execution_count = 9, 10, 11
     reasons = list(_judged(notebook).values())
     assert reasons[0] is None and all("as it was before" in r and "cell 5 ([5])" in r for r in reasons[1:])

@@ -130,8 +130,8 @@ def test_rules_read_the_whole_export(tmp_path):
     source = source.replace("def kl_divergence(self, mu, logsigma):",
                             "def kl_divergence(self, mu, logsigma):\n        _ = stats.norm", 1)
     source = source.replace("def elbo(self, x):", "def elbo(self, x):\n        normal(mu=0)", 1)
-    text = ("import scipy.stats as stats\nimport torch\n\n\ndef normal(mu):\n    return torch.distributions.Normal(mu, 1)\n"
-            f"\n\n{source}\n\ntrain_loader = None\n")
+    text = ("import scipy.stats as stats\nimport torch\n\n\ndef normal(mu):\n"
+            f"    return torch.distributions.Normal(mu, 1)\n\n\n{source}\n\ntrain_loader = None\n")
     path = tmp_path / "vae.py"
     path.write_text(text)
     sub = load_submission(path, load("vae"))
