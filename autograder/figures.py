@@ -7,9 +7,12 @@ their execution counts (the ``[12]`` beside each cell) tell (:func:`stale_reason
 """
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from .grading import fail
+from .script import blank_magics
 
 
 def check_figure(sub, functions: tuple, title: str, cells_needed: int = 1) -> None:
@@ -42,7 +45,7 @@ def check_figure(sub, functions: tuple, title: str, cells_needed: int = 1) -> No
             fail(f"the cell that draws {title} has no saved figure: restart the kernel, run all cells, "
                  "and save the notebook before you submit it")
     for index in drawing[-cells_needed:]:
-        reason = stale_reason(notebook, sub.submission.class_cells, index)
+        reason = stale_reason(notebook, sub.submission.class_cells, index, tuple(sub.assignment.classes))
         if reason:
             fail(f"the saved figure of {title} may not come from the code you submitted: {reason}. The grader "
                  f"grades your code as it is now, and the figure as it was saved. {RERUN}")
@@ -53,12 +56,14 @@ RERUN = ("Restart the kernel and run all cells (Jupyter: Kernel > Restart & Run 
          "session and run all), check the figures, then save the notebook and submit it again")
 
 
-def stale_reason(notebook, class_cells: list, index: int) -> str | None:
+def stale_reason(notebook, class_cells: list, index: int, classes: tuple) -> str | None:
     """Why the outputs of cell ``index`` may come from other code than the graded class cells (``class_cells``,
-    indices in ``notebook.cells``), from the cells' execution counts; None when they came after it.
+    indices in ``notebook.cells``, defining ``classes``), from the cells' execution counts; None when they came
+    after it.
 
-    Stale: a class cell run after the cell (a count above the cell's), or a cell between the class cell and
-    this one last run before the class cell (a model built from the class as it was then). Cells never run
+    Stale: a class cell run after the cell (a count above the cell's), or a cell between the class cell and this
+    one that builds a model (calls one of ``classes``) last run before the class cell (the model is the class's
+    as it was then). Other cells between (helper functions, data) may have been run at any time. Cells never run
     (no count: Markdown, skipped cells) and notebooks whose counts were cleared are not judged.
     """
     counts = [c.get("execution_count") if c.cell_type == "code" else None for c in notebook.cells]
@@ -70,12 +75,22 @@ def stale_reason(notebook, class_cells: list, index: int) -> str | None:
             return (f"the cell defining your class was run again after the figure was drawn (execution counts: "
                     f"[{counts[position]}] for the class, [{mine}] for the figure)")
         earlier = [(p, counts[p]) for p in range(position + 1, index) if counts[p] is not None
-                   and counts[p] < counts[position]]
+                   and counts[p] < counts[position] and _builds(notebook.cells[p].source, classes)]
         if earlier:
-            return (f"the cell defining your class was run again (execution count [{counts[position]}]) after cell "
-                    f"{_code_number(notebook, earlier[0][0])} ([{earlier[0][1]}]) that the figure builds on, so "
-                    "the figure shows a model made with your class as it was before")
+            return (f"the cell defining your class was run again (execution count [{counts[position]}]) after code "
+                    f"cell {_code_number(notebook, earlier[0][0])} ([{earlier[0][1]}]) built the model that the "
+                    "figure shows, so the model is made with your class as it was before")
     return None
+
+
+def _builds(code: str, classes: tuple) -> bool:
+    """Whether the cell's ``code`` calls one of ``classes`` (``vae = VAE(...)``); a cell that does not parse does
+    not count."""
+    try:
+        tree = ast.parse(blank_magics(code))
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in classes for n in ast.walk(tree))
 
 
 def _code_number(notebook, index: int) -> int:

@@ -13,7 +13,7 @@ from autograder.figures import stale_reason
 from autograder.harness import grade
 from autograder.submission import load_submission
 
-PLOTS = ("visualize_", "plot_")
+PLOTS = ("vae_utils.visualize_", "vae_utils.plot_")
 NOTEBOOKS = sorted(ROOT.glob("solution/*.ipynb")) + sorted(ROOT.glob("tests/corpus/*/*/*.ipynb"))
 
 
@@ -31,7 +31,7 @@ def _judged(notebook, name="vae") -> dict:
     path.parent.mkdir(exist_ok=True)
     nbformat.write(notebook, path)
     sub = load_submission(path, load(name))
-    return {i: stale_reason(notebook, sub.class_cells, i) for i in _figure_cells(notebook)}
+    return {i: stale_reason(notebook, sub.class_cells, i, load(name).classes) for i in _figure_cells(notebook)}
 
 
 @pytest.mark.parametrize("path", [p for p in NOTEBOOKS if "s_stale" not in p.name], ids=lambda p: p.name)
@@ -41,8 +41,12 @@ def test_notebooks_of_the_kit_are_not_stale(path):
     notebook = nbformat.read(path, as_version=4)
     sub = load_submission(path, _assignment(path))
     assert sub.class_cells and _figure_cells(notebook)
-    assert [stale_reason(notebook, sub.class_cells, i) for i in _figure_cells(notebook)] == \
+    assert [stale_reason(notebook, sub.class_cells, i, sub_classes(path)) for i in _figure_cells(notebook)] == \
         [None] * len(_figure_cells(notebook))
+
+
+def sub_classes(path: Path) -> tuple:
+    return tuple(_assignment(path).classes)
 
 
 def _solution(name="vae"):
@@ -69,10 +73,24 @@ def test_model_trained_before_the_class_was_run_again_is_stale():
     cells = _code(notebook)  # [1] imports, [2] data, [3] MNIST grid, [4] class, [5] model, [6] training, [7] [8] plots
     cells[3].execution_count, cells[6].execution_count, cells[7].execution_count = 9, 10, 11
     reasons = list(_judged(notebook).values())
-    assert reasons[0] is None and all("as it was before" in r and "cell 5 ([5])" in r for r in reasons[1:])
+    assert reasons[0] is None and all("as it was before" in r and "code cell 5 ([5])" in r for r in reasons[1:])
     cells[4].execution_count, cells[5].execution_count = 12, 13
     cells[6].execution_count, cells[7].execution_count = 14, 15
     assert list(_judged(notebook).values()) == [None] * 3
+
+
+def test_cells_that_build_no_model_may_have_run_before_the_class():
+    """Is a figure current when the class cell, the cell that builds and trains the model and the figure cells were
+    run again in order, but not a cell between that builds no model (Part 2's helper functions)?"""
+    notebook = _solution("vae2d")
+    cells = _code(notebook)  # [3] class, [4] loss_terms and train, [5] the model trained, then the figures
+    assert "class VAE2D" in cells[2].source and "VAE2D(" not in cells[3].source and "VAE2D()" in cells[4].source
+    cells[2].execution_count = 20
+    for number, cell in enumerate(cells[4:], start=21):
+        cell.execution_count = number
+    assert set(_judged(notebook, "vae2d").values()) == {None}
+    cells[4].execution_count = 2
+    assert all("code cell 5 ([2])" in r for r in _judged(notebook, "vae2d").values())
 
 
 def test_figure_cells_run_again_later_and_cells_never_run_are_current():
