@@ -56,19 +56,20 @@ def parse_script(text: str) -> tuple:
     """``(tree, text)`` of a ``.py`` file: parsed as it is, else with its IPython magics blanked (a Colab export's
     ``!pip install``, ``%matplotlib inline``); ``text`` is what was parsed.
 
-    Raises SyntaxError (the error of the file as it is) when neither parses.
+    Raises SyntaxError (ValueError for null bytes, on some Pythons): the error of the file as it is, when none
+    parses.
     """
     with warnings.catch_warnings():  # Markdown strings' LaTeX: "invalid escape sequence '\\m'"
         warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
         try:
             return ast.parse(text), text
-        except SyntaxError as exc:
+        except (SyntaxError, ValueError) as exc:
             error = exc
         for repair in (blank_magics, lambda code: raw_markdown(blank_magics(code))):
             try:
                 repaired = repair(text)
                 return ast.parse(repaired), repaired
-            except (SyntaxError, tokenize.TokenError, IndentationError):
+            except (SyntaxError, ValueError, tokenize.TokenError):
                 continue
     raise error
 

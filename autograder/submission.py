@@ -131,7 +131,7 @@ def _load_script(sub: Submission, text: str, classes: tuple, assignment) -> Subm
     the rules read the whole file, as they read every cell of a notebook."""
     try:
         tree, text = parse_script(text)
-    except SyntaxError as exc:
+    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, on some Pythons
         sub.error = _syntax_error(exc, sub.path.name)
         return sub
     cells = statement_cells(tree)
@@ -140,8 +140,11 @@ def _load_script(sub: Submission, text: str, classes: tuple, assignment) -> Subm
     return _check(sub, [tree], tree, assignment)
 
 
-def _syntax_error(exc: SyntaxError, where: str) -> str:
-    return f"your code does not compile: {exc.msg} in {where}, line {exc.lineno}:\n    {(exc.text or '').strip()}"
+def _syntax_error(exc: Exception, where: str) -> str:
+    """The student's message for code that does not parse (a SyntaxError, or the ValueError of null bytes)."""
+    message, line = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", None)
+    shown = (getattr(exc, "text", "") or "").strip()
+    return f"your code does not compile: {message} in {where}" + (f", line {line}:\n    {shown}" if line else "")
 
 
 def _check(sub: Submission, trees: list, vae_tree: ast.Module, assignment) -> Submission:

@@ -183,3 +183,14 @@ def test_notebook_cells_are_picked_as_before():
     cells = [ast.parse("class VAE:\n    x = 1"), ast.parse("y = 2"), ast.parse("class VAE:\n    x = 3")]
     assert class_cells(cells, ("VAE",)) == [2]
     assert len([c for c in notebook.cells if c.cell_type == "code" and "class VAE" in c.source]) == 1
+
+
+def test_script_that_parses_yet_does_not_compile_never_crashes_loading(tmp_path):
+    """Does a .py with a null byte get "does not compile", and one with a top-level `return` (it parses, yet does
+    not compile) get its class graded, where loading must never raise?"""
+    path = tmp_path / "vae.py"
+    path.write_bytes(b"class VAE:\n    x = 1\x00\n")
+    assert "does not compile" in load_submission(path, load("vae")).error
+    path.write_text("return 1\nnonlocal q\n\n\nclass VAE:\n    x = 1\n")
+    sub = load_submission(path, load("vae"))
+    assert sub.error is None and [line for line in sub.source.splitlines() if line] == ["class VAE:", "    x = 1"]
