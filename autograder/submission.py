@@ -75,7 +75,7 @@ def classes_defined(path: str | Path) -> set:
     for code in cells:
         try:
             found |= {n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef)}
-        except SyntaxError:
+        except (SyntaxError, ValueError):  # ValueError: a null byte, on Python 3.10
             continue
     return found
 
@@ -114,7 +114,7 @@ def load_submission(path: str | Path, assignment) -> Submission:
     for number, (position, code) in enumerate(cells):
         try:
             trees.append(ast.parse(code))
-        except SyntaxError as exc:
+        except (SyntaxError, ValueError) as exc:  # ValueError: a null byte, on Python 3.10
             if any(f"class {c}" in code for c in classes):
                 sub.error = _syntax_error(exc, f"code cell {number + 1}")
                 return sub
@@ -131,7 +131,7 @@ def _load_script(sub: Submission, text: str, classes: tuple, assignment) -> Subm
     the rules read the whole file, as they read every cell of a notebook."""
     try:
         tree, text = parse_script(text)
-    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes, on some Pythons
+    except (SyntaxError, ValueError) as exc:  # ValueError: a null byte, on Python 3.10
         sub.error = _syntax_error(exc, sub.path.name)
         return sub
     cells = statement_cells(tree)

@@ -194,3 +194,17 @@ def test_script_that_parses_yet_does_not_compile_never_crashes_loading(tmp_path)
     path.write_text("return 1\nnonlocal q\n\n\nclass VAE:\n    x = 1\n")
     sub = load_submission(path, load("vae"))
     assert sub.error is None and [line for line in sub.source.splitlines() if line] == ["class VAE:", "    x = 1"]
+
+
+def test_notebook_cell_with_a_null_byte_is_told_it_does_not_compile(tmp_path):
+    """Is a notebook whose class cell holds a null byte told that it does not compile (Python 3.10 raises
+    ValueError there, not SyntaxError), and one whose other cell holds one graded as usual?"""
+    notebook = nbformat.read(ROOT / "solution" / "vae.ipynb", as_version=4)
+    cells = [c for c in notebook.cells if c.cell_type == "code"]
+    cells[1].source += "\x00"
+    path = tmp_path / "vae.ipynb"
+    nbformat.write(notebook, path)
+    assert load_submission(path, load("vae")).error is None
+    cells[3].source += "\x00"
+    nbformat.write(notebook, path)
+    assert "does not compile" in load_submission(path, load("vae")).error
