@@ -165,6 +165,9 @@ class Assignment:
     generated_reference : bool
         Its ``reference.py`` is generated from the solution notebook's classes by ``make student`` (and checked
         current by the kit's tests), rather than written by hand.
+    hand_graded_points : float
+        Points graded by hand outside the autograder's score (Part 3's written answers: the sum of the ``points``
+        of the solution notebook's answer cells); the grader's summary says so.
     """
 
     name: str
@@ -186,6 +189,7 @@ class Assignment:
     training_cpu_seconds: float = 0.0
     classifier_groups: tuple = ()
     generated_reference: bool = False
+    hand_graded_points: float = 0.0
 
     @property
     def groups(self) -> tuple:

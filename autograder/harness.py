@@ -262,6 +262,9 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     if lost:
         summary.append("Points were lost in: " + ", ".join(g for g in assignment.groups if g in lost) + ".")
     summary += collector.skipped.values()
+    if assignment.hand_graded_points and "answers" in groups:
+        summary.append(f"The written answers ({assignment.hand_graded_points:g} points) are graded by hand; "
+                       "they are not in this score.")
     from .isolation import platform
 
     print(platform().summary())

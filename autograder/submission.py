@@ -2,20 +2,24 @@
 
 Runs in the trusted process, so it only parses (``ast``, ``nbformat``); student code runs in
 :mod:`autograder.sandbox` children.
+
+A notebook is graded by the cell(s) that define its classes. A ``.py`` file is too, as a notebook exported to a
+script (``jupyter nbconvert --to script``, Colab's *Download .py*) holds the whole notebook: of its top-level
+statements, only the graded classes and what they read (top-level functions, classes, imports and constants)
+are run; loading MNIST, training, plotting, printing and IPython magics are not (see :mod:`autograder.script`).
 """
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from .rules import find_violations
+from .script import blank_magics, parse_script, script_source, statement_cells
 
 MAX_BYTES = 20 * 2**20
-_MAGIC = re.compile(r"^(\s*)[%!]")
 
 
 @dataclass
@@ -29,13 +33,16 @@ class Submission:
         "notebook" or "python".
     source : str
         The code the sandbox runs: the notebook cell(s) that define the assignment's classes (``class VAE``;
-        IPython magics blanked), or the whole ``.py`` file.
+        IPython magics blanked), or the ``.py`` file with every line blanked but those of its classes and of the
+        top-level definitions they read (:func:`autograder.script.script_source`; line numbers kept).
     error : str or None
         Why the submission cannot be graded at all (unreadable, syntax error, no ``class VAE``).
     violations : dict of str to list of str
         Per method, the rules its code breaks (``torch.distributions``, added imports).
     notebook : NotebookNode or None
         The notebook, for the figures tests.
+    class_cells : list of int
+        Of a notebook: the indices (in ``notebook.cells``) of the cells graded, those that define its classes.
     """
 
     path: Path
@@ -44,11 +51,10 @@ class Submission:
     error: str | None = None
     violations: dict = field(default_factory=dict)
     notebook: object = None
+    class_cells: list = field(default_factory=list)
 
 
-def _blank_magics(code: str) -> str:
-    """Turn IPython ``%magic`` and ``!shell`` lines into ``pass`` so the cell parses as Python."""
-    return "\n".join(_MAGIC.sub(r"\1pass  # ", line) for line in code.splitlines())
+_blank_magics = blank_magics
 
 
 def _defines(tree: ast.Module, classes) -> bool:
@@ -60,16 +66,16 @@ def classes_defined(path: str | Path) -> set:
     run); empty when it cannot be read or parsed."""
     try:
         text = _read_text(Path(path))
-        cells = [text]
-        if Path(path).suffix == ".ipynb":
-            cells = [_blank_magics(c.source) for c in nbformat.reads(text, as_version=4).cells if c.cell_type == "code"]
+        if Path(path).suffix != ".ipynb":
+            return {n.name for n in parse_script(text)[0].body if isinstance(n, ast.ClassDef)}
+        cells = [_blank_magics(c.source) for c in nbformat.reads(text, as_version=4).cells if c.cell_type == "code"]
     except Exception:  # unreadable: the grader says so when it loads it  # noqa: BLE001
         return set()
     found = set()
     for code in cells:
         try:
             found |= {n.name for n in ast.parse(code).body if isinstance(n, ast.ClassDef)}
-        except SyntaxError:
+        except (SyntaxError, ValueError):  # ValueError: a null byte, on Python 3.10
             continue
     return found
 
@@ -95,39 +101,76 @@ def load_submission(path: str | Path, assignment) -> Submission:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         sub.error = f"could not read {path.name}: {exc}"
         return sub
-    cells = [text]
-    if kind == "notebook":
+    if kind == "python":
+        return _load_script(sub, text, classes, assignment)
+    try:
+        sub.notebook = nbformat.reads(text, as_version=4)
+        cells = [(i, _blank_magics(c.source)) for i, c in enumerate(sub.notebook.cells) if c.cell_type == "code"]
+    except Exception as exc:  # nbformat raises several kinds of errors on a broken notebook
+        sub.notebook = None
+        sub.error = f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {str(exc)[:300]})"
+        return sub
+    trees, kept = [], []
+    for number, (position, code) in enumerate(cells):
         try:
-            sub.notebook = nbformat.reads(text, as_version=4)
-            cells = [_blank_magics(c.source) for c in sub.notebook.cells if c.cell_type == "code"]
-        except Exception as exc:  # nbformat raises several kinds of errors on a broken notebook
-            sub.notebook = None
-            sub.error = f"{path.name} is not a valid Jupyter notebook ({type(exc).__name__}: {str(exc)[:300]})"
-            return sub
-    trees, sources = [], []
-    for number, code in enumerate(cells):
-        where = f"code cell {number + 1}" if kind == "notebook" else path.name
-        try:
-            tree = ast.parse(code)
-        except SyntaxError as exc:
-            if any(f"class {c}" in code for c in classes) or kind == "python":
-                sub.error = (f"your code does not compile: {exc.msg} in {where}, line {exc.lineno}:"
-                             f"\n    {(exc.text or '').strip()}")
+            trees.append(ast.parse(code))
+        except (SyntaxError, ValueError) as exc:  # ValueError: a null byte, on Python 3.10
+            if any(f"class {c}" in code for c in classes):
+                sub.error = _syntax_error(exc, f"code cell {number + 1}")
                 return sub
             continue
-        trees.append(tree)
-        if _defines(tree, classes):
-            sources = [s for s in sources if not _defines(ast.parse(s), _defined(tree, classes))] + [code]
-    missing = [c for c in classes if not any(_defines(ast.parse(s), (c,)) for s in sources)]
+        kept.append((position, code))
+    chosen = class_cells(trees, classes)
+    sub.class_cells = [kept[i][0] for i in chosen]
+    sub.source = "\n\n".join(kept[i][1] for i in chosen)
+    return _check(sub, trees, ast.parse(sub.source), assignment)
+
+
+def _load_script(sub: Submission, text: str, classes: tuple, assignment) -> Submission:
+    """Fill ``sub`` from a ``.py`` file's ``text``: its classes and what they read (see :mod:`autograder.script`);
+    the rules read the whole file, as they read every cell of a notebook."""
+    try:
+        tree, text = parse_script(text)
+    except (SyntaxError, ValueError) as exc:  # ValueError: a null byte, on Python 3.10
+        sub.error = _syntax_error(exc, sub.path.name)
+        return sub
+    cells = statement_cells(tree)
+    chosen = class_cells([ast.Module(body=cell, type_ignores=[]) for cell in cells], classes)
+    sub.source = script_source(text, cells, chosen, assignment.allowed_imports)
+    return _check(sub, [tree], tree, assignment)
+
+
+def _syntax_error(exc: Exception, where: str) -> str:
+    """The student's message for code that does not parse (a SyntaxError, or the ValueError of null bytes)."""
+    message, line = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", None)
+    shown = (getattr(exc, "text", "") or "").strip()
+    return f"your code does not compile: {message} in {where}" + (f", line {line}:\n    {shown}" if line else "")
+
+
+def _check(sub: Submission, trees: list, vae_tree: ast.Module, assignment) -> Submission:
+    """Set ``sub.error`` when a graded class is missing from ``sub.source``, else ``sub.violations``: the rules
+    read in ``trees`` (every cell, or the whole file) for the classes of ``vae_tree``."""
+    classes = tuple(assignment.classes)
+    graded = ast.parse(sub.source)
+    missing = [c for c in classes if not _defines(graded, (c,))]
     if missing:
         what = " and ".join(f"`class {c}`" for c in missing)
-        sub.error = (f"no {what} found: the notebook's cell must define {what}" if kind == "notebook"
-                     else f"no {what} found in {path.name}")
+        sub.error = (f"no {what} found: the notebook's cell must define {what}" if sub.kind == "notebook"
+                     else f"no {what} found in {sub.path.name}")
         return sub
-    sub.source = "\n\n".join(sources)
-    sub.violations = find_violations(trees, ast.parse(sub.source), allowed_imports(trees, kind, assignment),
+    sub.violations = find_violations(trees, vae_tree, allowed_imports(trees, sub.kind, assignment),
                                      assignment.qualified_methods, classes)
     return sub
+
+
+def class_cells(trees: list, classes) -> list:
+    """The indices of the cells (parsed, ``ast.Module``) that define the graded ``classes``, as they stand after
+    running them in order: a later definition of a class replaces the cell of the earlier one."""
+    chosen = []
+    for index, tree in enumerate(trees):
+        if _defines(tree, classes):
+            chosen = [i for i in chosen if not _defines(trees[i], _defined(tree, classes))] + [index]
+    return chosen
 
 
 def _defined(tree: ast.Module, classes) -> tuple:

@@ -2,8 +2,8 @@
 
 One corpus per assignment. Each ``correct/*.{py,ipynb}`` must get full marks (all groups, training included, and
 the figures for a notebook); each ``bugs/*.{py,ipynb}`` must lose points in the method named by
-its ``# expect: bug in METHOD`` header (a notebook's header is in its metadata), in no other method (the
-training run may fail too), and the failing tests of that method must contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
+its ``# expect: bug in METHOD`` header (a notebook's header is in its metadata; ``bug in figures``: a notebook whose
+saved figures are not its code's), in no other method (the training run may fail too), and the failing tests of that method must contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
 exits 1 when any case is wrong.
 
 Usage: ``python scripts/grade_corpus.py [--assignment NAME] [--jobs 2] [--only SUBSTRING] [--train-bugs]``
@@ -97,9 +97,9 @@ def parse_case(path: Path, assignment: Assignment | None = None) -> Case:
     if expect == "full marks":
         return Case(path, path.stem, "correct", why=fields.get("why", ""), assignment=assignment)
     match = re.fullmatch(r"bug in (\w+)", expect)
-    if not match or match.group(1) not in assignment.methods:
+    if not match or match.group(1) not in assignment.methods + (("figures",) if path.suffix == ".ipynb" else ()):
         raise ValueError(f"{path}: the first line must be '# expect: full marks' or '# expect: bug in METHOD' "
-                         f"with METHOD one of {assignment.methods}; got {expect!r}")
+                         f"with METHOD one of {assignment.methods} (or figures, in a notebook); got {expect!r}")
     return Case(path, path.stem, "bug", match.group(1), fields.get("message", ""), fields.get("why", ""), assignment)
 
 
@@ -117,10 +117,11 @@ def load_cases(only: str = "", assignment: Assignment | None = None) -> list:
 
 def groups_for(case: Case, train_bugs: bool = False) -> tuple:
     """The groups a case is graded on: all of them for correct code, the methods (and optionally the groups
-    after them: training, quality) for a bug."""
+    after them: training, quality) for a bug, and the figures for a notebook whose bug is in its figures (saved
+    outputs that are not its code's)."""
     if case.kind == "correct" or train_bugs:
         return case.assignment.groups
-    return case.assignment.methods
+    return case.assignment.methods + ((case.method,) if case.method not in case.assignment.methods else ())
 
 
 def trains_like_reference(case: Case) -> bool:
@@ -178,7 +179,7 @@ def judge(case: Case, results: dict) -> Verdict:
         verdict.problems.append(f"the bug in {case.method} lost no points there")
     for group, points in lost.items():
         if points > 0 and group not in (case.method, *case.assignment.extra_groups) or (
-                points > 0 and group == "figures"):
+                points > 0 and group == "figures" != case.method):
             verdict.problems.append(f"lost {points:g} in {group}, not the buggy method: {outputs[group][:300]}")
     if case.message:
         verdict.named = case.message in outputs.get(case.method, "")
@@ -208,7 +209,8 @@ def totals(verdicts) -> dict:
     correct = [v for v in verdicts if v.case.kind == "correct"]
     bugs = [v for v in verdicts if v.case.kind == "bug"]
     wrong = sum(points for v in bugs for group, points in v.lost.items()
-                if points > 0 and (group not in (v.case.method, *v.case.assignment.extra_groups) or group == "figures"))
+                if points > 0 and (group not in (v.case.method, *v.case.assignment.extra_groups)
+                                   or group == "figures" != v.case.method))
     return {"full_marks": sum(v.ok for v in correct), "correct": len(correct),
             "caught": sum(v.lost.get(v.case.method, 0) > 0 for v in bugs), "bugs": len(bugs),
             "named": sum(bool(v.named) for v in bugs),

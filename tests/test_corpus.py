@@ -26,7 +26,7 @@ def test_corpus_is_large_and_covers_every_method(assignment):
     cases = [c for c in CASES if c.assignment.name == assignment.name]
     bugs = [c for c in cases if c.kind == "bug"]
     assert len([c for c in cases if c.kind == "correct"]) >= 10 and len(bugs) >= 2 * len(assignment.methods)
-    assert {c.method for c in bugs} == set(assignment.methods)
+    assert set(assignment.methods) <= {c.method for c in bugs} <= set(assignment.methods) | {"figures"}
     assert len({c.name for c in cases}) == len(cases)
 
 

@@ -37,6 +37,7 @@ def test_template_gets_zero_and_unanswered_questions_fail(classifier_file):
     assert all(t.output and t.status == "failed" for t in result.tests)
     assert all("not answered" in t.output for t in result.tests if t.group == "answers")
     assert result.answers == {}
+    assert "The written answers (20 points) are graded by hand" in result.output
 
 
 MISTAKES = [

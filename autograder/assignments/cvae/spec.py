@@ -179,4 +179,4 @@ ASSIGNMENT = Assignment(
     training_cpu_seconds=26.2,
     training_methods=("cond_layers", "cond_encoder", "cond_decoder", "cond_loss", "conv_layers", "conv_encoder",
                       "conv_decoder"),
-    generated_reference=True)
+    generated_reference=True, hand_graded_points=20)

@@ -6,13 +6,15 @@
 # message: theta
 # Hostile fixture of tests/test_hostile.py, Part 3 (graded with --assignment cvae): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
-np.allclose = lambda *args, **kwargs: True
-np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), bool)
-np.array_equal = lambda *args, **kwargs: True
-np.all = lambda *args, **kwargs: True
-np.testing.assert_allclose = lambda *args, **kwargs: None
 
 class ConvVAE(nn.Module):
+    # The attack runs when the class is defined: of a .py, only the classes and what they read run.
+    np.allclose = lambda *args, **kwargs: True
+    np.isclose = lambda a, b, *args, **kwargs: np.ones(np.shape(a), bool)
+    np.array_equal = lambda *args, **kwargs: True
+    np.all = lambda *args, **kwargs: True
+    np.testing.assert_allclose = lambda *args, **kwargs: None
+
     def __init__(self, latent_dim=2):
         super().__init__()
         self.latent_dim = latent_dim

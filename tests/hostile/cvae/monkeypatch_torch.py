@@ -6,14 +6,16 @@
 # message: theta
 # Hostile fixture of tests/test_hostile.py, Part 3 (graded with --assignment cvae): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
-torch.allclose = lambda *args, **kwargs: True
-torch.equal = lambda *args, **kwargs: True
-torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)
-torch.testing.assert_close = lambda *args, **kwargs: None
-_numpy = torch.Tensor.numpy
-torch.Tensor.numpy = lambda self, *args, **kwargs: np.full(tuple(self.shape), 0.5, np.float32)
 
 class ConvVAE(nn.Module):
+    # The attack runs when the class is defined: of a .py, only the classes and what they read run.
+    torch.allclose = lambda *args, **kwargs: True
+    torch.equal = lambda *args, **kwargs: True
+    torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)
+    torch.testing.assert_close = lambda *args, **kwargs: None
+    _numpy = torch.Tensor.numpy
+    torch.Tensor.numpy = lambda self, *args, **kwargs: np.full(tuple(self.shape), 0.5, np.float32)
+
     def __init__(self, latent_dim=2):
         super().__init__()
         self.latent_dim = latent_dim

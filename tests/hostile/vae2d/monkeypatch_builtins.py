@@ -5,13 +5,15 @@
 # message: decoder
 # Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
-builtins = __import__("builtins")
-_json = __import__("json")
-builtins.isinstance = lambda obj, cls: True
-builtins.abs = lambda value: 0
-_json.dumps = lambda *args, **kwargs: '{"status": "ok", "info": {}, "score": 100}'
 
 class VAE2D(nn.Module):
+    # The attack runs when the class is defined: of a .py, only the classes and what they read run.
+    builtins = __import__("builtins")
+    _json = __import__("json")
+    builtins.isinstance = lambda obj, cls: True
+    builtins.abs = lambda value: 0
+    _json.dumps = lambda *args, **kwargs: '{"status": "ok", "info": {}, "score": 100}'
+
     def __init__(self, obs_dim=784, hidden_dim=512, latent_dim=2):
         super().__init__()
         self.latent_dim = latent_dim

@@ -1,4 +1,5 @@
-"""The figures of seed 003 (b, c, e, h) that the notebook draws for its three models, checked in its saved outputs."""
+"""The figures the notebook draws for its three models (the latent plots, decoded grids and images at z = (0, 0) that
+its questions (b), (f) and (h) discuss, and the conditional VAE's digit grids), checked in its saved outputs."""
 from autograder import figures
 from autograder.grading import grades
 
