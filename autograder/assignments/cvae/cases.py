@@ -33,15 +33,163 @@ def _case(kind: str, probe: str, batch: int, **extra) -> Case:
     return Case((2,), arrays, params, name=kind, sizes={"batch": batch})
 
 
-#: The log-variance head's bias moves by this in the loss cases: with the initial weights logvar is near 0, where a
-#: KL that reads logvar as log sigma differs from the right one by less than the tolerance.
-LOGVAR_SHIFT = 1.5
+#: Calls of a loss that draws its own noise (its z is not the grader's): their z are tested as draws from q(z | x)
+#: and their mean loss against the reference's over as many calls.
+LOSS_REPEATS = 200
+#: MNIST test images of the loss's "constant" case (real pixels: multiples of 1/255, exact 0s and 1s).
+MNIST_IMAGES = (0, 1, 2, 3, 4, 7)
+
+
+def _mnist(root, batch: int):
+    """The first ``batch`` of :data:`MNIST_IMAGES` from the test set under ``root`` as float32 (batch, 1, 28, 28)
+    in [0, 1], with their labels (int64); None when there is no ``root`` (numpy only)."""
+    if root is None:
+        return None
+    import vae_utils  # numpy only at import; the kit root is on sys.path when grading
+
+    images, labels = vae_utils.load_mnist_arrays(train=False, root=root, download=False)
+    index = np.array(MNIST_IMAGES[:batch])
+    x = (images[index].reshape(batch, 1, 28, 28) / np.float32(255)).astype(np.float32)
+    return x, labels[index].astype(np.int64)
 
 
 def per_class(kind: str, probe: str, batch: int = 4):
-    """The cases of probe ``probe`` for the class ``kind`` ("conv" or "cond")."""
-    extra = {"logvar_shift": LOGVAR_SHIFT} if probe == "loss" else {}
-    return lambda root=None: [_case(kind, probe, batch, **extra)]
+    """The cases of probe ``probe`` for the class ``kind`` ("conv" or "cond").
+
+    Every case but the layers' spreads the reference's heads and its decoder's last layer (``params["spread"]``:
+    :data:`SPREAD`, applied by ``probes.spread``) so that mu, logvar and the pre-sigmoid take both signs on the
+    case's inputs. Encoder and decoder: cases ``kind`` and ``kind_b`` (another seed and batch). Loss: case ``kind``
+    with the grader's noise (and :data:`LOSS_REPEATS` more calls for a loss that draws its own), and case
+    ``kind_constant``, whose decoder ignores z (the z columns of fc_dec are zero), so that any loss is exact there
+    whatever noise it draws, on real MNIST images when ``root`` is given.
+    """
+    if probe == "layers":
+        return lambda root=None: [_case(kind, probe, batch)]
+    return lambda root=None: [_spread(probe, case) for case in _unspread(kind, probe, batch, root)]
+
+
+def _unspread(kind: str, probe: str, batch: int, root) -> list:
+    """The cases of :func:`per_class` before their spread."""
+    if probe != "loss":
+        second = _case(kind, probe + "-b", 6)
+        second.name = f"{kind}_b"
+        return [_case(kind, probe, batch), second]
+    sampled = _case(kind, probe, batch, repeats=LOSS_REPEATS)
+    constant = _case(kind, probe + "-constant", 6, constant=True)
+    mnist = _mnist(root, 6)
+    if mnist is not None:
+        constant.arrays["x"], constant.arrays["c"] = mnist
+        constant.params["mnist"] = True
+    constant.name = f"{kind}_constant"
+    return [sampled, constant]
+
+
+def _spread(probe: str, case: Case) -> Case:
+    """``case`` with its :data:`SPREAD` entry in ``params["spread"]`` (none when it has none)."""
+    key = f"{probe}/{case.name}" + ("/mnist" if case.params.get("mnist") else "")
+    if key in SPREAD:
+        case.params["spread"] = SPREAD[key]
+    return case
+
+
+def spread_cases(root=None):
+    """``(key, case)`` of every case that :data:`SPREAD` holds, before its spread (``scripts/spread_cases.py``
+    computes SPREAD from them; with ``root``, the MNIST variant of the loss's constant case too)."""
+    found = []
+    for kind in CLASSES:
+        for probe in ("encoder", "decoder", "loss"):
+            for case in _unspread(kind, probe, 4, None) + ([] if root is None or probe != "loss" else
+                                                            _unspread(kind, probe, 4, root)[1:]):
+                found.append((f"{probe}/{case.name}" + ("/mnist" if case.params.get("mnist") else ""), case))
+    found += [("sample/labels", _sample_case()), ("generate/digits", _generate_case())]
+    return found
+
+
+#: Per case (``probe/name``), ``{layer: [scales, biases]}`` for fc_mu, fc_logvar (per column) and deconv3: the
+#: reference's outputs scaled (mu std 1, logvar 1.5, pre-sigmoid 2) and centred on their medians over the case's
+#: inputs. Computed by ``scripts/spread_cases.py``; tests/test_grading_part3.py checks them.
+SPREAD = {
+    'encoder/conv': {
+        'fc_mu': [[81.037666, 92.015594], [-0.438992, -1.432844]],
+        'fc_logvar': [[387.867432, 159.568207], [4.26627, -2.386801]],
+        'deconv3': [[23.864437], [0.559353]],
+    },
+    'encoder/conv_b': {
+        'fc_mu': [[149.431641, 66.036018], [-0.247847, 1.201719]],
+        'fc_logvar': [[143.434631, 150.963196], [1.178445, 0.281608]],
+        'deconv3': [[26.057093], [1.617512]],
+    },
+    'decoder/conv': {
+        'fc_mu': [[75.87056, 167.839279], [0.834013, 1.611155]],
+        'fc_logvar': [[400.250702, 160.217438], [-7.950279, -0.339983]],
+        'deconv3': [[24.325634], [-3.716635]],
+    },
+    'decoder/conv_b': {
+        'fc_mu': [[107.826263, 104.344688], [1.881451, -1.976216]],
+        'fc_logvar': [[243.307022, 145.349426], [4.6134, -1.379832]],
+        'deconv3': [[27.202711], [0.088224]],
+    },
+    'loss/conv': {
+        'fc_mu': [[43.035252, 58.386791], [0.399867, -1.913156]],
+        'fc_logvar': [[121.69751, 79.618019], [7.993513, -0.354475]],
+        'deconv3': [[28.277132], [1.369155]],
+    },
+    'loss/conv_constant': {
+        'fc_mu': [[106.447746, 77.424461], [-0.949886, 0.033108]],
+        'fc_logvar': [[181.927567, 108.189606], [0.297623, -0.275267]],
+        'deconv3': [[21.05876], [1.463575]],
+    },
+    'loss/conv_constant/mnist': {
+        'fc_mu': [[433.718842, 126.314186], [-3.111509, 0.499005]],
+        'fc_logvar': [[232.368195, 271.854523], [-0.383719, -0.851514]],
+        'deconv3': [[21.05876], [1.463575]],
+    },
+    'encoder/cond': {
+        'fc_mu': [[178.28215, 492.262787], [-1.693555, 1.146373]],
+        'fc_logvar': [[405.193604, 158.133072], [-4.011897, -0.057795]],
+        'deconv3': [[41.226593], [1.082633]],
+    },
+    'encoder/cond_b': {
+        'fc_mu': [[79.044373, 64.724892], [-1.328456, -0.318474]],
+        'fc_logvar': [[360.421967, 144.692825], [-5.08165, 2.194218]],
+        'deconv3': [[49.868698], [1.351169]],
+    },
+    'decoder/cond': {
+        'fc_mu': [[157.446091, 255.279312], [1.024528, -2.520663]],
+        'fc_logvar': [[260.993073, 1140.384766], [0.701084, -2.874378]],
+        'deconv3': [[48.843815], [2.081038]],
+    },
+    'decoder/cond_b': {
+        'fc_mu': [[162.353226, 249.782684], [-0.851599, -0.03979]],
+        'fc_logvar': [[215.603882, 214.913727], [-0.548487, -0.295323]],
+        'deconv3': [[49.062302], [4.102361]],
+    },
+    'loss/cond': {
+        'fc_mu': [[120.466591, 180.463074], [-2.919245, 0.08062]],
+        'fc_logvar': [[230.253662, 159.321289], [-1.275741, -2.430727]],
+        'deconv3': [[48.8573], [-2.846061]],
+    },
+    'loss/cond_constant': {
+        'fc_mu': [[149.785248, 189.472549], [-0.749387, -0.924288]],
+        'fc_logvar': [[227.084961, 171.677933], [1.445008, 1.674808]],
+        'deconv3': [[41.861843], [-2.66828]],
+    },
+    'loss/cond_constant/mnist': {
+        'fc_mu': [[78.437073, 167.703064], [-0.30736, -1.041713]],
+        'fc_logvar': [[145.729004, 175.982864], [1.106479, 2.13454]],
+        'deconv3': [[42.827709], [-2.787883]],
+    },
+    'sample/labels': {
+        'fc_mu': [[156.481796, 185.579803], [2.042129, -2.703734]],
+        'fc_logvar': [[197.513824, 312.230103], [-3.347253, -3.218599]],
+        'deconv3': [[43.520416], [4.904738]],
+    },
+    'generate/digits': {
+        'fc_mu': [[198.962158, 82.247772], [-1.327549, 1.649348]],
+        'fc_logvar': [[271.158447, 443.070984], [3.044362, 1.303107]],
+        'deconv3': [[41.352745], [-2.697804]],
+    },
+}
 
 
 def layers_evaluation(kind: str, weights: dict, case: Case):
@@ -52,18 +200,33 @@ def layers_evaluation(kind: str, weights: dict, case: Case):
 SAMPLE_COUNT = 1000
 
 
-def sample(root=None):
-    """sample(c) for SAMPLE_COUNT labels, every digit SAMPLE_COUNT / 10 times in a shuffled order."""
+def _sample_case() -> Case:
     rng = _rng("sample")
     c = rng.permutation(np.repeat(np.arange(10), SAMPLE_COUNT // 10)).astype(np.int64)
-    return [Case((2,), {"c": c}, {"class_name": "ConditionalVAE", "seed": 7}, name="labels",
-                 sizes={"count": SAMPLE_COUNT})]
+    return Case((2,), {"c": c}, {"class_name": "ConditionalVAE", "seed": 7}, name="labels",
+                sizes={"count": SAMPLE_COUNT})
+
+
+def sample(root=None):
+    """sample(c) for SAMPLE_COUNT labels, every digit SAMPLE_COUNT / 10 times in a shuffled order."""
+    return [_spread("sample", _sample_case())]
+
+
+def _generate_case() -> Case:
+    return Case((2,), {}, {"class_name": "ConditionalVAE", "seed": 11, "digits": [3, 0, 7, 3], "n": 3},
+                name="digits", sizes={"rows": 12})
 
 
 def generate(root=None):
     """generate(digits, n) with digits in an odd order and a repeat, and n = 3."""
-    return [Case((2,), {}, {"class_name": "ConditionalVAE", "seed": 11, "digits": [3, 0, 7, 3], "n": 3},
-                 name="digits", sizes={"rows": 12})]
+    return [_spread("generate", _generate_case())]
+
+
+def decoding(case: Case, inputs: np.ndarray):
+    """The trusted run of the reference's decoder of ``case``'s model (same seed and spread) on ``inputs`` (rows of
+    fc_dec's input recorded in a student's child): what those rows decode to."""
+    return [Case(case.dims, {"inputs": np.asarray(inputs, np.float32)}, dict(case.params), name=case.name,
+                 sizes={"rows": len(inputs)})]
 
 
 def training(root):
