@@ -19,7 +19,7 @@ from autograder.assignments.cvae import cases as C  # noqa: E402
 from autograder.assignments.cvae import reference  # noqa: E402
 
 #: Standard deviations the spread gives mu, logvar and the pre-sigmoid over the case's inputs.
-TARGET = {"fc_mu": 1.0, "fc_logvar": 1.5, "deconv3": 2.0}
+TARGET = {"fc_mu": 1.0, "fc_logvar": 1.0, "deconv3": 1.5}
 
 
 def inputs(case):
@@ -49,16 +49,18 @@ def activations(case):
         return model, heads, seen["logits"] - model.deconv3.bias.view(1, -1, 1, 1)
 
 
-def spread_of(case) -> dict:
+def spread_of(case, scale_output: bool = True) -> dict:
     """``{layer: [scales, biases]}`` for fc_mu, fc_logvar (one per column) and deconv3 (one each): each output
-    scaled to :data:`TARGET`'s std and centred on its median (between the two middle values of an even batch)."""
+    scaled to :data:`TARGET`'s std (the pre-sigmoid only with ``scale_output``) and centred on its median (between
+    the two middle values of an even batch). The loss's cases keep the pre-sigmoid's scale: a loss decodes z drawn
+    from q, where a scaled pre-sigmoid saturates theta and a correct loss's clamped logs differ from torch's."""
     _, heads, logits = activations(case)
     found = {}
     for name, out in heads.items():
         scale = TARGET[name] / out.std(0).clamp_min(1e-6)
         found[name] = [[round(float(v), 6) for v in scale], [round(float(v), 6) for v in
                                                              -torch.quantile(out * scale, 0.5, dim=0)]]
-    scale = TARGET["deconv3"] / logits.std().clamp_min(1e-6)
+    scale = TARGET["deconv3"] / logits.std().clamp_min(1e-6) if scale_output else torch.tensor(1.0)
     found["deconv3"] = [[round(float(scale), 6)], [round(float(-torch.quantile((logits * scale).flatten(), 0.5)), 6)]]
     return found
 
@@ -68,7 +70,7 @@ def main() -> None:
 
     print("SPREAD = {")
     for key, case in C.spread_cases(mnist_root()):
-        print(f"    {key!r}: {spread_of(case)!r},")
+        print(f"    {key!r}: {spread_of(case, not key.startswith('loss/'))!r},")
     print("}")
 
 
