@@ -2,8 +2,8 @@
 
 The statistical tests of every assignment (Part 1: ``sample_with_reparam.*``, ``elbo.*``, ``sample.*``;
 Part 2: ``reparameterize.*``, ``loss.*``; Part 3: ``conv_loss.*`` and ``cond_loss.*`` for a loss that draws its own
-noise, ``sample.*``) draw random numbers in the child, seeded with ``seed + case index``. Grading a submission 200 times would take an hour, so this runs
-each probe on its cases repeated N times in a few children (``run_probe`` seeds repetition k with
+noise, ``sample.*``) draw random numbers in the child, seeded with ``seed + case index``. Grading a submission 200
+times would take an hour, so this runs each probe on its cases repeated N times in a few children (``run_probe`` seeds repetition k with
 ``k * len(cases)``, exactly what grading with ``seed = k * len(cases)`` does), then applies the graders'
 own test functions to each repetition's outputs through a stand-in for the ``sub`` fixture. So what is
 measured is what grading does, over N different seeds.

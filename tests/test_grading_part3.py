@@ -115,7 +115,7 @@ def test_spread_puts_every_head_and_the_output_over_both_signs():
 def test_a_wrong_latent_dim_in_conditional_init_costs_only_its_layers(source3, tmp_path):
     """Does a ConditionalVAE.__init__ that passes the wrong latent_dim to ConvVAE.__init__ lose points in
     cond_layers only, and sample (the reference's code) keep its points?"""
-    wrong = mutate(source3, "super().__init__(latent_dim)\n        ### BEGIN SOLUTION\n        self.conv1 = nn.Conv2d(1 +",
-                   "super().__init__(latent_dim + 1)\n        ### BEGIN SOLUTION\n        self.conv1 = nn.Conv2d(1 +")
+    marker = "\n        ### BEGIN SOLUTION\n        self.conv1 = nn.Conv2d(1 +"
+    wrong = mutate(source3, "super().__init__(latent_dim)" + marker, "super().__init__(latent_dim + 1)" + marker)
     tests, _ = grade_text(tmp_path, wrong, groups=("cond_layers", "sample"), assignment="cvae")
     assert lost_groups(tests) == {"cond_layers"}, {k: t.output for k, t in tests.items() if t.score < t.max_score}
