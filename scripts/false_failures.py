@@ -1,8 +1,9 @@
 """Measure how often correct code fails the statistical checks: the false-failure rate per test.
 
 The statistical tests of every assignment (Part 1: ``sample_with_reparam.*``, ``elbo.*``, ``sample.*``;
-Part 2: ``reparameterize.*``, ``loss.*``; Part 3: ``sample.*``) draw random numbers in the child, seeded with ``seed + case index``. Grading a submission 200 times would take an hour, so this runs
-each probe on its cases repeated N times in a few children (``run_probe`` seeds repetition k with
+Part 2: ``reparameterize.*``, ``loss.*``; Part 3: ``conv_loss.*`` and ``cond_loss.*`` for a loss that draws its own
+noise, ``sample.*``) draw random numbers in the child, seeded with ``seed + case index``. Grading a submission 200
+times would take an hour, so this runs each probe on its cases repeated N times in a few children (``run_probe`` seeds repetition k with
 ``k * len(cases)``, exactly what grading with ``seed = k * len(cases)`` does), then applies the graders'
 own test functions to each repetition's outputs through a stand-in for the ``sub`` fixture. So what is
 measured is what grading does, over N different seeds.
@@ -34,6 +35,7 @@ with warnings.catch_warnings():  # the graders' @grades mark is registered only 
     from autograder.assignments.vae.graders import grade_elbo, grade_sample, grade_sample_with_reparam  # noqa: E402
     from autograder.assignments.vae2d.graders import grade_loss, grade_reparameterize  # noqa: E402
     from autograder.assignments.cvae.graders import grade_sample as grade_cvae_sample  # noqa: E402
+    from autograder.assignments.cvae.graders import grade_cond_loss, grade_conv_loss  # noqa: E402
 from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
 from autograder.runner import ChildFailure, ProbeResult, run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -45,14 +47,21 @@ from autograder.submission import load_submission  # noqa: E402
 STATISTICAL = {"vae": {"sample_with_reparam": (grade_sample_with_reparam, 200), "elbo": (grade_elbo, 20),
                        "sample": (grade_sample, 50)},
                "vae2d": {"reparameterize": (grade_reparameterize, 200), "loss": (grade_loss, 10)},
-               "cvae": {"sample": (grade_cvae_sample, 20)}}
+               "cvae": {"sample": (grade_cvae_sample, 20), "conv_loss": (grade_conv_loss, 20),
+                        "cond_loss": (grade_cond_loss, 20)}}
+#: Tests of a statistical probe that are not statistical and need a trusted child of their own (the reference's
+#: decoding of what sample decoded, the same on every seed): not measured here.
+NOT_MEASURED = {"sample.returned"}
 CORPUS = ROOT / "tests" / "corpus"
 #: Correct submissions measured besides the reference, with the probes whose code path they change:
 #: elbo drawing its own noise takes the statistical fallback of elbo.sampled; the others draw differently.
 VARIANTS = {"vae": (("elbo_inline_noise.py", ("elbo",)), ("sample_uniform_compare.py", ("sample",)),
                     ("reparam_row_loop_device.py", ("sample_with_reparam",)),
                     ("reparam_torch_normal.py", ("sample_with_reparam",))),
-            "vae2d": (), "cvae": ()}
+            "vae2d": (),
+            "cvae": (("c_loss_own_noise.py", ("conv_loss", "cond_loss")),
+                     ("c_loss_own_noise_normal.py", ("conv_loss", "cond_loss")),
+                     ("sample_randn_two.py", ("sample",)), ("sample_torch_normal.py", ("sample",)))}
 
 
 class OneSeed(GradedSubmission):
@@ -75,11 +84,11 @@ class OneSeed(GradedSubmission):
 
 
 def grader_tests(module) -> list:
-    """(key, function) of every ``@grades`` test in a grader module, in file order."""
+    """(key, function) of every ``@grades`` test in a grader module but :data:`NOT_MEASURED`'s, in file order."""
     found = []
     for name, fn in vars(module).items():
         marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "grades"]
-        if name.startswith("test_") and marks:
+        if name.startswith("test_") and marks and marks[0].args[0] not in NOT_MEASURED:
             found.append((marks[0].args[0], fn))
     return found
 

@@ -1,5 +1,7 @@
 """Grading Part 3 (cvae) end to end: the solution at full marks, the template at 0, the written answers passed to
 the staff, and mistakes charged to their own method with a message that names them."""
+import sys
+
 import pytest
 from conftest import ROOT, grade_text, lost_groups, mutate
 
@@ -80,3 +82,41 @@ def test_gradescope_zip_grades_the_solution_at_full_marks(tmp_path, classifier_f
     assert results["score"] == results["max_score"] == PART3.max_score, stdout
     assert results["extra_data"]["assignment"] == "cvae" and len(results["extra_data"]["answers"]) == 4
     assert "answer:cvae_b_centred" in stdout  # the staff's output holds the answers too
+
+
+def test_spread_puts_every_head_and_the_output_over_both_signs():
+    """Are the numbers of cases.SPREAD those scripts/spread_cases.py computes from the reference, and do they make
+    each column of mu and logvar (and, outside the loss's cases, the pre-sigmoid) take both signs on each case's
+    inputs, so that a ReLU, an exp or a tanh where none belongs shows?"""
+    import numpy as np
+    import torch
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import spread_cases
+
+    from autograder.assignments.cvae import cases
+
+    for key, case in cases.spread_cases(harness.mnist_root()):
+        numbers = cases.SPREAD[key]
+        computed = spread_cases.spread_of(case, not key.startswith("loss/"))
+        for layer, (scales, biases) in numbers.items():
+            assert np.allclose(scales, computed[layer][0], rtol=1e-4) and np.allclose(biases, computed[layer][1],
+                                                                                      rtol=1e-4, atol=1e-5), key
+        _, heads, logits = spread_cases.activations(case)
+        for layer, out in heads.items():
+            scales, biases = (torch.tensor(v) for v in numbers[layer])
+            spread = out * scales + biases
+            assert ((spread > 0).any(0) & (spread < 0).any(0)).all(), (key, layer, spread)
+        if not key.startswith("loss/"):
+            scale, bias = numbers["deconv3"][0][0], numbers["deconv3"][1][0]
+            pre_sigmoid = logits * scale + bias
+            assert (pre_sigmoid > 0).float().mean().item() > 0.3 and (pre_sigmoid < 0).float().mean().item() > 0.3
+
+
+def test_a_wrong_latent_dim_in_conditional_init_costs_only_its_layers(source3, tmp_path):
+    """Does a ConditionalVAE.__init__ that passes the wrong latent_dim to ConvVAE.__init__ lose points in
+    cond_layers only, and sample (the reference's code) keep its points?"""
+    marker = "\n        ### BEGIN SOLUTION\n        self.conv1 = nn.Conv2d(1 +"
+    wrong = mutate(source3, "super().__init__(latent_dim)" + marker, "super().__init__(latent_dim + 1)" + marker)
+    tests, _ = grade_text(tmp_path, wrong, groups=("cond_layers", "sample"), assignment="cvae")
+    assert lost_groups(tests) == {"cond_layers"}, {k: t.output for k, t in tests.items() if t.score < t.max_score}

@@ -25,14 +25,33 @@ def _reference():
     return sys.modules["reference"]
 
 
-def _reference_model(class_name, seed, logvar_shift=0.0):
-    """The reference's ``class_name(2)`` with weights drawn from ``seed`` (the same in every child), its
-    log-variance head's bias moved by ``logvar_shift`` (so that a KL that reads logvar as log sigma shows)."""
-    torch.manual_seed(seed)
-    model = getattr(_reference(), class_name)(2).to(DEVICE)
-    with torch.no_grad():
-        model.fc_logvar.bias.add_(logvar_shift)
+def _reference_model(case, arrays=None):
+    """The reference's ``params["class_name"](2)`` with weights drawn from ``params["seed"]`` (the same in every
+    child); with ``params["spread"]``, its heads and last layer spread over both signs on the case's inputs (see
+    :func:`spread`); with ``params["constant"]``, a decoder that ignores z (fc_dec's z columns are zero).
+    ``arrays`` is unused (kept for the callers' symmetry)."""
+    p = case["params"]
+    torch.manual_seed(p["seed"])
+    model = getattr(_reference(), p["class_name"])(2).to(DEVICE)
+    if p.get("spread"):
+        spread(model, p["spread"])
+    if p.get("constant"):
+        with torch.no_grad():
+            model.fc_dec.weight[:, :model.latent_dim] = 0.0
     return model
+
+
+def spread(model, numbers: dict) -> None:
+    """Scale the weights of the reference ``model``'s fc_mu, fc_logvar and deconv3 and set their biases, from
+    ``numbers`` (``{layer: [scales, biases]}``, the case's ``params["spread"]``, computed on the case's inputs by
+    ``scripts/spread_cases.py``), so that mu, logvar and the pre-sigmoid span both signs: a ReLU, an exp or a
+    tanh where a head or the output has none then shows."""
+    with torch.no_grad():
+        for name, (scales, biases) in numbers.items():
+            layer = getattr(model, name)
+            scales = torch.tensor(scales, dtype=layer.weight.dtype, device=DEVICE)
+            layer.weight.mul_(scales.view(-1, *[1] * (layer.weight.dim() - 1)) if name != "deconv3" else scales)
+            layer.bias.copy_(torch.tensor(biases, dtype=layer.bias.dtype, device=DEVICE))
 
 
 def _own_base(student_class):
@@ -40,10 +59,12 @@ def _own_base(student_class):
     return next((k for k in student_class.__mro__[1:] if k.__name__ == "ConvVAE" and k is not torch.nn.Module), None)
 
 
-def build(student_class, class_name, case):
+def build(student_class, class_name, case, arrays=None):
     """An instance of the submission's ``student_class`` (its own ``__init__``, or none when that raises) whose
-    layers are the reference's, with the case's weights; and the reference instance sharing those layers."""
-    reference = _reference_model(class_name, case["params"]["seed"], case["params"].get("logvar_shift", 0.0))
+    layers are the reference's, with the case's weights (:func:`_reference_model` on ``arrays``), and whose
+    latent_dim and num_classes are the grader's (2 and 10, whatever its ``__init__`` set); and the reference
+    instance sharing those layers."""
+    reference = _reference_model(case, arrays)
     try:
         vae = student_class(2)
         vae = vae if isinstance(vae, torch.nn.Module) else None
@@ -52,7 +73,10 @@ def build(student_class, class_name, case):
     if vae is None:
         vae = student_class.__new__(student_class)
         torch.nn.Module.__init__(vae)
+    try:  # the sizes are the grader's: a wrong latent_dim in __init__ costs __init__'s test only
         vae.latent_dim, vae.num_classes = 2, 10
+    except BaseException:  # noqa: B036 - a property without a setter: the method under test reads its own
+        pass
     for name in LAYERS:
         _take_layer(vae, name, getattr(reference, name))
     base = _own_base(student_class)
@@ -189,54 +213,96 @@ def probe_evaluate_layers(_, case, arrays):
             "expected/theta": to_array(theta, "", "")}, {}
 
 
+def _first_input(layer, seen: dict, key: str):
+    """Record in ``seen[key]`` the first input ``layer`` receives (a forward pre-hook; returns its handle)."""
+    return layer.register_forward_pre_hook(lambda m, a: seen.setdefault(key, a[0].detach().clone()))
+
+
 def probe_encoder(student_class, case, arrays):
+    """encoder(x[, c]) with the reference's layers: mu, logvar, and the input conv1 received (the image and,
+    for the ConditionalVAE, its label's planes)."""
     class_name = case["params"]["class_name"]
-    vae, reference = build(student_class, class_name, case)
+    vae, reference = build(student_class, class_name, case, arrays)
     surround(vae, reference, "encoder")
     args = (_labels(arrays),) if class_name == "ConditionalVAE" else ()
-    where = f"{class_name}.encoder"
-    return pair(call(where, method_of(student_class, vae, "encoder"), tensor(arrays["x"]), *args), where,
-                ("mu", "logvar")), {}
+    where, seen = f"{class_name}.encoder", {}
+    _first_input(vae.conv1, seen, "conv1_input")
+    outputs = pair(call(where, method_of(student_class, vae, "encoder"), tensor(arrays["x"]), *args), where,
+                   ("mu", "logvar"))
+    if "conv1_input" in seen:
+        outputs["conv1_input"] = to_array(seen["conv1_input"], "", "")
+    return outputs, {}
 
 
 def probe_decoder(student_class, case, arrays):
+    """decoder(z[, c]) with the reference's layers: theta, and the input fc_dec received (z and, for the
+    ConditionalVAE, its label's one-hot vector)."""
     class_name = case["params"]["class_name"]
-    vae, reference = build(student_class, class_name, case)
+    vae, reference = build(student_class, class_name, case, arrays)
     surround(vae, reference, "decoder")
     args = (_labels(arrays),) if class_name == "ConditionalVAE" else ()
-    where = f"{class_name}.decoder"
+    where, seen = f"{class_name}.decoder", {}
+    _first_input(vae.fc_dec, seen, "fc_dec_input")
     theta = call(where, method_of(student_class, vae, "decoder"), tensor(arrays["z"]), *args)
-    return {"theta": to_array(theta, where, "theta")}, {}
+    outputs = {"theta": to_array(theta, where, "theta")}
+    if "fc_dec_input" in seen:
+        outputs["fc_dec_input"] = to_array(seen["fc_dec_input"], "", "")
+    return outputs, {}
 
 
 def probe_loss(student_class, case, arrays):
-    """loss with the reference's encoder, decoder and a reparameterize that uses the case's noise."""
+    """loss with the reference's encoder, decoder and a reparameterize that uses the case's noise. When the loss
+    draws its own noise instead, ``params["repeats"]`` more calls with fresh noise: their values (``repeats``) and
+    the z each decoded (``decoded``, from fc_dec's input; rows call by call)."""
     class_name = case["params"]["class_name"]
-    vae, reference = build(student_class, class_name, case)
+    vae, reference = build(student_class, class_name, case, arrays)
     calls = surround(vae, reference, "loss", tensor(arrays["eps"]))
     args = (_labels(arrays),) if class_name == "ConditionalVAE" else ()
-    where = f"{class_name}.loss"
-    value = call(where, method_of(student_class, vae, "loss"), tensor(arrays["x"]), *args)
-    return {"loss": to_array(value, where, "loss")}, {"noise_calls": sum(calls), "fresh_calls": len(calls) - sum(calls)}
+    where, loss = f"{class_name}.loss", method_of(student_class, vae, "loss")
+    value = call(where, loss, tensor(arrays["x"]), *args)
+    outputs = {"loss": to_array(value, where, "loss")}
+    info = {"noise_calls": sum(calls), "fresh_calls": len(calls) - sum(calls)}
+    repeats = case["params"].get("repeats", 0)
+    if repeats and (not info["noise_calls"] or info["fresh_calls"]):
+        surround(vae, reference, "loss")  # the reference's reparameterize, fresh noise
+        decoded = []
+        hook = vae.fc_dec.register_forward_pre_hook(lambda m, a: decoded.append(a[0].detach()[:, :2].clone()))
+        with torch.no_grad():
+            draws = [to_array(call(where, loss, tensor(arrays["x"]), *args), where, "loss") for _ in range(repeats)]
+        hook.remove()
+        outputs["repeats"] = np.stack(draws) if len({d.shape for d in draws}) == 1 else np.zeros((0,))
+        if decoded and all(d.dim() == 2 for d in decoded):
+            outputs["decoded"] = to_array(torch.cat(decoded), "", "")
+    return outputs, info
 
 
 def _loss_terms(case, arrays):
-    """The reference's mu, logvar and theta = decoder(z) for the case's noise: the graders compute the loss's
-    terms from them (this module is loaded by students' children too, so it holds no formula of a graded
-    method: tests/hostile/vae2d/call_probe_helpers.py)."""
-    class_name = case["params"]["class_name"]
-    vae = _reference_model(class_name, case["params"]["seed"], case["params"].get("logvar_shift", 0.0))
-    args = (_labels(arrays),) if class_name == "ConditionalVAE" else ()
+    """The reference's mu, logvar, theta = decoder(z) for the case's noise, theta_var for the z that passing the
+    variance as logvar to reparameterize gives, the images x, and ``params["repeats"]`` losses of the reference
+    with fresh noise: the graders compute the loss's terms and mistakes from them (this module is loaded by
+    students' children too, so it holds no formula of a graded method: tests/hostile/vae2d/call_probe_helpers.py)."""
+    conditional = case["params"]["class_name"] == "ConditionalVAE"
+    vae = _reference_model(case, arrays)
+    x, c, eps = tensor(arrays["x"]), _labels(arrays), tensor(arrays["eps"])
+    args = (c,) if conditional else ()
     with torch.no_grad():
-        mu, logvar = vae.encoder(tensor(arrays["x"]), *args)
-        theta = vae.decoder(mu + torch.exp(0.5 * logvar) * tensor(arrays["eps"]), *args)
-    return {"mu": to_array(mu, "", ""), "logvar": to_array(logvar, "", ""), "theta_z": to_array(theta, "", "")}
+        mu, logvar = vae.encoder(x, *args)
+        theta = vae.decoder(mu + torch.exp(0.5 * logvar) * eps, *args)
+        theta_var = vae.decoder(mu + torch.exp(0.5 * torch.exp(logvar)) * eps, *args)
+        out = {"mu": to_array(mu, "", ""), "logvar": to_array(logvar, "", ""), "theta_z": to_array(theta, "", ""),
+               "theta_var": to_array(theta_var, "", ""), "x": to_array(x, "", "")}
+        repeats = case["params"].get("repeats", 0)
+        if repeats:
+            many = (x.repeat(repeats, 1, 1, 1), *(a.repeat(repeats) for a in args))
+            out["repeats"] = np.concatenate([to_array(vae.loss(*chunk), "", "") for chunk in
+                                             zip(*(m.split(50 * len(x)) for m in many))]).reshape(repeats, len(x))
+    return out
 
 
 def probe_sample(student_class, case, arrays):
     """sample(c) with the reference decoder: the images, and the decoder's input (z and the label's one-hot
     vector, recorded by a hook on fc_dec)."""
-    vae, reference = build(student_class, "ConditionalVAE", case)
+    vae, reference = build(student_class, "ConditionalVAE", case, arrays)
     surround(vae, reference, "sample")
     seen = []
     vae.fc_dec.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
@@ -249,10 +315,11 @@ def probe_sample(student_class, case, arrays):
 
 
 def probe_generate(student_class, case, arrays):
-    """generate(digits, n) with the reference sample: the images and the labels sample was given, in order."""
-    vae, reference = build(student_class, "ConditionalVAE", case)
+    """generate(digits, n) with the reference sample: the images, the labels sample was given, in order, and
+    what fc_dec received (z and the one-hot vectors, call by call)."""
+    vae, reference = build(student_class, "ConditionalVAE", case, arrays)
     surround(vae, reference, "generate")
-    given = []
+    given, seen = [], []
     real_sample = vae.sample
 
     def sample(c):
@@ -260,13 +327,27 @@ def probe_generate(student_class, case, arrays):
         return real_sample(c)
 
     vae.sample = sample
+    vae.fc_dec.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
     p = case["params"]
     with torch.no_grad():
         theta = call("ConditionalVAE.generate", method_of(student_class, vae, "generate"), list(p["digits"]), p["n"])
     outputs = {"theta": to_array(theta, "ConditionalVAE.generate", "theta")}
     if given:
         outputs["labels"] = to_array(torch.cat(given).to(torch.int64), "", "")
+    if seen and all(s.dim() == 2 for s in seen):
+        outputs["decoder_input"] = to_array(torch.cat(seen), "", "")
     return outputs, {}
+
+
+def probe_decode(_, case, arrays):
+    """Runs no student code: the reference decoder of the case's model (seed, spread) on the recorded rows of
+    fc_dec's input (``arrays["inputs"]``, z joined to the one-hot label): what a sample or generate that returns
+    what it decoded must return, row by row."""
+    vae = _reference_model(case)
+    with torch.no_grad():
+        rows = tensor(arrays["inputs"]).float()
+        theta = torch.cat([_reference().ConvVAE.decoder(vae, part) for part in rows.split(250)])
+    return {"expected/theta": to_array(theta, "", "")}, {}
 
 
 def _reference_class_of(case):
@@ -354,6 +435,7 @@ def probe_evaluate(_, case, arrays):
 
 #: The probes of spec.py, one per class: the functions above take the class from the case's params.
 probe_conv_layers = probe_cond_layers = probe_layers
+probe_decode_sample = probe_decode_generate = probe_decode
 probe_evaluate_conv_layers = probe_evaluate_cond_layers = probe_evaluate_layers
 probe_conv_encoder = probe_cond_encoder = probe_encoder
 probe_conv_decoder = probe_cond_decoder = probe_decoder

@@ -1,12 +1,12 @@
-"""What the two layer graders share: the architecture of seed 003 (each layer's type, parameters and output
-shape for a batch of images), and the checks of a model's layers against it."""
+"""What the two layer graders share: the architecture of the notebook's table (seed 003's: each layer's type,
+parameters and output shape for a batch of images), and the checks of a model's layers against it."""
 import numpy as np
 
 from autograder.assignments.cvae import cases
 from autograder.comparators import max_difference
 from autograder.grading import fail
 
-#: Seed 003's ConvVAE: layer -> (type, parameters, output shape without the batch).
+#: The notebook's table of ConvVAE (seed 003's): layer -> (type, parameters, output shape without the batch).
 CONV = {"conv1": ("Conv2d", 320, (32, 14, 14)), "conv2": ("Conv2d", 18496, (64, 7, 7)),
         "fc": ("Linear", 43918, (14,)), "fc_mu": ("Linear", 30, (2,)), "fc_logvar": ("Linear", 30, (2,)),
         "fc_dec": ("Linear", 9408, (3136,)), "deconv1": ("ConvTranspose2d", 36928, (64, 14, 14)),
@@ -38,8 +38,9 @@ def check_layers(found, table: dict, class_name: str, layers=None) -> None:
                  + (f"yours is {types.get(name)}" if types.get(name) else "it has none"))
         got = int(out[f"params/{name}"][0]) if f"params/{name}" in out else None
         if got != params:
-            fail(f"{class_name}.{name} should have {params:,} parameters, but has {got:,}: check its input and "
-                 "output sizes and its 3 x 3 kernel")
+            what = "its input and output sizes" + (" and its 3 x 3 kernel" if "Conv" in kind else "")
+            fail(f"{class_name}.{name} should have {params:,} parameters (the notebook's table), but yours has "
+                 f"{got:,}: check {what}")
     for name in layers or table:  # the first layer whose output has the wrong shape, as far as the pass got
         if f"shape/{name}" not in out and "forward_error" in found.info:
             fail(f"the reference's encoder and decoder cannot run through your {class_name}'s layers: "
@@ -52,7 +53,8 @@ def check_layers(found, table: dict, class_name: str, layers=None) -> None:
     for part, names in (("encoder", ENCODER), ("decoder", tuple(n for n in table if n not in ENCODER))):
         total, want = sum(int(out[f"params/{n}"][0]) for n in names), sum(table[n][1] for n in names)
         if total != want:
-            fail(f"the {class_name} {part} should have {want:,} parameters in all, but has {total:,}")
+            fail(f"your {class_name}'s {part} has {total:,} parameters in all, where the notebook's table gives "
+                 f"{want:,}")
 
 
 def _shapes(out, table) -> str:
@@ -72,17 +74,21 @@ def check_values(sub, key: str, kind: str, class_name: str) -> None:
     table = CONV if kind == "conv" else COND
     wrong = [n for n in table if int(found.outputs.get(f"params/{n}", [-1])[0]) != table[n][1]]
     if wrong:  # the reference cannot take these weights: the shapes test says what differs
-        fail(f"your {class_name}'s layers {', '.join(wrong)} do not have seed 003's sizes (see the layers' shapes "
-             "test), so the forward pass cannot be compared with the reference's")
+        fail(f"your {class_name}'s layers {', '.join(wrong)} do not have the sizes of the notebook's table (see the "
+             "layers' shapes test), so the forward pass cannot be compared with the reference's")
     expected = sub.trusted(f"evaluate_{kind}_layers", cases.layers_evaluation(kind, weights, found.case)).case(kind)
     expected = expected.outputs
+    shapes_agree = all(tuple(found.outputs.get(f"shape/{n}", np.zeros(0, np.int64)).tolist())[1:] == table[n][2]
+                       for n in table)
     for name in ("mu", "logvar", "theta"):
         got, want = found.outputs[name], expected[f"expected/{name}"]
         if got.shape != want.shape or not np.allclose(got, want, rtol=1e-4, atol=1e-5):
             detail = max_difference(want, got) if got.shape == want.shape else f"shape {got.shape}, not {want.shape}"
             fail(f"with your {class_name}'s own initial weights, the notebook's forward pass through your layers "
-                 f"gives another {name} than through the reference's layers ({detail}): a stride, padding or "
-                 "output_padding differs from seed 003's architecture, though the shapes agree")
+                 f"gives another {name} than through the reference's layers ({detail}): a stride, padding, "
+                 "padding_mode or output_padding differs from the notebook's table"
+                 + (", though every layer's output shape agrees with it" if shapes_agree else
+                    " (the layers' shapes test says which output shape differs)"))
 
 
 def parameter_shapes(kind: str) -> dict:

@@ -11,5 +11,5 @@ def test_shapes(sub):
 
 @grades("conv_loss.values")
 def test_values(sub):
-    """does the loss equal -log p(x | z) + KL for the z drawn by reparameterize, in nats?"""
+    """does the loss equal -log p(x | z) + KL for the z it draws from q(z | x), in nats?"""
     _methods.loss(sub, "conv_loss.values", "conv", "ConvVAE", values=True)

@@ -1,7 +1,8 @@
 """Task 10, ConditionalVAE.generate(digits, n): n images of each digit asked for, digit by digit, through sample."""
 import numpy as np
 
-from autograder.grading import check_array, fail, grades
+from autograder.assignments.cvae import cases as C
+from autograder.grading import check_array, compare, fail, grades
 
 
 def _found(sub, key):
@@ -37,3 +38,19 @@ def _order_hint(got: list, digits: list, n: int) -> str:
         return (" (the right labels in another order: n images of digits[0], then n of digits[1], ..., in the order "
                 "asked for)")
     return ""
+
+
+@grades("generate.returned")
+def test_returned(sub):
+    """does generate return, in their order, the images sample made for it?"""
+    p, out = _found(sub, "generate.returned")
+    rows = len(p["digits"]) * p["n"]
+    check_array(out["theta"], (rows, 1, 28, 28), f"generate({p['digits']}, {p['n']})")
+    inputs = out.get("decoder_input")
+    if inputs is None or inputs.shape != (rows, 12):
+        fail(f"generate({p['digits']}, {p['n']}) should decode {rows} codes through self.sample (the decoder saw "
+             f"{0 if inputs is None else len(inputs)} rows)")
+    found = sub.case("generate.returned", "digits")
+    expected = sub.trusted("decode_generate", C.decoding(found.case, inputs)).case("digits").outputs["expected/theta"]
+    compare(out["theta"], expected, f"what generate({p['digits']}, {p['n']}) returned (compared with the images "
+            "sample made for it, in the order sample made them)", rtol=1e-4, atol=1e-5)

@@ -1,5 +1,5 @@
 # expect: bug in cond_decoder
-# message: is not what it should be
+# message: its last 10 columns should be the one-hot vector of c
 # why: decodes every code with the label 0: c is ignored
 
 class ConvVAE(nn.Module):

@@ -1,5 +1,5 @@
 # expect: bug in cond_decoder
-# message: is not what it should be
+# message: yours are all zero: the label is ignored
 # why: the label joined only to the encoder: the decoder pads z with zeros where the one-hot vector belongs
 
 class ConvVAE(nn.Module):

@@ -1,5 +1,5 @@
 # expect: bug in cond_decoder
-# message: is not what it should be
+# message: the order is z first
 # why: the one-hot vector before z
 
 class ConvVAE(nn.Module):

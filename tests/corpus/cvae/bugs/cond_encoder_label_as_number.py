@@ -1,5 +1,5 @@
 # expect: bug in cond_encoder
-# message: is not what it should be
+# message: they are constant but not the one-hot vector of c
 # why: the label as its value c on all 10 planes, not one-hot
 
 class ConvVAE(nn.Module):

@@ -1,5 +1,5 @@
 # expect: bug in cond_encoder
-# message: is not what it should be
+# message: they are all zero: the label is ignored
 # why: the label's planes are all zero: the encoder ignores c
 
 class ConvVAE(nn.Module):

@@ -1,5 +1,5 @@
 # expect: bug in cond_encoder
-# message: is not what it should be
+# message: conv1 received the label's planes first
 # why: the label's planes before the image channel
 
 class ConvVAE(nn.Module):

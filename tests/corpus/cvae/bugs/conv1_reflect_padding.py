@@ -1,5 +1,5 @@
 # expect: bug in conv_layers
-# message: though the shapes agree
+# message: though every layer's output shape agrees
 # why: conv1 pads by reflection: shapes and parameter counts agree, the values do not
 
 class ConvVAE(nn.Module):

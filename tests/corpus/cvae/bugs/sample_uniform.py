@@ -1,5 +1,5 @@
 # expect: bug in sample
-# message: N(0, I)
+# message: uniform (torch.rand)
 # why: z from uniform noise torch.rand, not N(0, I)
 
 class ConvVAE(nn.Module):
