@@ -374,7 +374,7 @@ def grader_start(seed, init="he"):
     drawn from ``seed``, with the notebook's He initialisation (``he_init``: weights from N(0, 2 / fan-in), biases
     0) when ``init`` is "he" (PyTorch's default one when "default": from it, the short run leaves the model partly
     collapsed; see the README)."""
-    model = _reference_model("ConditionalVAE", seed)
+    model = _reference_model({"params": {"class_name": "ConditionalVAE", "seed": seed}})
     with torch.no_grad():
         for name in LAYERS if init == "he" else ():
             torch.nn.init.kaiming_normal_(getattr(model, name).weight, nonlinearity="relu")
