@@ -203,10 +203,10 @@ def _residual_correlation(x1, x2, theta1, theta2) -> float | None:
     return float(total / np.sqrt(np.sum(r1**2) * np.sum(r2**2)))
 
 
-def same_mean(draws: np.ndarray, reference: np.ndarray) -> bool:
+def same_mean(draws: np.ndarray, reference: np.ndarray, round_off=1e-6) -> bool:
     """True when the means of ``draws`` (k, ...) and ``reference`` (m, ...) agree along axis 0 within
-    ``SIGMAS`` standard errors of their difference (estimated from both samples' variances), plus 1e-6
-    for float32 round-off."""
+    ``SIGMAS`` standard errors of their difference (estimated from both samples' variances), plus ``round_off``
+    (a number, or an array broadcast against the means) for float32 round-off."""
     draws, reference = np.asarray(draws, np.float64), np.asarray(reference, np.float64)
     error = np.sqrt(draws.var(0) / len(draws) + reference.var(0) / len(reference))
-    return bool(np.all(np.abs(draws.mean(0) - reference.mean(0)) <= SIGMAS * error + 1e-6))
+    return bool(np.all(np.abs(draws.mean(0) - reference.mean(0)) <= SIGMAS * error + round_off))

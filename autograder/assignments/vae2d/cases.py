@@ -83,23 +83,46 @@ def reparameterize(root=None):
 
 
 LOSS_REPEATS = 200
+#: Where the encoder's outputs lie in case "decoder_ignores_z": mu over [-MU_RANGE, MU_RANGE] and logvar over
+#: [-LOGVAR_RANGE, LOGVAR_RANGE] across the batch, so that sigma is far from 0 and both signs occur.
+MU_RANGE, LOGVAR_RANGE = 2.0, 2.5
 
 
 def loss(root=None):
     """Cases "point_mass" (beta 1) and "point_mass_half" (beta 0.5): q(z|x) a point mass (log-variance -60), so
-    z = mu whatever the noise. Case "sampled" (beta 2): ordinary weights and the noise the reference
-    reparameterize draws from ``noise_seed`` in both children, with repeats for a loss that draws its own noise."""
+    z = mu whatever the noise. Case "decoder_ignores_z" (beta 3): linear3's weight is 0, so the decoder's output
+    is the same for every z and the loss is exact whatever noise it draws, while mu and logvar span both signs
+    (:func:`_spread_heads`): the KL is checked exactly where sigma is far from 0. Case "sampled" (beta 2):
+    ordinary weights and the noise the reference reparameterize draws from ``noise_seed`` in both children,
+    with repeats for a loss that draws its own noise."""
     dims, cases = (784, 64, 2), []
-    for index, (name, beta) in enumerate((("point_mass", 1.0), ("point_mass_half", 0.5), ("sampled", 2.0))):
+    for index, (name, beta) in enumerate((("point_mass", 1.0), ("point_mass_half", 0.5), ("sampled", 2.0),
+                                          ("decoder_ignores_z", 3.0))):
         rng = _rng("loss", index)
         weights = random_weights(dims, rng, scale=2.0)
+        x = mnist_like(rng, 6, dims[0])
         if name.startswith("point_mass"):
             weights["w/linear22.weight"][:] = 0.0
             weights["w/linear22.bias"][:] = -60.0
-        arrays = {**weights, "x": mnist_like(rng, 6, dims[0])}
+        if name == "decoder_ignores_z":
+            weights["w/linear3.weight"][:] = 0.0
+            _spread_heads(weights, x)
         params = {"beta": beta, "repeats": LOSS_REPEATS if name == "sampled" else 0, "noise_seed": 1000 + index}
-        cases.append(Case(dims, arrays, params, name=name, sizes={"batch": 6, "obs": dims[0]}))
+        cases.append(Case(dims, {**weights, "x": x}, params, name=name, sizes={"batch": 6, "obs": dims[0]}))
     return cases
+
+
+def _spread_heads(weights: dict, x: np.ndarray) -> None:
+    """Scale and shift the heads linear21 and linear22 (in place) so that, for images ``x``, mu spans
+    [-MU_RANGE, MU_RANGE] and logvar [-LOGVAR_RANGE, LOGVAR_RANGE] in every latent dimension."""
+    hidden = np.maximum(x.astype(np.float64) @ weights["w/linear1.weight"].T + weights["w/linear1.bias"], 0.0)
+    for layer, half in (("linear21", MU_RANGE), ("linear22", LOGVAR_RANGE)):
+        w, b = weights[f"w/{layer}.weight"].astype(np.float64), weights[f"w/{layer}.bias"].astype(np.float64)
+        out = hidden @ w.T + b
+        low, high = out.min(0), out.max(0)
+        scale = 2 * half / np.maximum(high - low, 1e-6)
+        weights[f"w/{layer}.weight"] = (w * scale[:, None]).astype(np.float32)
+        weights[f"w/{layer}.bias"] = (b * scale - (low + high) / 2 * scale).astype(np.float32)
 
 
 def latent_grid(root=None):

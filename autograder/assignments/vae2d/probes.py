@@ -107,7 +107,8 @@ def probe_reparameterize(vae_class, case, arrays):
 
 def probe_loss(vae_class, case, arrays):
     """loss(x, beta) with the reference pieces around it (the reference reparameterize draws the case's seeded
-    noise), its gradients w.r.t. the five weights, and ``repeats`` more calls with fresh noise (compared on average
+    noise), its gradients w.r.t. the five weights, loss(x, beta + 1) with the same noise ("loss_more": the two
+    tell the reconstruction term and the KL apart), and ``repeats`` more calls with fresh noise (compared on average
     with the reference's, for a loss that draws its own)."""
     vae = build(vae_class, case, arrays)
     x, beta = tensor(arrays["x"]), float(case["params"]["beta"])
@@ -123,13 +124,28 @@ def probe_loss(vae_class, case, arrays):
         info["grads"][layer] = grad is not None
         if grad is not None:
             outputs[f"grad/{layer}"] = to_array(grad, "", "")
+    with torch.no_grad():  # the same noise at beta + 1: the difference is the KL term, what is left the other
+        outputs["loss_more"] = to_array(call("loss", method(vae, "loss"), x, beta + 1.0), "loss", "loss")
     surround(vae, "loss")  # the repeats draw fresh noise, the reference's: their mean is the expected loss's
-    with torch.no_grad():
-        draws = [to_array(call("loss", method(vae, "loss"), x, beta), "loss", "loss")
-                 for _ in range(case["params"].get("repeats", 0))]
+    draws = _repeats(vae, x, beta, case["params"].get("repeats", 0))
     if draws:
-        outputs["repeats"] = np.stack(draws)
+        outputs["repeats"], outputs["repeats_more"] = (np.stack(d) for d in zip(*draws))
     return outputs, info
+
+
+def _repeats(vae, x, beta, count):
+    """``count`` pairs (loss(x, beta), loss(x, beta + 1)), each pair with the same noise: the global generator is
+    seeded with the same seed (drawn from it) before both calls, so that a loss drawing its own noise with it
+    draws the same z twice and the difference of the pair is its KL term."""
+    seeds, draws = torch.randint(0, 2**62, (count,)).tolist(), []
+    with torch.no_grad():
+        for seed in seeds:
+            pair_ = []
+            for at in (beta, beta + 1.0):
+                torch.manual_seed(seed)
+                pair_.append(to_array(call("loss", method(vae, "loss"), x, at), "loss", "loss"))
+            draws.append(pair_)
+    return draws
 
 
 def probe_reconstruct(vae_class, case, arrays):
@@ -167,7 +183,8 @@ def probe_pick_pairs(vae_class, case, arrays):
 
 
 def _loss_terms(case, arrays):
-    """The reference's reconstruction term and KL for the case (with its noise), and its encoder's output.
+    """The reference's reconstruction term and KL for the case (with its noise), its encoder's output, and its
+    decoder's output theta at the z the loss decodes.
 
     Both terms come from the reference's own loss, at beta 0 and 1: this module is loaded by students' children
     too, so it holds no formula of a graded method, and their reference holds no loss (tests/hostile/vae2d/
@@ -180,8 +197,9 @@ def _loss_terms(case, arrays):
         mu, logvar = vae.encoder(x)
         reconstruction = vae.loss(x, 0.0)
         kl = vae.loss(x, 1.0) - reconstruction
+        theta = vae.decoder(vae.reparameterize(mu, logvar))  # at the z the loss decodes (the seeded noise)
     return {name: to_array(v, "", "") for name, v in
-            (("reconstruction", reconstruction), ("kl", kl), ("mu", mu), ("logvar", logvar))}
+            (("reconstruction", reconstruction), ("kl", kl), ("mu", mu), ("logvar", logvar), ("theta", theta))}
 
 
 def _interpolation_alternatives(case, arrays):
