@@ -126,10 +126,12 @@ def _spread_heads(weights: dict, x: np.ndarray) -> None:
 
 
 def latent_grid(root=None):
-    """Case "square": n = 4 over [-2, 2]; case "shifted": n = 3 over [-1, 3] on a small model."""
+    """Case "square": n = 4 over [-2, 2]; case "shifted": n = 3 over [-1, 3] on a small model; case "notebook":
+    the notebook's own call latent_grid(15, -3, 3) (where a floating-point arange step gives 16 values per axis)."""
     cases = []
     for index, (name, dims, n, low, high) in enumerate((("square", (784, 64, 2), 4, -2.0, 2.0),
-                                                        ("shifted", (13, 7, 2), 3, -1.0, 3.0))):
+                                                        ("shifted", (13, 7, 2), 3, -1.0, 3.0),
+                                                        ("notebook", (784, 64, 2), 15, -3.0, 3.0))):
         rng = _rng("latent_grid", index)
         cases.append(Case(dims, random_weights(dims, rng, scale=3.0), {"n": n, "z_min": low, "z_max": high},
                           name=name, sizes={"obs": dims[0], "rows": n * n}))
@@ -157,10 +159,15 @@ PAIR_SEEDS = (0, 1, 2, 3, 4)
 
 
 def pick_pairs(root=None):
-    """Ten calls: same digits and different digits, each with :data:`PAIR_SEEDS`."""
+    """Ten calls: same digits and different digits, each with :data:`PAIR_SEEDS`; then cases "twice_<seed>", same
+    digits on labels where every digit has exactly two images (shuffled), with three seeds: a draw with
+    replacement pairs an image with itself there with probability 1 - 2^-10 per seed."""
     labels = _rng("pick_pairs").integers(0, 10, PAIR_LABELS).astype(np.int64)
-    return [Case((), {"labels": labels}, {"same": same, "seed": seed}, name=f"{'same' if same else 'different'}_{seed}")
-            for same in (True, False) for seed in PAIR_SEEDS]
+    twice = _rng("pick_pairs", 1).permutation(np.repeat(np.arange(10), 2)).astype(np.int64)
+    return ([Case((), {"labels": labels}, {"same": same, "seed": seed},
+                  name=f"{'same' if same else 'different'}_{seed}") for same in (True, False) for seed in PAIR_SEEDS]
+            + [Case((), {"labels": twice}, {"same": True, "seed": seed}, name=f"twice_{seed}")
+               for seed in PAIR_SEEDS[:3]])
 
 
 def training(root):
