@@ -49,7 +49,13 @@ def _sized(name: str, make) -> list:
 
 
 def encoder(root=None):
-    return _sized("encoder", lambda d, rng, i: ({**random_weights(d, rng), "x": mnist_like(rng, 5 - i, d[0])}, {}))
+    """One case per size; the heads are spread (:func:`_spread_heads`) so that mu and logvar take both signs in
+    every latent dimension: a ReLU (or abs, or exp) on a head cannot match the reference by chance."""
+    def make(dims, rng, index):
+        weights, x = random_weights(dims, rng), mnist_like(rng, 5 - index, dims[0])
+        _spread_heads(weights, x)
+        return {**weights, "x": x}, {}
+    return _sized("encoder", make)
 
 
 def decoder(root=None):
