@@ -210,3 +210,14 @@ def same_mean(draws: np.ndarray, reference: np.ndarray, round_off=1e-6) -> bool:
     draws, reference = np.asarray(draws, np.float64), np.asarray(reference, np.float64)
     error = np.sqrt(draws.var(0) / len(draws) + reference.var(0) / len(reference))
     return bool(np.all(np.abs(draws.mean(0) - reference.mean(0)) <= SIGMAS * error + round_off))
+
+
+def same_mean_paired(draws: np.ndarray, reference: np.ndarray, round_off=1e-6) -> bool:
+    """True when ``draws`` and ``reference`` (both (k, ...), row i of each made from the same seed) have the same
+    mean along axis 0: the mean of their differences lies within ``SIGMAS`` standard errors of 0 (estimated from
+    the differences, which are independent across rows whatever the pairing does), plus ``round_off`` (a number,
+    or an array broadcast against the means). Draws that share their noise with the reference's differ by
+    little, so the test is as sharp as that sharing makes it; unshared draws make it an ordinary two-sample test."""
+    differences = np.asarray(draws, np.float64) - np.asarray(reference, np.float64)
+    error = differences.std(0, ddof=1) / np.sqrt(len(differences))
+    return bool(np.all(np.abs(differences.mean(0)) <= SIGMAS * error + round_off))

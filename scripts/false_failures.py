@@ -54,7 +54,8 @@ VARIANTS = {"vae": (("elbo_inline_noise.py", ("elbo",)), ("sample_uniform_compar
             "vae2d": (("reparam_sqrt_variance.py", ("reparameterize",)),
                       ("reparam_normal_noise_clamp_relu.py", ("reparameterize",)),
                       ("v_reparam_empty_normal_inplace.py", ("reparameterize",)),
-                      ("loss_inline_noise_keywords.py", ("loss",)), ("v_loss_own_noise_logits.py", ("loss",))),
+                      ("loss_inline_noise_keywords.py", ("loss",)), ("v_loss_own_noise_logits.py", ("loss",)),
+                      ("v_loss_numpy_noise.py", ("loss",))),
             "cvae": ()}
 
 

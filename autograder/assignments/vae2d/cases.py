@@ -167,13 +167,32 @@ PAIR_SEEDS = (0, 1, 2, 3, 4)
 def pick_pairs(root=None):
     """Ten calls: same digits and different digits, each with :data:`PAIR_SEEDS`; then cases "twice_<seed>", same
     digits on labels where every digit has exactly two images (shuffled), with three seeds: a draw with
-    replacement pairs an image with itself there with probability 1 - 2^-10 per seed."""
+    replacement pairs an image with itself there with probability 1 - 2^-10 per seed; with the MNIST files under
+    ``root``, cases "mnist_same" and "mnist_different" on the test set's own labels."""
     labels = _rng("pick_pairs").integers(0, 10, PAIR_LABELS).astype(np.int64)
     twice = _rng("pick_pairs", 1).permutation(np.repeat(np.arange(10), 2)).astype(np.int64)
     return ([Case((), {"labels": labels}, {"same": same, "seed": seed},
                   name=f"{'same' if same else 'different'}_{seed}") for same in (True, False) for seed in PAIR_SEEDS]
             + [Case((), {"labels": twice}, {"same": True, "seed": seed}, name=f"twice_{seed}")
-               for seed in PAIR_SEEDS[:3]])
+               for seed in PAIR_SEEDS[:3]]
+            + [Case((), {"labels": mnist}, {"same": same, "seed": 0}, name=f"mnist_{'same' if same else 'different'}")
+               for mnist in _mnist_test_labels(root) for same in (True, False)])
+
+
+def _mnist_test_labels(root) -> list:
+    """``[labels]``: MNIST's 10,000 test labels (int64) read from ``root``/MNIST/raw, the notebook's own input to
+    pick_pairs; ``[]`` when ``root`` is None or holds no labels file."""
+    import gzip
+    from pathlib import Path
+
+    if root is None:
+        return []
+    for name, opener in (("t10k-labels-idx1-ubyte.gz", gzip.open), ("t10k-labels-idx1-ubyte", open)):
+        path = Path(root) / "MNIST" / "raw" / name
+        if path.is_file():
+            with opener(path, "rb") as handle:
+                return [np.frombuffer(handle.read()[8:], np.uint8).astype(np.int64)]
+    return []
 
 
 def training(root):

@@ -156,9 +156,11 @@ def probe_loss(vae_class, case, arrays):
 
 def _repeats(vae, x, beta, count):
     """``count`` pairs (loss(x, beta), loss(x, beta + 1)), each pair with the same noise: the global generator is
-    seeded with the same seed (drawn from it) before both calls, so that a loss drawing its own noise with it
-    draws the same z twice and the difference of the pair is its KL term."""
-    seeds, draws = torch.randint(0, 2**62, (count,)).tolist(), []
+    seeded with the same seed before both calls, so that a loss drawing its own noise with it draws the same z
+    twice and the difference of the pair is its KL term. The seeds come from the case's seed alone (the child's
+    initial seed), so the expected child's call k draws its noise from the same seed as the student's call k."""
+    generator = torch.Generator().manual_seed(torch.initial_seed())
+    seeds, draws = torch.randint(0, 2**62, (count,), generator=generator).tolist(), []
     with torch.no_grad():
         for seed in seeds:
             pair_ = []

@@ -16,8 +16,6 @@ LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
 CLOSED_FORM = "KL = 0.5 * sum(exp(logvar) + mu^2 - 1 - logvar) over the latent dimensions"
 #: In case "decoder_ignores_z" the gradient w.r.t. linear3.weight depends on the sampled z; the others do not.
 NOISE_FREE_GRADIENTS = ("linear1", "linear21", "linear22", "linear4")
-#: float32 round-off of a loss of ~600 nats summed over 784 pixels, relative: far below one standard error.
-ROUND_OFF = 1e-5
 
 
 def _bce(x, theta):
@@ -184,7 +182,8 @@ def test_sampled(sub):
 def _check_average(out, beta: float, case) -> None:
     """For a loss that draws (some of) its noise itself: its KL exactly, when its noise repeats under the same seed
     (the pairs loss(x, beta), loss(x, beta + 1) then differ by its KL on every call), and its average over many
-    calls against the reference's within ``stats.SIGMAS`` standard errors (measured) plus float32 round-off."""
+    calls against the reference's, call k of each seeded alike (:func:`autograder.stats.same_mean_paired`: within
+    ``stats.SIGMAS`` standard errors of the measured differences, plus the exact tests' tolerance)."""
     mine, reference = out.get("repeats"), out.get("expected/repeats")
     calls = len(reference)
     if mine is None or mine.shape != reference.shape or out.get("repeats_more") is None:
@@ -201,8 +200,8 @@ def _check_average(out, beta: float, case) -> None:
     what, yours, theirs = "loss", mine, reference
     if seen:  # the KL is right: what is left is the reconstruction term
         what, yours, theirs = "reconstruction term", mine - beta * mine_kl, reference - beta * kl
-    if not stats.same_mean(yours, theirs, ROUND_OFF * np.abs(theirs.mean(0))):
-        error = np.sqrt(yours.var(0) / len(yours) + theirs.var(0) / len(theirs))
+    if not stats.same_mean_paired(yours, theirs, 1e-4 * np.abs(theirs.mean(0)) + 1e-2):
+        error = (yours - theirs).std(0, ddof=1) / np.sqrt(calls)
         fail(f"averaged over {calls} calls, your {what} is {np.round(yours.mean(0), 2).tolist()} where the "
              f"reference's is {np.round(theirs.mean(0), 2).tolist()} (standard errors of the difference "
              f"{np.round(error, 2).tolist()}); your loss does not call self.reparameterize, so only its average "
