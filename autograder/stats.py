@@ -18,7 +18,8 @@ def standard_normal(e: np.ndarray, what: str) -> str | None:
 
     Tests, per column, the mean (0) and the standard deviation (1); over all entries, the fraction
     within one standard deviation (normality); and the correlation between columns and between
-    consecutive rows (independence). Rows that are all identical are reported as such first.
+    consecutive rows (independence), then :func:`independent_rows` (repeated rows or values, correlations between
+    rows at every lag). Rows that are all identical are reported as such first.
     Returns None, or the first problem found as a sentence about ``what``.
     """
     e = np.asarray(e, np.float64)
@@ -43,7 +44,86 @@ def standard_normal(e: np.ndarray, what: str) -> str | None:
     if abs(rows) > SIGMAS / np.sqrt(e[:-1].size):
         return (f"the rows of {what} should be independent, but consecutive rows are correlated "
                 f"({rows:.2f}): draw separate noise for every data point")
+    return independent_rows(e, what)
+
+
+#: Rows (up to sign) or values in a column that repeat are charged beyond these counts; chance gives far fewer.
+REPEATED_ROWS = 3
+REPEATED_VALUES_SHARE = 0.01
+
+
+def independent_rows(e: np.ndarray, what: str) -> str | None:
+    """Check that no row of ``e`` (shape (n, d), meant to be independent N(0, I) rows) depends on another.
+
+    Three tests, each far beyond what chance gives: rows that repeat another row, exactly or negated (up to
+    float32 round-off; for d >= 2 independent rows coincide with probability < 1e-15 per pair, and more than
+    :data:`REPEATED_ROWS` are charged); values repeated exactly within a column (float32 draws collide about
+    0.3 times per column of 4,000; more than :data:`REPEATED_VALUES_SHARE` of a column is charged); and the
+    correlation between row i of column a and row i + k of column b, for every pair of columns and every
+    lag k >= 1 leaving at least a quarter of the rows (:func:`_lagged_correlation`).
+    Returns None, or the first problem found as a sentence about ``what``.
+    """
+    e = np.asarray(e, np.float64)
+    n, d = e.shape
+    repeated = _repeated_rows(e) if d >= 2 else 0
+    if repeated > REPEATED_ROWS:
+        return (f"the rows of {what} should be independent, but {repeated} of its {n} rows repeat another row "
+                f"(exactly or negated): draw separate noise for every data point, do not reuse or mirror a draw")
+    for column in range(d):
+        values = np.unique(e[:, column], return_counts=True)[1]
+        repeats = int((values[values > 1]).sum())
+        if repeats > max(5, REPEATED_VALUES_SHARE * n):
+            return (f"the rows of {what} should be independent, but {repeats} of the {n} values of column "
+                    f"{column} repeat exactly: draw separate noise for every data point")
+    found = _lagged_correlation(e)
+    if found is not None:
+        correlation, lag, a, b = found
+        columns = f"column {a}" if a == b else f"column {a} and column {b}"
+        return (f"the rows of {what} should be independent, but row i and row i + {lag} are correlated "
+                f"({correlation:.2f}, {columns}): draw separate noise for every data point")
     return None
+
+
+def _repeated_rows(e: np.ndarray, tolerance: float = 1e-5) -> int:
+    """How many rows of ``e`` (n, d) equal another row, entry by entry or negated, within ``tolerance``
+    (relative and absolute): neighbours in the order of |first column| are compared, three positions apart at
+    most."""
+    magnitude = np.abs(e)
+    ordered = magnitude[np.argsort(magnitude[:, 0], kind="stable")]
+    repeated = np.zeros(len(e), bool)
+    for step in (1, 2, 3):
+        same = np.all(np.isclose(ordered[step:], ordered[:-step], rtol=tolerance, atol=tolerance), axis=1)
+        repeated[step:] |= same
+    return int(repeated.sum())
+
+
+def _lagged_correlation(e: np.ndarray):
+    """The most significant correlation between column a at row i and column b at row i + k, over every pair of
+    columns (a, b) and every lag 1 <= k <= n - max(n // 4, 2): ``(correlation, k, a, b)`` when it lies beyond
+    the threshold, else None.
+
+    Each lagged sum of products of standardised columns, divided by sqrt(n - k), is about N(0, 1) for
+    independent rows; the threshold is ``SIGMAS`` standard errors widened for the number L of sums tested,
+    sqrt(SIGMAS^2 + 2 ln L) (7.6 for 4,000 rows of 4 columns), so that all L together fail correct code no
+    more often than one test at ``SIGMAS`` does (Bonferroni, with the normal tail).
+    """
+    n, d = e.shape
+    last = n - max(n // 4, 2)
+    if last < 1:
+        return None
+    s = (e - e.mean(0)) / np.where(e.std(0) > 0, e.std(0), 1.0)
+    spectra = np.fft.rfft(s, 2 * n, axis=0)
+    overlap = np.sqrt(n - np.arange(1, last + 1))
+    threshold = np.sqrt(SIGMAS**2 + 2 * np.log(d * d * last))
+    worst = None
+    for a in range(d):
+        for b in range(d):
+            sums = np.fft.irfft(np.conj(spectra[:, a]) * spectra[:, b], 2 * n)[1:last + 1]
+            score = np.abs(sums) / overlap
+            k = int(np.argmax(score))
+            if score[k] > threshold and (worst is None or score[k] > worst[0]):
+                worst = (score[k], float(sums[k] / (n - 1 - k)), k + 1, a, b)
+    return None if worst is None else worst[1:]
 
 
 def bernoulli(x: np.ndarray, theta: np.ndarray, bins: int = 5) -> str | None:
@@ -123,10 +203,21 @@ def _residual_correlation(x1, x2, theta1, theta2) -> float | None:
     return float(total / np.sqrt(np.sum(r1**2) * np.sum(r2**2)))
 
 
-def same_mean(draws: np.ndarray, reference: np.ndarray) -> bool:
+def same_mean(draws: np.ndarray, reference: np.ndarray, round_off=1e-6) -> bool:
     """True when the means of ``draws`` (k, ...) and ``reference`` (m, ...) agree along axis 0 within
-    ``SIGMAS`` standard errors of their difference (estimated from both samples' variances), plus 1e-6
-    for float32 round-off."""
+    ``SIGMAS`` standard errors of their difference (estimated from both samples' variances), plus ``round_off``
+    (a number, or an array broadcast against the means) for float32 round-off."""
     draws, reference = np.asarray(draws, np.float64), np.asarray(reference, np.float64)
     error = np.sqrt(draws.var(0) / len(draws) + reference.var(0) / len(reference))
-    return bool(np.all(np.abs(draws.mean(0) - reference.mean(0)) <= SIGMAS * error + 1e-6))
+    return bool(np.all(np.abs(draws.mean(0) - reference.mean(0)) <= SIGMAS * error + round_off))
+
+
+def same_mean_paired(draws: np.ndarray, reference: np.ndarray, round_off=1e-6) -> bool:
+    """True when ``draws`` and ``reference`` (both (k, ...), row i of each made from the same seed) have the same
+    mean along axis 0: the mean of their differences lies within ``SIGMAS`` standard errors of 0 (estimated from
+    the differences, which are independent across rows whatever the pairing does), plus ``round_off`` (a number,
+    or an array broadcast against the means). Draws that share their noise with the reference's differ by
+    little, so the test is as sharp as that sharing makes it; unshared draws make it an ordinary two-sample test."""
+    differences = np.asarray(draws, np.float64) - np.asarray(reference, np.float64)
+    error = differences.std(0, ddof=1) / np.sqrt(len(differences))
+    return bool(np.all(np.abs(differences.mean(0)) <= SIGMAS * error + round_off))

@@ -54,11 +54,16 @@ STATISTICAL = {"vae": {"sample_with_reparam": (grade_sample_with_reparam, 200), 
 NOT_MEASURED = {"sample.returned"}
 CORPUS = ROOT / "tests" / "corpus"
 #: Correct submissions measured besides the reference, with the probes whose code path they change:
-#: elbo drawing its own noise takes the statistical fallback of elbo.sampled; the others draw differently.
+#: elbo drawing its own noise takes the statistical fallback of elbo.sampled (Part 2: loss.sampled); the others
+#: draw differently.
 VARIANTS = {"vae": (("elbo_inline_noise.py", ("elbo",)), ("sample_uniform_compare.py", ("sample",)),
                     ("reparam_row_loop_device.py", ("sample_with_reparam",)),
                     ("reparam_torch_normal.py", ("sample_with_reparam",))),
-            "vae2d": (),
+            "vae2d": (("reparam_sqrt_variance.py", ("reparameterize",)),
+                      ("reparam_normal_noise_clamp_relu.py", ("reparameterize",)),
+                      ("v_reparam_empty_normal_inplace.py", ("reparameterize",)),
+                      ("loss_inline_noise_keywords.py", ("loss",)), ("v_loss_own_noise_logits.py", ("loss",)),
+                      ("v_loss_numpy_noise.py", ("loss",))),
             "cvae": (("c_loss_own_noise.py", ("conv_loss", "cond_loss")),
                      ("c_loss_own_noise_normal.py", ("conv_loss", "cond_loss")),
                      ("sample_randn_two.py", ("sample",)), ("sample_torch_normal.py", ("sample",)))}

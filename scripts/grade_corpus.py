@@ -6,7 +6,8 @@ its ``# expect: bug in METHOD`` header (a notebook's header is in its metadata; 
 saved figures are not its code's), in no other method (the training run may fail too), and the failing tests of that method must contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
 exits 1 when any case is wrong.
 
-Usage: ``python scripts/grade_corpus.py [--assignment NAME] [--jobs 2] [--only SUBSTRING] [--train-bugs]``
+Usage: ``python scripts/grade_corpus.py [--assignment NAME] [--jobs 2] [--only SUBSTRING] [--train-bugs]
+[--methods-only]``
 (``make corpus``: every assignment).
 """
 from __future__ import annotations
@@ -115,11 +116,15 @@ def load_cases(only: str = "", assignment: Assignment | None = None) -> list:
     return cases
 
 
+#: Set by --methods-only: every case, correct ones too, is graded on the method groups only (no training).
+METHODS_ONLY = False
+
+
 def groups_for(case: Case, train_bugs: bool = False) -> tuple:
     """The groups a case is graded on: all of them for correct code, the methods (and optionally the groups
     after them: training, quality) for a bug, and the figures for a notebook whose bug is in its figures (saved
-    outputs that are not its code's)."""
-    if case.kind == "correct" or train_bugs:
+    outputs that are not its code's); the methods only for every case under ``--methods-only``."""
+    if (case.kind == "correct" or train_bugs) and not METHODS_ONLY:
         return case.assignment.groups
     return case.assignment.methods + ((case.method,) if case.method not in case.assignment.methods else ())
 
@@ -240,16 +245,20 @@ def main(argv=None) -> int:
     parser.add_argument("--train-bugs", action="store_true", help="grade the bugs' training run too")
     parser.add_argument("--out", default=str(ROOT / "build" / "corpus"), help="folder for the results.json files")
     parser.add_argument("--assignment", help="only this assignment's corpus (default: every assignment's)")
+    parser.add_argument("--methods-only", action="store_true",
+                        help="grade correct cases on the method groups only too (no training: a quick check)")
     args = parser.parse_args(argv)
+    global METHODS_ONLY
+    METHODS_ONLY = args.methods_only
     chosen = [load(args.assignment)] if args.assignment else all_assignments()
     start, everything = time.monotonic(), []
     for assignment in chosen:
         cases = load_cases(args.only, assignment)
         if not cases:
             continue
+        correct = "the methods only" if METHODS_ONLY else "every group, training included"
         print(f"\n== {assignment.title}: grading {len(cases)} corpus cases with {args.jobs} jobs (correct ones on "
-              f"every group, training included; bugs on the methods{' and training' if args.train_bugs else ''})",
-              flush=True)
+              f"{correct}; bugs on the methods{' and training' if args.train_bugs else ''})", flush=True)
         verdicts = grade_all(cases, args.jobs, args.train_bugs, Path(args.out) / assignment.name,
                              progress=lambda v: print(f"  {'ok   ' if v.ok else 'WRONG'} {v.case.name}", flush=True))
         report(verdicts)

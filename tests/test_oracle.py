@@ -75,6 +75,24 @@ def test_standard_normal_check_tells_right_from_wrong():
     assert "rows" in stats.standard_normal(pairs, "e")
 
 
+def test_standard_normal_check_sees_rows_that_depend_on_other_rows():
+    """Does the N(0, I) check fail rows that repeat, mirror or shift other rows (anywhere in the batch, not only
+    the next row), and values repeated in a column, while passing 50 seeds of independent float32 draws?"""
+    rng = np.random.default_rng(5)
+    for seed in range(50):
+        draws = np.random.default_rng(seed).standard_normal((4000, 4)).astype(np.float32)
+        assert stats.standard_normal(draws.astype(np.float64), "e") is None
+    half = rng.standard_normal((2000, 4))
+    assert "repeat another row" in stats.standard_normal(np.concatenate([half, half]), "e")
+    assert "negated" in stats.standard_normal(np.concatenate([half, -half[::-1]]), "e")
+    window = np.lib.stride_tricks.sliding_window_view(rng.standard_normal(4003), 4)
+    assert "row i + " in stats.standard_normal(window, "e")
+    shifted = np.concatenate([half, 0.6 * half + 0.8 * rng.standard_normal((2000, 4))])
+    assert "row i + 2000 are correlated" in stats.standard_normal(shifted, "e")
+    column = np.concatenate([half, np.concatenate([half[:, :1], rng.standard_normal((2000, 3))], 1)])
+    assert "values of column 0 repeat" in stats.standard_normal(column, "e")
+
+
 def test_bernoulli_check_tells_draws_from_rounding():
     """Does the Bernoulli check pass draws from theta and fail theta rounded at 0.5 or coin flips?"""
     rng = np.random.default_rng(4)

@@ -49,7 +49,13 @@ def _sized(name: str, make) -> list:
 
 
 def encoder(root=None):
-    return _sized("encoder", lambda d, rng, i: ({**random_weights(d, rng), "x": mnist_like(rng, 5 - i, d[0])}, {}))
+    """One case per size; the heads are spread (:func:`_spread_heads`) so that mu and logvar take both signs in
+    every latent dimension: a ReLU (or abs, or exp) on a head cannot match the reference by chance."""
+    def make(dims, rng, index):
+        weights, x = random_weights(dims, rng), mnist_like(rng, 5 - index, dims[0])
+        _spread_heads(weights, x)
+        return {**weights, "x": x}, {}
+    return _sized("encoder", make)
 
 
 def decoder(root=None):
@@ -83,30 +89,55 @@ def reparameterize(root=None):
 
 
 LOSS_REPEATS = 200
+#: Where the encoder's outputs lie in case "decoder_ignores_z": mu over [-MU_RANGE, MU_RANGE] and logvar over
+#: [-LOGVAR_RANGE, LOGVAR_RANGE] across the batch, so that sigma is far from 0 and both signs occur.
+MU_RANGE, LOGVAR_RANGE = 2.0, 2.5
 
 
 def loss(root=None):
     """Cases "point_mass" (beta 1) and "point_mass_half" (beta 0.5): q(z|x) a point mass (log-variance -60), so
-    z = mu whatever the noise. Case "sampled" (beta 2): ordinary weights and the noise the reference
-    reparameterize draws from ``noise_seed`` in both children, with repeats for a loss that draws its own noise."""
+    z = mu whatever the noise. Case "decoder_ignores_z" (beta 3): linear3's weight is 0, so the decoder's output
+    is the same for every z and the loss is exact whatever noise it draws, while mu and logvar span both signs
+    (:func:`_spread_heads`): the KL is checked exactly where sigma is far from 0. Case "sampled" (beta 2):
+    ordinary weights and the noise the reference reparameterize draws from ``noise_seed`` in both children,
+    with repeats for a loss that draws its own noise."""
     dims, cases = (784, 64, 2), []
-    for index, (name, beta) in enumerate((("point_mass", 1.0), ("point_mass_half", 0.5), ("sampled", 2.0))):
+    for index, (name, beta) in enumerate((("point_mass", 1.0), ("point_mass_half", 0.5), ("sampled", 2.0),
+                                          ("decoder_ignores_z", 3.0))):
         rng = _rng("loss", index)
         weights = random_weights(dims, rng, scale=2.0)
+        x = mnist_like(rng, 6, dims[0])
         if name.startswith("point_mass"):
             weights["w/linear22.weight"][:] = 0.0
             weights["w/linear22.bias"][:] = -60.0
-        arrays = {**weights, "x": mnist_like(rng, 6, dims[0])}
+        if name == "decoder_ignores_z":
+            weights["w/linear3.weight"][:] = 0.0
+            _spread_heads(weights, x)
         params = {"beta": beta, "repeats": LOSS_REPEATS if name == "sampled" else 0, "noise_seed": 1000 + index}
-        cases.append(Case(dims, arrays, params, name=name, sizes={"batch": 6, "obs": dims[0]}))
+        cases.append(Case(dims, {**weights, "x": x}, params, name=name, sizes={"batch": 6, "obs": dims[0]}))
     return cases
 
 
+def _spread_heads(weights: dict, x: np.ndarray) -> None:
+    """Scale and shift the heads linear21 and linear22 (in place) so that, for images ``x``, mu spans
+    [-MU_RANGE, MU_RANGE] and logvar [-LOGVAR_RANGE, LOGVAR_RANGE] in every latent dimension."""
+    hidden = np.maximum(x.astype(np.float64) @ weights["w/linear1.weight"].T + weights["w/linear1.bias"], 0.0)
+    for layer, half in (("linear21", MU_RANGE), ("linear22", LOGVAR_RANGE)):
+        w, b = weights[f"w/{layer}.weight"].astype(np.float64), weights[f"w/{layer}.bias"].astype(np.float64)
+        out = hidden @ w.T + b
+        low, high = out.min(0), out.max(0)
+        scale = 2 * half / np.maximum(high - low, 1e-6)
+        weights[f"w/{layer}.weight"] = (w * scale[:, None]).astype(np.float32)
+        weights[f"w/{layer}.bias"] = (b * scale - (low + high) / 2 * scale).astype(np.float32)
+
+
 def latent_grid(root=None):
-    """Case "square": n = 4 over [-2, 2]; case "shifted": n = 3 over [-1, 3] on a small model."""
+    """Case "square": n = 4 over [-2, 2]; case "shifted": n = 3 over [-1, 3] on a small model; case "notebook":
+    the notebook's own call latent_grid(15, -3, 3) (where a floating-point arange step gives 16 values per axis)."""
     cases = []
     for index, (name, dims, n, low, high) in enumerate((("square", (784, 64, 2), 4, -2.0, 2.0),
-                                                        ("shifted", (13, 7, 2), 3, -1.0, 3.0))):
+                                                        ("shifted", (13, 7, 2), 3, -1.0, 3.0),
+                                                        ("notebook", (784, 64, 2), 15, -3.0, 3.0))):
         rng = _rng("latent_grid", index)
         cases.append(Case(dims, random_weights(dims, rng, scale=3.0), {"n": n, "z_min": low, "z_max": high},
                           name=name, sizes={"obs": dims[0], "rows": n * n}))
@@ -134,10 +165,34 @@ PAIR_SEEDS = (0, 1, 2, 3, 4)
 
 
 def pick_pairs(root=None):
-    """Ten calls: same digits and different digits, each with :data:`PAIR_SEEDS`."""
+    """Ten calls: same digits and different digits, each with :data:`PAIR_SEEDS`; then cases "twice_<seed>", same
+    digits on labels where every digit has exactly two images (shuffled), with three seeds: a draw with
+    replacement pairs an image with itself there with probability 1 - 2^-10 per seed; with the MNIST files under
+    ``root``, cases "mnist_same" and "mnist_different" on the test set's own labels."""
     labels = _rng("pick_pairs").integers(0, 10, PAIR_LABELS).astype(np.int64)
-    return [Case((), {"labels": labels}, {"same": same, "seed": seed}, name=f"{'same' if same else 'different'}_{seed}")
-            for same in (True, False) for seed in PAIR_SEEDS]
+    twice = _rng("pick_pairs", 1).permutation(np.repeat(np.arange(10), 2)).astype(np.int64)
+    return ([Case((), {"labels": labels}, {"same": same, "seed": seed},
+                  name=f"{'same' if same else 'different'}_{seed}") for same in (True, False) for seed in PAIR_SEEDS]
+            + [Case((), {"labels": twice}, {"same": True, "seed": seed}, name=f"twice_{seed}")
+               for seed in PAIR_SEEDS[:3]]
+            + [Case((), {"labels": mnist}, {"same": same, "seed": 0}, name=f"mnist_{'same' if same else 'different'}")
+               for mnist in _mnist_test_labels(root) for same in (True, False)])
+
+
+def _mnist_test_labels(root) -> list:
+    """``[labels]``: MNIST's 10,000 test labels (int64) read from ``root``/MNIST/raw, the notebook's own input to
+    pick_pairs; ``[]`` when ``root`` is None or holds no labels file."""
+    import gzip
+    from pathlib import Path
+
+    if root is None:
+        return []
+    for name, opener in (("t10k-labels-idx1-ubyte.gz", gzip.open), ("t10k-labels-idx1-ubyte", open)):
+        path = Path(root) / "MNIST" / "raw" / name
+        if path.is_file():
+            with opener(path, "rb") as handle:
+                return [np.frombuffer(handle.read()[8:], np.uint8).astype(np.int64)]
+    return []
 
 
 def training(root):

@@ -72,16 +72,37 @@ def surround(vae, keep, noise_seed=None, batch=None):
     return calls
 
 
+#: The notebook's model sizes (obs_dim, latent_dim); other sizes are the grader's odd models.
+NOTEBOOK_SIZES = (784, 2)
+
+
+def where(name: str, case, inputs: str, returns: str) -> str:
+    """What an error of method ``name`` is charged to: the method, and on a model of another size than the
+    notebook's, that model (its dims), the inputs it was given and what it should return, so that the student
+    sees a hard-coded size for what it is."""
+    obs, _, latent = case["dims"]
+    if (obs, latent) == NOTEBOOK_SIZES:
+        return name
+    return (f"{name} (on the grader's VAE2D{tuple(case['dims'])}, a model of another size than the notebook's: "
+            f"obs_dim, hidden_dim, latent_dim = {', '.join(map(str, case['dims']))}; called with {inputs}, it "
+            f"should return {returns})")
+
+
 def probe_encoder(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
     surround(vae, "encoder")
-    return pair(call("encoder", method(vae, "encoder"), tensor(arrays["x"])), "encoder", ("mu", "logvar")), {}
+    x = tensor(arrays["x"])
+    latent = case["dims"][2]
+    at = where("encoder", case, f"x of shape {tuple(x.shape)}", f"mu and logvar of shape ({len(x)}, {latent})")
+    return pair(call(at, method(vae, "encoder"), x), "encoder", ("mu", "logvar")), {}
 
 
 def probe_decoder(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
     surround(vae, "decoder")
-    return {"theta": to_array(call("decoder", method(vae, "decoder"), tensor(arrays["z"])), "decoder", "theta")}, {}
+    z = tensor(arrays["z"])
+    at = where("decoder", case, f"z of shape {tuple(z.shape)}", f"theta of shape ({len(z)}, {case['dims'][0]})")
+    return {"theta": to_array(call(at, method(vae, "decoder"), z), "decoder", "theta")}, {}
 
 
 def probe_reparameterize(vae_class, case, arrays):
@@ -108,7 +129,8 @@ def probe_reparameterize(vae_class, case, arrays):
 
 def probe_loss(vae_class, case, arrays):
     """loss(x, beta) with the reference pieces around it (the reference reparameterize draws the case's seeded
-    noise), its gradients w.r.t. the five weights, and ``repeats`` more calls with fresh noise (compared on average
+    noise), its gradients w.r.t. the five weights, loss(x, beta + 1) with the same noise ("loss_more": the two
+    tell the reconstruction term and the KL apart), and ``repeats`` more calls with fresh noise (compared on average
     with the reference's, for a loss that draws its own)."""
     vae = build(vae_class, case, arrays)
     x, beta = tensor(arrays["x"]), float(case["params"]["beta"])
@@ -124,13 +146,30 @@ def probe_loss(vae_class, case, arrays):
         info["grads"][layer] = grad is not None
         if grad is not None:
             outputs[f"grad/{layer}"] = to_array(grad, "", "")
+    with torch.no_grad():  # the same noise at beta + 1: the difference is the KL term, what is left the other
+        outputs["loss_more"] = to_array(call("loss", method(vae, "loss"), x, beta + 1.0), "loss", "loss")
     surround(vae, "loss")  # the repeats draw fresh noise, the reference's: their mean is the expected loss's
-    with torch.no_grad():
-        draws = [to_array(call("loss", method(vae, "loss"), x, beta), "loss", "loss")
-                 for _ in range(case["params"].get("repeats", 0))]
+    draws = _repeats(vae, x, beta, case["params"].get("repeats", 0))
     if draws:
-        outputs["repeats"] = np.stack(draws)
+        outputs["repeats"], outputs["repeats_more"] = (np.stack(d) for d in zip(*draws))
     return outputs, info
+
+
+def _repeats(vae, x, beta, count):
+    """``count`` pairs (loss(x, beta), loss(x, beta + 1)), each pair with the same noise: the global generator is
+    seeded with the same seed before both calls, so that a loss drawing its own noise with it draws the same z
+    twice and the difference of the pair is its KL term. The seeds come from the case's seed alone (the child's
+    initial seed), so the expected child's call k draws its noise from the same seed as the student's call k."""
+    generator = torch.Generator().manual_seed(torch.initial_seed())
+    seeds, draws = torch.randint(0, 2**62, (count,), generator=generator).tolist(), []
+    with torch.no_grad():
+        for seed in seeds:
+            pair_ = []
+            for at in (beta, beta + 1.0):
+                torch.manual_seed(seed)
+                pair_.append(to_array(call("loss", method(vae, "loss"), x, at), "loss", "loss"))
+            draws.append(pair_)
+    return draws
 
 
 def probe_reconstruct(vae_class, case, arrays):
@@ -138,8 +177,9 @@ def probe_reconstruct(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
     surround(vae, "reconstruct")
     x = tensor(arrays["x"])
-    first = to_array(call("reconstruct", method(vae, "reconstruct"), x), "reconstruct", "theta")
-    second = to_array(call("reconstruct", method(vae, "reconstruct"), x), "reconstruct", "theta")
+    at = where("reconstruct", case, f"x of shape {tuple(x.shape)}", f"theta of shape {tuple(x.shape)}")
+    first = to_array(call(at, method(vae, "reconstruct"), x), "reconstruct", "theta")
+    second = to_array(call(at, method(vae, "reconstruct"), x), "reconstruct", "theta")
     return {"theta": first, "again": second}, {}
 
 
@@ -147,15 +187,18 @@ def probe_latent_grid(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
     surround(vae, "latent_grid")
     p = case["params"]
-    images = call("latent_grid", method(vae, "latent_grid"), p["n"], p["z_min"], p["z_max"])
+    at = where("latent_grid", case, f"n = {p['n']}", f"images of shape ({p['n'] ** 2}, {case['dims'][0]})")
+    images = call(at, method(vae, "latent_grid"), p["n"], p["z_min"], p["z_max"])
     return {"images": to_array(images, "latent_grid", "images")}, {}
 
 
 def probe_interpolate(vae_class, case, arrays):
     vae = build(vae_class, case, arrays)
     surround(vae, "interpolate")
-    row = call("interpolate", method(vae, "interpolate"), tensor(arrays["x_a"]), tensor(arrays["x_b"]),
-               case["params"]["steps"])
+    steps = case["params"]["steps"]
+    at = where("interpolate", case, f"x_a and x_b of shape {arrays['x_a'].shape}, steps = {steps}",
+               f"a row of shape ({steps + 2}, {case['dims'][0]})")
+    row = call(at, method(vae, "interpolate"), tensor(arrays["x_a"]), tensor(arrays["x_b"]), steps)
     return {"row": to_array(row, "interpolate", "row")}, {}
 
 
@@ -168,7 +211,8 @@ def probe_pick_pairs(vae_class, case, arrays):
 
 
 def _loss_terms(case, arrays):
-    """The reference's reconstruction term and KL for the case (with its noise), and its encoder's output.
+    """The reference's reconstruction term and KL for the case (with its noise), its encoder's output, and its
+    decoder's output theta at the z the loss decodes.
 
     Both terms come from the reference's own loss, at beta 0 and 1: this module is loaded by students' children
     too, so it holds no formula of a graded method, and their reference holds no loss (tests/hostile/vae2d/
@@ -181,8 +225,9 @@ def _loss_terms(case, arrays):
         mu, logvar = vae.encoder(x)
         reconstruction = vae.loss(x, 0.0)
         kl = vae.loss(x, 1.0) - reconstruction
+        theta = vae.decoder(vae.reparameterize(mu, logvar))  # at the z the loss decodes (the seeded noise)
     return {name: to_array(v, "", "") for name, v in
-            (("reconstruction", reconstruction), ("kl", kl), ("mu", mu), ("logvar", logvar))}
+            (("reconstruction", reconstruction), ("kl", kl), ("mu", mu), ("logvar", logvar), ("theta", theta))}
 
 
 def _interpolation_alternatives(case, arrays):

@@ -33,11 +33,13 @@ def test_statistics(sub):
     if np.mean(out["z0"] == out["z1"]) > 0.5:
         fail("two calls with the same mu and logsigma returned the same z: draw fresh noise on every call "
              "(do not reseed the random generator inside the method)")
-    z = out["z0"].astype(np.float64)
+    # both calls' rows at once: the rows of a call, and the two calls, must be independent draws
+    z = np.concatenate([out["z0"], out["z1"]]).astype(np.float64)
     problem = stats.standard_normal((z - mu) / sigma, "(z - mu) / exp(logsigma)")
     if problem:
-        fail(f"{problem}. Checked over {shape[0]} rows with mu = {np.round(mu, 3).tolist()} and "
-             f"logsigma = {np.round(np.log(sigma), 3).tolist()}.{_explain(z, mu, sigma)}")
+        first = out["z0"].astype(np.float64)
+        fail(f"{problem}. Checked over two calls of {shape[0]} rows with mu = {np.round(mu, 3).tolist()} and "
+             f"logsigma = {np.round(np.log(sigma), 3).tolist()}.{_explain(first, mu, sigma)}")
 
 
 def _explain(z, mu, sigma) -> str:

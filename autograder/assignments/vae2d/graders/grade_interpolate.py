@@ -44,7 +44,7 @@ def test_values(sub):
         check_array(row, expected.shape, f"interpolate(x_a, x_b, steps={steps})")
         x_a, x_b = case.arrays["x_a"].astype(np.float64), case.arrays["x_b"].astype(np.float64)
         t = np.arange(1, steps + 1)[:, None] / (steps + 1)
-        compare(row[1:-1], expected[1:-1], f"the {steps} interpolated images", [
+        compare(row[1:-1], expected[1:-1], f"the middle of the row (its {steps} interpolated images)", [
             ("Your images mix the pixels of x_a and x_b: interpolate between the codes mu(x_a) and mu(x_b), "
              "then decode.", (1 - t) * x_a + t * x_b),
             (f"Your points include the endpoints' codes (t = 0 and t = 1), so x_a and x_b appear twice: use {POINTS}.",

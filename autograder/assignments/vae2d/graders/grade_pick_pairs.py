@@ -14,8 +14,14 @@ def test_shapes(sub):
     """is pick_pairs an integer tensor of shape (10, 2)?"""
     for case, out in _pairs(sub, "pick_pairs.shapes"):
         check_array(out["pairs"], (10, 2), f"pick_pairs(labels, same={case.params['same']}, seed)", floating=False)
-        if out["pairs"].dtype.kind not in "iu":
-            fail(f"pick_pairs should return integer indices (int64), but has dtype {out['pairs'].dtype}")
+        _check_integers(out["pairs"])
+
+
+def _check_integers(pairs) -> None:
+    """Fail unless ``pairs`` holds integer indices (a float tensor cannot index the labels)."""
+    if pairs.dtype.kind not in "iu":
+        fail(f"pick_pairs should return integer indices (int64), but has dtype {pairs.dtype}: a float tensor "
+             "(e.g. one filled in torch.zeros(10, 2)) cannot index the labels; build it with dtype=torch.long")
 
 
 @grades("pick_pairs.pairs")
@@ -25,6 +31,7 @@ def test_pairs(sub):
     for case, out in _pairs(sub, "pick_pairs.pairs"):
         labels, pairs, same = case.arrays["labels"], out["pairs"], case.params["same"]
         check_array(pairs, (10, 2), "pick_pairs(...)", floating=False)
+        _check_integers(pairs)
         if pairs.min() < 0 or pairs.max() >= len(labels):
             fail(f"pick_pairs returned indices up to {pairs.max()}, but labels has {len(labels)} entries: pick "
                  "indices into the labels it is given (the test set's), not into the training set")
@@ -32,7 +39,10 @@ def test_pairs(sub):
         if same and not np.array_equal(digits, np.repeat(np.arange(10)[:, None], 2, 1)):
             fail(f"with same=True, row d should hold two images of digit d; yours show {digits.tolist()}")
         if same and np.any(pairs[:, 0] == pairs[:, 1]):
-            fail("with same=True, each pair should hold two different images; some of yours pair an image with itself")
+            where = (f" (on labels where every digit has exactly two images, seed {case.params['seed']}: draw the "
+                     "two without replacement)" if case.name.startswith("twice") else "")
+            fail("with same=True, each pair should hold two different images; some of yours pair an image with "
+                 f"itself{where}")
         if not same and np.any(digits[:, 0] == digits[:, 1]):
             fail(f"with same=False, each pair should show two different digits; yours show {digits.tolist()}")
         if not np.array_equal(out["again"], pairs):

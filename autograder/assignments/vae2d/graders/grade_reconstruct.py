@@ -23,7 +23,7 @@ def test_values(sub):
             fail("two calls of reconstruct(x) on the same images returned different images: it draws z. "
                  "Decode the encoder's mean instead, decoder(mu), with no sampling.")
         compare(out["theta"], out["expected/theta"], f"reconstruct(x) for VAE2D{case.dims}",
-                _mistakes(case.arrays, case.arrays["x"]))
+                _mistakes(case.arrays, case.arrays["x"]) + _after_decoder(out["expected/theta"]))
 
 
 def _mistakes(weights, x) -> list:
@@ -34,3 +34,14 @@ def _mistakes(weights, x) -> list:
              checks.decode_logits(weights, mu)),
             ("Your reconstruction decodes logvar: the encoder returns (mu, logvar) in that order; decode mu.",
              checks.sigmoid(checks.decode_logits(weights, logvar)))]
+
+
+def _after_decoder(theta) -> list:
+    """Known mistakes made after a right decoder(mu), ``theta`` (batch, obs): a second sigmoid, a threshold."""
+    theta = np.asarray(theta, np.float64)
+    return [("Your reconstruction applies a second sigmoid to the decoder's output: self.decoder already ends with "
+             "the sigmoid, so return decoder(mu) as it is.", checks.sigmoid(theta)),
+            ("Your reconstruction thresholds the pixel probabilities at 0.5 (0 or 1): return the probabilities "
+             "theta = decoder(mu) themselves, values in (0, 1).", (theta > 0.5).astype(np.float64)),
+            ("Your reconstruction rounds the pixel probabilities (0 or 1): return the probabilities "
+             "theta = decoder(mu) themselves, values in (0, 1).", np.round(theta))]

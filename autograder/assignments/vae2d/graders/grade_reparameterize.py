@@ -31,11 +31,13 @@ def test_statistics(sub):
     if np.mean(out["z0"] == out["z1"]) > 0.5:
         fail("two calls with the same mu and logvar returned the same z: draw fresh noise on every call "
              "(do not reseed the random generator inside the method)")
-    z = out["z0"].astype(np.float64)
+    # both calls' rows at once: the rows of a call, and the two calls, must be independent draws
+    z = np.concatenate([out["z0"], out["z1"]]).astype(np.float64)
     problem = stats.standard_normal((z - mu) / sigma, "(z - mu) / exp(logvar / 2)")
     if problem:
-        fail(f"{problem}. Checked over {shape[0]} rows with mu = {np.round(mu, 3).tolist()} and "
-             f"logvar = {np.round(C.STATS_LOGVAR, 3).tolist()}.{_explain(z, mu, sigma)}")
+        first = out["z0"].astype(np.float64)
+        fail(f"{problem}. Checked over two calls of {shape[0]} rows with mu = {np.round(mu, 3).tolist()} and "
+             f"logvar = {np.round(C.STATS_LOGVAR.astype(np.float64), 3).tolist()}.{_explain(first, mu, sigma)}")
 
 
 def _explain(z, mu, sigma) -> str:
@@ -50,7 +52,8 @@ def _explain(z, mu, sigma) -> str:
         ("exp(logvar), as if logvar were a log standard deviation: logvar is the log-variance log sigma^2, so "
          "sigma = exp(logvar / 2)", sigma**2),
         ("exp(logvar)^2, the variance squared", sigma**4),
-        ("logvar itself, without exp", np.abs(2 * np.log(sigma)))]
+        ("logvar itself, without exp", np.abs(2 * np.log(sigma))),
+        ("0.5 * exp(logvar): the 1/2 belongs inside the exp, sigma = exp(0.5 * logvar)", 0.5 * sigma**2)]
     for name, scale in explanations:
         # 10% is many standard errors of a standard deviation estimated from thousands of rows (1.1%).
         if np.allclose(spread, scale, rtol=0.1):
@@ -84,7 +87,22 @@ def test_gradients(sub):
     if not np.allclose(out["grad_logvar"], (z - mu) / 2, rtol=1e-3, atol=1e-4):
         hint = ""
         if np.allclose(out["grad_logvar"], z - mu, rtol=1e-3, atol=1e-4):
-            hint = ("\n  Yours is z - mu: you scale eps by exp(logvar), reading logvar as the log standard deviation. "
-                    "logvar is the log-variance log sigma^2, so sigma = exp(logvar / 2).")
+            hint = "\n  Yours is z - mu, so z - mu is proportional to exp(logvar): " + _scale_of_exp(sub)
         fail("dz/dlogvar should be exp(logvar / 2) * eps / 2 = (z - mu) / 2 for every entry, but is not: "
              f"{max_difference((z - mu) / 2, out['grad_logvar'])}." + hint)
+
+
+def _scale_of_exp(sub) -> str:
+    """The end of a sentence for a reparameterize whose z - mu is c * exp(logvar) * eps: which c, read from the
+    spread of the statistics case's draws (c = 1: logvar read as log sigma; c = 1/2: 0.5 * exp(logvar))."""
+    draws = sub.case("reparameterize.gradients", "statistics").outputs.get("z0")
+    variance = np.exp(C.STATS_LOGVAR.astype(np.float64))
+    if draws is not None and draws.shape == (C.STATS_ROWS, len(C.STATS_MU)):
+        spread = (draws.astype(np.float64) - C.STATS_MU).std(0)
+        if np.allclose(spread, 0.5 * variance, rtol=0.1):
+            return ("sigma = 0.5 * exp(logvar): the 1/2 belongs inside the exp, sigma = exp(0.5 * logvar) "
+                    "(the square root of the variance exp(logvar)).")
+        if np.allclose(spread, variance, rtol=0.1):
+            return ("you scale eps by exp(logvar), reading logvar as the log standard deviation. logvar is the "
+                    "log-variance log sigma^2, so sigma = exp(logvar / 2).")
+    return "where sigma = exp(logvar / 2) is proportional to its square root."
