@@ -105,20 +105,22 @@ class GradedSubmission:
         if broken:
             fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
 
-    def record_runtime_breaches(self, result) -> None:
+    def record_runtime_breaches(self, found, method: str) -> None:
         """Note every method the sandbox saw reading torch.distributions while it ran (a path the source did
-        not show, such as ``getattr`` with a name computed at run time). Each read is charged to the innermost
-        graded method on the stack: a helper's read to the method that called it."""
-        for info in result.info:
-            entries = info.get("distributions")
-            for entry in entries if isinstance(entries, list) else []:
-                chain = entry.get("by") if isinstance(entry, dict) else None
-                groups = [self.assignment.group_of(str(m)) for m in chain] if isinstance(chain, list) else []
-                method = next((g for g in groups if g), None)
-                if method is not None and method not in self.runtime_violations:
-                    read = " ".join(str(entry.get("read"))[:100].split())
-                    self.runtime_violations[method] = (f"uses torch.distributions (it read `{read}` while it ran), "
-                                                       "which the rules forbid")
+        not show, such as ``getattr`` with a name computed at run time), from the child's record (``found``: a
+        ProbeResult, or the ChildFailure of a child that stopped). Each read is charged to the innermost graded
+        method on the stack: a helper's read to the method that called it. A record that shows the watchers or
+        the record itself changed is charged to ``method``, the method the probe ran."""
+        for read, chain in getattr(found, "reads", None) or []:
+            method_read = next((g for g in map(self.assignment.group_of, chain) if g), None)
+            if method_read is not None and method_read not in self.runtime_violations:
+                self.runtime_violations[method_read] = (f"uses torch.distributions (it read `{read}` while it ran), "
+                                                        "which the rules forbid")
+        tampered = getattr(found, "tampered", "")
+        if tampered and method not in self.runtime_violations:
+            self.runtime_violations[method] = (
+                "interferes with the grader's record of what it reads from torch.distributions (while it ran, the "
+                f"code {tampered}), which the rules forbid: the grader cannot check that it does not use it")
 
     def run(self, key: str):
         """Run the probe of test ``key`` (by default its group's, the method it grades), with that test's own
@@ -159,9 +161,10 @@ class GradedSubmission:
         try:
             result = run_probe(self.submission.source, name, cases, method, allowed, self.seed,
                                deadline_bound=allowed < timeout, assignment=self.assignment)
-            self.record_runtime_breaches(result)
+            self.record_runtime_breaches(result, method)
         except ChildFailure as exc:
             failure = exc
+            self.record_runtime_breaches(exc, method)
         return ProbeOutcome(cases, result, failure, allowed, time.monotonic() - start)
 
     def trusted(self, name: str, cases: list, timeout: float = 300.0):

@@ -79,11 +79,16 @@ class CaseResult:
 
 @dataclass
 class ProbeResult:
-    """Per case, the arrays a probe returned and its JSON info (lists in the order of ``cases``)."""
+    """Per case, the arrays a probe returned and its JSON info (lists in the order of ``cases``); what the child's
+    student code read from torch.distributions while its methods ran (``reads``: ``(read, ["Class.method", ...
+    outermost])``, from the child's record, see :func:`parse_record`) and, when its record shows that it changed
+    the grader's watchers or record, what (``tampered``, "" otherwise)."""
 
     outputs: list
     info: list
     cases: list = field(default_factory=list)
+    reads: list = field(default_factory=list)
+    tampered: str = ""
 
     def case(self, name: str) -> CaseResult:
         """The result of the case named ``name`` (KeyError, naming the cases there are, when none is)."""
@@ -245,7 +250,8 @@ def reference_source(path: Path, names) -> str:
     return ast.unparse(tree) + "\n"
 
 
-def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, limits, assignment=None) -> None:
+def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, limits, assignment=None,
+                   record_fd: int = protocol.RECORD_FD) -> None:
     arrays = {f"{i}/{k}": np.asarray(v) for i, case in enumerate(cases) for k, v in case.arrays.items()}
     np.savez(scratch / protocol.INPUTS, **arrays)
     (scratch / protocol.SOURCE).write_text(source or "")
@@ -256,7 +262,7 @@ def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, li
     request = {"probe": probe, "seed": seed, "threads": limits.threads, "memory_mb": limits.memory_mb,
                "module": f"probes_{assignment.name}" if assignment is not None else "probing",
                "class_name": (spec.class_name or assignment.class_name) if assignment is not None else None,
-               "student_code": source is not None,
+               "student_code": source is not None, "record_fd": record_fd,
                "cases": [{"name": c.name, "dims": list(c.dims), "params": c.params} for c in cases]}
     (scratch / protocol.REQUEST).write_text(json.dumps(request))
     for path in scratch.iterdir():
@@ -328,6 +334,44 @@ def _read_outputs(scratch: Path, ncases: int) -> list:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
         raise ChildFailure(f"the grader could not read what your code returned ({exc})"[:1000]) from None
     return outputs
+
+
+_RECORD_WORD = re.compile(r"[A-Za-z0-9_.<>]{1,120}")
+
+
+def parse_record(text: str, ncases: int, overflow: bool = False, finished: bool = True):
+    """What a child's record says (:data:`protocol.RECORD_FD`): ``(reads, tampered)``.
+
+    ``reads`` lists ``(read, chain)`` for each ``R read Class.method ...`` line; ``tampered`` says, in words for
+    the student, how the record shows that student code changed the grader's watchers or record ("" when it
+    does not): a ``T`` line, a line the child's own code never writes (the grader writes only well-formed lines),
+    more than :data:`protocol.MAX_RECORD_BYTES`, or, in a child that ``finished`` its cases, a case without its
+    ``E index`` line (the record was closed or redirected). Any text is accepted; nothing here raises.
+    """
+    reads, ended, tampered = [], set(), ""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    elif lines and finished:
+        tampered = "wrote an unfinished line to it"
+    for line in lines:
+        kind, *words = line.split(" ")
+        if not words or not all(_RECORD_WORD.fullmatch(w) for w in words) or len(line) >= protocol.MAX_RECORD_LINE:
+            tampered = tampered or "wrote text of its own to it"
+        elif kind == "R" and len(words) >= 2:
+            reads.append((words[0], words[1:]))
+        elif kind == "T":
+            tampered = tampered or f"changed {' '.join(words)}"
+        elif kind == "E" and len(words) == 1 and words[0].isdigit():
+            ended.add(int(words[0]))
+        else:
+            tampered = tampered or "wrote text of its own to it"
+    if overflow:
+        tampered = tampered or f"wrote more than {protocol.MAX_RECORD_BYTES} bytes to it"
+    missing = [i for i in range(ncases) if i not in ended]
+    if finished and missing and not tampered:
+        tampered = f"closed or replaced it before case {missing[0] + 1} of {ncases} ended"
+    return reads, tampered
 
 
 def _read_result(scratch: Path, method: str, child) -> dict:
@@ -407,10 +451,12 @@ class ForkServer:
 
 
 class ForkedChild:
-    """A child of the :class:`ForkServer`, with the part of ``subprocess.Popen``'s interface the runner uses."""
+    """A child of the :class:`ForkServer`, with the part of ``subprocess.Popen``'s interface the runner uses, and
+    its record (:data:`protocol.RECORD_FD`) once it has exited: ``record`` (text) and ``overflow``."""
 
     def __init__(self, server: ForkServer, pid: int):
         self.server, self.pid, self.returncode = server, pid, None
+        self.record, self.overflow = "", False
 
     def wait(self, timeout=None) -> int:
         """Its exit status (negative: killed by that signal); ``subprocess.TimeoutExpired`` after ``timeout``."""
@@ -419,6 +465,9 @@ class ForkedChild:
             if message is None:
                 raise subprocess.TimeoutExpired(f"child {self.pid}", timeout)
             self.returncode = message["status"]
+            record = message.get("record")
+            self.record = record if isinstance(record, str) else ""
+            self.overflow = bool(message.get("overflow"))
         return self.returncode
 
     def poll(self):
@@ -471,14 +520,52 @@ def _keep_folders(cases) -> list:
     return [c.params["root"] for c in cases if isinstance(c.params.get("root"), str)]
 
 
-def _start(scratch: Path, out, jail: isolation.Jail, limits: config.Limits):
-    """Start the child in ``scratch`` (forked from the server, or spawned), its output into ``out``."""
+def _start(scratch: Path, out, jail: isolation.Jail, limits: config.Limits, record: "SpawnedRecord"):
+    """Start the child in ``scratch`` (forked from the server, or spawned with ``record``'s pipe), its output into
+    ``out``."""
     env = isolation.child_env(scratch, limits.threads)
     if _SERVER is not None:
         return _SERVER.fork(scratch, Path(out.name), env, jail.plan)
-    return subprocess.Popen([sys.executable, "-I", "-B", str(runtime() / "child.py"), str(scratch)],
-                            cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=jail.apply)
+    try:
+        return subprocess.Popen([sys.executable, "-I", "-B", str(runtime() / "child.py"), str(scratch)],
+                                cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=jail.apply, pass_fds=(record.write,))
+    finally:
+        record.started()
+
+
+class SpawnedRecord:
+    """The record pipe (:data:`protocol.RECORD_FD`) of a child spawned without the fork server: the runner holds
+    its read end, drains it while the child runs, and closes it when the child is done."""
+
+    def __init__(self):
+        self.read, self.write = os.pipe()
+        os.set_blocking(self.read, False)
+        self.data, self.overflow = bytearray(), False
+
+    def started(self) -> None:
+        """The child has its write end: close ours, so that the pipe ends when the child's processes do."""
+        if self.write is not None:
+            os.close(self.write)
+            self.write = None
+
+    def drain(self) -> None:
+        """Read what is there, keeping the first :data:`protocol.MAX_RECORD_BYTES`."""
+        while True:
+            try:
+                chunk = os.read(self.read, 65536)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            self.overflow |= len(self.data) + len(chunk) > protocol.MAX_RECORD_BYTES
+            self.data += chunk[:max(0, protocol.MAX_RECORD_BYTES - len(self.data))]
+
+    def close(self) -> None:
+        self.started()
+        if self.read is not None:
+            os.close(self.read)
+            self.read = None
 
 
 def oom_kills() -> int:
@@ -500,15 +587,17 @@ def _peak_mb(pid: int) -> float:
         return 0.0
 
 
-def _watch(child, out, timeout: float, method: str, limits: config.Limits, deadline_bound: bool):
+def _watch(child, out, timeout: float, method: str, limits: config.Limits, deadline_bound: bool, drain=None):
     """Wait for ``child`` until it exits, runs past ``timeout`` or prints too much; then kill its group.
 
     Returns ``(stopped, peak_mb)``: the ChildFailure that stopped it (None when it exited by itself) and
-    the peak resident memory seen.
+    the peak resident memory seen. ``drain()``, when given, is called as it waits (reading the child's record).
     """
     deadline, stopped, peak = time.monotonic() + timeout, None, 0.0
     try:
         while child.poll() is None:
+            if drain is not None:
+                drain()
             peak = max(peak, _peak_mb(child.pid))
             if time.monotonic() > deadline and deadline_bound:
                 stopped = ChildFailure(f"{method} was stopped after {timeout:.0f} s: grading ran out of time "
@@ -551,13 +640,14 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
     found = isolation.platform()
     lease = isolation.lease_uid(found)
     work = Path(tempfile.mkdtemp(prefix="vae-kit-"))  # the grader's: holds the child's output file
-    scratch, mounted = work / "scratch", False
+    scratch, mounted, record = work / "scratch", False, SpawnedRecord() if _SERVER is None else None
     try:
         os.chmod(work, 0o711)
         scratch.mkdir(mode=0o700)
         if lease.uid is not None:
             mounted = found.tmpfs_scratch and isolation.mount_scratch(scratch, lease.uid, limits)
-        _write_request(scratch, source, probe, cases, seed, limits, assignment)
+        _write_request(scratch, source, probe, cases, seed, limits, assignment,
+                       protocol.RECORD_FD if record is None else record.write)
         if lease.uid is not None and not mounted:
             os.chown(scratch, lease.uid, lease.uid)
         jail = isolation.Jail(found, lease.uid, [runtime(), scratch, *_keep_folders(cases)], limits,
@@ -565,11 +655,15 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
         ours, kills = isolation.children_of_me(), oom_kills()
         with open(work / protocol.STDOUT, "w+b") as out:
             os.chmod(work / protocol.STDOUT, 0o600)
-            child = _start(scratch, out, jail, limits)
+            child = _start(scratch, out, jail, limits, record)
             try:
-                stopped, peak = _watch(child, out, timeout, method, limits, deadline_bound)
+                stopped, peak = _watch(child, out, timeout, method, limits, deadline_bound,
+                                       record.drain if record is not None else None)
             finally:
                 left = _clean_up(lease, ours)
+            if record is not None:
+                record.drain()
+                child.record, child.overflow = bytes(record.data).decode("latin-1"), record.overflow
             staff = _tail(out, limits.output_bytes)
         if left:
             staff += f"\n[grader: processes {left} of this child survived the clean-up]"
@@ -577,19 +671,22 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
             stopped = ChildFailure(f"the process running {method} was killed by the system because it ran out "
                                    f"of memory (it had used {peak:.0f} MB; each test may use about "
                                    f"{limits.memory_mb} MB beyond what torch itself takes)", kind="memory")
-        result = _collect(scratch, method, child, stopped, staff, cases)
+        result = _collect(scratch, method, child, stopped, staff, cases, student=source is not None)
         if assignment is not None:
             check_outputs(result, assignment.probes[probe], method, trusted=source is None)
         return result
     finally:
+        if record is not None:
+            record.close()
         if mounted:
             isolation.umount(scratch)
         shutil.rmtree(work, ignore_errors=True)
         lease.release()
 
 
-def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list) -> ProbeResult:
-    """What the child returned, or the ChildFailure that says why there is nothing to use."""
+def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list, student: bool = True) -> ProbeResult:
+    """What the child returned, or the ChildFailure that says why there is nothing to use (with the ``reads`` and
+    ``tampered`` of its record, when it ran student code, see :func:`parse_record`)."""
     if stopped:
         stopped.staff = staff
         raise stopped
@@ -598,12 +695,18 @@ def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list
     except ChildFailure as exc:
         exc.staff = staff
         raise
+    reads, tampered = [], ""
+    if student:
+        reads, tampered = parse_record(getattr(child, "record", ""), len(cases), getattr(child, "overflow", False),
+                                       finished=result["status"] == "ok")
     if result["status"] != "ok":
-        raise student_failure(result, staff)
+        failure = student_failure(result, staff)
+        failure.reads, failure.tampered = reads, tampered
+        raise failure
     info = result.get("info")
     info = [info.get(str(i), {}) if isinstance(info, dict) else {} for i in range(len(cases))]
     info = [i if isinstance(i, dict) else {} for i in info]
-    return ProbeResult(_read_outputs(scratch, len(cases)), info, list(cases))
+    return ProbeResult(_read_outputs(scratch, len(cases)), info, list(cases), reads, tampered)
 
 
 def check_outputs(result: ProbeResult, spec, method: str, trusted: bool = False) -> None:
