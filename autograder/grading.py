@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from .comparators import close, max_difference
-from .runner import STOPPING_KINDS, ChildFailure, ProbeResult, run_probe
+from .runner import STOPPING_KINDS, ChildFailure, ProbeResult, rounds, run_probe
 from .submission import Submission
 
 
@@ -41,25 +41,32 @@ MIN_SECONDS_LEFT = 2.0
 OUT_OF_TIME = "not run: grading ran out of time (the grader's overall time limit) before this test"
 
 
+#: What a failure in the second round of a probe's calls starts with (see :meth:`GradedSubmission.twice`).
+SECOND_CALL = ("On a second call (the grader calls each method again, in the same process after the first round of "
+               "tests, with another random seed{inputs}): ")
+
+
 @dataclass
 class ProbeOutcome:
-    """One run of a probe: its cases and result, or the failure that stopped it; the timeout it had and
-    the wall-clock seconds it took."""
+    """One run of a probe: its result per round (``rounds``: ProbeResults, each with its cases; one or two, see
+    :func:`autograder.runner.run_probe`), or the failure that stopped it; the timeout it had and the wall-clock
+    seconds it took."""
 
-    cases: list
-    result: ProbeResult | None
+    rounds: list
     failure: ChildFailure | None
     timeout: float
     elapsed: float
 
-    def for_test(self, timeout: float, method: str):
-        """``(cases, result)`` for a test that allows ``timeout`` seconds; raises its ChildFailure if any."""
+    def for_test(self, timeout: float, method: str, round_: int = 0):
+        """``(cases, result)`` of round ``round_`` (the last when it has fewer) for a test that allows ``timeout``
+        seconds; raises its ChildFailure if any."""
         if self.failure is not None:
             raise self.failure
         if timeout < self.timeout and self.elapsed > timeout:
             raise ChildFailure(f"timed out: {method} took {self.elapsed:.0f} s where this test allows "
                                f"{timeout:.0f} s", kind="timeout")
-        return self.cases, self.result
+        result = self.rounds[min(round_, len(self.rounds) - 1)]
+        return result.cases, result
 
     def retry_with(self, timeout: float) -> bool:
         """Did it time out with less time than ``timeout`` (so a test that allows more should run it again)?"""
@@ -93,6 +100,28 @@ class GradedSubmission:
         self.runtime_violations = {}
         #: Per method (or group), the names of its tests that failed so far, in the order they ran.
         self.failed = {}
+        #: The round of its probes' calls a grader sees (0, then 1: see :meth:`twice`), the most rounds any
+        #: probe it ran has since :meth:`twice` started it, and whether one of those had other inputs in round 2.
+        self.round, self.rounds_seen, self.other_inputs = 0, 1, False
+
+    def twice(self, grader) -> None:
+        """Run ``grader()`` (a test's grader function, reading this submission) on the first round of its probes'
+        calls, then, when a probe it read ran a second round, on that round: a failure there says so first
+        (:data:`SECOND_CALL`). Raises what the grader raises."""
+        self.round, self.rounds_seen, self.other_inputs = 0, 1, False
+        try:
+            grader()
+            if self.rounds_seen < 2:
+                return
+            self.round = 1
+            try:
+                grader()
+            except GradingFailure as exc:
+                inputs = ", and other inputs" if self.other_inputs else ""
+                message = str(exc)
+                raise GradingFailure(SECOND_CALL.format(inputs=inputs) + message[:1].lower() + message[1:]) from None
+        finally:
+            self.round = 0
 
     def require(self, method: str) -> None:
         """Fail unless the submission loads and ``method`` follows the rules (in its source, and in what the
@@ -150,22 +179,25 @@ class GradedSubmission:
             self.stopped.setdefault(method, outcome.failure)
         if outcome.failure is None:
             self.require(method)  # again: the sandbox may have seen it break a rule while it ran
-        return outcome.for_test(timeout, method)
+            self.rounds_seen = max(self.rounds_seen, len(outcome.rounds))
+            self.other_inputs |= len(outcome.rounds) == 2 and self.assignment.probes[name].again is not None
+        return outcome.for_test(timeout, method, self.round)
 
     def _run(self, name: str, method: str, timeout: float) -> ProbeOutcome:
         left = None if self.deadline is None else self.deadline - time.monotonic()
         if left is not None and left < MIN_SECONDS_LEFT:
             fail(OUT_OF_TIME)
         allowed = timeout if left is None else min(timeout, left)
-        cases, start, result, failure = self.assignment.probes[name].cases(self.root), time.monotonic(), None, None
+        spec, start, found, failure = self.assignment.probes[name], time.monotonic(), [], None
         try:
-            result = run_probe(self.submission.source, name, cases, method, allowed, self.seed,
+            result = run_probe(self.submission.source, name, spec.cases(self.root), method, allowed, self.seed,
                                deadline_bound=allowed < timeout, assignment=self.assignment)
             self.record_runtime_breaches(result, method)
+            found = rounds(result, spec.rounds)
         except ChildFailure as exc:
             failure = exc
             self.record_runtime_breaches(exc, method)
-        return ProbeOutcome(cases, result, failure, allowed, time.monotonic() - start)
+        return ProbeOutcome(found, failure, allowed, time.monotonic() - start)
 
     def trusted(self, name: str, cases: list, timeout: float = 300.0):
         """Run probe ``name``, which runs no student code (the reference on weights a student's child returned),

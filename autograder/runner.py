@@ -251,7 +251,7 @@ def reference_source(path: Path, names) -> str:
 
 
 def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, limits, assignment=None,
-                   record_fd: int = protocol.RECORD_FD) -> None:
+                   record_fd: int = protocol.RECORD_FD, second_round: int | None = None) -> None:
     arrays = {f"{i}/{k}": np.asarray(v) for i, case in enumerate(cases) for k, v in case.arrays.items()}
     np.savez(scratch / protocol.INPUTS, **arrays)
     (scratch / protocol.SOURCE).write_text(source or "")
@@ -262,7 +262,7 @@ def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, li
     request = {"probe": probe, "seed": seed, "threads": limits.threads, "memory_mb": limits.memory_mb,
                "module": f"probes_{assignment.name}" if assignment is not None else "probing",
                "class_name": (spec.class_name or assignment.class_name) if assignment is not None else None,
-               "student_code": source is not None, "record_fd": record_fd,
+               "student_code": source is not None, "record_fd": record_fd, "second_round": second_round,
                "cases": [{"name": c.name, "dims": list(c.dims), "params": c.params} for c in cases]}
     (scratch / protocol.REQUEST).write_text(json.dumps(request))
     for path in scratch.iterdir():
@@ -629,12 +629,13 @@ def _clean_up(lease, ours: set) -> list:
 
 def run_child(source, probe: str, cases: list, method: str, timeout: float, seed: int = 0,
               limits: config.Limits = config.LIMITS, deadline_bound: bool = False,
-              assignment=None) -> ProbeResult:
+              assignment=None, second_round: int | None = None) -> ProbeResult:
     """Run ``probe`` of ``assignment`` on every case in one fresh, isolated child; the engine of :func:`run_probe`.
 
     ``source`` None runs a probe that loads no student code; ``assignment`` None runs one of the engine's own
     (the sandbox check, ``"ping"``). Outputs are checked against the probe's declared outputs. ``deadline_bound`` says that ``timeout`` is
-    what is left of grading's overall time, not the test's own limit (the message then says so). Raises
+    what is left of grading's overall time, not the test's own limit (the message then says so). ``second_round``
+    is the index of the first case of the second round, when ``cases`` holds two (see :func:`run_probe`). Raises
     :class:`ChildFailure` as :func:`run_probe` does.
     """
     found = isolation.platform()
@@ -647,7 +648,7 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
         if lease.uid is not None:
             mounted = found.tmpfs_scratch and isolation.mount_scratch(scratch, lease.uid, limits)
         _write_request(scratch, source, probe, cases, seed, limits, assignment,
-                       protocol.RECORD_FD if record is None else record.write)
+                       protocol.RECORD_FD if record is None else record.write, second_round)
         if lease.uid is not None and not mounted:
             os.chown(scratch, lease.uid, lease.uid)
         jail = isolation.Jail(found, lease.uid, [runtime(), scratch, *_keep_folders(cases)], limits,
@@ -762,7 +763,10 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
     timeout : float
         Wall-clock seconds before the child's process group is killed.
     seed : int
-        Seeds torch in the child (``seed + case index`` before each case).
+        Seeds torch in the child (``seed + case index`` before each case). A probe whose spec repeats it
+        (:attr:`autograder.assignment.ProbeSpec.rounds`) runs its cases, then ``spec.again(cases)`` (or the same)
+        as a second round in the same child, cases ``n`` to ``2n - 1``, seeded ``seed + n + i``; so does its
+        expected probe. Split the result with :func:`rounds`.
     limits : config.Limits
     deadline_bound : bool
         ``timeout`` is what is left of grading's overall time rather than the test's own limit: a child
@@ -782,14 +786,25 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
         When a child that runs no student code fails (a fault of the grader or the platform).
     """
     spec = assignment.probes[probe]
+    second = len(cases) if spec.rounds == 2 and source is not None else None
+    if second is not None:
+        cases = list(cases) + list(spec.again(cases) if spec.again else cases)
     expected = None
     if spec.expected:
         try:
             expected = run_child(None, spec.expected, cases, spec.expected, max(timeout, 60.0), seed, limits,
-                                 assignment=assignment)
+                                 assignment=assignment, second_round=second)
         except ChildFailure as exc:
             raise RuntimeError(f"the grader's own {spec.expected} probe failed: {exc}\n{exc.staff}") from None
-    result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound, assignment)
+    result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound, assignment, second)
     if expected is not None:
         result.outputs = [{**got, **ref} for got, ref in zip(result.outputs, expected.outputs)]
     return result
+
+
+def rounds(result: ProbeResult, count: int) -> list:
+    """``result`` of a probe run in ``count`` rounds (1 or 2, see :func:`run_probe`) as one ProbeResult per round,
+    each with its own cases, outputs and info (the record's reads and tampering are the child's, in each)."""
+    size = len(result.cases) // count
+    return [ProbeResult(result.outputs[i * size:(i + 1) * size], result.info[i * size:(i + 1) * size],
+                        result.cases[i * size:(i + 1) * size], result.reads, result.tampered) for i in range(count)]

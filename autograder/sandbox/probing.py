@@ -89,8 +89,8 @@ def _trusted_folders():
 def _methods_on_stack(frame, vae_class, vars_=vars, getattr_=getattr, reversed_=reversed):
     """The methods of ``vae_class`` (and its bases) running at ``frame`` and below it, innermost first, as
     ``"Class.method"``."""
-    codes = {getattr_(fn, "__code__", None): f"{klass.__name__}.{name}" for klass in reversed_(vae_class.__mro__)
-             for name, fn in vars_(klass).items()}
+    codes = {getattr_(f, "__code__", None): f"{klass.__name__}.{name}" for klass in reversed_(vae_class.__mro__)
+             for name, fn in vars_(klass).items() for f in (fn, getattr_(fn, "__wrapped__", None))}
     chain = []
     while frame is not None:
         if frame.f_code in codes:
@@ -277,6 +277,42 @@ def probe_ping(_, case, arrays):
     return {"ok": np.ones(1)}, {"torch": torch.__version__}
 
 
+class Instances:
+    """Makes the second round of a probe's cases meet the first round's models: while case ``i`` of round 2 runs,
+    building the submission's class ``klass`` (as the probes do, ``klass(...)`` or ``klass.__new__(klass)``)
+    returns, in order, the instances that case ``i`` of round 1 built, without running ``__init__`` again; so
+    whatever a method keeps on its model, class or module persists into the second calls. Set up before round 1.
+    """
+
+    def __init__(self, klass):
+        self.made, self.queue, self.reused, self.case, self.again = {}, [], set(), 0, False
+        original_new, original_init, plain = klass.__new__, klass.__init__, klass.__new__ is object.__new__
+
+        def __new__(cls, *args, **kwargs):
+            if cls is klass and self.again and self.queue:
+                instance = self.queue.pop(0)
+                self.reused.add(id(instance))
+                return instance
+            instance = original_new(cls) if plain else original_new(cls, *args, **kwargs)
+            if cls is klass and not self.again:
+                self.made.setdefault(self.case, []).append(instance)
+            return instance
+
+        def __init__(instance, *args, **kwargs):
+            if id(instance) in self.reused:
+                self.reused.discard(id(instance))
+                return None
+            return original_init(instance, *args, **kwargs)
+
+        __init__.__wrapped__ = original_init
+        klass.__new__, klass.__init__ = staticmethod(__new__), __init__
+
+    def start(self, case: int, again: bool) -> None:
+        """Case ``case`` (its index within its round) of round 1 (``again`` False) or 2 begins."""
+        self.case, self.again, self.reused = case, again, set()
+        self.queue = list(self.made.get(case, [])) if again else []
+
+
 def run(module, request, arrays, source, filename):
     """Run the requested probe of ``module`` on every case; returns (outputs, info) keyed by case index.
 
@@ -284,17 +320,27 @@ def run(module, request, arrays, source, filename):
     ``request["class_name"]`` is loaded from ``source`` first, and what its methods read from torch.distributions
     goes to descriptor ``request["record_fd"]`` as it happens, with ``E index`` after each case (after ``T what``
     when the watchers were changed while it ran): see :func:`channel` and :func:`watch_distributions`.
+    ``request["second_round"]`` (or None) is the index of the first case of a second round of the same calls
+    (its own seeds, the first round's models: see :class:`Instances`); an error there says so.
     """
-    student_code = request.get("student_code", True)
+    student_code, second = request.get("student_code", True), request.get("second_round")
     send = channel(request.get("record_fd")) if student_code else None
     vae_class, intact = load(source, filename, request.get("class_name", "VAE"), send) if student_code else (None, None)
+    instances = Instances(vae_class) if student_code and second else None
     probe = getattr(module, "probe_" + request["probe"])
     outputs, info, seed = {}, {}, request["seed"]
     for index, case in enumerate(request["cases"]):
-        prefix = f"{index}/"
+        prefix, again = f"{index}/", second is not None and index >= second
         mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        if instances is not None:
+            instances.start(index - second if again else index, again)
         torch.manual_seed(seed + index)
-        case_outputs, info[str(index)] = probe(vae_class, case, mine)
+        try:
+            case_outputs, info[str(index)] = probe(vae_class, case, mine)
+        except StudentError as exc:
+            if again and student_code:
+                exc.where = f"{exc.where} (called again, in the grader's second round of calls)"
+            raise
         outputs.update({prefix + k: v for k, v in case_outputs.items()})
         if send is not None:
             changed = intact()

@@ -143,9 +143,9 @@ def _pair(kind: str, method: str, outputs: tuple, expected: tuple) -> dict:
 
 PROBES = {
     "conv_layers": ProbeSpec("conv_layers", cases.per_class("conv", "layers"), _layers_outputs(),
-                             reference=_without("ConvVAE.__init__"), class_name="ConvVAE"),
+                             reference=_without("ConvVAE.__init__"), class_name="ConvVAE", repeat=False),
     "cond_layers": ProbeSpec("cond_layers", cases.per_class("cond", "layers"), _layers_outputs(),
-                             reference=_without("ConditionalVAE.__init__"), class_name="ConditionalVAE"),
+                             reference=_without("ConditionalVAE.__init__"), class_name="ConditionalVAE", repeat=False),
     **{f"evaluate_{kind}_layers": ProbeSpec(f"{kind}_layers", None, _expected("mu", "logvar", "theta"), reference=(),
                                             student_code=False) for kind in cases.CLASSES},
     **_pair("conv", "encoder", (Output("mu"), Output("logvar")), _expected("mu", "logvar")),
@@ -160,7 +160,7 @@ PROBES = {
     "generate": ProbeSpec("generate", cases.generate, (Output("theta"), Output("labels", "int", required=False)),
                           reference=_without("ConditionalVAE.generate"), class_name="ConditionalVAE"),
     "training": ProbeSpec("cond_loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS),
-                          class_name="ConditionalVAE"),
+                          class_name="ConditionalVAE", repeat=False),
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
                                              Output("samples", "float", from_student=False),
                                              Output("relabelled", "float", from_student=False)),

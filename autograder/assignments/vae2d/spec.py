@@ -154,7 +154,7 @@ PROBES = {
                                       _expected("row", "linspace", "ends", row=("rows", "obs")),
                                       reference=(), student_code=False),
     "pick_pairs": ProbeSpec("pick_pairs", cases.pick_pairs, (Output("pairs"), Output("again"))),
-    "training": ProbeSpec("loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS)),
+    "training": ProbeSpec("loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False),
     # run by the training and quality graders on the trained weights, with cases.evaluation's cases
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
                                              Output("reconstructions", "float", from_student=False),
