@@ -103,6 +103,19 @@ class GradedSubmission:
         #: The round of its probes' calls a grader sees (0, then 1: see :meth:`twice`), the most rounds any
         #: probe it ran has since :meth:`twice` started it, and whether one of those had other inputs in round 2.
         self.round, self.rounds_seen, self.other_inputs = 0, 1, False
+        #: The keys of the tests still to run (None: all may run); see :meth:`done`.
+        self.pending = None
+
+    def done(self, key: str) -> None:
+        """Test ``key`` has its result: forget the outputs of every probe that no test still to run grades (a
+        grader that reads one anyway runs it again), so that the trusted process holds the arrays of the probes
+        still needed, not of every probe of the submission."""
+        if self.pending is None:
+            return
+        self.pending.discard(key)
+        needed = {self.assignment.probe_of(k) for k in self.pending}
+        for name in [n for n in self._cache if n not in needed]:
+            del self._cache[name]
 
     def twice(self, grader) -> None:
         """Run ``grader()`` (a test's grader function, reading this submission) on the first round of its probes'

@@ -190,6 +190,7 @@ class Collector:
         if report.skipped:
             reason = getattr(call.excinfo.value, "msg", "") if call.excinfo else ""
             self.skipped[key] = f"{name} (not counted: {reason})"
+            self.graded.done(key)
             return report
         output, score = "", spec.points
         if report.failed:
@@ -205,6 +206,7 @@ class Collector:
         # a test worth 0 points (a written answer, graded by hand) still passes or fails by its check
         passed = (not report.failed) if spec.points == 0 else None
         self.results[key] = TestResult(key, name, score, spec.points, output, spec.visibility, passed)
+        self.graded.done(key)
         return report
 
 
@@ -253,6 +255,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     submission = load_submission(path, assignment)
     end = None if deadline is None else start + deadline
     collector = Collector(GradedSubmission(submission, seed, assignment, root, end), root)
+    collector.graded.pending = {key for key in assignment.tests if key.split(".")[0] in groups}
     with runner.fork_server():
         check_sandbox(groups, assignment)
         code = pytest.main(_pytest_args(assignment, groups, quiet), plugins=[collector])

@@ -263,6 +263,7 @@ def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, li
                "module": f"probes_{assignment.name}" if assignment is not None else "probing",
                "class_name": (spec.class_name or assignment.class_name) if assignment is not None else None,
                "student_code": source is not None, "record_fd": record_fd, "second_round": second_round,
+               "case_output_mb": limits.case_output_mb,
                "cases": [{"name": c.name, "dims": list(c.dims), "params": c.params} for c in cases]}
     (scratch / protocol.REQUEST).write_text(json.dumps(request))
     for path in scratch.iterdir():
@@ -287,9 +288,10 @@ def _open_regular(path: Path, cap: int):
     return os.fdopen(fd, "rb")
 
 
-def _parse_npy(data: bytes) -> np.ndarray:
-    """An array from ``.npy`` bytes: numeric dtypes only, and exactly as many bytes as the header says."""
-    f = io.BytesIO(data)
+def _parse_npy(data: bytearray) -> np.ndarray:
+    """An array from ``.npy`` bytes: numeric dtypes only, and exactly as many bytes as the header says. The array
+    is a view of ``data`` (no copy: the trusted process holds each array once)."""
+    f = io.BytesIO(memoryview(data)[:min(len(data), 1 << 16)])
     version = np.lib.format.read_magic(f)
     if version == (1, 0):
         shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
@@ -302,13 +304,22 @@ def _parse_npy(data: bytes) -> np.ndarray:
     count = 1
     for n in shape:
         count *= int(n)
-    body = data[f.tell():]
-    if len(body) != count * dtype.itemsize:
-        raise ValueError(f"array of shape {shape} and dtype {dtype} with {len(body)} bytes of data")
-    return np.frombuffer(body, dtype).reshape(shape, order="F" if fortran else "C").copy()
+    if len(data) - f.tell() != count * dtype.itemsize:
+        raise ValueError(f"array of shape {shape} and dtype {dtype} with {len(data) - f.tell()} bytes of data")
+    return np.frombuffer(data, dtype, count, f.tell()).reshape(shape, order="F" if fortran else "C")
 
 
-def _read_outputs(scratch: Path, ncases: int) -> list:
+def _case_sizes(members, ncases: int) -> list:
+    """Bytes of the arrays of each case, from the archive's directory (before any is read)."""
+    sizes = [0] * ncases
+    for info in members:
+        index = info.filename.partition("/")[0]
+        if index.isdigit() and int(index) < ncases:
+            sizes[int(index)] += info.file_size
+    return sizes
+
+
+def _read_outputs(scratch: Path, ncases: int, limits: config.Limits = config.LIMITS) -> list:
     outputs = [{} for _ in range(ncases)]
     try:
         handle = _open_regular(scratch / protocol.OUTPUTS, MAX_OUTPUT_BYTES)
@@ -318,22 +329,36 @@ def _read_outputs(scratch: Path, ncases: int) -> list:
             members, total = archive.infolist(), 0
             if len(members) > MAX_ARRAYS:
                 raise ValueError(f"{len(members)} arrays")
+            largest = max(_case_sizes(members, ncases), default=0)
+            if largest > limits.case_output_mb * 2**20:
+                raise OutputTooLarge(largest)
             for info in members:
                 total += info.file_size
                 if total > MAX_OUTPUT_BYTES or not info.filename.endswith(".npy"):
                     raise ValueError(f"unexpected member {info.filename!r} ({info.file_size} bytes)")
+                data = bytearray(info.file_size + 1)
                 with archive.open(info) as member:
-                    data = member.read(info.file_size + 1)
-                if len(data) != info.file_size:
+                    got = member.readinto(data)
+                if got != info.file_size:
                     raise ValueError(f"member {info.filename!r} is not the size it claims")
+                del data[got:]
                 key = info.filename[:-len(".npy")]
                 index, _, name = key.partition("/")
                 if not index.isdigit() or int(index) >= ncases or not name:
                     raise ValueError(f"unexpected output {key!r}")
                 outputs[int(index)][name] = _parse_npy(data)
+    except OutputTooLarge as exc:
+        raise ChildFailure(f"what your code returned for one of the grader's calls holds {exc.args[0] / 2**20:.0f} MB "
+                           f"of numbers, more than the {limits.case_output_mb} MB the grader accepts for one call: "
+                           "check the shapes it returns against the docstring (every call returns a few MB at most)"
+                           ) from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
         raise ChildFailure(f"the grader could not read what your code returned ({exc})"[:1000]) from None
     return outputs
+
+
+class OutputTooLarge(Exception):
+    """A case of a child's outputs holds more bytes (``args[0]``) than ``config.LIMITS.case_output_mb``."""
 
 
 _RECORD_WORD = re.compile(r"[A-Za-z0-9_.<>]{1,120}")

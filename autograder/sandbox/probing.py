@@ -313,6 +313,19 @@ class Instances:
         self.queue = list(self.made.get(case, [])) if again else []
 
 
+def _check_size(outputs, request, index):
+    """StudentError when the arrays of one case exceed ``request["case_output_mb"]`` MB (what the grader keeps of
+    one call; the trusted side checks it again)."""
+    cap = request.get("case_output_mb")
+    size = sum(getattr(v, "nbytes", 0) for v in outputs.values())
+    if cap and size > cap * 2**20:
+        where = request["probe"]
+        raise StudentError(where, f"what {where} returned for one of the grader's calls (case {index + 1}) holds "
+                                  f"{size / 2**20:.0f} MB of numbers, more than the {cap} MB the grader accepts for one "
+                                  "call: check the shapes it returns against the docstring (every call returns a few "
+                                  "MB at most)")
+
+
 def run(module, request, arrays, source, filename):
     """Run the requested probe of ``module`` on every case; returns (outputs, info) keyed by case index.
 
@@ -341,6 +354,7 @@ def run(module, request, arrays, source, filename):
             if again and student_code:
                 exc.where = f"{exc.where} (called again, in the grader's second round of calls)"
             raise
+        _check_size(case_outputs, request, index - second if again else index)
         outputs.update({prefix + k: v for k, v in case_outputs.items()})
         if send is not None:
             changed = intact()
