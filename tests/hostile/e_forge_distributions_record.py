@@ -33,6 +33,7 @@ def _forge_and_close():
             os.dup2(null, fd)
         except OSError:
             pass
+    os.close(null)
 
 
 def _hidden(codes):
