@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec, again_with
 from autograder.assignment import expected_outputs as _expected
 
 from . import cases
@@ -123,12 +123,14 @@ _WEIGHTS = tuple(Output(f"w/{layer}.{p}") for layer in LAYERS for p in ("weight"
 #: Every probe: the method it runs, its cases, what it returns, the reference pieces around it, where its
 #: expected values come from.
 PROBES = {
-    "encoder": ProbeSpec("encoder", cases.encoder, (Output("mu"), Output("logvar")), expected="expected_encoder"),
+    "encoder": ProbeSpec("encoder", cases.encoder, (Output("mu"), Output("logvar")), expected="expected_encoder",
+                         again=again_with(x=lambda x: 1 - x[::-1])),  # its second round of calls: other images
     "expected_encoder": ProbeSpec("encoder", cases.encoder, _expected("mu", "logvar"), reference=(), student_code=False),
     "reparameterize": ProbeSpec("reparameterize", cases.reparameterize,
                                 (Output("z0"), Output("z1", required=False), Output("grad_mu", required=False),
                                  Output("grad_logvar", required=False))),
-    "decoder": ProbeSpec("decoder", cases.decoder, (Output("theta"),), expected="expected_decoder"),
+    "decoder": ProbeSpec("decoder", cases.decoder, (Output("theta"),), expected="expected_decoder",
+                         again=again_with(z=lambda z: -z[::-1])),  # its second round of calls: other codes
     "expected_decoder": ProbeSpec("decoder", cases.decoder, _expected("theta"),
                                   reference=(), student_code=False),
     "loss": ProbeSpec("loss", cases.loss,
