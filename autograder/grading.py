@@ -172,6 +172,13 @@ class GradedSubmission:
         """
         return self.probe(self.assignment.probe_of(key), key.split(".")[0], self.assignment.tests[key].timeout)
 
+    def both_rounds(self, key: str, name: str) -> list:
+        """The results of case ``name`` of test ``key``'s probe in each round of its calls (one or two
+        :class:`autograder.runner.CaseResult`), whatever round the grader is applied to: for checks across calls,
+        such as a random method that draws the same values on every call (it reseeds). Raises as :meth:`probe`."""
+        self.run(key)
+        return [found.case(name) for found in self._cache[self.assignment.probe_of(key)].rounds]
+
     def case(self, key: str, name: str):
         """The result of case ``name`` of test ``key``'s probe, a :class:`autograder.runner.CaseResult`; raises as
         :meth:`probe` does."""

@@ -255,3 +255,11 @@ def test_the_trusted_process_forgets_a_probe_once_no_test_to_run_grades_it(tmp_p
     assert "encoder" in graded._cache
     graded.done("encoder.values")
     assert "encoder" not in graded._cache
+
+
+def test_a_grader_can_compare_the_rounds_of_calls(tmp_path):
+    """Does both_rounds give a case's result in each round, whichever round the grader is applied to?"""
+    graded = _graded_with(tmp_path, (1, 2))
+    for round_ in (0, 1):
+        graded.round = round_
+        assert [found.outputs["v"][0] for found in graded.both_rounds("encoder.values", "a")] == [1, 2]
