@@ -81,6 +81,18 @@ class Output:
 DTYPE_KINDS = {"float": "f", "int": "iu", "bool": "b", "number": "fiub"}
 
 
+def again_with(**changes):
+    """An ``again`` of :class:`ProbeSpec`: the same cases with each array named in ``changes`` replaced by
+    ``changes[name](array)`` (``x=lambda x: 1 - x[::-1]``: other inputs of the same shape and range); the graders
+    then compute what they expect from the second round's own arrays."""
+    import dataclasses
+
+    def again(cases):
+        return [dataclasses.replace(case, arrays={name: changes[name](value) if name in changes else value
+                                                  for name, value in case.arrays.items()}) for case in cases]
+    return again
+
+
 def expected_outputs(*names, **shapes) -> tuple:
     """The outputs of a probe that runs the reference (no student code): ``expected/<name>``, floats made by the
     probe, with the shapes given by name (``theta=("batch", "obs")``)."""
@@ -108,6 +120,15 @@ class ProbeSpec:
         False for probes that run no student code (reference runs, the sandbox check).
     class_name : str or None
         The class of the submission the probe gets (None: the assignment's first class).
+    repeat : bool
+        A probe that runs student code runs its cases twice in one child: a second round after the first (so that
+        whatever state the submission keeps, on its class, its module or its instances, persists), on the cases
+        ``again(cases)`` gives, with other torch seeds; each test's grader is applied to both rounds (see
+        :meth:`autograder.grading.GradedSubmission.twice`). False for the training run (and probes that only
+        build the model); a probe that runs no student code runs once, or twice as the probe it serves does.
+    again : callable or None
+        ``again(cases) -> cases`` of the second round (the same number, names and sizes: other inputs where the
+        graders allow it, see :func:`again_with`); None: the same cases.
     """
 
     method: str
@@ -117,6 +138,13 @@ class ProbeSpec:
     expected: str | None = None
     student_code: bool = True
     class_name: str | None = None
+    repeat: bool = True
+    again: object = None
+
+    @property
+    def rounds(self) -> int:
+        """How many rounds of its cases a student's child runs: 2 when it repeats, else 1."""
+        return 2 if self.repeat and self.student_code else 1
 
     def output(self, name: str) -> Output | None:
         """The declared output ``name`` (or None)."""

@@ -34,6 +34,10 @@ class Limits:
     memory_mb: int = 448
     #: Largest file a child may write (its output included), in MB.
     file_size_mb: int = 64
+    #: Most a probe's child may return for one case (one call of a method, in one round), in MB, read or not:
+    #: beyond it the test fails with a message. The largest legitimate case is about 3.3 MB (Part 2's trained
+    #: weights); the trusted process keeps the arrays of the probes that tests still to run need, no more.
+    case_output_mb: int = 8
     open_files: int = 256
     #: Processes and threads a child may have at once (RLIMIT_NPROC, per sandbox uid when running as root;
     #: without root, on top of what the grader's user already runs).

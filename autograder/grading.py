@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from .comparators import close, max_difference
-from .runner import STOPPING_KINDS, ChildFailure, ProbeResult, run_probe
+from .runner import STOPPING_KINDS, ChildFailure, ProbeResult, rounds, run_probe
 from .submission import Submission
 
 
@@ -41,25 +41,32 @@ MIN_SECONDS_LEFT = 2.0
 OUT_OF_TIME = "not run: grading ran out of time (the grader's overall time limit) before this test"
 
 
+#: What a failure in the second round of a probe's calls starts with (see :meth:`GradedSubmission.twice`).
+SECOND_CALL = ("On a second call (the grader calls each method again, in the same process after the first round of "
+               "tests, with another random seed{inputs}): ")
+
+
 @dataclass
 class ProbeOutcome:
-    """One run of a probe: its cases and result, or the failure that stopped it; the timeout it had and
-    the wall-clock seconds it took."""
+    """One run of a probe: its result per round (``rounds``: ProbeResults, each with its cases; one or two, see
+    :func:`autograder.runner.run_probe`), or the failure that stopped it; the timeout it had and the wall-clock
+    seconds it took."""
 
-    cases: list
-    result: ProbeResult | None
+    rounds: list
     failure: ChildFailure | None
     timeout: float
     elapsed: float
 
-    def for_test(self, timeout: float, method: str):
-        """``(cases, result)`` for a test that allows ``timeout`` seconds; raises its ChildFailure if any."""
+    def for_test(self, timeout: float, method: str, round_: int = 0):
+        """``(cases, result)`` of round ``round_`` (the last when it has fewer) for a test that allows ``timeout``
+        seconds; raises its ChildFailure if any."""
         if self.failure is not None:
             raise self.failure
         if timeout < self.timeout and self.elapsed > timeout:
             raise ChildFailure(f"timed out: {method} took {self.elapsed:.0f} s where this test allows "
                                f"{timeout:.0f} s", kind="timeout")
-        return self.cases, self.result
+        result = self.rounds[min(round_, len(self.rounds) - 1)]
+        return result.cases, result
 
     def retry_with(self, timeout: float) -> bool:
         """Did it time out with less time than ``timeout`` (so a test that allows more should run it again)?"""
@@ -93,6 +100,41 @@ class GradedSubmission:
         self.runtime_violations = {}
         #: Per method (or group), the names of its tests that failed so far, in the order they ran.
         self.failed = {}
+        #: The round of its probes' calls a grader sees (0, then 1: see :meth:`twice`), the most rounds any
+        #: probe it ran has since :meth:`twice` started it, and whether one of those had other inputs in round 2.
+        self.round, self.rounds_seen, self.other_inputs = 0, 1, False
+        #: The keys of the tests still to run (None: all may run); see :meth:`done`.
+        self.pending = None
+
+    def done(self, key: str) -> None:
+        """Test ``key`` has its result: forget the outputs of every probe that no test still to run grades (a
+        grader that reads one anyway runs it again), so that the trusted process holds the arrays of the probes
+        still needed, not of every probe of the submission."""
+        if self.pending is None:
+            return
+        self.pending.discard(key)
+        needed = {self.assignment.probe_of(k) for k in self.pending}
+        for name in [n for n in self._cache if n not in needed]:
+            del self._cache[name]
+
+    def twice(self, grader) -> None:
+        """Run ``grader()`` (a test's grader function, reading this submission) on the first round of its probes'
+        calls, then, when a probe it read ran a second round, on that round: a failure there says so first
+        (:data:`SECOND_CALL`). Raises what the grader raises."""
+        self.round, self.rounds_seen, self.other_inputs = 0, 1, False
+        try:
+            grader()
+            if self.rounds_seen < 2:
+                return
+            self.round = 1
+            try:
+                grader()
+            except GradingFailure as exc:
+                inputs = ", and other inputs" if self.other_inputs else ""
+                message = str(exc)
+                raise GradingFailure(SECOND_CALL.format(inputs=inputs) + message[:1].lower() + message[1:]) from None
+        finally:
+            self.round = 0
 
     def require(self, method: str) -> None:
         """Fail unless the submission loads and ``method`` follows the rules (in its source, and in what the
@@ -105,20 +147,22 @@ class GradedSubmission:
         if broken:
             fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
 
-    def record_runtime_breaches(self, result) -> None:
+    def record_runtime_breaches(self, found, method: str) -> None:
         """Note every method the sandbox saw reading torch.distributions while it ran (a path the source did
-        not show, such as ``getattr`` with a name computed at run time). Each read is charged to the innermost
-        graded method on the stack: a helper's read to the method that called it."""
-        for info in result.info:
-            entries = info.get("distributions")
-            for entry in entries if isinstance(entries, list) else []:
-                chain = entry.get("by") if isinstance(entry, dict) else None
-                groups = [self.assignment.group_of(str(m)) for m in chain] if isinstance(chain, list) else []
-                method = next((g for g in groups if g), None)
-                if method is not None and method not in self.runtime_violations:
-                    read = " ".join(str(entry.get("read"))[:100].split())
-                    self.runtime_violations[method] = (f"uses torch.distributions (it read `{read}` while it ran), "
-                                                       "which the rules forbid")
+        not show, such as ``getattr`` with a name computed at run time), from the child's record (``found``: a
+        ProbeResult, or the ChildFailure of a child that stopped). Each read is charged to the innermost graded
+        method on the stack: a helper's read to the method that called it. A record that shows the watchers or
+        the record itself changed is charged to ``method``, the method the probe ran."""
+        for read, chain in getattr(found, "reads", None) or []:
+            method_read = next((g for g in map(self.assignment.group_of, chain) if g), None)
+            if method_read is not None and method_read not in self.runtime_violations:
+                self.runtime_violations[method_read] = (f"uses torch.distributions (it read `{read}` while it ran), "
+                                                        "which the rules forbid")
+        tampered = getattr(found, "tampered", "")
+        if tampered and method not in self.runtime_violations:
+            self.runtime_violations[method] = (
+                "interferes with the grader's record of what it reads from torch.distributions (while it ran, the "
+                f"code {tampered}), which the rules forbid: the grader cannot check that it does not use it")
 
     def run(self, key: str):
         """Run the probe of test ``key`` (by default its group's, the method it grades), with that test's own
@@ -127,6 +171,13 @@ class GradedSubmission:
         Returns ``(cases, ProbeResult)``; raises as :meth:`probe` does.
         """
         return self.probe(self.assignment.probe_of(key), key.split(".")[0], self.assignment.tests[key].timeout)
+
+    def both_rounds(self, key: str, name: str) -> list:
+        """The results of case ``name`` of test ``key``'s probe in each round of its calls (one or two
+        :class:`autograder.runner.CaseResult`), whatever round the grader is applied to: for checks across calls,
+        such as a random method that draws the same values on every call (it reseeds). Raises as :meth:`probe`."""
+        self.run(key)
+        return [found.case(name) for found in self._cache[self.assignment.probe_of(key)].rounds]
 
     def case(self, key: str, name: str):
         """The result of case ``name`` of test ``key``'s probe, a :class:`autograder.runner.CaseResult`; raises as
@@ -148,21 +199,25 @@ class GradedSubmission:
             self.stopped.setdefault(method, outcome.failure)
         if outcome.failure is None:
             self.require(method)  # again: the sandbox may have seen it break a rule while it ran
-        return outcome.for_test(timeout, method)
+            self.rounds_seen = max(self.rounds_seen, len(outcome.rounds))
+            self.other_inputs |= len(outcome.rounds) == 2 and self.assignment.probes[name].again is not None
+        return outcome.for_test(timeout, method, self.round)
 
     def _run(self, name: str, method: str, timeout: float) -> ProbeOutcome:
         left = None if self.deadline is None else self.deadline - time.monotonic()
         if left is not None and left < MIN_SECONDS_LEFT:
             fail(OUT_OF_TIME)
         allowed = timeout if left is None else min(timeout, left)
-        cases, start, result, failure = self.assignment.probes[name].cases(self.root), time.monotonic(), None, None
+        spec, start, found, failure = self.assignment.probes[name], time.monotonic(), [], None
         try:
-            result = run_probe(self.submission.source, name, cases, method, allowed, self.seed,
+            result = run_probe(self.submission.source, name, spec.cases(self.root), method, allowed, self.seed,
                                deadline_bound=allowed < timeout, assignment=self.assignment)
-            self.record_runtime_breaches(result)
+            self.record_runtime_breaches(result, method)
+            found = rounds(result, spec.rounds)
         except ChildFailure as exc:
             failure = exc
-        return ProbeOutcome(cases, result, failure, allowed, time.monotonic() - start)
+            self.record_runtime_breaches(exc, method)
+        return ProbeOutcome(found, failure, allowed, time.monotonic() - start)
 
     def trusted(self, name: str, cases: list, timeout: float = 300.0):
         """Run probe ``name``, which runs no student code (the reference on weights a student's child returned),

@@ -167,6 +167,15 @@ class Collector:
 
         return digit_classifier.load(classifier_file(self.root))
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem):
+        """Call a grader (a test marked ``grades``) on each round of its probes' calls (``GradedSubmission.twice``)."""
+        if pyfuncitem.get_closest_marker("grades") is None:
+            return None
+        args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+        self.graded.twice(lambda: pyfuncitem.obj(**args))
+        return True
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item, call):
         report = yield
@@ -181,6 +190,7 @@ class Collector:
         if report.skipped:
             reason = getattr(call.excinfo.value, "msg", "") if call.excinfo else ""
             self.skipped[key] = f"{name} (not counted: {reason})"
+            self.graded.done(key)
             return report
         output, score = "", spec.points
         if report.failed:
@@ -196,6 +206,7 @@ class Collector:
         # a test worth 0 points (a written answer, graded by hand) still passes or fails by its check
         passed = (not report.failed) if spec.points == 0 else None
         self.results[key] = TestResult(key, name, score, spec.points, output, spec.visibility, passed)
+        self.graded.done(key)
         return report
 
 
@@ -244,6 +255,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     submission = load_submission(path, assignment)
     end = None if deadline is None else start + deadline
     collector = Collector(GradedSubmission(submission, seed, assignment, root, end), root)
+    collector.graded.pending = {key for key in assignment.tests if key.split(".")[0] in groups}
     with runner.fork_server():
         check_sandbox(groups, assignment)
         code = pytest.main(_pytest_args(assignment, groups, quiet), plugins=[collector])

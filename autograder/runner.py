@@ -79,11 +79,16 @@ class CaseResult:
 
 @dataclass
 class ProbeResult:
-    """Per case, the arrays a probe returned and its JSON info (lists in the order of ``cases``)."""
+    """Per case, the arrays a probe returned and its JSON info (lists in the order of ``cases``); what the child's
+    student code read from torch.distributions while its methods ran (``reads``: ``(read, ["Class.method", ...
+    outermost])``, from the child's record, see :func:`parse_record`) and, when its record shows that it changed
+    the grader's watchers or record, what (``tampered``, "" otherwise)."""
 
     outputs: list
     info: list
     cases: list = field(default_factory=list)
+    reads: list = field(default_factory=list)
+    tampered: str = ""
 
     def case(self, name: str) -> CaseResult:
         """The result of the case named ``name`` (KeyError, naming the cases there are, when none is)."""
@@ -245,7 +250,8 @@ def reference_source(path: Path, names) -> str:
     return ast.unparse(tree) + "\n"
 
 
-def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, limits, assignment=None) -> None:
+def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, limits, assignment=None,
+                   record_fd: int = protocol.RECORD_FD, second_round: int | None = None) -> None:
     arrays = {f"{i}/{k}": np.asarray(v) for i, case in enumerate(cases) for k, v in case.arrays.items()}
     np.savez(scratch / protocol.INPUTS, **arrays)
     (scratch / protocol.SOURCE).write_text(source or "")
@@ -256,7 +262,8 @@ def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, li
     request = {"probe": probe, "seed": seed, "threads": limits.threads, "memory_mb": limits.memory_mb,
                "module": f"probes_{assignment.name}" if assignment is not None else "probing",
                "class_name": (spec.class_name or assignment.class_name) if assignment is not None else None,
-               "student_code": source is not None,
+               "student_code": source is not None, "record_fd": record_fd, "second_round": second_round,
+               "case_output_mb": limits.case_output_mb,
                "cases": [{"name": c.name, "dims": list(c.dims), "params": c.params} for c in cases]}
     (scratch / protocol.REQUEST).write_text(json.dumps(request))
     for path in scratch.iterdir():
@@ -281,9 +288,10 @@ def _open_regular(path: Path, cap: int):
     return os.fdopen(fd, "rb")
 
 
-def _parse_npy(data: bytes) -> np.ndarray:
-    """An array from ``.npy`` bytes: numeric dtypes only, and exactly as many bytes as the header says."""
-    f = io.BytesIO(data)
+def _parse_npy(data: bytearray) -> np.ndarray:
+    """An array from ``.npy`` bytes: numeric dtypes only, and exactly as many bytes as the header says. The array
+    is a view of ``data`` (no copy: the trusted process holds each array once)."""
+    f = io.BytesIO(memoryview(data)[:min(len(data), 1 << 16)])
     version = np.lib.format.read_magic(f)
     if version == (1, 0):
         shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
@@ -296,13 +304,22 @@ def _parse_npy(data: bytes) -> np.ndarray:
     count = 1
     for n in shape:
         count *= int(n)
-    body = data[f.tell():]
-    if len(body) != count * dtype.itemsize:
-        raise ValueError(f"array of shape {shape} and dtype {dtype} with {len(body)} bytes of data")
-    return np.frombuffer(body, dtype).reshape(shape, order="F" if fortran else "C").copy()
+    if len(data) - f.tell() != count * dtype.itemsize:
+        raise ValueError(f"array of shape {shape} and dtype {dtype} with {len(data) - f.tell()} bytes of data")
+    return np.frombuffer(data, dtype, count, f.tell()).reshape(shape, order="F" if fortran else "C")
 
 
-def _read_outputs(scratch: Path, ncases: int) -> list:
+def _case_sizes(members, ncases: int) -> list:
+    """Bytes of the arrays of each case, from the archive's directory (before any is read)."""
+    sizes = [0] * ncases
+    for info in members:
+        index = info.filename.partition("/")[0]
+        if index.isdigit() and int(index) < ncases:
+            sizes[int(index)] += info.file_size
+    return sizes
+
+
+def _read_outputs(scratch: Path, ncases: int, limits: config.Limits = config.LIMITS) -> list:
     outputs = [{} for _ in range(ncases)]
     try:
         handle = _open_regular(scratch / protocol.OUTPUTS, MAX_OUTPUT_BYTES)
@@ -312,22 +329,74 @@ def _read_outputs(scratch: Path, ncases: int) -> list:
             members, total = archive.infolist(), 0
             if len(members) > MAX_ARRAYS:
                 raise ValueError(f"{len(members)} arrays")
+            largest = max(_case_sizes(members, ncases), default=0)
+            if largest > limits.case_output_mb * 2**20:
+                raise OutputTooLarge(largest)
             for info in members:
                 total += info.file_size
                 if total > MAX_OUTPUT_BYTES or not info.filename.endswith(".npy"):
                     raise ValueError(f"unexpected member {info.filename!r} ({info.file_size} bytes)")
+                data = bytearray(info.file_size + 1)
                 with archive.open(info) as member:
-                    data = member.read(info.file_size + 1)
-                if len(data) != info.file_size:
+                    got = member.readinto(data)
+                if got != info.file_size:
                     raise ValueError(f"member {info.filename!r} is not the size it claims")
+                del data[got:]
                 key = info.filename[:-len(".npy")]
                 index, _, name = key.partition("/")
                 if not index.isdigit() or int(index) >= ncases or not name:
                     raise ValueError(f"unexpected output {key!r}")
                 outputs[int(index)][name] = _parse_npy(data)
+    except OutputTooLarge as exc:
+        raise ChildFailure(f"what your code returned for one of the grader's calls holds {exc.args[0] / 2**20:.0f} MB "
+                           f"of numbers, more than the {limits.case_output_mb} MB the grader accepts for one call: "
+                           "check the shapes it returns against the docstring (every call returns a few MB at most)"
+                           ) from None
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError) as exc:
         raise ChildFailure(f"the grader could not read what your code returned ({exc})"[:1000]) from None
     return outputs
+
+
+class OutputTooLarge(Exception):
+    """A case of a child's outputs holds more bytes (``args[0]``) than ``config.LIMITS.case_output_mb``."""
+
+
+_RECORD_WORD = re.compile(r"[A-Za-z0-9_.<>]{1,120}")
+
+
+def parse_record(text: str, ncases: int, overflow: bool = False, finished: bool = True):
+    """What a child's record says (:data:`protocol.RECORD_FD`): ``(reads, tampered)``.
+
+    ``reads`` lists ``(read, chain)`` for each ``R read Class.method ...`` line; ``tampered`` says, in words for
+    the student, how the record shows that student code changed the grader's watchers or record ("" when it
+    does not): a ``T`` line, a line the child's own code never writes (the grader writes only well-formed lines),
+    more than :data:`protocol.MAX_RECORD_BYTES`, or, in a child that ``finished`` its cases, a case without its
+    ``E index`` line (the record was closed or redirected). Any text is accepted; nothing here raises.
+    """
+    reads, ended, tampered = [], set(), ""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    elif lines and finished:
+        tampered = "wrote an unfinished line to it"
+    for line in lines:
+        kind, *words = line.split(" ")
+        if not words or not all(_RECORD_WORD.fullmatch(w) for w in words) or len(line) >= protocol.MAX_RECORD_LINE:
+            tampered = tampered or "wrote text of its own to it"
+        elif kind == "R" and len(words) >= 2:
+            reads.append((words[0], words[1:]))
+        elif kind == "T":
+            tampered = tampered or f"changed {' '.join(words)}"
+        elif kind == "E" and len(words) == 1 and words[0].isdigit():
+            ended.add(int(words[0]))
+        else:
+            tampered = tampered or "wrote text of its own to it"
+    if overflow:
+        tampered = tampered or f"wrote more than {protocol.MAX_RECORD_BYTES} bytes to it"
+    missing = [i for i in range(ncases) if i not in ended]
+    if finished and missing and not tampered:
+        tampered = f"closed or replaced it before case {missing[0] + 1} of {ncases} ended"
+    return reads, tampered
 
 
 def _read_result(scratch: Path, method: str, child) -> dict:
@@ -407,10 +476,12 @@ class ForkServer:
 
 
 class ForkedChild:
-    """A child of the :class:`ForkServer`, with the part of ``subprocess.Popen``'s interface the runner uses."""
+    """A child of the :class:`ForkServer`, with the part of ``subprocess.Popen``'s interface the runner uses, and
+    its record (:data:`protocol.RECORD_FD`) once it has exited: ``record`` (text) and ``overflow``."""
 
     def __init__(self, server: ForkServer, pid: int):
         self.server, self.pid, self.returncode = server, pid, None
+        self.record, self.overflow = "", False
 
     def wait(self, timeout=None) -> int:
         """Its exit status (negative: killed by that signal); ``subprocess.TimeoutExpired`` after ``timeout``."""
@@ -419,6 +490,9 @@ class ForkedChild:
             if message is None:
                 raise subprocess.TimeoutExpired(f"child {self.pid}", timeout)
             self.returncode = message["status"]
+            record = message.get("record")
+            self.record = record if isinstance(record, str) else ""
+            self.overflow = bool(message.get("overflow"))
         return self.returncode
 
     def poll(self):
@@ -471,14 +545,52 @@ def _keep_folders(cases) -> list:
     return [c.params["root"] for c in cases if isinstance(c.params.get("root"), str)]
 
 
-def _start(scratch: Path, out, jail: isolation.Jail, limits: config.Limits):
-    """Start the child in ``scratch`` (forked from the server, or spawned), its output into ``out``."""
+def _start(scratch: Path, out, jail: isolation.Jail, limits: config.Limits, record: "SpawnedRecord"):
+    """Start the child in ``scratch`` (forked from the server, or spawned with ``record``'s pipe), its output into
+    ``out``."""
     env = isolation.child_env(scratch, limits.threads)
     if _SERVER is not None:
         return _SERVER.fork(scratch, Path(out.name), env, jail.plan)
-    return subprocess.Popen([sys.executable, "-I", "-B", str(runtime() / "child.py"), str(scratch)],
-                            cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=jail.apply)
+    try:
+        return subprocess.Popen([sys.executable, "-I", "-B", str(runtime() / "child.py"), str(scratch)],
+                                cwd=scratch, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, preexec_fn=jail.apply, pass_fds=(record.write,))
+    finally:
+        record.started()
+
+
+class SpawnedRecord:
+    """The record pipe (:data:`protocol.RECORD_FD`) of a child spawned without the fork server: the runner holds
+    its read end, drains it while the child runs, and closes it when the child is done."""
+
+    def __init__(self):
+        self.read, self.write = os.pipe()
+        os.set_blocking(self.read, False)
+        self.data, self.overflow = bytearray(), False
+
+    def started(self) -> None:
+        """The child has its write end: close ours, so that the pipe ends when the child's processes do."""
+        if self.write is not None:
+            os.close(self.write)
+            self.write = None
+
+    def drain(self) -> None:
+        """Read what is there, keeping the first :data:`protocol.MAX_RECORD_BYTES`."""
+        while True:
+            try:
+                chunk = os.read(self.read, 65536)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            self.overflow |= len(self.data) + len(chunk) > protocol.MAX_RECORD_BYTES
+            self.data += chunk[:max(0, protocol.MAX_RECORD_BYTES - len(self.data))]
+
+    def close(self) -> None:
+        self.started()
+        if self.read is not None:
+            os.close(self.read)
+            self.read = None
 
 
 def oom_kills() -> int:
@@ -500,15 +612,17 @@ def _peak_mb(pid: int) -> float:
         return 0.0
 
 
-def _watch(child, out, timeout: float, method: str, limits: config.Limits, deadline_bound: bool):
+def _watch(child, out, timeout: float, method: str, limits: config.Limits, deadline_bound: bool, drain=None):
     """Wait for ``child`` until it exits, runs past ``timeout`` or prints too much; then kill its group.
 
     Returns ``(stopped, peak_mb)``: the ChildFailure that stopped it (None when it exited by itself) and
-    the peak resident memory seen.
+    the peak resident memory seen. ``drain()``, when given, is called as it waits (reading the child's record).
     """
     deadline, stopped, peak = time.monotonic() + timeout, None, 0.0
     try:
         while child.poll() is None:
+            if drain is not None:
+                drain()
             peak = max(peak, _peak_mb(child.pid))
             if time.monotonic() > deadline and deadline_bound:
                 stopped = ChildFailure(f"{method} was stopped after {timeout:.0f} s: grading ran out of time "
@@ -540,24 +654,26 @@ def _clean_up(lease, ours: set) -> list:
 
 def run_child(source, probe: str, cases: list, method: str, timeout: float, seed: int = 0,
               limits: config.Limits = config.LIMITS, deadline_bound: bool = False,
-              assignment=None) -> ProbeResult:
+              assignment=None, second_round: int | None = None) -> ProbeResult:
     """Run ``probe`` of ``assignment`` on every case in one fresh, isolated child; the engine of :func:`run_probe`.
 
     ``source`` None runs a probe that loads no student code; ``assignment`` None runs one of the engine's own
     (the sandbox check, ``"ping"``). Outputs are checked against the probe's declared outputs. ``deadline_bound`` says that ``timeout`` is
-    what is left of grading's overall time, not the test's own limit (the message then says so). Raises
+    what is left of grading's overall time, not the test's own limit (the message then says so). ``second_round``
+    is the index of the first case of the second round, when ``cases`` holds two (see :func:`run_probe`). Raises
     :class:`ChildFailure` as :func:`run_probe` does.
     """
     found = isolation.platform()
     lease = isolation.lease_uid(found)
     work = Path(tempfile.mkdtemp(prefix="vae-kit-"))  # the grader's: holds the child's output file
-    scratch, mounted = work / "scratch", False
+    scratch, mounted, record = work / "scratch", False, SpawnedRecord() if _SERVER is None else None
     try:
         os.chmod(work, 0o711)
         scratch.mkdir(mode=0o700)
         if lease.uid is not None:
             mounted = found.tmpfs_scratch and isolation.mount_scratch(scratch, lease.uid, limits)
-        _write_request(scratch, source, probe, cases, seed, limits, assignment)
+        _write_request(scratch, source, probe, cases, seed, limits, assignment,
+                       protocol.RECORD_FD if record is None else record.write, second_round)
         if lease.uid is not None and not mounted:
             os.chown(scratch, lease.uid, lease.uid)
         jail = isolation.Jail(found, lease.uid, [runtime(), scratch, *_keep_folders(cases)], limits,
@@ -565,11 +681,15 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
         ours, kills = isolation.children_of_me(), oom_kills()
         with open(work / protocol.STDOUT, "w+b") as out:
             os.chmod(work / protocol.STDOUT, 0o600)
-            child = _start(scratch, out, jail, limits)
+            child = _start(scratch, out, jail, limits, record)
             try:
-                stopped, peak = _watch(child, out, timeout, method, limits, deadline_bound)
+                stopped, peak = _watch(child, out, timeout, method, limits, deadline_bound,
+                                       record.drain if record is not None else None)
             finally:
                 left = _clean_up(lease, ours)
+            if record is not None:
+                record.drain()
+                child.record, child.overflow = bytes(record.data).decode("latin-1"), record.overflow
             staff = _tail(out, limits.output_bytes)
         if left:
             staff += f"\n[grader: processes {left} of this child survived the clean-up]"
@@ -577,19 +697,22 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
             stopped = ChildFailure(f"the process running {method} was killed by the system because it ran out "
                                    f"of memory (it had used {peak:.0f} MB; each test may use about "
                                    f"{limits.memory_mb} MB beyond what torch itself takes)", kind="memory")
-        result = _collect(scratch, method, child, stopped, staff, cases)
+        result = _collect(scratch, method, child, stopped, staff, cases, student=source is not None)
         if assignment is not None:
             check_outputs(result, assignment.probes[probe], method, trusted=source is None)
         return result
     finally:
+        if record is not None:
+            record.close()
         if mounted:
             isolation.umount(scratch)
         shutil.rmtree(work, ignore_errors=True)
         lease.release()
 
 
-def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list) -> ProbeResult:
-    """What the child returned, or the ChildFailure that says why there is nothing to use."""
+def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list, student: bool = True) -> ProbeResult:
+    """What the child returned, or the ChildFailure that says why there is nothing to use (with the ``reads`` and
+    ``tampered`` of its record, when it ran student code, see :func:`parse_record`)."""
     if stopped:
         stopped.staff = staff
         raise stopped
@@ -598,12 +721,18 @@ def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list
     except ChildFailure as exc:
         exc.staff = staff
         raise
+    reads, tampered = [], ""
+    if student:
+        reads, tampered = parse_record(getattr(child, "record", ""), len(cases), getattr(child, "overflow", False),
+                                       finished=result["status"] == "ok")
     if result["status"] != "ok":
-        raise student_failure(result, staff)
+        failure = student_failure(result, staff)
+        failure.reads, failure.tampered = reads, tampered
+        raise failure
     info = result.get("info")
     info = [info.get(str(i), {}) if isinstance(info, dict) else {} for i in range(len(cases))]
     info = [i if isinstance(i, dict) else {} for i in info]
-    return ProbeResult(_read_outputs(scratch, len(cases)), info, list(cases))
+    return ProbeResult(_read_outputs(scratch, len(cases)), info, list(cases), reads, tampered)
 
 
 def check_outputs(result: ProbeResult, spec, method: str, trusted: bool = False) -> None:
@@ -659,7 +788,10 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
     timeout : float
         Wall-clock seconds before the child's process group is killed.
     seed : int
-        Seeds torch in the child (``seed + case index`` before each case).
+        Seeds torch in the child (``seed + case index`` before each case). A probe whose spec repeats it
+        (:attr:`autograder.assignment.ProbeSpec.rounds`) runs its cases, then ``spec.again(cases)`` (or the same)
+        as a second round in the same child, cases ``n`` to ``2n - 1``, seeded ``seed + n + i``; so does its
+        expected probe. Split the result with :func:`rounds`.
     limits : config.Limits
     deadline_bound : bool
         ``timeout`` is what is left of grading's overall time rather than the test's own limit: a child
@@ -679,14 +811,25 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
         When a child that runs no student code fails (a fault of the grader or the platform).
     """
     spec = assignment.probes[probe]
+    second = len(cases) if spec.rounds == 2 and source is not None else None
+    if second is not None:
+        cases = list(cases) + list(spec.again(cases) if spec.again else cases)
     expected = None
     if spec.expected:
         try:
             expected = run_child(None, spec.expected, cases, spec.expected, max(timeout, 60.0), seed, limits,
-                                 assignment=assignment)
+                                 assignment=assignment, second_round=second)
         except ChildFailure as exc:
             raise RuntimeError(f"the grader's own {spec.expected} probe failed: {exc}\n{exc.staff}") from None
-    result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound, assignment)
+    result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound, assignment, second)
     if expected is not None:
         result.outputs = [{**got, **ref} for got, ref in zip(result.outputs, expected.outputs)]
     return result
+
+
+def rounds(result: ProbeResult, count: int) -> list:
+    """``result`` of a probe run in ``count`` rounds (1 or 2, see :func:`run_probe`) as one ProbeResult per round,
+    each with its own cases, outputs and info (the record's reads and tampering are the child's, in each)."""
+    size = len(result.cases) // count
+    return [ProbeResult(result.outputs[i * size:(i + 1) * size], result.info[i * size:(i + 1) * size],
+                        result.cases[i * size:(i + 1) * size], result.reads, result.tampered) for i in range(count)]

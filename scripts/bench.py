@@ -299,7 +299,7 @@ def training_epoch(mnist: Path, epochs: int = 1, fused: bool = spec.TRAINING.fus
     t = spec.TRAINING
     images, _ = vae_utils.load_mnist(train=True, root=mnist, download=False)
     torch.set_num_threads(config.LIMITS.threads)
-    vae_class = probing.load(load_submission(SOLUTION, spec.ASSIGNMENT).source, "solution")
+    vae_class, _ = probing.load(load_submission(SOLUTION, spec.ASSIGNMENT).source, "solution")
     generator = torch.Generator().manual_seed(t.seed)
     torch.manual_seed(t.seed)
     vae = vae_class(784, t.latent_dim, t.hidden_dim)

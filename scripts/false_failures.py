@@ -37,7 +37,7 @@ with warnings.catch_warnings():  # the graders' @grades mark is registered only 
     from autograder.assignments.cvae.graders import grade_sample as grade_cvae_sample  # noqa: E402
     from autograder.assignments.cvae.graders import grade_cond_loss, grade_conv_loss  # noqa: E402
 from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
-from autograder.runner import ChildFailure, ProbeResult, run_probe  # noqa: E402
+from autograder.runner import ChildFailure, ProbeResult, rounds, run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
 
 #: The probes with random draws, the grader module that checks each, and how many seeds fit in one child
@@ -81,6 +81,10 @@ class OneSeed(GradedSubmission):
     def require(self, method: str) -> None:
         """The rules are not statistical: nothing to check here."""
 
+    def both_rounds(self, key: str, name: str) -> list:
+        """Case ``name`` of this seed's round (the stand-in holds one round: checks across rounds see it once)."""
+        return [self.result.case(name)]
+
     def probe(self, name: str, method: str, timeout: float):
         """The outputs of probe ``name`` for this seed (ValueError for any other probe)."""
         if name != self.name:
@@ -99,7 +103,8 @@ def grader_tests(module) -> list:
 
 
 def run_seeds(source: str, probe: str, seeds: int, timeout: float = 600.0, assignment: str = "vae") -> list:
-    """Run ``probe`` on its cases repeated ``seeds`` times; returns one OneSeed per repetition.
+    """Run ``probe`` on its cases repeated ``seeds`` times; returns one OneSeed per repetition and round of calls
+    (a probe that repeats its cases, as grading does, gives twice as many).
 
     Raises ChildFailure when the submission fails in the child (correct code must not).
     """
@@ -110,9 +115,10 @@ def run_seeds(source: str, probe: str, seeds: int, timeout: float = 600.0, assig
     for start in range(0, seeds, per_child):
         count = min(per_child, seeds - start)
         result = run_probe(source, probe, base * count, probe, timeout, seed=start * len(base), assignment=spec)
-        for k in range(count):
-            part = slice(k * len(base), (k + 1) * len(base))
-            per_seed.append(OneSeed(probe, base, ProbeResult(result.outputs[part], result.info[part], base), spec))
+        for found in rounds(result, spec.probes[probe].rounds):  # a second round of calls is graded as the first
+            for k in range(count):
+                part = slice(k * len(base), (k + 1) * len(base))
+                per_seed.append(OneSeed(probe, base, ProbeResult(found.outputs[part], found.info[part], base), spec))
     return per_seed
 
 

@@ -212,3 +212,54 @@ def test_without_a_fork_server_children_are_spawned_and_the_staff_told(tmp_path,
     tests, _ = grade_text(tmp_path, reference_source, groups=("encoder", "kl_divergence"))
     assert all(t.score == t.max_score for t in tests.values()), [t.output for t in tests.values()]
     assert "fork server: off, it could not start (no fork here)" in capsys.readouterr().out
+
+
+def _graded_with(tmp_path, rounds):
+    """A GradedSubmission of Part 1 whose encoder probe has already run, in ``rounds`` (lists of outputs ``v``)."""
+    import numpy as np
+
+    from autograder.assignment import load
+    from autograder.grading import GradedSubmission, ProbeOutcome
+    from autograder.submission import Submission
+
+    graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, load("vae"))
+    results = [runner.ProbeResult([{"v": np.array([v])}], [{}], [runner.Case((), {}, name="a")]) for v in rounds]
+    graded._cache["encoder"] = ProbeOutcome(results, None, 60.0, 0.0)
+    return graded
+
+
+def test_a_grader_is_applied_to_both_rounds_and_says_when_the_second_fails(tmp_path):
+    """Does a grader run on each round of its probe's calls, and does a failure in the second say "On a second
+    call" before its own message (and one in the first not)?"""
+    from autograder.grading import GradingFailure, fail
+
+    def grader(graded):
+        if graded.case("encoder.values", "a").outputs["v"][0] != 1:
+            fail("V is not 1")
+
+    for rounds, message in (((1, 1), None), ((1, 0), r"^On a second call \(.*\): v is not 1$"), ((0, 1), "^V is not 1$")):
+        graded = _graded_with(tmp_path, rounds)
+        if message is None:
+            graded.twice(lambda: grader(graded))
+        else:
+            with pytest.raises(GradingFailure, match=message):
+                graded.twice(lambda: grader(graded))
+        assert graded.round == 0
+
+
+def test_the_trusted_process_forgets_a_probe_once_no_test_to_run_grades_it(tmp_path):
+    """Are a probe's arrays dropped once the last test that grades them has its result, and kept until then?"""
+    graded = _graded_with(tmp_path, (1, 1))
+    graded.pending = {"encoder.shapes", "encoder.values", "decoder.values"}
+    graded.done("encoder.shapes")
+    assert "encoder" in graded._cache
+    graded.done("encoder.values")
+    assert "encoder" not in graded._cache
+
+
+def test_a_grader_can_compare_the_rounds_of_calls(tmp_path):
+    """Does both_rounds give a case's result in each round, whichever round the grader is applied to?"""
+    graded = _graded_with(tmp_path, (1, 2))
+    for round_ in (0, 1):
+        graded.round = round_
+        assert [found.outputs["v"][0] for found in graded.both_rounds("encoder.values", "a")] == [1, 2]

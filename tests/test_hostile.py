@@ -611,7 +611,8 @@ def saved(array, **kwargs) -> bytes:
 
 
 def test_outputs_are_parsed_as_plain_numbers(tmp_path):
-    """Are pickles, object and structured dtypes, lying headers, zip bombs and links refused?"""
+    """Are pickles, object and structured dtypes, lying headers, zip bombs, more than 8 MB for one call and links
+    refused?"""
     good = np.arange(6, dtype=np.float32).reshape(2, 3)
     write_npz(tmp_path / "outputs.npz", {"0/theta.npy": saved(good)})
     out = runner._read_outputs(tmp_path, 1)
@@ -631,7 +632,10 @@ def test_outputs_are_parsed_as_plain_numbers(tmp_path):
             for _ in range(300):
                 member.write(bytes(2**20))
     assert (tmp_path / "outputs.npz").stat().st_size < 2 * 2**20
-    with pytest.raises(runner.ChildFailure, match="could not read"):
+    with pytest.raises(runner.ChildFailure, match="could not read|more than the 8 MB the grader accepts for one call"):
+        runner._read_outputs(tmp_path, 1)
+    write_npz(tmp_path / "outputs.npz", {"0/theta.npy": saved(np.zeros(9 * 2**18, np.float32))})  # 9 MB, one call
+    with pytest.raises(runner.ChildFailure, match="holds 9 MB of numbers, more than the 8 MB"):
         runner._read_outputs(tmp_path, 1)
     write_npz(tmp_path / "outputs.npz", {"7/theta.npy": saved(good)})
     with pytest.raises(runner.ChildFailure, match="unexpected output"):

@@ -7,7 +7,7 @@ from conftest import PART1
 
 from autograder.assignments.vae import spec
 from autograder.rules import find_violations, fold
-from autograder.submission import allowed_imports
+from autograder.submission import Submission, allowed_imports
 
 HEADER = "class VAE:\n    def kl_divergence(self, mu, logsigma):\n"
 
@@ -104,21 +104,55 @@ def test_fold(expression, value):
 
 
 def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_path):
-    """Is a read of torch.distributions that the sandbox saw charged to the graded method whose code (or
-    helper) made it, and are malformed reports ignored?"""
+    """Is a read of torch.distributions that the sandbox recorded charged to the graded method whose code (or
+    helper) made it, and nothing else charged when the record is whole?"""
     from autograder.grading import GradedSubmission, GradingFailure
-    from autograder.runner import ProbeResult
-    from autograder.submission import Submission
+    from autograder.runner import ProbeResult, parse_record
 
     graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, PART1)
-    info = [{"distributions": [{"read": "torch.distributions.Normal", "by": ["VAE._helper", "VAE.kl_divergence", "VAE.elbo"]},
-                               {"read": "x", "by": "VAE.elbo"}, "junk", {"by": [["unhashable"]]}]}, {}]
-    graded.record_runtime_breaches(ProbeResult([{}, {}], info))
+    reads, tampered = parse_record("R torch.distributions.Normal VAE._helper VAE.kl_divergence VAE.elbo\n"
+                                   "R torch.distributions.Normal VAE._helper\nE 0\nE 1\n", 2)
+    assert tampered == ""
+    graded.record_runtime_breaches(ProbeResult([{}, {}], [{}, {}], reads=reads), "elbo")
     assert list(graded.runtime_violations) == ["kl_divergence"]
     with pytest.raises(GradingFailure, match=r"kl_divergence uses torch.distributions \(it read "
                                              r"`torch.distributions.Normal` while it ran\)"):
         graded.require("kl_divergence")
     graded.require("elbo")
+
+
+@pytest.mark.parametrize("record, why", [
+    ("E 0\n", "closed or replaced it before case 2 of 2"),
+    ("E 0\nE 1", "unfinished line"),
+    ("E 0\nE 1\nR\n", "text of its own"),
+    ("E 0\n\x00\xff garbage {\nE 1\n", "text of its own"),
+    ("E 0\nE 1\nR torch.distributions.Normal VAE.elbo " + "x" * 2000 + "\n", "text of its own"),
+    ("E 0\nE 1\nE one\n\n", "text of its own"),
+    ("T sys.modules entry torch.distributions\nE 0\nE 1\n", "changed sys.modules entry torch.distributions"),
+])
+def test_a_record_that_student_code_interfered_with_costs_the_probed_method(tmp_path, record, why):
+    """Does a child's record that is cut, garbled, forged beyond what the grader writes, or that reports a changed
+    watcher, cost the method the probe ran (and only it), with what was seen, without raising?"""
+    from autograder.grading import GradedSubmission, GradingFailure
+    from autograder.runner import ProbeResult, parse_record
+
+    reads, tampered = parse_record(record, 2)
+    assert why in tampered
+    graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, PART1)
+    graded.record_runtime_breaches(ProbeResult([{}, {}], [{}, {}], reads=reads, tampered=tampered), "decoder")
+    assert list(graded.runtime_violations) == ["decoder"]
+    with pytest.raises(GradingFailure, match="interferes with the grader's record"):
+        graded.require("decoder")
+
+
+def test_a_record_past_its_size_or_of_a_child_that_failed():
+    """Is a record longer than the cap charged, and is a child that stopped before its cases ended not charged
+    for the end lines it could not write?"""
+    from autograder.runner import parse_record
+
+    assert "more than" in parse_record("E 0\nE 1\n", 2, overflow=True)[1]
+    assert parse_record("R torch.distributions.Normal VAE.elbo\n", 2, finished=False) == (
+        [("torch.distributions.Normal", ["VAE.elbo"])], "")
 
 
 def test_methods_of_the_same_name_in_two_classes_answer_each_for_its_own_code():

@@ -5,11 +5,13 @@ An assignment's ``probes.py`` (copied into the child runtime as ``probes_<name>.
 case (``name``, ``dims``, ``params``), ``arrays`` its arrays, ``outputs`` a dict of ndarrays and ``info`` a dict
 of JSON values. Nothing here decides a score; the trusted process does, from what a probe returns.
 """
+import os
 import sys
 import traceback
 import types
 
 import numpy as np
+import protocol
 import torch
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -48,41 +50,85 @@ def method(vae, name):
     return found
 
 
-#: What student code read from torch.distributions while one of its methods ran, in this case:
-#: ``{"read": "torch.distributions.Normal", "by": ["VAE.kl_divergence", ..., outermost "Class.method"]}`` entries.
-TOUCHED = []
+#: What a record line may hold: the read's and the methods' names (anything else becomes "_").
+_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.<>")
+#: At most this many distinct reads are recorded per child (each is charged once anyway).
+MAX_READS = 20
 
 
-def _record_touch(frame, filename, vae_class, read):
-    """Record that the code of ``frame`` read ``read`` from torch.distributions, with the VAE methods on the
-    stack, when that code is the submission's and a method of its VAE is running (not while loading)."""
-    if frame.f_code.co_filename != filename or vae_class is None or len(TOUCHED) >= 20:
-        return
-    codes = {getattr(fn, "__code__", None): f"{klass.__name__}.{name}" for klass in reversed(vae_class.__mro__)
-             for name, fn in vars(klass).items()}
+def _safe(text, size=120):
+    """``text`` cut to ``size`` characters of :data:`_SAFE` (others become "_"): one word of a record line."""
+    return "".join(c if c in _SAFE else "_" for c in str(text)[:size]) or "_"
+
+
+def channel(fd):
+    """``send(kind, *words)``: write one line ``kind word ...`` at once to descriptor ``fd`` (the write end of a
+    pipe whose read end the trusted side holds, see :mod:`protocol`); None when ``fd`` is None. A line written
+    can never be taken back by code that runs later in this process; a write that fails is dropped (the trusted
+    side then misses the case's end line, and knows). It uses only what it bound before student code ran."""
+    if fd is None:
+        return None
+    write, encode, join, safe, size, tuple_ = os.write, str.encode, " ".join, _safe, protocol.MAX_RECORD_LINE, tuple
+
+    def send(kind, *words):
+        try:
+            write(fd, encode(join((kind,) + tuple_(safe(w) for w in words))[:size - 1] + "\n"))
+        except (OSError, TypeError, ValueError):
+            pass
+    return send
+
+
+def _trusted_folders():
+    """Folders whose code is the grader's or torch's own: reads of torch.distributions by their frames are not
+    the submission's (torch reads its own modules; the probes and the reference pieces never do). Frames of
+    the import system are not either (``from torch.distributions import x`` in a module torch imports lazily);
+    a submission that imports still reads what it imported in a frame of its own."""
+    return tuple(os.path.dirname(os.path.abspath(f)) + os.sep for f in (torch.__file__, __file__))
+
+
+def _methods_on_stack(frame, vae_class, vars_=vars, getattr_=getattr, reversed_=reversed):
+    """The methods of ``vae_class`` (and its bases) running at ``frame`` and below it, innermost first, as
+    ``"Class.method"``."""
+    codes = {getattr_(f, "__code__", None): f"{klass.__name__}.{name}" for klass in reversed_(vae_class.__mro__)
+             for name, fn in vars_(klass).items() for f in (fn, getattr_(fn, "__wrapped__", None))}
     chain = []
     while frame is not None:
-        if frame.f_code.co_filename == filename and frame.f_code in codes:
+        if frame.f_code in codes:
             chain.append(codes[frame.f_code])
         frame = frame.f_back
-    entry = {"read": read, "by": chain}
-    if chain and entry not in TOUCHED:
-        TOUCHED.append(entry)
+    return chain
 
 
-def watch_distributions(filename, vae_class_of):
+def watch_distributions(filename, vae_class_of, send):
     """Put watchers in place of torch.distributions and its submodules (the ``torch`` attribute and
     ``sys.modules``), so that whatever path student code takes to them (``getattr`` with a computed name,
-    ``sys.modules``, ``vars(torch)``), reading from them while a VAE method runs is recorded in
-    :data:`TOUCHED`. Reads by other code (the reference pieces, torch itself) pass through unrecorded.
+    ``sys.modules``, ``vars(torch)``, code ``exec``-uted from a string), reading from them while a method of the
+    submission's class runs is sent at once to the trusted side (``send("R", read, *methods)``, innermost
+    method first; see :func:`channel`). Reads by the grader's and torch's own code (:func:`_trusted_folders`)
+    and of dunder names (``__file__``, which ``inspect`` reads from every module) pass through unrecorded.
 
-    ``vae_class_of()`` returns the submission's VAE class (None while it is being loaded).
+    ``vae_class_of()`` returns the submission's class (None while it is being loaded). Returns ``intact()``:
+    "" while the watchers and the functions they run are as set here, else what was changed (see :func:`run`).
     """
+    getframe, seen, on_stack, len_, tuple_, getattr_ = sys._getframe, set(), _methods_on_stack, len, tuple, getattr
+    trusted = _trusted_folders() + (os.path.join(os.path.dirname(filename), "reference.py"), "<frozen ")
+
+    def note(frame, read):
+        vae_class = vae_class_of()
+        if vae_class is None or frame.f_code.co_filename.startswith(trusted) or len_(seen) >= MAX_READS \
+                or read.rpartition(".")[2].startswith("__"):
+            return
+        chain = on_stack(frame, vae_class)
+        if chain and (read, tuple_(chain)) not in seen:
+            seen.add((read, tuple_(chain)))
+            send("R", read, *chain[:10])
+
     def watcher(real):
         class Watched(types.ModuleType):
             def __getattr__(self, name):
-                _record_touch(sys._getframe(1), filename, vae_class_of(), f"{real.__name__}.{name}")
-                return getattr(real, name)
+                if send is not None:
+                    note(getframe(1), f"{real.__name__}.{name}")
+                return getattr_(real, name)
 
             def __setattr__(self, name, value):
                 setattr(real, name, value)
@@ -99,24 +145,63 @@ def watch_distributions(filename, vae_class_of):
                 and isinstance(module, types.ModuleType) and type(module) is types.ModuleType:
             sys.modules[name] = watcher(module)
     torch.distributions = sys.modules["torch.distributions"]
+    watched = {n: m for n, m in sys.modules.items() if n.startswith("torch.distributions")}
+    functions = [note, vae_class_of, _methods_on_stack, _safe] + ([send] if send is not None else []) + [
+        type(m).__getattr__ for m in watched.values()]
+    return _integrity(watched, functions)
 
 
-def load(source, filename, class_name="VAE"):
+def _state(function):
+    """What decides what ``function`` does, besides its arguments: its code, defaults and closure's contents."""
+    cells = tuple(c.cell_contents for c in function.__closure__ or ())
+    return (function.__code__, function.__defaults__, function.__kwdefaults__) + cells
+
+
+def _integrity(watched, functions):
+    """``intact()`` for :func:`watch_distributions`: "" while every watcher of ``watched`` (``{name: module}``) is
+    still in ``sys.modules`` (and ``torch.distributions``), empty and of its own unchanged class, and every
+    function of ``functions`` has the code, defaults and closure it had; else what changed."""
+    modules, torch_module, get, vars_, dict_, type_ = sys.modules, torch, types.ModuleType.__getattribute__, vars, dict, type
+    classes = {name: (type_(m), dict_(vars_(type_(m)))) for name, m in watched.items()}
+    states, state, zip_, any_, len_ = [_state(f) for f in functions], _state, zip, any, len
+
+    def intact():
+        try:
+            if any_(len_(a) != len_(b) or any_(x is not y for x, y in zip_(a, b))
+                    for a, b in zip_(states, [state(f) for f in functions])):
+                return "the code of the watcher"
+            if get(torch_module, "__dict__").get("distributions") is not watched.get("torch.distributions"):
+                return "torch.distributions"
+            for name, module in watched.items():
+                klass, members = classes[name]
+                if modules.get(name) is not module:
+                    return f"sys.modules entry {name}"
+                if type_(module) is not klass or dict_(vars_(klass)) != members or get(module, "__dict__"):
+                    return f"the watcher of {name}"
+        except Exception as exc:  # noqa: BLE001 - whatever broke the check was changed by student code
+            return f"what the check reads {type_(exc).__name__}"
+        return ""
+    return intact
+
+
+def load(source, filename, class_name="VAE", send=None):
     """Run the submission's code in a namespace that holds what the notebook's first cell defines.
 
-    Returns its class ``class_name`` (a StudentError when it defines none). From here on, what its methods read from torch.distributions is recorded
-    (see :func:`watch_distributions`).
+    Returns ``(class, intact)``: its class ``class_name`` (a StudentError when it defines none), and the check of
+    :func:`watch_distributions`. From here on, what its methods read from torch.distributions is sent with
+    ``send`` (see :func:`channel`).
     """
     namespace = {"__name__": "submission", "torch": torch, "nn": torch.nn, "F": torch.nn.functional,
                  "np": np, "device": DEVICE}
-    watch_distributions(filename, lambda: namespace.get(class_name) if isinstance(namespace.get(class_name), type)
-                        else None)
+    loaded = []  # the class, once loading is done: what the code does to its namespace later changes nothing
+    intact = watch_distributions(filename, lambda: loaded[0] if loaded else None, send)
     code = call("loading your code", compile, source, filename, "exec")
     call("loading your code", exec, code, namespace)
     vae_class = namespace.get(class_name)
     if not isinstance(vae_class, type):
         raise StudentError("loading your code", f"running your code did not define a class {class_name}")
-    return vae_class
+    loaded.append(vae_class)
+    return vae_class, intact
 
 
 def tensor(array):
@@ -268,23 +353,88 @@ def probe_ping(_, case, arrays):
     return {"ok": np.ones(1)}, {"torch": torch.__version__}
 
 
+class Instances:
+    """Makes the second round of a probe's cases meet the first round's models: while case ``i`` of round 2 runs,
+    building the submission's class ``klass`` (as the probes do, ``klass(...)`` or ``klass.__new__(klass)``)
+    returns, in order, the instances that case ``i`` of round 1 built, without running ``__init__`` again; so
+    whatever a method keeps on its model, class or module persists into the second calls. Set up before round 1.
+    """
+
+    def __init__(self, klass):
+        self.made, self.queue, self.reused, self.case, self.again = {}, [], set(), 0, False
+        original_new, original_init, plain = klass.__new__, klass.__init__, klass.__new__ is object.__new__
+
+        def __new__(cls, *args, **kwargs):
+            if cls is klass and self.again and self.queue:
+                instance = self.queue.pop(0)
+                self.reused.add(id(instance))
+                return instance
+            instance = original_new(cls) if plain else original_new(cls, *args, **kwargs)
+            if cls is klass and not self.again:
+                self.made.setdefault(self.case, []).append(instance)
+            return instance
+
+        def __init__(instance, *args, **kwargs):
+            if id(instance) in self.reused:
+                self.reused.discard(id(instance))
+                return None
+            return original_init(instance, *args, **kwargs)
+
+        __init__.__wrapped__ = original_init
+        klass.__new__, klass.__init__ = staticmethod(__new__), __init__
+
+    def start(self, case: int, again: bool) -> None:
+        """Case ``case`` (its index within its round) of round 1 (``again`` False) or 2 begins."""
+        self.case, self.again, self.reused = case, again, set()
+        self.queue = list(self.made.get(case, [])) if again else []
+
+
+def _check_size(outputs, request, index):
+    """StudentError when the arrays of one case exceed ``request["case_output_mb"]`` MB (what the grader keeps of
+    one call; the trusted side checks it again)."""
+    cap = request.get("case_output_mb")
+    size = sum(getattr(v, "nbytes", 0) for v in outputs.values())
+    if cap and size > cap * 2**20:
+        where = request["probe"]
+        raise StudentError(where, f"what {where} returned for one of the grader's calls (case {index + 1}) holds "
+                                  f"{size / 2**20:.0f} MB of numbers, more than the {cap} MB the grader accepts for one "
+                                  "call: check the shapes it returns against the docstring (every call returns a few "
+                                  "MB at most)")
+
+
 def run(module, request, arrays, source, filename):
     """Run the requested probe of ``module`` on every case; returns (outputs, info) keyed by case index.
 
     ``request["student_code"]`` False runs a probe that loads no student code; otherwise the class
-    ``request["class_name"]`` is loaded from ``source`` first.
+    ``request["class_name"]`` is loaded from ``source`` first, and what its methods read from torch.distributions
+    goes to descriptor ``request["record_fd"]`` as it happens, with ``E index`` after each case (after ``T what``
+    when the watchers were changed while it ran): see :func:`channel` and :func:`watch_distributions`.
+    ``request["second_round"]`` (or None) is the index of the first case of a second round of the same calls
+    (its own seeds, the first round's models: see :class:`Instances`); an error there says so.
     """
-    student_code = request.get("student_code", True)
-    vae_class = load(source, filename, request.get("class_name", "VAE")) if student_code else None
+    student_code, second = request.get("student_code", True), request.get("second_round")
+    send = channel(request.get("record_fd")) if student_code else None
+    vae_class, intact = load(source, filename, request.get("class_name", "VAE"), send) if student_code else (None, None)
+    instances = Instances(vae_class) if student_code and second else None
     probe = getattr(module, "probe_" + request["probe"])
-    outputs, info = {}, {}
+    outputs, info, seed = {}, {}, request["seed"]
     for index, case in enumerate(request["cases"]):
-        prefix = f"{index}/"
+        prefix, again = f"{index}/", second is not None and index >= second
         mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        torch.manual_seed(request["seed"] + index)
-        TOUCHED.clear()
-        case_outputs, info[str(index)] = probe(vae_class, case, mine)
-        if TOUCHED:
-            info[str(index)]["distributions"] = list(TOUCHED)
+        if instances is not None:
+            instances.start(index - second if again else index, again)
+        torch.manual_seed(seed + index)
+        try:
+            case_outputs, info[str(index)] = probe(vae_class, case, mine)
+        except StudentError as exc:
+            if again and student_code:
+                exc.where = f"{exc.where} (called again, in the grader's second round of calls)"
+            raise
+        _check_size(case_outputs, request, index - second if again else index)
         outputs.update({prefix + k: v for k, v in case_outputs.items()})
+        if send is not None:
+            changed = intact()
+            if changed:
+                send("T", changed)
+            send("E", str(index))
     return outputs, info

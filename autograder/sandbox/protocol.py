@@ -13,3 +13,10 @@ REFERENCE = "reference.py"
 OUTPUTS = "outputs.npz"
 RESULT = "result.json"
 STDOUT = "stdout.txt"
+#: The descriptor of a child that runs student code on which it records, line by line as they happen, what that
+#: code read from torch.distributions (``R read Class.method ...``), a change to the watchers (``T what``) and
+#: the end of each case (``E index``): the write end of a pipe whose read end only the trusted side holds
+#: (the fork server, or the runner for a spawned child). A spawned child gets the number in its request.
+RECORD_FD = 200
+#: The longest line a child writes there; what the trusted side reads of it in all.
+MAX_RECORD_LINE, MAX_RECORD_BYTES = 1024, 65536

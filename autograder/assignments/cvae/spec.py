@@ -154,9 +154,9 @@ def _pair(kind: str, method: str, outputs: tuple, expected: tuple) -> dict:
 
 PROBES = {
     "conv_layers": ProbeSpec("conv_layers", cases.per_class("conv", "layers"), _layers_outputs(),
-                             reference=_without("ConvVAE.__init__"), class_name="ConvVAE"),
+                             reference=_without("ConvVAE.__init__"), class_name="ConvVAE", repeat=False),
     "cond_layers": ProbeSpec("cond_layers", cases.per_class("cond", "layers"), _layers_outputs(),
-                             reference=_without("ConditionalVAE.__init__"), class_name="ConditionalVAE"),
+                             reference=_without("ConditionalVAE.__init__"), class_name="ConditionalVAE", repeat=False),
     **{f"evaluate_{kind}_layers": ProbeSpec(f"{kind}_layers", None, _expected("mu", "logvar", "theta"), reference=(),
                                             student_code=False) for kind in cases.CLASSES},
     **{name: probe for kind in cases.CLASSES for name, probe in {
@@ -177,7 +177,8 @@ PROBES = {
     **{f"decode_{m}": ProbeSpec(m, None, _expected("theta"), reference=(), student_code=False)
        for m in ("sample", "generate")},
     "training": ProbeSpec("cond_loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS),
-                          reference=("ConvVAE.__init__", "ConditionalVAE.__init__"), class_name="ConditionalVAE"),
+                          reference=("ConvVAE.__init__", "ConditionalVAE.__init__"), class_name="ConditionalVAE",
+                          repeat=False),
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
                                              Output("samples", "float", from_student=False),
                                              Output("relabelled", "float", from_student=False)),

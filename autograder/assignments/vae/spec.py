@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec, again_with
 
 from . import cases
 
@@ -91,9 +91,12 @@ _WEIGHTS = tuple(Output(f"w/{layer}.{p}", required=False) for layer in LAYERS fo
 
 #: Every probe: the method it runs, its cases, what it returns, the reference pieces around it.
 PROBES = {
-    "encoder": ProbeSpec("encoder", lambda root: cases.encoder(), (Output("mu"), Output("logsigma"))),
-    "decoder": ProbeSpec("decoder", lambda root: cases.decoder(), (Output("theta"),)),
-    "kl_divergence": ProbeSpec("kl_divergence", lambda root: cases.kl_divergence(), (Output("kl"),)),
+    # the second round of calls gets other inputs of the same kind: images 1 - x, codes -z, rows reversed
+    "encoder": ProbeSpec("encoder", lambda root: cases.encoder(), (Output("mu"), Output("logsigma")),
+                         again=again_with(x=lambda x: 1 - x[::-1])),
+    "decoder": ProbeSpec("decoder", lambda root: cases.decoder(), (Output("theta"),), again=again_with(z=lambda z: -z[::-1])),
+    "kl_divergence": ProbeSpec("kl_divergence", lambda root: cases.kl_divergence(), (Output("kl"),),
+                               again=again_with(mu=lambda mu: -mu[::-1], logsigma=lambda logsigma: logsigma[::-1])),
     "sample_with_reparam": ProbeSpec(
         "sample_with_reparam", lambda root: cases.sample_with_reparam(),
         (Output("z0"), Output("z1", required=False), Output("grad_mu", required=False),
@@ -111,7 +114,7 @@ PROBES = {
     "sample": ProbeSpec("sample", lambda root: cases.sample(),
                         (Output("x"), Output("z", required=False), Output("logits", required=False)),
                         reference=("decoder", "reparameterize")),
-    "training": ProbeSpec("elbo", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS)),
+    "training": ProbeSpec("elbo", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False),
 }
 
 ASSIGNMENT = Assignment(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec, again_with
 from autograder.assignment import expected_outputs as _expected
 
 from . import cases
@@ -124,12 +124,14 @@ _WEIGHTS = tuple(Output(f"w/{layer}.{p}", required=False) for layer in LAYERS fo
 #: Every probe: the method it runs, its cases, what it returns, the reference pieces around it, where its
 #: expected values come from.
 PROBES = {
-    "encoder": ProbeSpec("encoder", cases.encoder, (Output("mu"), Output("logvar")), expected="expected_encoder"),
+    "encoder": ProbeSpec("encoder", cases.encoder, (Output("mu"), Output("logvar")), expected="expected_encoder",
+                         again=again_with(x=lambda x: 1 - x[::-1])),  # its second round of calls: other images
     "expected_encoder": ProbeSpec("encoder", cases.encoder, _expected("mu", "logvar"), reference=(), student_code=False),
     "reparameterize": ProbeSpec("reparameterize", cases.reparameterize,
                                 (Output("z0"), Output("z1", required=False), Output("grad_mu", required=False),
                                  Output("grad_logvar", required=False))),
-    "decoder": ProbeSpec("decoder", cases.decoder, (Output("theta"),), expected="expected_decoder"),
+    "decoder": ProbeSpec("decoder", cases.decoder, (Output("theta"),), expected="expected_decoder",
+                         again=again_with(z=lambda z: -z[::-1])),  # its second round of calls: other codes
     "expected_decoder": ProbeSpec("decoder", cases.decoder, _expected("theta"),
                                   reference=(), student_code=False),
     "loss": ProbeSpec("loss", cases.loss,
@@ -157,7 +159,7 @@ PROBES = {
                                       _expected("row", "linspace", "ends", row=("rows", "obs")),
                                       reference=(), student_code=False),
     "pick_pairs": ProbeSpec("pick_pairs", cases.pick_pairs, (Output("pairs"), Output("again"))),
-    "training": ProbeSpec("loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS)),
+    "training": ProbeSpec("loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False),
     # run by the training and quality graders on the trained weights, with cases.evaluation's cases
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
                                              Output("reconstructions", "float", from_student=False),

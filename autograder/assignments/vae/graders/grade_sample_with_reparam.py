@@ -20,7 +20,10 @@ def test_shapes(sub):
 
 @grades("sample_with_reparam.statistics")
 def test_statistics(sub):
-    """are the z drawn from N(mu, exp(logsigma)^2), independently for every row and every call?"""
+    """are the z drawn from N(mu, exp(logsigma)^2), independently for every row and every call?
+
+    Both draws of the statistics case (two calls on one model) are checked, each at :data:`stats.SIGMAS` standard
+    errors; the harness applies this to the second round of calls too."""
     stats_case = sub.case("sample_with_reparam.statistics", "statistics")
     out = stats_case.outputs
     mu, sigma = C.STATS_MU.astype(np.float64), np.exp(C.STATS_LOGSIGMA.astype(np.float64))
@@ -33,6 +36,12 @@ def test_statistics(sub):
     if np.mean(out["z0"] == out["z1"]) > 0.5:
         fail("two calls with the same mu and logsigma returned the same z: draw fresh noise on every call "
              "(do not reseed the random generator inside the method)")
+    for key, which in (("z0", ""), ("z1", "In the second of two calls on one model: ")):
+        z = out[key].astype(np.float64)
+        problem = stats.standard_normal((z - mu) / sigma, "(z - mu) / exp(logsigma)")
+        if problem:
+            fail(f"{which}{problem}. Checked over {shape[0]} rows with mu = {np.round(mu, 3).tolist()} and "
+                 f"logsigma = {np.round(np.log(sigma), 3).tolist()}.{_explain(z, mu, sigma)}")
     # both calls' rows at once: the rows of a call, and the two calls, must be independent draws
     z = np.concatenate([out["z0"], out["z1"]]).astype(np.float64)
     problem = stats.standard_normal((z - mu) / sigma, "(z - mu) / exp(logsigma)")
