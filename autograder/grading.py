@@ -221,21 +221,23 @@ class GradedSubmission:
 
     def trusted(self, name: str, cases: list, timeout: float = 300.0):
         """Run probe ``name``, which runs no student code (the reference on weights a student's child returned),
-        on ``cases``, once per submission; returns its ProbeResult.
+        on ``cases``, once per submission and round of calls (the round a grader is applied to: its cases are made
+        from that round's outputs); returns its ProbeResult.
 
         Raises GradingFailure when grading has no time left, RuntimeError when the child fails (the grader's
         fault, never the student's).
         """
-        if name not in self._trusted:
+        if (name, self.round) not in self._trusted:
             left = None if self.deadline is None else self.deadline - time.monotonic()
             if left is not None and left < MIN_SECONDS_LEFT:
                 fail(OUT_OF_TIME)
             try:
-                self._trusted[name] = run_probe(None, name, cases, name, timeout if left is None else min(timeout, left),
-                                                self.seed, assignment=self.assignment)
+                allowed = timeout if left is None else min(timeout, left)
+                self._trusted[name, self.round] = run_probe(None, name, cases, name, allowed, self.seed,
+                                                            assignment=self.assignment)
             except ChildFailure as exc:
                 raise RuntimeError(f"the grader's own {name} probe failed: {exc}\n{exc.staff}") from None
-        return self._trusted[name]
+        return self._trusted[name, self.round]
 
     def stopped_among(self, methods):
         """The first of ``methods`` whose probe timed out, ran out of memory or died, with its failure;
