@@ -96,7 +96,8 @@ MU_RANGE, LOGVAR_RANGE = 2.0, 2.5
 
 def loss(root=None):
     """Cases "point_mass" (beta 1) and "point_mass_half" (beta 0.5): q(z|x) a point mass (log-variance -60), so
-    z = mu whatever the noise. Case "decoder_ignores_z" (beta 3): linear3's weight is 0, so the decoder's output
+    z = mu whatever the noise; "point_mass_half" on the first 6 real MNIST test images when ``root`` holds MNIST
+    (multiples of 1/255, as training feeds them). Case "decoder_ignores_z" (beta 3): linear3's weight is 0, so the decoder's output
     is the same for every z and the loss is exact whatever noise it draws, while mu and logvar span both signs
     (:func:`_spread_heads`): the KL is checked exactly where sigma is far from 0. Case "sampled" (beta 2):
     ordinary weights and the noise the reference reparameterize draws from ``noise_seed`` in both children,
@@ -107,6 +108,8 @@ def loss(root=None):
         rng = _rng("loss", index)
         weights = random_weights(dims, rng, scale=2.0)
         x = mnist_like(rng, 6, dims[0])
+        if name == "point_mass_half" and root is not None:
+            x = _real_images(root, 6)
         if name.startswith("point_mass"):
             weights["w/linear22.weight"][:] = 0.0
             weights["w/linear22.bias"][:] = -60.0
@@ -116,6 +119,15 @@ def loss(root=None):
         params = {"beta": beta, "repeats": LOSS_REPEATS if name == "sampled" else 0, "noise_seed": 1000 + index}
         cases.append(Case(dims, {**weights, "x": x}, params, name=name, sizes={"batch": 6, "obs": dims[0]}))
     return cases
+
+
+def _real_images(root, count: int) -> np.ndarray:
+    """The first ``count`` MNIST test images under ``root``: float32 of shape (count, 784), multiples of 1/255 in
+    [0, 1] (numpy only). Raises FileNotFoundError when the files are not there."""
+    import vae_utils  # numpy only at import; the kit root is on sys.path when grading
+
+    images, _ = vae_utils.load_mnist_arrays(train=False, root=root, download=False)
+    return (images[:count].reshape(count, -1) / np.float32(255)).astype(np.float32)
 
 
 def _spread_heads(weights: dict, x: np.ndarray) -> None:

@@ -172,6 +172,6 @@ ASSIGNMENT = Assignment(
     name="vae2d", title="Part 2: the latent space of a 2-D VAE (seeds 000-002)", notebook="vae2d.ipynb",
     classes=("VAE2D",), methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES,
     extra_groups=("training", "quality", "figures"), allowed_imports=ALLOWED_IMPORTS, leaderboard=LEADERBOARD,
-    training=TRAINING, data_groups=("training", "quality"), classifier_groups=("quality",),
+    training=TRAINING, data_groups=("training", "quality", "loss"), classifier_groups=("quality",),
     training_cpu_seconds=28.0, training_methods=("encoder", "reparameterize", "decoder", "loss"),
     generated_reference=True)

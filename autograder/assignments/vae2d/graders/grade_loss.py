@@ -135,7 +135,7 @@ def check_value(found, what: str) -> None:
     out, case, beta = found.outputs, found.case, found.case.params["beta"]
     batch = len(case.arrays["x"])
     for key, at in (("loss", beta), ("loss_more", beta + 1)):
-        check_array(out[key], (batch,), f"the loss at beta = {at:g}")
+        check_array(out[key], (batch,), f"{what}, beta = {at:g},")
     for key, at in (("loss", beta), ("loss_more", beta + 1)):
         expected = out[f"expected/{key}"]
         if not close(expected, out[key], 1e-4, 1e-2):
@@ -161,7 +161,7 @@ def test_point_mass(sub):
     """when z cannot change the loss (q(z|x) a point mass; a decoder that ignores z), does loss(x, beta) equal
     -log p(x | z) + beta * KL, for beta 0.5, 1 and 3?"""
     for name, what in (("point_mass", "the loss with q(z|x) a point mass"),
-                       ("point_mass_half", "the loss with q(z|x) a point mass"),
+                       ("point_mass_half", "the loss with q(z|x) a point mass, on real MNIST test images"),
                        ("decoder_ignores_z", "the loss with a decoder that ignores z (linear3.weight = 0) and "
                                              "logvar from -2.5 to 2.5")):
         check_value(sub.case("loss.point_mass", name), what)
