@@ -26,6 +26,11 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from autograder.assignment import load  # noqa: E402
+from autograder.submission import load_submission  # noqa: E402
+
 CORPUS = ROOT / "tests" / "corpus" / "vae"
 SOLUTION = ROOT / "solution" / "vae.ipynb"
 TEMPLATE = ROOT / "student_template" / "vae.ipynb"
@@ -91,9 +96,9 @@ def notebook_with(source: str) -> str:
 
 
 def class_source(path: Path) -> str:
-    """A corpus file without its ``# expect:`` header, as a student would hand it in."""
-    text = path.read_text()
-    return text[text.index("class VAE"):]
+    """A corpus file without its ``# expect:`` header, as a student would hand it in: the code the grader grades
+    (of a whole notebook exported to a script, its class alone; see :mod:`autograder.script`)."""
+    return load_submission(path, load("vae")).source.lstrip("\n")
 
 
 def plan(bugs: int, seed: int) -> list:

@@ -28,6 +28,9 @@ from autograder import similarity  # noqa: E402
 
 #: The header line of a correct corpus variant made from the reference rather than written apart.
 DERIVED = "# derived from the reference:"
+#: The header line of a correct corpus variant whose graded code is the reference's exactly (a whole notebook
+#: exported to a script): no copy of it is planted, and its pairs count as derived.
+REFERENCE_ITSELF = "# the reference itself:"
 
 
 def corpus_class(with_bugs: bool = True) -> tuple:
@@ -37,6 +40,8 @@ def corpus_class(with_bugs: bool = True) -> tuple:
     codes = {f"{p.parent.name}/{p.stem}": class_source(p) for p in correct + bugs}
     copies = []
     for seed, path in enumerate(correct):
+        if REFERENCE_ITSELF in path.read_text():
+            continue
         original = f"correct/{path.stem}"
         codes[f"copy/{path.stem}"] = disguise(codes[original], seed)
         copies.append((original, f"copy/{path.stem}"))
@@ -50,7 +55,8 @@ def separation(pairs: list, copies: list) -> dict:
     (:data:`DERIVED`): each is the reference or a variant with one line changed, so two of them share
     everything else, as copies do)."""
     planted = {frozenset(c) for c in copies}
-    derived = {f"correct/{p.stem}" for p in (CORPUS / "correct").glob("*.py") if DERIVED in p.read_text()}
+    derived = {f"correct/{p.stem}" for p in (CORPUS / "correct").glob("*.py")
+               if DERIVED in p.read_text() or REFERENCE_ITSELF in p.read_text()}
     derived |= {f"copy/{name.split('/', 1)[1]}" for name in derived}
     kinds = {"copies": [], "independent": [], "derived": []}
     for pair in pairs:

@@ -103,6 +103,11 @@ def stale_notebook():
     return notebook
 
 
+#: The header line of a corpus file whose graded code is the reference's exactly (scripts/similarity_separation.py
+#: plants no disguised copy of it: a copy of the reference shares only what every submission shares).
+REFERENCE_ITSELF = "# the reference itself: the solution's class, in another form\n"
+
+
 def corpus_files() -> dict:
     """``{path: text}`` of the corpus copies: a correct export per assignment and one bug in an export's method."""
     header = "# expect: full marks\n# why: {}\n"
@@ -113,7 +118,8 @@ def corpus_files() -> dict:
     bug = replace_in_cells(read("vae"), "return mu + torch.exp(logsigma) * epsilon",
                            "return mu + torch.exp(0.5 * logsigma) * epsilon")
     return {
-        "vae/correct/s_nbconvert_export.py": header.format(nbconvert) + nbconvert_export(read("vae")),
+        "vae/correct/s_nbconvert_export.py": header.format(nbconvert) + REFERENCE_ITSELF
+        + nbconvert_export(read("vae")),
         "vae2d/correct/s_colab_export.py": header.format(colab) + colab_export(read("vae2d"), "vae2d"),
         "cvae/correct/s_export_top_level_helpers.py": header.format(helpers)
         + nbconvert_export(helpers_at_top_level(read("cvae"))),

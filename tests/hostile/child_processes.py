@@ -3,7 +3,7 @@
 # groups: decoder,kl_divergence
 # zero: decoder
 # full: kl_divergence
-# message: theta
+# message: theta|Resource temporarily unavailable
 # needs: root
 # Hostile fixture of tests/test_hostile.py: every loop, allocation, fork and sleep in it is bounded.
 # @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.

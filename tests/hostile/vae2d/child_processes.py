@@ -3,7 +3,7 @@
 # groups: decoder,encoder
 # zero: decoder
 # full: encoder
-# message: theta
+# message: theta|Resource temporarily unavailable
 # needs: root
 # Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.

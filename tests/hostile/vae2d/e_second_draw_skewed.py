@@ -3,7 +3,7 @@
 # groups: reparameterize,encoder
 # zero: reparameterize.statistics
 # full: reparameterize.shapes,encoder
-# message: On a second call
+# message: On a second call|Checked over two calls
 # Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
 class VAE2D(nn.Module):

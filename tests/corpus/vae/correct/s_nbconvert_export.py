@@ -1,5 +1,6 @@
 # expect: full marks
 # why: the whole notebook exported by `jupyter nbconvert --to script` (magics, MNIST, training, plots)
+# the reference itself: the solution's class, in another form
 #!/usr/bin/env python
 # coding: utf-8
 
