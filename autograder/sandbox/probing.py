@@ -104,13 +104,16 @@ def watch_distributions(filename, vae_class_of, send):
     ``sys.modules``), so that whatever path student code takes to them (``getattr`` with a computed name,
     ``sys.modules``, ``vars(torch)``, code ``exec``-uted from a string), reading from them while a method of the
     submission's class runs is sent at once to the trusted side (``send("R", read, *methods)``, innermost
-    method first; see :func:`channel`). Reads by the grader's and torch's own code (:func:`_trusted_folders`)
-    and of dunder names (``__file__``, which ``inspect`` reads from every module) pass through unrecorded.
+    method first; see :func:`channel`). What the submission reads while it is being loaded (outside any method)
+    is, when callable (``Normal``, ``kl_divergence``), handed to it wrapped so that each call from a method is
+    sent the same way. Reads by the grader's and torch's own code (:func:`_trusted_folders`) and of dunder names
+    (``__file__``, which ``inspect`` reads from every module) pass through unrecorded.
 
     ``vae_class_of()`` returns the submission's class (None while it is being loaded). Returns ``intact()``:
     "" while the watchers and the functions they run are as set here, else what was changed (see :func:`run`).
     """
     getframe, seen, on_stack, len_, tuple_, getattr_ = sys._getframe, set(), _methods_on_stack, len, tuple, getattr
+    callable_, isinstance_, module_type, staticmethod_ = callable, isinstance, types.ModuleType, staticmethod
     trusted = _trusted_folders() + (os.path.join(os.path.dirname(filename), "reference.py"), "<frozen ")
 
     def note(frame, read):
@@ -123,12 +126,26 @@ def watch_distributions(filename, vae_class_of, send):
             seen.add((read, tuple_(chain)))
             send("R", read, *chain[:10])
 
+    def recording(value, read):
+        """``value`` (a callable the submission read while it was being loaded) as a callable that notes ``read``
+        each time a method of the submission calls it: what was read outside any method is charged to the methods
+        that use it. A ``staticmethod``, so that kept as a class attribute it is called as it was (Python 3.10+)."""
+        def called(*args, **kwargs):
+            note(getframe(1), read)
+            return value(*args, **kwargs)
+        return staticmethod_(called)
+
     def watcher(real):
         class Watched(types.ModuleType):
             def __getattr__(self, name):
+                value, read = getattr_(real, name), f"{real.__name__}.{name}"
                 if send is not None:
-                    note(getframe(1), f"{real.__name__}.{name}")
-                return getattr_(real, name)
+                    frame = getframe(1)
+                    note(frame, read)
+                    if vae_class_of() is None and callable_(value) and not isinstance_(value, module_type) \
+                            and not frame.f_code.co_filename.startswith(trusted) and not name.startswith("__"):
+                        return recording(value, read)  # read while loading: charged where it is called
+                return value
 
             def __setattr__(self, name, value):
                 setattr(real, name, value)
@@ -146,7 +163,7 @@ def watch_distributions(filename, vae_class_of, send):
             sys.modules[name] = watcher(module)
     torch.distributions = sys.modules["torch.distributions"]
     watched = {n: m for n, m in sys.modules.items() if n.startswith("torch.distributions")}
-    functions = [note, vae_class_of, _methods_on_stack, _safe] + ([send] if send is not None else []) + [
+    functions = [note, recording, vae_class_of, _methods_on_stack, _safe] + ([send] if send is not None else []) + [
         type(m).__getattr__ for m in watched.values()]
     return _integrity(watched, functions)
 

@@ -36,6 +36,11 @@ def test_prior(sub):
     problem = stats.standard_normal(z.astype(np.float64), "the z that sample decodes")
     if problem:
         fail(problem + ": draw z with torch.randn(len(c), latent_dim), the prior p(z | c) = N(0, I)" + _kind_of(z))
+    draws = [found.outputs.get("decoder_input") for found in sub.both_rounds("sample.prior", "labels")]
+    if len(draws) == 2 and all(d is not None and d.shape == (len(c), 12) for d in draws) \
+            and np.mean(draws[0][:, :2] == draws[1][:, :2]) > 0.5:
+        fail("two calls of sample drew the same z: draw fresh noise on every call (do not reseed the random "
+             "generator inside the method)")
 
 
 def _kind_of(z) -> str:
