@@ -42,13 +42,14 @@ from autograder.submission import load_submission  # noqa: E402
 
 #: The probes with random draws, the grader module that checks each, and how many seeds fit in one child
 #: (a child's output file is limited to config.LIMITS.file_size_mb: the elbo probe returns ~0.7 MB of
-#: gradients per seed, the sample probe ~0.5 MB of draws).
+#: gradients per seed, the sample probe ~0.5 MB of draws; and a child keeps both rounds of calls in memory,
+#: within the sandbox's limit: Part 3's sample decodes 2,000 labels a seed).
 #: Per assignment.
-STATISTICAL = {"vae": {"sample_with_reparam": (grade_sample_with_reparam, 200), "elbo": (grade_elbo, 20),
-                       "sample": (grade_sample, 50)},
-               "vae2d": {"reparameterize": (grade_reparameterize, 200), "loss": (grade_loss, 10)},
-               "cvae": {"sample": (grade_cvae_sample, 20), "conv_loss": (grade_conv_loss, 20),
-                        "cond_loss": (grade_cond_loss, 20)}}
+STATISTICAL = {"vae": {"sample_with_reparam": (grade_sample_with_reparam, 50), "elbo": (grade_elbo, 10),
+                       "sample": (grade_sample, 25)},
+               "vae2d": {"reparameterize": (grade_reparameterize, 50), "loss": (grade_loss, 5)},
+               "cvae": {"sample": (grade_cvae_sample, 5), "conv_loss": (grade_conv_loss, 10),
+                        "cond_loss": (grade_cond_loss, 10)}}
 #: Tests of a statistical probe that are not statistical and need a trusted child of their own (the reference's
 #: decoding of what sample decoded, the same on every seed): not measured here.
 NOT_MEASURED = {"sample.returned"}
