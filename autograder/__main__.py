@@ -94,7 +94,8 @@ def cmd_grade_many(args) -> int:
     from .export import ExportError
 
     from .assignment import all_assignments, load
-    from .harness import GraderSetupError, check_setup, mnist_root
+    from .config import mnist_root
+    from .harness import GraderSetupError, check_setup
 
     try:
         chosen = [load(args.assignment)] if args.assignment else all_assignments()
@@ -171,15 +172,14 @@ def cmd_assign(args) -> int:
 
 
 def _assign_all() -> int:
-    """``make student``: for every assignment, student_template/<notebook> from solution/<notebook>, and its
+    """``make student``: for every assignment, its template notebook from its solution notebook, and its
     ``reference.py`` when the spec says it is generated."""
     from .assign import assign, render_reference
     from .assignment import all_assignments
 
-    kit = Path(__file__).resolve().parent.parent
     for assignment in all_assignments():
-        solution = kit / "solution" / assignment.notebook
-        print(f"wrote {assign(solution, kit / 'student_template' / assignment.notebook)}")
+        solution = assignment.solution_notebook
+        print(f"wrote {assign(solution, assignment.template_notebook)}")
         if assignment.generated_reference:
             (assignment.folder / "reference.py").write_text(render_reference(solution, assignment.classes))
             print(f"wrote {assignment.folder / 'reference.py'}")
@@ -233,24 +233,8 @@ def _add_class_commands(commands) -> None:
     pdf.set_defaults(run=cmd_pdf)
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    grade = commands.add_parser("grade", help="grade one submission (.ipynb or .py)")
-    grade.add_argument("path")
-    grade.add_argument("--results", default="results.json", help="where to write results.json")
-    grade.add_argument("--seed", type=int, default=0, help="seed of the children's random draws")
-    grade.add_argument("--verbose", action="store_true", help="show pytest's report")
-    grade.add_argument("--assignment", help="the assignment to grade it as (default: recognised from the classes "
-                                            "the submission defines, then its file name)")
-    grade.add_argument("--groups", help="comma-separated groups to grade (default all)")
-    grade.add_argument("--deadline", type=float, help="seconds grading may take in all: tests with no time left "
-                                                      "fail with 'not run', the others keep their scores")
-    grade.set_defaults(run=cmd_grade)
-
-    _add_class_commands(commands)
-
+def _add_deployment_commands(commands) -> None:
+    """The commands that build and run what a course hands out: gradescope, package, assign, execute."""
     gradescope = commands.add_parser("gradescope", help="grade ROOT/submission/ as Gradescope's run_autograder")
     gradescope.add_argument("--root", default="/autograder", help="Gradescope's folder (default /autograder)")
     gradescope.add_argument("--seed", type=int, default=0)
@@ -274,6 +258,28 @@ def main(argv=None) -> int:
     execute.add_argument("notebook")
     execute.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     execute.set_defaults(run=cmd_execute)
+
+
+def main(argv=None) -> int:
+    """The command line: ``python -m autograder COMMAND ...`` (``--help`` lists them). Returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade one submission (.ipynb or .py)")
+    grade.add_argument("path")
+    grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument("--seed", type=int, default=0, help="seed of the children's random draws")
+    grade.add_argument("--verbose", action="store_true", help="show pytest's report")
+    grade.add_argument("--assignment", help="the assignment to grade it as (default: recognised from the classes "
+                                            "the submission defines, then its file name)")
+    grade.add_argument("--groups", help="comma-separated groups to grade (default all)")
+    grade.add_argument("--deadline", type=float, help="seconds grading may take in all: tests with no time left "
+                                                      "fail with 'not run', the others keep their scores")
+    grade.set_defaults(run=cmd_grade)
+
+    _add_class_commands(commands)
+
+    _add_deployment_commands(commands)
 
     args = parser.parse_args(argv)
     return args.run(args)

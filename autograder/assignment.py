@@ -9,6 +9,11 @@ knows no assignment. Each assignment folder holds:
 - ``graders/grade_<group>.py``, the pytest graders, which run in the trusted process and never import torch;
 - its reference, used by the probes to surround the method under test and for the expected values.
 
+A course adds its own assignment without changing the kit: a folder ``<name>/`` laid out the same way, in a folder
+named by ``$VAE_KIT_ASSIGNMENTS`` (:func:`folders`), with its notebooks in ``<name>/solution/`` and
+``<name>/student_template/`` and its corpus in ``<name>/corpus/`` (the kit's own keep theirs in the kit's
+``solution/``, ``student_template/`` and ``tests/corpus/``). See the README, "Writing an assignment".
+
 :func:`load` imports a spec and validates it (:meth:`Assignment.validate`): points add up, every test has a
 grader and every grader a spec, every test a probe, the visibilities are known.
 """
@@ -17,12 +22,32 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import DEFAULT_VISIBILITY, VISIBILITIES
 
 ASSIGNMENTS = Path(__file__).resolve().parent / "assignments"
+KIT_ROOT = ASSIGNMENTS.parent.parent
+#: The environment variable naming further folders of assignments (separated by ``os.pathsep``), a course's own.
+FOLDERS_VARIABLE = "VAE_KIT_ASSIGNMENTS"
+
+
+def folders() -> tuple:
+    """The folders that hold assignments, ``<folder>/<name>/spec.py``: the kit's ``autograder/assignments/``, then
+    those of ``$VAE_KIT_ASSIGNMENTS`` (absolute paths), in order."""
+    extra = [Path(p).resolve() for p in os.environ.get(FOLDERS_VARIABLE, "").split(os.pathsep) if p.strip()]
+    return tuple(dict.fromkeys([ASSIGNMENTS, *extra]))
+
+
+def folder_of(name: str) -> Path:
+    """The folder of assignment ``name``: the first of :func:`folders` with ``<name>/spec.py``. Raises KeyError
+    when there is none (the message lists the assignments there are)."""
+    for folder in folders():
+        if (folder / name / "spec.py").is_file():
+            return folder / name
+    raise KeyError(f"no assignment {name!r}; the assignments are {', '.join(names())}")
 
 
 class SpecError(ValueError):
@@ -106,7 +131,7 @@ class ProbeSpec:
     method : str
         The graded method it calls: its rules apply, and messages name it.
     cases : callable
-        ``cases(root) -> list of autograder.runner.Case``, with ``root`` the MNIST folder.
+        ``cases(root) -> list of autograder.cases.Case``, with ``root`` the MNIST folder.
     outputs : tuple of Output
         Everything it may return; anything else is refused by the runner.
     reference : tuple of str, or None
@@ -156,7 +181,7 @@ class Assignment:
     """One assignment: what students implement, how it is graded, and where its pieces are.
 
     name : str
-        Its folder under ``autograder/assignments/`` ("vae").
+        Its folder's name under ``autograder/assignments/`` ("vae") or a folder of ``$VAE_KIT_ASSIGNMENTS``.
     title : str
         For people ("Part 1: a VAE on MNIST").
     notebook : str
@@ -196,6 +221,20 @@ class Assignment:
     hand_graded_points : float
         Points graded by hand outside the autograder's score (Part 3's written answers: the sum of the ``points``
         of the solution notebook's answer cells); the grader's summary says so.
+    statistical : dict of str to int
+        ``{probe: seeds per child}``: the probes whose tests judge random draws, which ``make false-failures``
+        runs over many seeds on correct code, and how many seeds' cases fit in one child (its output file and
+        memory limits; a child keeps both rounds of calls).
+    forbidden_modules : tuple of str
+        Modules its code may not reach at all (the kit's VAEs: ``"torch.distributions"``), read from the source by
+        :mod:`autograder.rules` and watched while it runs by :mod:`autograder.sandbox.probing`.
+    notebook_variables : dict of str to str
+        ``{name: advice}`` for variables that the notebook's other cells define and a method may not read (the
+        grader runs the graded classes alone): the hint of a ``NameError`` on them (:mod:`autograder.messages`).
+    correct_variants : dict of str to tuple of str
+        ``{file of tests/corpus/<name>/correct/: probes}``: correct submissions that ``make false-failures``
+        measures besides the reference, on the statistical probes whose code path they change (a loss drawing
+        its own noise, a sampler drawing differently).
     """
 
     name: str
@@ -218,6 +257,10 @@ class Assignment:
     classifier_groups: tuple = ()
     generated_reference: bool = False
     hand_graded_points: float = 0.0
+    statistical: dict = field(default_factory=dict)
+    correct_variants: dict = field(default_factory=dict)
+    forbidden_modules: tuple = ()
+    notebook_variables: dict = field(default_factory=dict)
 
     @property
     def groups(self) -> tuple:
@@ -226,7 +269,29 @@ class Assignment:
 
     @property
     def folder(self) -> Path:
-        return ASSIGNMENTS / self.name
+        """Its folder (see :func:`folder_of`)."""
+        return folder_of(self.name)
+
+    @property
+    def in_kit(self) -> bool:
+        """Is it one of the kit's own assignments (under ``autograder/assignments/``)?"""
+        return self.folder.parent == ASSIGNMENTS
+
+    @property
+    def solution_notebook(self) -> Path:
+        """The solution notebook: the kit's ``solution/<notebook>``, or ``<folder>/solution/<notebook>``."""
+        return (KIT_ROOT / "solution" if self.in_kit else self.folder / "solution") / self.notebook
+
+    @property
+    def template_notebook(self) -> Path:
+        """The notebook handed to students: ``student_template/<notebook>`` of the kit, or of its folder."""
+        return (KIT_ROOT / "student_template" if self.in_kit else self.folder / "student_template") / self.notebook
+
+    @property
+    def corpus(self) -> Path:
+        """Its corpus of submissions (``correct/``, ``bugs/``): the kit's ``tests/corpus/<name>/``, or
+        ``<folder>/corpus/``."""
+        return KIT_ROOT / "tests" / "corpus" / self.name if self.in_kit else self.folder / "corpus"
 
     @property
     def graders(self) -> Path:
@@ -302,14 +367,19 @@ class Assignment:
                 problems.append(f"probe {name!r}: its expected values come from unknown probe {probe.expected!r}")
             bad = [o.name for o in probe.outputs if o.dtype not in DTYPE_KINDS]
             problems += [f"probe {name!r}: output {n!r} has an unknown dtype" for n in bad]
+        problems += [f"statistical probe {name!r} is not a probe" for name in self.statistical
+                     if name not in self.probes]
+        problems += [f"correct variant {file!r}: probe {name!r} is not a statistical probe"
+                     for file, probes in self.correct_variants.items() for name in probes
+                     if name not in self.statistical]
         if problems:
             raise SpecError(f"assignment {self.name!r}: " + "; ".join(problems))
         return self
 
 
 def names() -> tuple:
-    """The assignments of this kit: the folders of ``autograder/assignments/`` that have a ``spec.py``."""
-    return tuple(sorted(p.parent.name for p in ASSIGNMENTS.glob("*/spec.py")))
+    """The assignments: the subfolders of :func:`folders` that have a ``spec.py``, sorted."""
+    return tuple(sorted({p.parent.name for folder in folders() for p in folder.glob("*/spec.py")}))
 
 
 @functools.cache

@@ -242,7 +242,7 @@ def needed_assignments(handins: list, stamp: Stamp) -> list:
 def _nothing_to_grade(handin: Handin, stamp: Stamp) -> GradingResult:
     """0 on every test, with the handin's note: of the stamp's assignment, or with no test when it has none (the
     summary still lists the student, with the note)."""
-    from .gradescope import not_graded
+    from .harness import not_graded
 
     if not stamp.fallback:
         return GradingResult([], 0.0, handin.note)

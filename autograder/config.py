@@ -1,11 +1,22 @@
-"""What a course may want to change about the engine, in one place: the sandbox's resource limits and the
-default visibility of tests.
+"""What a course may want to change about the engine, in one place: the sandbox's resource limits, the default
+visibility of tests, and where the data is (:func:`mnist_root`, the one place the kit reads ``$MNIST_ROOT``).
 
 What is graded, and for how many points, is each assignment's own: ``autograder/assignments/<name>/spec.py``.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+
+#: The kit's folder: its ``data/`` holds MNIST when ``$MNIST_ROOT`` is unset.
+KIT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def mnist_root() -> Path:
+    """The folder holding ``MNIST/raw/`` (and ``MNIST/classifier/``), absolute: ``$MNIST_ROOT``, or ``data/`` of
+    the kit. (``vae_utils.mnist_root``, the students' side, defaults to ``./data`` beside their notebook.)"""
+    return Path(os.environ.get("MNIST_ROOT") or KIT_ROOT / "data").resolve()
 
 #: Gradescope visibility of every test that does not set its own in :data:`TESTS`: "visible" (always
 #: shown), "after_due_date", "after_published" (shown once grades are published) or "hidden" (never shown

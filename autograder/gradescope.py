@@ -12,7 +12,6 @@ Everything printed goes to Gradescope's stdout, which ``results.json`` keeps hid
 """
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import signal
@@ -23,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assignment import Assignment, load, names
-from .grading import test_name
-from .results import GradingResult, TestResult
+from .harness import not_graded
+from .results import GradingResult
 
 #: The file at the root of an assignment's ``autograder.zip`` that names the assignment it grades.
 ASSIGNMENT_FILE = "ASSIGNMENT"
@@ -87,12 +86,13 @@ def find_submission(folder: Path, assignment: Assignment | None = None, metadata
 
     Its notebook (``vae.ipynb``) is graded when it is there (the shallowest one when a zip held several).
     Otherwise a notebook, or else a ``.py`` file, is chosen: first those that define the assignment's classes
-    (``class VAE``), then those whose name contains "vae", then the shallowest, then by name. The note says
+    (``class VAE``), then those whose name contains its notebook's ("vae"), then the shallowest, then by name. The note says
     which file was graded and why whenever that was a guess. ``metadata`` (``submission_metadata.json``) words
     the advice for uploads and for repository submissions.
     """
     targets = [assignment] if assignment is not None else [load(name) for name in names()]
     metadata, notebooks = metadata or {}, {a.notebook for a in targets}
+    stems = {Path(n).stem.lower() for n in notebooks}
     notebook = targets[0].notebook if len(targets) == 1 else " or ".join(sorted(notebooks))
     defines = " or ".join(" and ".join(f"class {c}" for c in a.classes) for a in targets)
     files = _files(folder) if folder.is_dir() else []
@@ -103,7 +103,7 @@ def find_submission(folder: Path, assignment: Assignment | None = None, metadata
             f"No notebook was found in your submission, so nothing could be graded "
             f"({'it held: ' + received if files else 'it was empty'}). "
             f"Please {_where(metadata, notebook)}: the assignment's notebook, run top to bottom and saved, so that its "
-            f"figures are kept. A .py file that holds your VAE class is accepted too, without the figures' points."))
+            f"figures are kept. A .py file that defines {defines} is accepted too, without the figures' points."))
     exact = sorted((f for f in candidates if f.name in notebooks), key=lambda f: (len(f.parts), str(f)))
     if exact:
         chosen = exact[0]
@@ -112,7 +112,8 @@ def find_submission(folder: Path, assignment: Assignment | None = None, metadata
         reason = f"it is named {chosen.name}"
     else:
         loads = {f: any(_defines_classes(folder / f, a) for a in targets) for f in candidates}
-        chosen = sorted(candidates, key=lambda f: (f.suffix != ".ipynb", not loads[f], "vae" not in f.name.lower(),
+        chosen = sorted(candidates, key=lambda f: (f.suffix != ".ipynb", not loads[f],
+                                                   not any(stem in f.name.lower() for stem in stems),
                                                    len(f.parts), str(f)))[0]
         kind = "notebook" if chosen.suffix == ".ipynb" else "Python file"
         if len(candidates) == 1:
@@ -128,34 +129,6 @@ def find_submission(folder: Path, assignment: Assignment | None = None, metadata
     if chosen.name not in notebooks or others:
         note += f" Next time, {_where(metadata, notebook)}, and nothing else but vae_utils.py if you like."
     return Choice(folder / chosen, note)
-
-
-def names_of_tests(assignment: Assignment) -> dict:
-    """``{key: name}`` of every test of ``assignment``, named as the harness names them ("group: docstring's
-    first line")."""
-    found = {}
-    for group in assignment.groups:
-        module = importlib.import_module(f"{__package__}.assignments.{assignment.name}.graders.grade_{group}")
-        for function in vars(module).values():
-            for mark in getattr(function, "pytestmark", []):
-                if mark.name == "grades":
-                    found[mark.args[0]] = test_name(mark.args[0], function)
-    return found
-
-
-def at_zero(assignment: Assignment, keys, output: str) -> dict:
-    """``{key: TestResult}`` at 0 points for the tests ``keys`` of ``assignment`` that got no result, each
-    saying ``output``, named as the harness names them."""
-    found, tests = names_of_tests(assignment), assignment.tests
-    return {key: TestResult(key, found.get(key, key), 0.0, tests[key].points, output, tests[key].visibility)
-            for key in keys}
-
-
-def not_graded(assignment: Assignment, message: str, execution_time: float = 0.0) -> GradingResult:
-    """Every test of ``assignment`` at 0 points, ``message`` on top (no submission to grade)."""
-    tests = at_zero(assignment, assignment.tests,
-                    "Not graded: no notebook was found in your submission (see the message above).")
-    return GradingResult(list(tests.values()), execution_time, message, assignment=assignment.name)
 
 
 def assignment_of(root: Path) -> Assignment:

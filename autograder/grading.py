@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from .comparators import close, max_difference
-from .runner import STOPPING_KINDS, ChildFailure, ProbeResult, rounds, run_probe
+from .cases import STOPPING_KINDS, ChildFailure
+from .runner import rounds, run_probe
 from .submission import Submission
 
 
@@ -94,6 +95,9 @@ class GradedSubmission:
         self.submission, self.seed, self.deadline = submission, seed, deadline
         self.assignment, self.root = assignment, root
         self._cache, self._trusted = {}, {}
+        #: The key of the test being graded (set by the harness from its ``@grades`` marker): the default of
+        #: :meth:`run`, :meth:`case` and :meth:`both_rounds`.
+        self.key = None
         #: Methods whose probe timed out, ran out of memory or died: {method: ChildFailure}.
         self.stopped = {}
         #: Per method, the rule it broke at run time (seen by the sandbox, not in the source).
@@ -142,13 +146,14 @@ class GradedSubmission:
         if self.submission.error:
             fail(self.submission.error)
         broken = list(self.submission.violations.get(method, []))
-        if method in self.runtime_violations and not any("torch.distributions" in b for b in broken):
+        if method in self.runtime_violations and not any(f in b for f in self.assignment.forbidden_modules
+                                                           for b in broken):
             broken.append(self.runtime_violations[method])
         if broken:
             fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
 
     def record_runtime_breaches(self, found, method: str) -> None:
-        """Note every method the sandbox saw reading torch.distributions while it ran (a path the source did
+        """Note every method the sandbox saw reading a forbidden module while it ran (a path the source did
         not show, such as ``getattr`` with a name computed at run time), from the child's record (``found``: a
         ProbeResult, or the ChildFailure of a child that stopped). Each read is charged to the innermost graded
         method on the stack: a helper's read to the method that called it. A record that shows the watchers or
@@ -156,32 +161,42 @@ class GradedSubmission:
         for read, chain in getattr(found, "reads", None) or []:
             method_read = next((g for g in map(self.assignment.group_of, chain) if g), None)
             if method_read is not None and method_read not in self.runtime_violations:
-                self.runtime_violations[method_read] = (f"uses torch.distributions (it read `{read}` while it ran), "
+                module = next((f for f in self.assignment.forbidden_modules if read.startswith(f + ".")),
+                              "a module the rules forbid")
+                self.runtime_violations[method_read] = (f"uses {module} (it read `{read}` while it ran), "
                                                         "which the rules forbid")
         tampered = getattr(found, "tampered", "")
         if tampered and method not in self.runtime_violations:
             self.runtime_violations[method] = (
-                "interferes with the grader's record of what it reads from torch.distributions (while it ran, the "
-                f"code {tampered}), which the rules forbid: the grader cannot check that it does not use it")
+                f"interferes with the grader's record of what it reads from {' and '.join(self._forbidden())} (while "
+                f"it ran, the code {tampered}), which the rules forbid: the grader cannot check that it does not use "
+                "it")
 
-    def run(self, key: str):
-        """Run the probe of test ``key`` (by default its group's, the method it grades), with that test's own
-        timeout; the rules of the key's group apply.
+    def _forbidden(self) -> tuple:
+        """The modules the assignment forbids, for messages ("the modules the rules forbid" when it names none)."""
+        return tuple(self.assignment.forbidden_modules) or ("the modules the rules forbid",)
+
+    def run(self, key: str | None = None):
+        """Run the probe of test ``key`` (default: the test being graded; its probe is by default its group's,
+        the method it grades), with that test's own timeout; the rules of the key's group apply.
 
         Returns ``(cases, ProbeResult)``; raises as :meth:`probe` does.
         """
+        key = key or self.key
         return self.probe(self.assignment.probe_of(key), key.split(".")[0], self.assignment.tests[key].timeout)
 
-    def both_rounds(self, key: str, name: str) -> list:
+    def both_rounds(self, name: str, key: str | None = None) -> list:
         """The results of case ``name`` of test ``key``'s probe in each round of its calls (one or two
-        :class:`autograder.runner.CaseResult`), whatever round the grader is applied to: for checks across calls,
-        such as a random method that draws the same values on every call (it reseeds). Raises as :meth:`probe`."""
+        :class:`autograder.cases.CaseResult`), whatever round the grader is applied to: for checks across calls,
+        such as a random method that draws the same values on every call (it reseeds). ``key`` defaults to the
+        test being graded. Raises as :meth:`probe`."""
+        key = key or self.key
         self.run(key)
         return [found.case(name) for found in self._cache[self.assignment.probe_of(key)].rounds]
 
-    def case(self, key: str, name: str):
-        """The result of case ``name`` of test ``key``'s probe, a :class:`autograder.runner.CaseResult`; raises as
-        :meth:`probe` does."""
+    def case(self, name: str, key: str | None = None):
+        """The result of case ``name`` of test ``key``'s probe (default: the test being graded), a
+        :class:`autograder.cases.CaseResult`; raises as :meth:`probe` does."""
         return self.run(key)[1].case(name)
 
     def probe(self, name: str, method: str, timeout: float):
@@ -280,7 +295,7 @@ def training_run(sub, key: str, loss: str, layers_tests: str = "the layers' test
              f"({str(failure).splitlines()[0]}). Fix {method} first; its own tests say more.")
     look = where_to_look(sub.failed, used)
     try:
-        found = sub.case(key, "training")
+        found = sub.case("training", key=key)
     except ChildFailure as exc:  # the error may show in the loss while its cause is a method that failed its tests
         raise ChildFailure(f"{exc}\n  {look}" if look else str(exc), exc.staff, exc.kind) from None
     for method in used:  # rules the sandbox saw broken while training

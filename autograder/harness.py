@@ -6,6 +6,7 @@ no cache, so nothing outside the kit can change how tests run.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import time
@@ -15,19 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from . import runner
+from . import config, isolation, runner
 from .assignment import Assignment, UnknownAssignment, load, recognise
 from .grading import GradedSubmission, GradingFailure, test_name
 from .results import GradingResult, TestResult
-from .runner import Case, ChildFailure, run_child
+from .cases import Case, ChildFailure
+from .runner import run_child
 from .submission import classes_defined, load_submission
 
 KIT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def mnist_root() -> Path:
-    """The folder holding ``MNIST/raw/``: ``$MNIST_ROOT``, or ``data/`` of the kit."""
-    return Path(os.environ.get("MNIST_ROOT") or KIT_ROOT / "data").resolve()
 
 
 def mnist_test_set(root: Path):
@@ -173,6 +170,7 @@ class Collector:
         if pyfuncitem.get_closest_marker("grades") is None:
             return None
         args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+        self.graded.key = pyfuncitem.get_closest_marker("grades").args[0]
         self.graded.twice(lambda: pyfuncitem.obj(**args))
         return True
 
@@ -222,7 +220,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     seed : int
         Seeds the children's torch; scores do not depend on it for correct code (see README).
     root : Path or None
-        MNIST folder (holding ``MNIST/raw/``); default :func:`mnist_root`.
+        MNIST folder (holding ``MNIST/raw/``); default :func:`autograder.config.mnist_root`.
     quiet : bool
         Silence pytest's own report.
     groups : iterable of str or None
@@ -247,7 +245,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
         When ``assignment`` is None and the submission does not say which assignment it is for.
     """
     start = time.monotonic()
-    root = root or mnist_root()
+    root = root or config.mnist_root()
     if not isinstance(assignment, Assignment):
         assignment = assignment_for(path, assignment)
     groups = [g for g in assignment.groups if groups is None or g in groups]
@@ -262,13 +260,19 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     wanted = [key for key in assignment.tests if key.split(".")[0] in groups]
     missing = [key for key in wanted if key not in collector.results and key not in collector.skipped]
     if code == pytest.ExitCode.INTERRUPTED and collector.interrupted:
-        from .gradescope import at_zero
-
         collector.results.update(at_zero(assignment, missing,
                                          "not run: grading was stopped (out of time) before this test"))
     elif code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) or missing:
         raise RuntimeError(f"pytest exited with {code!r}; tests without a result: {missing}")
-    tests = [collector.results[key] for key in wanted if key in collector.results]
+    return _result(collector, assignment, [key for key in wanted if key in collector.results], groups,
+                   time.monotonic() - start)
+
+
+def _result(collector: Collector, assignment: Assignment, keys: list, groups, seconds: float) -> GradingResult:
+    """The :class:`GradingResult` of the tests ``keys`` that ``collector`` graded, with its summary line (points, the
+    groups that lost points, what was skipped, the written answers graded by hand). Prints the staff's notes (the
+    sandbox, grader errors, recorded properties) to the grading log."""
+    tests = [collector.results[key] for key in keys]
     lost = {t.group for t in tests if t.score < t.max_score}
     summary = [f"{sum(t.score for t in tests):g} / {sum(t.max_score for t in tests):g} points."]
     if lost:
@@ -277,17 +281,43 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     if assignment.hand_graded_points and "answers" in groups:
         summary.append(f"The written answers ({assignment.hand_graded_points:g} points) are graded by hand; "
                        "they are not in this score.")
-    from .isolation import platform
-
-    print(platform().summary())
+    print(isolation.platform().summary())
     print(runner.describe_sandbox())
     for staff in collector.staff:
         print(staff)
     for key, value in collector.properties.items():  # for the staff: "recorded: training_steps = 469"
         print(f"recorded: {key} = {value}")
     answers = {k[len("answer:"):]: v for k, v in collector.properties.items() if k.startswith("answer:")}
-    return GradingResult(tests, time.monotonic() - start, "\n".join(summary),
-                         leaderboard(collector.properties, assignment.leaderboard), assignment.name, answers)
+    return GradingResult(tests, seconds, "\n".join(summary), leaderboard(collector.properties, assignment.leaderboard),
+                         assignment.name, answers)
+
+
+def names_of_tests(assignment: Assignment) -> dict:
+    """``{key: name}`` of every test of ``assignment``, named as the harness names them ("group: docstring's
+    first line")."""
+    found = {}
+    for group in assignment.groups:
+        module = importlib.import_module(f"{__package__}.assignments.{assignment.name}.graders.grade_{group}")
+        for function in vars(module).values():
+            for mark in getattr(function, "pytestmark", []):
+                if mark.name == "grades":
+                    found[mark.args[0]] = test_name(mark.args[0], function)
+    return found
+
+
+def at_zero(assignment: Assignment, keys, output: str) -> dict:
+    """``{key: TestResult}`` at 0 points for the tests ``keys`` of ``assignment`` that got no result, each
+    saying ``output``, named as the harness names them."""
+    found, tests = names_of_tests(assignment), assignment.tests
+    return {key: TestResult(key, found.get(key, key), 0.0, tests[key].points, output, tests[key].visibility)
+            for key in keys}
+
+
+def not_graded(assignment: Assignment, message: str, execution_time: float = 0.0) -> GradingResult:
+    """Every test of ``assignment`` at 0 points, ``message`` on top (no submission to grade)."""
+    tests = at_zero(assignment, assignment.tests,
+                    "Not graded: no notebook was found in your submission (see the message above).")
+    return GradingResult(list(tests.values()), execution_time, message, assignment=assignment.name)
 
 
 def _pytest_args(assignment: Assignment, groups, quiet: bool) -> list:

@@ -89,6 +89,43 @@ def _try_in_child(fn) -> str | None:
     return None if os.waitstatus_to_exitcode(status) == 0 else (message or f"exit status {status}")
 
 
+def _detect_namespaces(found: Platform, limits) -> None:
+    """Set ``found.net_ns`` and ``found.mount_ns``: can a child of this (root) process enter a network namespace and
+    the jail's mount namespace? Notes what it cannot."""
+    error = _try_in_child(lambda: unshare(CLONE_NEWNET))
+    found.net_ns = limits.isolate_network and error is None
+    if error:
+        found.notes.append(f"no network namespace ({error}): children have the machine's network")
+    trial = Platform(root=True, mount_ns=True)
+    error = _try_in_child(Jail(trial, None, [], limits).apply)
+    found.mount_ns = error is None
+    if error:
+        found.notes.append(f"no mount namespace ({error}): the kit's folder and results must be made unreadable "
+                           "to the sandbox uids by permissions (chmod 700), and children share /tmp")
+
+
+def _detect_uid_drop(found: Platform, limits) -> None:
+    """Set ``found.uid_drop``: can a sandbox uid of ``limits.sandbox_uids`` start the interpreter and import numpy
+    with the namespaces found? Notes why not."""
+    pool = [uid for uid in limits.sandbox_uids if uid > 0]
+    if pool:
+        # Can a sandbox uid start the interpreter and import numpy with the namespaces we will use?
+        lease = _acquire(pool)
+        try:
+            probe = subprocess.run([sys.executable, "-I", "-B", "-c", "import numpy"], stdin=subprocess.DEVNULL,
+                                   capture_output=True, cwd="/", env=child_env(Path("/"), 1),
+                                   preexec_fn=Jail(found, lease.uid, [], limits).apply, timeout=60)
+        finally:
+            kill_uid(lease.uid)
+            lease.release()
+        found.uid_drop = probe.returncode == 0
+        if not found.uid_drop:
+            found.notes.append("the sandbox uid cannot run the interpreter ("
+                               f"{probe.stderr.decode(errors='replace').strip()[-300:]}): children run as root")
+    else:
+        found.notes.append("config.LIMITS.sandbox_uids is empty: children run as root")
+
+
 def platform() -> Platform:
     """Detect (once per process) and return what isolation this process can apply to its children.
 
@@ -114,33 +151,8 @@ def platform() -> Platform:
                            "they can read and write whatever the grader's user can")
         _PLATFORM = found
         return found
-    error = _try_in_child(lambda: unshare(CLONE_NEWNET))
-    found.net_ns = limits.isolate_network and error is None
-    if error:
-        found.notes.append(f"no network namespace ({error}): children have the machine's network")
-    trial = Platform(root=True, mount_ns=True)
-    error = _try_in_child(Jail(trial, None, [], limits).apply)
-    found.mount_ns = error is None
-    if error:
-        found.notes.append(f"no mount namespace ({error}): the kit's folder and results must be made unreadable "
-                           "to the sandbox uids by permissions (chmod 700), and children share /tmp")
-    pool = [uid for uid in limits.sandbox_uids if uid > 0]
-    if pool:
-        # Can a sandbox uid start the interpreter and import numpy with the namespaces we will use?
-        lease = _acquire(pool)
-        try:
-            probe = subprocess.run([sys.executable, "-I", "-B", "-c", "import numpy"], stdin=subprocess.DEVNULL,
-                                   capture_output=True, cwd="/", env=child_env(Path("/"), 1),
-                                   preexec_fn=Jail(found, lease.uid, [], limits).apply, timeout=60)
-        finally:
-            kill_uid(lease.uid)
-            lease.release()
-        found.uid_drop = probe.returncode == 0
-        if not found.uid_drop:
-            found.notes.append("the sandbox uid cannot run the interpreter ("
-                               f"{probe.stderr.decode(errors='replace').strip()[-300:]}): children run as root")
-    else:
-        found.notes.append("config.LIMITS.sandbox_uids is empty: children run as root")
+    _detect_namespaces(found, limits)
+    _detect_uid_drop(found, limits)
     found.tmpfs_scratch = found.uid_drop and limits.scratch_mb > 0 and _try_in_child(_tmpfs_probe) is None
     _PLATFORM = found
     return found

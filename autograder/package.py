@@ -14,6 +14,9 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+from .assignment import folder_of
+from .config import mnist_root
+
 KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADESCOPE = KIT_ROOT / "gradescope"
 #: Files at the root of the archive: name in the archive -> path in the kit, executable or not.
@@ -42,7 +45,8 @@ def contents(assignment: str, kit_root: Path = KIT_ROOT) -> list:
     """What goes into the archive of ``assignment``, in order: ``(name in archive, path in the kit, executable)``.
 
     Python sources of the package; of ``autograder/assignments/`` only the package's
-    ``__init__.py`` and the folder of ``assignment``.
+    ``__init__.py`` and the folder of ``assignment`` (a course's own from ``$VAE_KIT_ASSIGNMENTS``, its sources
+    placed there too: never its solution, template or corpus). Raises KeyError when there is no such assignment.
     """
     entries = [(name, kit_root / path, executable) for name, (path, executable) in ROOT_FILES.items()]
     package = kit_root / "autograder"
@@ -52,6 +56,11 @@ def contents(assignment: str, kit_root: Path = KIT_ROOT) -> list:
         if "__pycache__" in path.parts or (len(inside) > 1 and inside[0] != assignment):
             continue
         entries.append((path.relative_to(kit_root).as_posix(), path, False))
+    folder = folder_of(assignment)
+    if folder.parent != assignments:  # a course's own assignment: its sources join the package's assignments
+        entries += [(f"autograder/assignments/{assignment}/{path.relative_to(folder).as_posix()}", path, False)
+                    for path in sorted(folder.rglob("*.py")) if "__pycache__" not in path.parts
+                    and not {"solution", "student_template", "corpus"} & set(path.relative_to(folder).parts)]
     return entries
 
 
@@ -60,13 +69,12 @@ def contents(assignment: str, kit_root: Path = KIT_ROOT) -> list:
 CLASSIFIER_NAME = "digits-cnn.npz"
 
 
-def classifier_source(kit_root: Path = KIT_ROOT) -> Path:
-    """The classifier to ship: ``$VAE_KIT_CLASSIFIER``, else ``$MNIST_ROOT/MNIST/classifier/digits-cnn.npz``
-    (``MNIST_ROOT`` default ``data/`` of the kit), where ``make classifier`` writes it."""
+def classifier_source() -> Path:
+    """The classifier to ship: ``$VAE_KIT_CLASSIFIER``, else ``MNIST/classifier/digits-cnn.npz`` under
+    :func:`autograder.config.mnist_root`, where ``make classifier`` writes it."""
     if os.environ.get("VAE_KIT_CLASSIFIER"):
         return Path(os.environ["VAE_KIT_CLASSIFIER"])
-    root = Path(os.environ.get("MNIST_ROOT") or kit_root / "data")
-    return root / "MNIST" / "classifier" / CLASSIFIER_NAME
+    return mnist_root() / "MNIST" / "classifier" / CLASSIFIER_NAME
 
 
 def build(out: str | Path, assignment: str, kit_root: Path = KIT_ROOT, version_text: str | None = None) -> Path:
@@ -77,7 +85,7 @@ def build(out: str | Path, assignment: str, kit_root: Path = KIT_ROOT, version_t
     """
     from .assignment import load
 
-    classifier = classifier_source(kit_root) if load(assignment).classifier_groups else None
+    classifier = classifier_source() if load(assignment).classifier_groups else None
     if classifier is not None and not classifier.is_file():
         raise FileNotFoundError(f"the {assignment} zip needs the digit classifier, and {classifier} is missing: run "
                                 "`make classifier`, or set VAE_KIT_CLASSIFIER to its file")

@@ -1,7 +1,9 @@
-"""The assignment's rules, read from the code: no ``torch.distributions``, no added imports.
+"""The assignment's rules, read from the code: no forbidden module (its spec's ``forbidden_modules``: the kit's
+VAEs forbid ``torch.distributions``), no added imports.
 
 Only code counts. Docstrings, comments, and strings used as text (a ``print``, an f-string, an
-assertion message) never do. What reaches torch.distributions: an attribute ``.distributions``, an import,
+assertion message) never do. What reaches a forbidden module (``torch.distributions``): an attribute named as
+its last part (``.distributions``), an import,
 and a string where it names a module or attribute to reach: the argument of ``getattr``, ``__import__``,
 ``importlib.import_module`` or a subscript such as ``vars(torch)[...]``, folded when it is built from parts
 (``'distri' + 'butions'``, ``''.join(...)``, an f-string of constants, a variable bound to such a string).
@@ -21,8 +23,6 @@ import ast
 from dataclasses import dataclass
 
 
-#: The package the assignment forbids.
-FORBIDDEN = "torch.distributions"
 #: Calls that reach a module or attribute named by a string argument.
 _REACHING_CALLS = {"getattr", "__import__", "import_module", "attrgetter"}
 #: ``str`` methods folded when their receiver and arguments fold (none of them can pad to a huge width).
@@ -32,28 +32,51 @@ MAX_FOLDED = 200
 
 
 @dataclass(frozen=True)
+class Rules:
+    """What a submission's code may import (``allowed``: modules such as ``"torch.nn"`` and imported names such as
+    ``"sklearn.manifold.TSNE"``) and the modules it may not reach at all (``forbidden``: ``"torch.distributions"``)."""
+
+    allowed: frozenset
+    forbidden: tuple = ()
+
+    def __contains__(self, module: str) -> bool:
+        return module in self.allowed
+
+    def reached(self, value: str | None) -> str | None:
+        """The forbidden module that a module or attribute path reaches (``"torch.distributions.normal"`` and
+        ``"distributions"`` reach ``torch.distributions``: its last part is one of the path's), or None."""
+        parts = value.split(".") if value is not None else []
+        return next((f for f in self.forbidden if f.rpartition(".")[2] in parts), None)
+
+    def imported(self, module: str) -> str | None:
+        """The forbidden module that importing ``module`` reaches (within the forbidden module's root package),
+        or None."""
+        return next((f for f in self.forbidden if self.reached(module) == f
+                     and (module == f or module.startswith(f.partition(".")[0] + "."))), None)
+
+    def attribute(self, name: str) -> str | None:
+        """The forbidden module that an attribute ``name`` reaches (``.distributions``), or None."""
+        return next((f for f in self.forbidden if f.rpartition(".")[2] == name), None)
+
+
+@dataclass(frozen=True)
 class Breach:
-    """One piece of code that breaks a rule: ``rule`` is "distributions" or "import"."""
+    """One piece of code that breaks a rule: ``rule`` is "forbidden" (``module`` says which) or "import"."""
 
     rule: str
     code: str
+    module: str = ""
 
     def message(self) -> str:
         """The clause the student reads after the method's name."""
-        if self.rule == "distributions":
-            return f"uses {FORBIDDEN} (`{self.code}`), which the rules forbid"
+        if self.rule == "forbidden":
+            return f"uses {self.module} (`{self.code}`), which the rules forbid"
         return f"uses an added import (`{self.code}`), which the rules forbid"
 
 
 def _short(node: ast.AST) -> str:
     text = " ".join(ast.unparse(node).split())
     return text if len(text) <= 100 else text[:97] + "..."
-
-
-def names_distributions(value: str | None) -> bool:
-    """Whether a module or attribute path (``"torch.distributions.normal"``, ``"distributions"``) reaches
-    torch.distributions."""
-    return value is not None and "distributions" in value.split(".")
 
 
 def fold(node: ast.AST, strings: dict, depth: int = 0) -> str | None:
@@ -153,21 +176,22 @@ def _callee(node: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
-def _import_breach(node, allowed, inside: bool) -> Breach | None:
+def _import_breach(node, allowed: Rules, inside: bool) -> Breach | None:
     """The breach of an import statement: any import inside a method's code (``inside``), else one of a
-    module that ``allowed`` lacks; importing torch.distributions breaks that rule instead."""
+    module that ``allowed`` lacks; importing a forbidden module breaks that rule instead."""
     if isinstance(node, ast.Import):
         modules = [a.name for a in node.names]
     else:
         modules = [f"{node.module}.{a.name}" if node.module else a.name for a in node.names]
-    if any(names_distributions(m) and m.startswith("torch.") for m in modules):
-        return Breach("distributions", _short(node))
+    forbidden = next((f for f in map(allowed.imported, modules) if f), None)
+    if forbidden:
+        return Breach("forbidden", _short(node), forbidden)
     if inside or any(m not in allowed for m in modules):
         return Breach("import", _short(node))
     return None
 
 
-def _call_breach(node: ast.Call, strings, allowed) -> Breach | None:
+def _call_breach(node: ast.Call, strings, allowed: Rules) -> Breach | None:
     """``getattr(torch, 'distri' + 'butions')``, ``__import__(...)``, ``importlib.import_module(...)``."""
     callee = _callee(node)
     if callee not in _REACHING_CALLS:
@@ -176,21 +200,20 @@ def _call_breach(node: ast.Call, strings, allowed) -> Breach | None:
     values += [fold(e, strings) for a in node.args if isinstance(a, (ast.List, ast.Tuple)) for e in a.elts]
     values += [fold(e, strings) for k in node.keywords if isinstance(k.value, (ast.List, ast.Tuple))
                for e in k.value.elts]
-    if any(names_distributions(v) for v in values):
-        return Breach("distributions", _short(node))
-    return None
+    forbidden = next((f for f in map(allowed.reached, values) if f), None)
+    return Breach("forbidden", _short(node), forbidden) if forbidden else None
 
 
-def breach(node: ast.AST, strings: dict, allowed) -> Breach | None:
+def breach(node: ast.AST, strings: dict, allowed: Rules) -> Breach | None:
     """The rule that ``node`` itself breaks, when it is part of a method's code (or of a module-level value)."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return _import_breach(node, allowed, inside=True)
-    if isinstance(node, ast.Attribute) and node.attr == "distributions":
-        return Breach("distributions", _short(node))
+    if isinstance(node, ast.Attribute) and allowed.attribute(node.attr):
+        return Breach("forbidden", _short(node), allowed.attribute(node.attr))
     if isinstance(node, ast.Call):
         return _call_breach(node, strings, allowed)
-    if isinstance(node, ast.Subscript) and names_distributions(fold(node.slice, strings)):
-        return Breach("distributions", _short(node))
+    if isinstance(node, ast.Subscript) and allowed.reached(fold(node.slice, strings)):
+        return Breach("forbidden", _short(node), allowed.reached(fold(node.slice, strings)))
     return None
 
 
@@ -232,7 +255,8 @@ def own_breaches(node: ast.AST, strings, allowed, tainted) -> set[Breach]:
     return found
 
 
-def find_violations(trees, vae_tree: ast.Module, allowed, methods_graded, classes=("VAE",)) -> dict[str, list[str]]:
+def find_violations(trees, vae_tree: ast.Module, allowed, methods_graded, classes=("VAE",),
+                    forbidden=()) -> dict[str, list[str]]:
     """Per graded method, the rules its own code breaks, following calls to helper methods and functions.
 
     Parameters
@@ -248,6 +272,8 @@ def find_violations(trees, vae_tree: ast.Module, allowed, methods_graded, classe
         classes define methods of the same name (the result is then keyed by group).
     classes : tuple of str
         The graded classes; a helper method of a later one overrides the same name of an earlier one.
+    forbidden : tuple of str
+        Modules the code may not reach at all (an assignment's ``forbidden_modules``: ``"torch.distributions"``).
 
     Returns
     -------
@@ -264,7 +290,7 @@ def find_violations(trees, vae_tree: ast.Module, allowed, methods_graded, classe
     per_class = {cls.name: {n.name: n for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
                  for found in graded for cls in found}
     methods = {name: node for found in per_class.values() for name, node in found.items()}
-    strings = string_variables(trees)
+    strings, allowed = string_variables(trees), Rules(frozenset(allowed), tuple(forbidden))
     tainted = tainted_names(trees, [n for n in bodies if n not in methods.values()], strings, allowed)
     graded_names = {q.split(".")[-1] for q in qualified.values()}
 

@@ -27,12 +27,14 @@ import sys
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import config, isolation
+from .cases import ChildFailure, ProbeResult
+from .messages import student_failure
+from .assignment import folder_of, folders, names
 from .sandbox import protocol
 
 SANDBOX = Path(__file__).resolve().parent / "sandbox"
@@ -46,149 +48,6 @@ RUNTIME_FILES = tuple(SANDBOX / f"{name}.py" for name in ("child", "protocol", "
     KIT_ROOT / "vae_utils.py",)
 #: Folders no child may see (besides the kit's own folder); ``python -m autograder grade`` adds the results folder.
 HIDDEN = []
-
-
-@dataclass
-class Case:
-    """One call of a probe: the model built with ``dims`` (its constructor's sizes), the grader's weights and
-    inputs (``arrays``) and JSON ``params``.
-
-    ``name`` is how graders pick the case (:meth:`ProbeResult.case`); ``sizes`` names the sizes that declared
-    output shapes use (``{"batch": 5, "latent": 32}``, see :class:`autograder.assignment.Output`).
-    """
-
-    dims: tuple
-    arrays: dict
-    params: dict = field(default_factory=dict)
-    name: str = ""
-    sizes: dict = field(default_factory=dict)
-
-    def shape_of(self, output) -> tuple:
-        """The shape declared for ``output`` (an :class:`autograder.assignment.Output`), sizes resolved."""
-        return tuple(self.sizes[n] if isinstance(n, str) else n for n in output.shape)
-
-
-@dataclass
-class CaseResult:
-    """What one case of a probe returned: its case, arrays (``outputs``) and JSON ``info``."""
-
-    case: Case
-    outputs: dict
-    info: dict
-
-
-@dataclass
-class ProbeResult:
-    """Per case, the arrays a probe returned and its JSON info (lists in the order of ``cases``); what the child's
-    student code read from torch.distributions while its methods ran (``reads``: ``(read, ["Class.method", ...
-    outermost])``, from the child's record, see :func:`parse_record`) and, when its record shows that it changed
-    the grader's watchers or record, what (``tampered``, "" otherwise)."""
-
-    outputs: list
-    info: list
-    cases: list = field(default_factory=list)
-    reads: list = field(default_factory=list)
-    tampered: str = ""
-
-    def case(self, name: str) -> CaseResult:
-        """The result of the case named ``name`` (KeyError, naming the cases there are, when none is)."""
-        for index, case in enumerate(self.cases):
-            if case.name == name:
-                return CaseResult(case, self.outputs[index], self.info[index])
-        raise KeyError(f"no case {name!r}; the cases are {[c.name for c in self.cases]}")
-
-
-class ChildFailure(Exception):
-    """Student code raised, timed out, crashed or returned nothing usable.
-
-    ``str(exc)`` is the message for the student; ``staff`` holds the child's output for the staff; ``kind``
-    is one of :data:`FAILURE_KINDS`.
-    """
-
-    def __init__(self, message, staff="", kind="error"):
-        super().__init__(message)
-        self.staff, self.kind = staff, kind
-
-
-#: What stopped a child: student code raised or returned something unusable ("error"), ran past its
-#: test's timeout ("timeout"), ran out of memory ("memory"), died or exited early ("died"), printed too
-#: much ("output"), or was stopped because grading as a whole ran out of time ("deadline").
-FAILURE_KINDS = ("error", "timeout", "memory", "died", "output", "deadline")
-#: Kinds that mean the method stops whatever runs it (so the training run is not attempted after them).
-STOPPING_KINDS = frozenset({"timeout", "memory", "died", "output"})
-
-
-HINTS = {
-    "NotImplementedError": "replace `# YOUR CODE HERE` and `raise NotImplementedError()` with your code",
-    "NameError": "the grader runs only your VAE class, with torch, nn, F, np and device defined as in "
-                 "the notebook's first cell: do not rely on variables defined in other cells",
-}
-#: A method that moves tensors to the GPU by name fails on the grader, which has none.
-CUDA_HINT = ("the grader runs on a machine without a GPU, so `.cuda()` and `.to('cuda')` fail here even "
-             "though the same code runs on a Colab GPU. Use the notebook's `device` variable (`.to(device)`, "
-             "which the grader sets to its own CPU), or the device of your inputs (`torch.randn_like(mu)`, "
-             "`device=mu.device`)")
-#: Variables the notebook's other cells define, which a method may not read, and what to use instead.
-NOTEBOOK_VARIABLES = {
-    "batch_size": "take the batch size from the method's input, e.g. `mu.shape[0]` or `x.shape[0]` (the last "
-                  "batch of an epoch is smaller, and the grader uses other sizes)",
-    "vae": "use `self`, the model the method belongs to",
-    "opt": "a method of the model should not touch the optimizer",
-    "obs_dim": "use the sizes of the model's layers, e.g. `self.linear4.out_features`",
-    "latent_dim": "use `self.latent_dim`",
-    "hidden_dim": "use the sizes of the model's layers, e.g. `self.linear1.out_features`",
-    "train_loader": "a method should use only its arguments and `self`",
-    "test_loader": "a method should use only its arguments and `self`",
-}
-_UNDEFINED = re.compile(r"name '(\w+)' is not defined")
-_CUDA = re.compile(r"CUDA|NVIDIA|cuda")
-
-
-def _hint(error: str, text: str) -> str:
-    """The hint for an error the student's code raised: a known mistake first, then one per error type."""
-    undefined = _UNDEFINED.search(text) if error == "NameError" else None
-    if undefined:
-        name = undefined.group(1)
-        advice = NOTEBOOK_VARIABLES.get(name, f"if `{name}` is a variable of another cell, pass what the method "
-                                              "needs as an argument or compute it from its inputs; otherwise "
-                                              "check its spelling")
-        return (f"`{name}` is not defined where the grader runs your method: the grader runs only your VAE class "
-                f"(with torch, nn, F, np and device as in the notebook's first cell), not the notebook's other "
-                f"cells, so each method must work on its own. {advice[0].upper() + advice[1:]}")
-    if error in ("AssertionError", "RuntimeError") and _CUDA.search(text):
-        return CUDA_HINT
-    return HINTS.get(error, "")
-
-
-def describe_student_error(report: dict) -> str:
-    """Turn a child's error report into a message for the student (fields of any type are tolerated)."""
-    where, error, text = (str(report.get(k))[:2000] if report.get(k) else "" for k in ("where", "error", "message"))
-    message = f"{where} raised {error}" + (f": {text}" if text else "") if error else f"{where}: {text}"
-    frames = report.get("frames")
-    frames = [str(f)[:500] for f in frames[-5:]] if isinstance(frames, list) else []
-    if frames:
-        message += "\n  in your code, " + "\n  called from ".join(str(f) for f in reversed(frames))
-    hint = _hint(error, text)
-    return message + (f"\n  Hint: {hint}." if hint else "")
-
-
-#: How an allocation that failed reads: Python's MemoryError (numpy's subclass), torch's allocator.
-MEMORY_ERRORS = ("MemoryError", "_ArrayMemoryError", "OutOfMemoryError")
-_TRIED = re.compile(r"tried to allocate (\d+) bytes|Unable to allocate ([\d.]+ \w?i?B)")
-
-
-def student_failure(report: dict, staff: str = "", limits: config.Limits = config.LIMITS) -> ChildFailure:
-    """The ChildFailure for a child's error report: "memory" when an allocation failed, else "error"."""
-    message = describe_student_error(report)
-    text = str(report.get("message") or "")
-    if str(report.get("error")) not in MEMORY_ERRORS and "can't allocate memory" not in text:
-        return ChildFailure(message, staff)
-    tried = _TRIED.search(text)
-    amount = "" if tried is None else (f" (it tried to allocate {int(tried[1]) / 2**20:.0f} MB at once)" if tried[1]
-                                       else f" (it tried to allocate {tried[2]} at once)")
-    where = str(report.get("where") or "your code")[:200]
-    return ChildFailure(f"{where} ran out of memory{amount}: each test may use about {limits.memory_mb} MB "
-                        f"beyond what torch itself takes.\n  {message}", staff, kind="memory")
 
 
 def _kill_group(pid: int) -> None:
@@ -215,11 +74,9 @@ def runtime() -> Path:
     child side, ``vae_utils.py``, and every assignment's probes as ``probes_<name>.py``."""
     global _RUNTIME
     if _RUNTIME is None or not _RUNTIME.is_dir():
-        from .assignment import ASSIGNMENTS, names
-
         folder = Path(tempfile.mkdtemp(prefix="vae-kit-runtime-"))
         files = {file.name: file for file in RUNTIME_FILES}
-        files.update({f"probes_{name}.py": ASSIGNMENTS / name / "probes.py" for name in names()})
+        files.update({f"probes_{name}.py": folder_of(name) / "probes.py" for name in names()})
         for name, file in files.items():
             shutil.copyfile(file, folder / name)
             os.chmod(folder / name, 0o644)
@@ -263,6 +120,7 @@ def _write_request(scratch: Path, source, probe: str, cases: list, seed: int, li
                "module": f"probes_{assignment.name}" if assignment is not None else "probing",
                "class_name": (spec.class_name or assignment.class_name) if assignment is not None else None,
                "student_code": source is not None, "record_fd": record_fd, "second_round": second_round,
+               "forbidden": list(assignment.forbidden_modules) if assignment is not None else [],
                "case_output_mb": limits.case_output_mb,
                "cases": [{"name": c.name, "dims": list(c.dims), "params": c.params} for c in cases]}
     (scratch / protocol.REQUEST).write_text(json.dumps(request))
@@ -652,6 +510,33 @@ def _clean_up(lease, ours: set) -> list:
     return left + isolation.kill_strays(ours - server, exact=server)
 
 
+def _supervise(work: Path, scratch: Path, jail, lease, record, method: str, timeout: float, limits: config.Limits,
+               deadline_bound: bool):
+    """Start the child in ``jail``, watch it until it ends or is stopped, and clean up after it. Returns
+    ``(child, stopped, staff)``: the ended process (with the ``record`` it sent, when the grader reads it here), the
+    :class:`ChildFailure` that stopped it or None, and the tail of its output for the staff."""
+    ours, kills = isolation.children_of_me(), oom_kills()
+    with open(work / protocol.STDOUT, "w+b") as out:
+        os.chmod(work / protocol.STDOUT, 0o600)
+        child = _start(scratch, out, jail, limits, record)
+        try:
+            stopped, peak = _watch(child, out, timeout, method, limits, deadline_bound,
+                                   record.drain if record is not None else None)
+        finally:
+            left = _clean_up(lease, ours)
+        if record is not None:
+            record.drain()
+            child.record, child.overflow = bytes(record.data).decode("latin-1"), record.overflow
+        staff = _tail(out, limits.output_bytes)
+    if left:
+        staff += f"\n[grader: processes {left} of this child survived the clean-up]"
+    if stopped is None and child.returncode == -signal.SIGKILL and kills >= 0 and oom_kills() > kills:
+        stopped = ChildFailure(f"the process running {method} was killed by the system because it ran out "
+                               f"of memory (it had used {peak:.0f} MB; each test may use about "
+                               f"{limits.memory_mb} MB beyond what torch itself takes)", kind="memory")
+    return child, stopped, staff
+
+
 def run_child(source, probe: str, cases: list, method: str, timeout: float, seed: int = 0,
               limits: config.Limits = config.LIMITS, deadline_bound: bool = False,
               assignment=None, second_round: int | None = None) -> ProbeResult:
@@ -677,27 +562,11 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
         if lease.uid is not None and not mounted:
             os.chown(scratch, lease.uid, lease.uid)
         jail = isolation.Jail(found, lease.uid, [runtime(), scratch, *_keep_folders(cases)], limits,
-                              hide=[KIT_ROOT, *HIDDEN])
-        ours, kills = isolation.children_of_me(), oom_kills()
-        with open(work / protocol.STDOUT, "w+b") as out:
-            os.chmod(work / protocol.STDOUT, 0o600)
-            child = _start(scratch, out, jail, limits, record)
-            try:
-                stopped, peak = _watch(child, out, timeout, method, limits, deadline_bound,
-                                       record.drain if record is not None else None)
-            finally:
-                left = _clean_up(lease, ours)
-            if record is not None:
-                record.drain()
-                child.record, child.overflow = bytes(record.data).decode("latin-1"), record.overflow
-            staff = _tail(out, limits.output_bytes)
-        if left:
-            staff += f"\n[grader: processes {left} of this child survived the clean-up]"
-        if stopped is None and child.returncode == -signal.SIGKILL and kills >= 0 and oom_kills() > kills:
-            stopped = ChildFailure(f"the process running {method} was killed by the system because it ran out "
-                                   f"of memory (it had used {peak:.0f} MB; each test may use about "
-                                   f"{limits.memory_mb} MB beyond what torch itself takes)", kind="memory")
-        result = _collect(scratch, method, child, stopped, staff, cases, student=source is not None)
+                              hide=[KIT_ROOT, *folders(), *HIDDEN])
+        child, stopped, staff = _supervise(work, scratch, jail, lease, record, method, timeout, limits,
+                                           deadline_bound)
+        result = _collect(scratch, method, child, stopped, staff, cases, student=source is not None,
+                          assignment=assignment)
         if assignment is not None:
             check_outputs(result, assignment.probes[probe], method, trusted=source is None)
         return result
@@ -710,9 +579,11 @@ def run_child(source, probe: str, cases: list, method: str, timeout: float, seed
         lease.release()
 
 
-def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list, student: bool = True) -> ProbeResult:
+def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list, student: bool = True,
+             assignment=None) -> ProbeResult:
     """What the child returned, or the ChildFailure that says why there is nothing to use (with the ``reads`` and
-    ``tampered`` of its record, when it ran student code, see :func:`parse_record`)."""
+    ``tampered`` of its record, when it ran student code, see :func:`parse_record`; its message with the hints of
+    ``assignment``)."""
     if stopped:
         stopped.staff = staff
         raise stopped
@@ -726,7 +597,7 @@ def _collect(scratch: Path, method: str, child, stopped, staff: str, cases: list
         reads, tampered = parse_record(getattr(child, "record", ""), len(cases), getattr(child, "overflow", False),
                                        finished=result["status"] == "ok")
     if result["status"] != "ok":
-        failure = student_failure(result, staff)
+        failure = student_failure(result, staff, assignment=assignment)
         failure.reads, failure.tampered = reads, tampered
         raise failure
     info = result.get("info")

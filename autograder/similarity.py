@@ -41,9 +41,6 @@ K = 15
 FLAG_SCORE = 0.7
 #: Pairs sharing fewer characters of normalised code than this are never flagged (a shared line is chance).
 MIN_SHARED = 40
-TEMPLATES = Path(__file__).resolve().parent.parent / "student_template"
-#: Part 1's template, the default of the functions below.
-TEMPLATE = TEMPLATES / "vae.ipynb"
 
 
 def cells_of(path: Path | None) -> list:
@@ -199,25 +196,27 @@ def compare(codes: dict, template: str = "", highlight: int = 10) -> list:
     return pairs
 
 
-def class_answers(files: dict, template: Path = TEMPLATE) -> tuple:
+def class_answers(files: dict, template: Path | None) -> tuple:
     """``({key: answer text}, template text)`` for the submissions ``{key: path}``: each one's answer regions
-    (:func:`answer_regions`) against the template's; submissions with no answer code are left out."""
+    (:func:`answer_regions`) against the template's (None: no template, every line is an answer); submissions
+    with no answer code are left out."""
     template_cells = cells_of(template)
     answers = {key: answer_text(answer_regions(cells_of(path), template_cells)) for key, path in files.items()}
     return {k: a for k, a in answers.items() if a.strip()}, "\n\n".join(template_cells)
 
 
-def template_of(graded: list) -> Path:
-    """The student template of the assignment most of ``graded`` (``[(Handin, GradingResult)]``) were graded as."""
+def template_of(graded: list) -> Path | None:
+    """The student template of the assignment most of ``graded`` (``[(Handin, GradingResult)]``) were graded as
+    (its spec's ``template_notebook``); None when none of them names an assignment this kit has."""
     from collections import Counter
 
     from .assignment import load
 
     counts = Counter(result.assignment for _, result in graded if result.assignment)
     try:
-        return TEMPLATES / load(counts.most_common(1)[0][0]).notebook if counts else TEMPLATE
+        return load(counts.most_common(1)[0][0]).template_notebook if counts else None
     except KeyError:
-        return TEMPLATE
+        return None
 
 
 def class_pairs(out: Path, template: Path | None = None, highlight: int = 0) -> list:

@@ -38,7 +38,7 @@ class Submission:
     error : str or None
         Why the submission cannot be graded at all (unreadable, syntax error, no ``class VAE``).
     violations : dict of str to list of str
-        Per method, the rules its code breaks (``torch.distributions``, added imports).
+        Per method, the rules its code breaks (a forbidden module, added imports).
     notebook : NotebookNode or None
         The notebook, for the figures tests.
     class_cells : list of int
@@ -159,7 +159,7 @@ def _check(sub: Submission, trees: list, vae_tree: ast.Module, assignment) -> Su
                      else f"no {what} found in {sub.path.name}")
         return sub
     sub.violations = find_violations(trees, vae_tree, allowed_imports(trees, sub.kind, assignment),
-                                     assignment.qualified_methods, classes)
+                                     assignment.qualified_methods, classes, assignment.forbidden_modules)
     return sub
 
 

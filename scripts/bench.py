@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import os
 import platform
 import re
@@ -40,7 +41,7 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
-from autograder import config, harness, package  # noqa: E402
+from autograder import config, package  # noqa: E402
 
 from autograder.assignments.vae import spec  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -296,6 +297,8 @@ def training_epoch(mnist: Path, epochs: int = 1, fused: bool = spec.TRAINING.fus
     import probing
     import vae_utils
 
+    probes = importlib.import_module("autograder.assignments.vae.probes")  # the child side, as the sandbox runs it
+
     t = spec.TRAINING
     images, _ = vae_utils.load_mnist(train=True, root=mnist, download=False)
     torch.set_num_threads(config.LIMITS.threads)
@@ -434,7 +437,7 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="grade-many --jobs for the throughput")
     parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args(argv)
-    mnist = harness.mnist_root()
+    mnist = config.mnist_root()
     import torch
 
     print(f"vae-kit benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "

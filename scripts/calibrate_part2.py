@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import digit_classifier  # noqa: E402
-from autograder import harness  # noqa: E402
+from autograder import config, harness  # noqa: E402
 from autograder.assignments.vae2d import cases, checks, spec  # noqa: E402
 from autograder.runner import run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -32,11 +32,11 @@ MEASURES = ("test_elbo", "digit_grid", "reconstructions", "digits_shown")
 
 def one_seed(source: str, root: Path, classifier, labels, seed: int) -> dict:
     """The graded measures of the reference trained with ``seed`` (the training run's and the evaluation's)."""
-    case = cases.training(root)[0]
+    case = cases.training(spec.TRAINING, root)[0]
     case.params["seed"] = seed
     trained = run_probe(source, "training", [case], "training", 1800, seed, assignment=spec.ASSIGNMENT)
     weights = {k: v for k, v in trained.outputs[0].items() if k.startswith("w/")}
-    out = run_probe(None, "evaluate", cases.evaluation(root, weights, seed), "evaluate", 600, seed,
+    out = run_probe(None, "evaluate", cases.evaluation(spec.TRAINING, spec.QUALITY, root, weights, seed), "evaluate", 600, seed,
                     assignment=spec.ASSIGNMENT).outputs[0]
     q = spec.QUALITY
     counts = checks.digit_counts(classifier.predict(out["samples"]))
@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=6)
     args = parser.parse_args(argv)
-    root = harness.mnist_root()
+    root = config.mnist_root()
     classifier = digit_classifier.load(harness.classifier_file(root))
     labels = harness.mnist_test_set(root)[1]
     source = load_submission(SOLUTION, spec.ASSIGNMENT).source

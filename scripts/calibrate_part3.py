@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import digit_classifier  # noqa: E402
-from autograder import harness  # noqa: E402
+from autograder import config, harness  # noqa: E402
 from autograder.assignments.cvae import cases, spec  # noqa: E402
 from autograder.runner import run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -33,11 +33,11 @@ MEASURES = ("test_elbo", "digits", "label_change", "train_cpu_s")
 def one_seed(source: str, root: Path, classifier, seed: int, init: str = spec.TRAINING.init) -> dict:
     """The graded measures of the reference CVAE trained with ``seed`` from the starting point ``init`` ("he",
     "default"; see ``spec.Training.init``)."""
-    case = cases.training(root)[0]
+    case = cases.training(spec.TRAINING, root)[0]
     case.params.update(seed=seed, init=init)
     trained = run_probe(source, "training", [case], "cond_loss", 1800, seed, assignment=spec.ASSIGNMENT)
     weights = {k: v for k, v in trained.outputs[0].items() if k.startswith("w/")}
-    out = run_probe(None, "evaluate", cases.evaluation(root, weights, seed), "evaluate", 600, seed,
+    out = run_probe(None, "evaluate", cases.evaluation(spec.CHECKS, root, weights, seed), "evaluate", 600, seed,
                     assignment=spec.ASSIGNMENT).outputs[0]
     q = spec.CHECKS
     predicted = classifier.predict(out["samples"].reshape(len(out["samples"]), 784))
@@ -55,7 +55,7 @@ def main(argv=None) -> int:
     parser.add_argument("--init", choices=("he", "default"), default=spec.TRAINING.init,
                         help="the starting weights the grader puts into the model (default: the spec's)")
     args = parser.parse_args(argv)
-    root = harness.mnist_root()
+    root = config.mnist_root()
     classifier = digit_classifier.load(harness.classifier_file(root))
     source = load_submission(SOLUTION, spec.ASSIGNMENT).source
     rows = []

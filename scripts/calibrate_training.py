@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import harness  # noqa: E402
+from autograder import config  # noqa: E402
 from autograder.assignments.vae import cases, spec  # noqa: E402
 from autograder.assignments.vae.graders.grade_training import test_images, test_set_elbo  # noqa: E402
 from autograder.runner import run_probe  # noqa: E402
@@ -28,13 +28,13 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--epochs", type=int, default=spec.TRAINING.epochs)
     args = parser.parse_args(argv)
-    root = harness.mnist_root()
+    root = config.mnist_root()
     images = test_images(root)
     source = load_submission(SOLUTION, spec.ASSIGNMENT).source
     values = []
     print(f"{'seed':>4}  {'test ELBO (nats)':>16}  {'seconds':>7}")
     for seed in range(args.seeds):
-        case = cases.training(root)[0]
+        case = cases.training(spec.TRAINING, root)[0]
         case.params.update(seed=seed, epochs=args.epochs)
         start = time.monotonic()
         result = run_probe(source, "training", [case], "training", timeout=1800, assignment=spec.ASSIGNMENT)

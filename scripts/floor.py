@@ -46,7 +46,7 @@ def train_and_score(source: str, mnist: Path) -> float:
 
 def main(argv=None) -> int:
     """Print the test-set ELBO after the graded run, as the floor's only output."""
-    from autograder.harness import mnist_root
+    from autograder.config import mnist_root
     from autograder.submission import load_submission
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -1,6 +1,7 @@
-"""Grade the corpus of submissions in ``tests/corpus/<assignment>/`` and print how right the verdicts are.
+"""Grade the corpus of submissions of each assignment and print how right the verdicts are.
 
-One corpus per assignment. Each ``correct/*.{py,ipynb}`` must get full marks (all groups, training included, and
+One corpus per assignment (its spec's ``corpus``: the kit's ``tests/corpus/<name>/``, a course's own
+``<folder>/corpus/``). Each ``correct/*.{py,ipynb}`` must get full marks (all groups, training included, and
 the figures for a notebook); each ``bugs/*.{py,ipynb}`` must lose points in the method named by
 its ``# expect: bug in METHOD`` header (a notebook's header is in its metadata; ``bug in figures``: a notebook whose
 saved figures are not its code's), in no other method (the training run may fail too), and the failing tests of that method must contain its ``# message:`` substring. Prints a table case x group -> points lost, then the totals;
@@ -29,7 +30,6 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.assignment import Assignment, all_assignments, load  # noqa: E402
 
-CORPUS = ROOT / "tests" / "corpus"
 #: Corpus files: .py files holding the VAE class, and notebooks (the course handout's, see tests/handout.py).
 SUFFIXES = (".py", ".ipynb")
 #: Short column names of the table (every group of the assignment, in order; figures count for notebooks only).
@@ -109,7 +109,7 @@ def load_cases(only: str = "", assignment: Assignment | None = None) -> list:
     those whose name contains ``only``."""
     cases = []
     for chosen in [assignment] if assignment else all_assignments():
-        folder = CORPUS / chosen.name
+        folder = chosen.corpus
         files = [f for kind in ("correct", "bugs") if (folder / kind).is_dir()
                  for f in sorted((folder / kind).iterdir()) if f.suffix in SUFFIXES]
         cases += [parse_case(f, chosen) for f in files if only in f.stem]
@@ -144,7 +144,7 @@ def trains_like_reference(case: Case) -> bool:
                               if isinstance(f, ast.FunctionDef)})
         return found
 
-    solution = load_submission(ROOT / "solution" / case.assignment.notebook, case.assignment).source
+    solution = load_submission(case.assignment.solution_notebook, case.assignment).source
     mine = load_submission(case.path, case.assignment)
     if mine.error:
         return False

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from fake_export import CORPUS, class_source, disguise  # noqa: E402
 
 from autograder import similarity  # noqa: E402
+from autograder.assignment import load  # noqa: E402
 
 
 #: The header line of a correct corpus variant made from the reference rather than written apart.
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
     parser.add_argument("--no-bugs", action="store_true", help="leave the single-bug variants out of the class")
     args = parser.parse_args(argv)
     codes, copies = corpus_class(not args.no_bugs)
-    template = similarity.cells_of(similarity.TEMPLATE)
+    template = similarity.cells_of(load("vae").template_notebook)
     answers = {key: similarity.answer_text(similarity.answer_regions([code], template)) for key, code in codes.items()}
     pairs = similarity.compare(answers, "\n\n".join(template))
     kinds = separation(pairs, copies)

@@ -66,7 +66,7 @@ def spread_of(case, scale_output: bool = True) -> dict:
 
 
 def main() -> None:
-    from autograder.harness import mnist_root
+    from autograder.config import mnist_root
 
     print("SPREAD = {")
     for key, case in C.spread_cases(mnist_root()):

@@ -9,6 +9,7 @@ import pytest
 from conftest import ROOT
 
 from autograder import assign, package, runner
+from autograder.cases import Case, ChildFailure, ProbeResult
 from autograder.assignment import Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments, load
 from autograder.assignment import names as assignment_names
 from autograder.assignment import recognise
@@ -65,9 +66,9 @@ def test_assignment_is_recognised_from_classes_then_file_name():
         recognise(set(), "homework.py")
 
 
-def _result(outputs: dict, case_sizes=None) -> runner.ProbeResult:
-    case = runner.Case((), {}, name="only", sizes=case_sizes or {"batch": 3})
-    return runner.ProbeResult([outputs], [{}], [case])
+def _result(outputs: dict, case_sizes=None) -> ProbeResult:
+    case = Case((), {}, name="only", sizes=case_sizes or {"batch": 3})
+    return ProbeResult([outputs], [{}], [case])
 
 
 def test_outputs_are_checked_against_their_declaration():
@@ -82,7 +83,7 @@ def test_outputs_are_checked_against_their_declaration():
                          ({"made": np.zeros(3)}, "'got' is missing"),
                          ({**good, "made": np.zeros(4)}, "'made' has shape (4,), not (3,)"),
                          ({**good, "made": np.zeros(3, np.int64)}, "'made' has dtype int64, not float")):
-        with pytest.raises(runner.ChildFailure, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(ChildFailure, match=problem.replace("(", r"\(").replace(")", r"\)")):
             runner.check_outputs(_result(bad), spec, "m")
         with pytest.raises(RuntimeError, match="the grader's own probe"):
             runner.check_outputs(_result(bad), spec, "m", trusted=True)
@@ -90,8 +91,8 @@ def test_outputs_are_checked_against_their_declaration():
 
 def test_cases_are_picked_by_name():
     """Does a probe result give each case's outputs by the case's name, and say which names exist otherwise?"""
-    cases = [runner.Case((), {}, name="first"), runner.Case((), {}, name="second")]
-    result = runner.ProbeResult([{"a": np.ones(1)}, {"a": np.zeros(1)}], [{}, {"n": 2}], cases)
+    cases = [Case((), {}, name="first"), Case((), {}, name="second")]
+    result = ProbeResult([{"a": np.ones(1)}, {"a": np.zeros(1)}], [{}, {"n": 2}], cases)
     assert result.case("second").info == {"n": 2} and result.case("first").outputs["a"][0] == 1
     with pytest.raises(KeyError, match=r"\['first', 'second'\]"):
         result.case("third")

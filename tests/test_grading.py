@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE, grade_text, lost_groups, mutate
 
-from autograder import harness, runner
+from autograder import cases, harness, runner
 
 from autograder.assignments.vae import spec
 
@@ -223,7 +223,7 @@ def _graded_with(tmp_path, rounds):
     from autograder.submission import Submission
 
     graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, load("vae"))
-    results = [runner.ProbeResult([{"v": np.array([v])}], [{}], [runner.Case((), {}, name="a")]) for v in rounds]
+    results = [cases.ProbeResult([{"v": np.array([v])}], [{}], [cases.Case((), {}, name="a")]) for v in rounds]
     graded._cache["encoder"] = ProbeOutcome(results, None, 60.0, 0.0)
     return graded
 
@@ -234,7 +234,7 @@ def test_a_grader_is_applied_to_both_rounds_and_says_when_the_second_fails(tmp_p
     from autograder.grading import GradingFailure, fail
 
     def grader(graded):
-        if graded.case("encoder.values", "a").outputs["v"][0] != 1:
+        if graded.case("a", key="encoder.values").outputs["v"][0] != 1:
             fail("V is not 1")
 
     for rounds, message in (((1, 1), None), ((1, 0), r"^On a second call \(.*\): v is not 1$"), ((0, 1), "^V is not 1$")):
@@ -262,4 +262,4 @@ def test_a_grader_can_compare_the_rounds_of_calls(tmp_path):
     graded = _graded_with(tmp_path, (1, 2))
     for round_ in (0, 1):
         graded.round = round_
-        assert [found.outputs["v"][0] for found in graded.both_rounds("encoder.values", "a")] == [1, 2]
+        assert [found.outputs["v"][0] for found in graded.both_rounds("a", key="encoder.values")] == [1, 2]

@@ -5,7 +5,7 @@ import sys
 import pytest
 from conftest import ROOT, grade_text, lost_groups, mutate
 
-from autograder import harness
+from autograder import config, harness
 from autograder.assignment import load
 from autograder.submission import load_submission
 
@@ -96,7 +96,7 @@ def test_spread_puts_every_head_and_the_output_over_both_signs():
 
     from autograder.assignments.cvae import cases
 
-    for key, case in cases.spread_cases(harness.mnist_root()):
+    for key, case in cases.spread_cases(config.mnist_root()):
         numbers = cases.SPREAD[key]
         computed = spread_cases.spread_of(case, not key.startswith("loss/"))
         for layer, (scales, biases) in numbers.items():

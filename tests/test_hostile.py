@@ -33,7 +33,8 @@ import numpy as np
 import pytest
 from conftest import PART1, ROOT, layout, run_autograder
 
-from autograder import config, gradescope, isolation, runner
+from autograder import config, harness, isolation, messages, runner
+from autograder.cases import ChildFailure
 from autograder.assignment import load
 from autograder.assignments.vae import cases
 from autograder.assignments.vae2d import cases as cases2
@@ -289,7 +290,7 @@ def test_hostile_submission(fixture, kit, tmp_path, request):
         assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
     assert "Autograder failed" not in [t["name"] for t in data["tests"]], staff
     assert data["score"] == sum(t["score"] for t in data["tests"])
-    names = gradescope.names_of_tests(part)
+    names = harness.names_of_tests(part)
     expected = [names[k] for k in part.tests if k.split(".")[0] in groups]
     assert [t["name"] for t in data["tests"]] == expected
 
@@ -439,7 +440,7 @@ def read_in_child(source: str, part, decoder_cases) -> dict:
     assert found.uid_drop, found.summary()
     paths = [str(p) for p in secrets() + [runner.runtime() / f"probes_{part.name}.py"]]
     source = source.replace("    def decoder(self, z):", READER % paths + "\n    def _unused(self, z):", 1)
-    with pytest.raises(runner.ChildFailure) as failure:
+    with pytest.raises(ChildFailure) as failure:
         runner.run_probe(source, "decoder", decoder_cases, "decoder", 120, assignment=part)
     return eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
 
@@ -482,7 +483,7 @@ def test_children_are_killed_first_and_capped_near_their_size(reference_source, 
     before the grader, and an address space capped at its size plus config.LIMITS.memory_mb?"""
     source = reference_source.replace("    def decoder(self, z):", MEMORY_PROBE + "\n    def _unused(self, z):", 1)
     with runner.fork_server(dataclasses.replace(config.LIMITS, fork_server=forked)):
-        with pytest.raises(runner.ChildFailure) as failure:
+        with pytest.raises(ChildFailure) as failure:
             runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120, assignment=PART1)
     assert (runner.FALLBACK == "") == forked
     found = eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
@@ -625,24 +626,24 @@ def test_outputs_are_parsed_as_plain_numbers(tmp_path):
     }
     for what, data in bad.items():
         write_npz(tmp_path / "outputs.npz", {"0/theta.npy": data})
-        with pytest.raises(runner.ChildFailure, match="could not read"):
+        with pytest.raises(ChildFailure, match="could not read"):
             runner._read_outputs(tmp_path, 1)
     with zipfile.ZipFile(tmp_path / "outputs.npz", "w", zipfile.ZIP_DEFLATED) as archive:  # 300 MB of zeros
         with archive.open("0/theta.npy", "w", force_zip64=True) as member:
             for _ in range(300):
                 member.write(bytes(2**20))
     assert (tmp_path / "outputs.npz").stat().st_size < 2 * 2**20
-    with pytest.raises(runner.ChildFailure, match="could not read|more than the 8 MB the grader accepts for one call"):
+    with pytest.raises(ChildFailure, match="could not read|more than the 8 MB the grader accepts for one call"):
         runner._read_outputs(tmp_path, 1)
     write_npz(tmp_path / "outputs.npz", {"0/theta.npy": saved(np.zeros(9 * 2**18, np.float32))})  # 9 MB, one call
-    with pytest.raises(runner.ChildFailure, match="holds 9 MB of numbers, more than the 8 MB"):
+    with pytest.raises(ChildFailure, match="holds 9 MB of numbers, more than the 8 MB"):
         runner._read_outputs(tmp_path, 1)
     write_npz(tmp_path / "outputs.npz", {"7/theta.npy": saved(good)})
-    with pytest.raises(runner.ChildFailure, match="unexpected output"):
+    with pytest.raises(ChildFailure, match="unexpected output"):
         runner._read_outputs(tmp_path, 1)
     (tmp_path / "outputs.npz").unlink()
     (tmp_path / "outputs.npz").symlink_to(ROOT / "solution" / "vae.ipynb")
-    with pytest.raises(runner.ChildFailure, match="not a regular file"):
+    with pytest.raises(ChildFailure, match="not a regular file"):
         runner._read_outputs(tmp_path, 1)
 
 
@@ -650,12 +651,12 @@ def test_result_file_cannot_hang_or_crash_the_grader(tmp_path):
     """Are a FIFO, a symlink, deep nesting and a wrong shape as result.json each a failed test, not a hang?"""
     child = dataclasses.make_dataclass("Child", ["returncode"])(0)
     os.mkfifo(tmp_path / "result.json")
-    with pytest.raises(runner.ChildFailure, match="unreadable"):
+    with pytest.raises(ChildFailure, match="unreadable"):
         runner._read_result(tmp_path, "decoder", child)
     for content in ("[" * 100000 + "]" * 100000, '["status", "ok"]', '{"status": 1}'):
         (tmp_path / "result.json").unlink()
         (tmp_path / "result.json").write_text(content)
-        with pytest.raises(runner.ChildFailure, match="unreadable"):
+        with pytest.raises(ChildFailure, match="unreadable"):
             runner._read_result(tmp_path, "decoder", child)
-    message = runner.describe_student_error({"where": ["x"], "error": {"a": 1}, "frames": 7, "message": 3})
+    message = messages.describe_student_error({"where": ["x"], "error": {"a": 1}, "frames": 7, "message": 3})
     assert message == "['x'] raised {'a': 1}: 3"  # every field as text, the malformed frames left out

@@ -104,7 +104,7 @@ def test_bernoulli_check_tells_draws_from_rounding():
 
 def _violations(source, extra=""):
     trees = [ast.parse(extra), ast.parse(source)]
-    return find_violations(trees, trees[1], spec.ALLOWED_IMPORTS, spec.METHODS)
+    return find_violations(trees, trees[1], spec.ALLOWED_IMPORTS, spec.METHODS, forbidden=spec.FORBIDDEN_MODULES)
 
 
 def test_rules_follow_helpers_but_not_other_graded_methods():

@@ -21,7 +21,7 @@ from autograder import batch  # noqa: E402
 from autograder.browser import available, chromium  # noqa: E402
 from autograder.export import Handin, Student  # noqa: E402
 from autograder.assignment import load  # noqa: E402
-from autograder.gradescope import not_graded  # noqa: E402
+from autograder.harness import not_graded  # noqa: E402
 from autograder.grading import GradingFailure, compare  # noqa: E402
 from autograder.pdf import PDF_NAME, for_hand_grading, pdfs_for  # noqa: E402
 from autograder.report import mistake_label, rank_mistakes, write_report  # noqa: E402

@@ -16,7 +16,7 @@ def violations(body, before="", cells=(), allowed=spec.ALLOWED_IMPORTS):
     """The violations of a VAE whose kl_divergence has ``body`` (indented 8), after module code ``before``."""
     source = before + HEADER + "".join(f"        {line}\n" for line in body.splitlines())
     trees = [ast.parse(c) for c in cells] + [ast.parse(source)]
-    return find_violations(trees, trees[-1], allowed, spec.METHODS)
+    return find_violations(trees, trees[-1], allowed, spec.METHODS, forbidden=spec.FORBIDDEN_MODULES)
 
 
 @pytest.mark.parametrize("body", [
@@ -58,7 +58,8 @@ def test_names_bound_outside_the_method_carry_the_violation():
     before = "D = getattr(torch, 'distri' + 'butions')\nN = D.Normal\n"
     assert "torch.distributions" in violations("return N(mu, 1)", before)["kl_divergence"][0]
     source = "class VAE:\n    D = torch.distributions\n    def sample(self, n):\n        return self.D\n"
-    assert list(find_violations([ast.parse(source)], ast.parse(source), spec.ALLOWED_IMPORTS, spec.METHODS)) == ["sample"]
+    assert list(find_violations([ast.parse(source)], ast.parse(source), spec.ALLOWED_IMPORTS, spec.METHODS,
+                                forbidden=spec.FORBIDDEN_MODULES)) == ["sample"]
 
 
 def test_an_added_import_is_reported_once():
@@ -107,7 +108,8 @@ def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_p
     """Is a read of torch.distributions that the sandbox recorded charged to the graded method whose code (or
     helper) made it, and nothing else charged when the record is whole?"""
     from autograder.grading import GradedSubmission, GradingFailure
-    from autograder.runner import ProbeResult, parse_record
+    from autograder.cases import ProbeResult
+    from autograder.runner import parse_record
 
     graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, PART1)
     reads, tampered = parse_record("R torch.distributions.Normal VAE._helper VAE.kl_divergence VAE.elbo\n"
@@ -134,7 +136,8 @@ def test_a_record_that_student_code_interfered_with_costs_the_probed_method(tmp_
     """Does a child's record that is cut, garbled, forged beyond what the grader writes, or that reports a changed
     watcher, cost the method the probe ran (and only it), with what was seen, without raising?"""
     from autograder.grading import GradedSubmission, GradingFailure
-    from autograder.runner import ProbeResult, parse_record
+    from autograder.cases import ProbeResult
+    from autograder.runner import parse_record
 
     reads, tampered = parse_record(record, 2)
     assert why in tampered
@@ -161,5 +164,6 @@ def test_methods_of_the_same_name_in_two_classes_answer_each_for_its_own_code():
     source = ("class Base:\n    def encoder(self, x):\n        return torch.distributions.Normal(x, 1)\n"
               "class Cond(Base):\n    def encoder(self, x, c):\n        return super().encoder(x)\n")
     graded = {"base_encoder": "Base.encoder", "cond_encoder": "Cond.encoder"}
-    found = find_violations([ast.parse(source)], ast.parse(source), spec.ALLOWED_IMPORTS, graded, ("Base", "Cond"))
+    found = find_violations([ast.parse(source)], ast.parse(source), spec.ALLOWED_IMPORTS, graded, ("Base", "Cond"),
+                            spec.FORBIDDEN_MODULES)
     assert list(found) == ["base_encoder"]

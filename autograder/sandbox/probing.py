@@ -5,6 +5,7 @@ An assignment's ``probes.py`` (copied into the child runtime as ``probes_<name>.
 case (``name``, ``dims``, ``params``), ``arrays`` its arrays, ``outputs`` a dict of ndarrays and ``info`` a dict
 of JSON values. Nothing here decides a score; the trusted process does, from what a probe returns.
 """
+import importlib
 import os
 import sys
 import traceback
@@ -99,41 +100,12 @@ def _methods_on_stack(frame, vae_class, vars_=vars, getattr_=getattr, reversed_=
     return chain
 
 
-def watch_distributions(filename, vae_class_of, send):
-    """Put watchers in place of torch.distributions and its submodules (the ``torch`` attribute and
-    ``sys.modules``), so that whatever path student code takes to them (``getattr`` with a computed name,
-    ``sys.modules``, ``vars(torch)``, code ``exec``-uted from a string), reading from them while a method of the
-    submission's class runs is sent at once to the trusted side (``send("R", read, *methods)``, innermost
-    method first; see :func:`channel`). What the submission reads while it is being loaded (outside any method)
-    is, when callable (``Normal``, ``kl_divergence``), handed to it wrapped so that each call from a method is
-    sent the same way. Reads by the grader's and torch's own code (:func:`_trusted_folders`) and of dunder names
-    (``__file__``, which ``inspect`` reads from every module) pass through unrecorded.
-
-    ``vae_class_of()`` returns the submission's class (None while it is being loaded). Returns ``intact()``:
-    "" while the watchers and the functions they run are as set here, else what was changed (see :func:`run`).
-    """
-    getframe, seen, on_stack, len_, tuple_, getattr_ = sys._getframe, set(), _methods_on_stack, len, tuple, getattr
-    callable_, isinstance_, module_type, staticmethod_ = callable, isinstance, types.ModuleType, staticmethod
-    trusted = _trusted_folders() + (os.path.join(os.path.dirname(filename), "reference.py"), "<frozen ")
-
-    def note(frame, read):
-        vae_class = vae_class_of()
-        if vae_class is None or frame.f_code.co_filename.startswith(trusted) or len_(seen) >= MAX_READS \
-                or read.rpartition(".")[2].startswith("__"):
-            return
-        chain = on_stack(frame, vae_class)
-        if chain and (read, tuple_(chain)) not in seen:
-            seen.add((read, tuple_(chain)))
-            send("R", read, *chain[:10])
-
-    def recording(value, read):
-        """``value`` (a callable the submission read while it was being loaded) as a callable that notes ``read``
-        each time a method of the submission calls it: what was read outside any method is charged to the methods
-        that use it. A ``staticmethod``, so that kept as a class attribute it is called as it was (Python 3.10+)."""
-        def called(*args, **kwargs):
-            note(getframe(1), read)
-            return value(*args, **kwargs)
-        return staticmethod_(called)
+def _make_watcher(note, recording, vae_class_of, send, trusted):
+    """``watcher(real)``: a module that reads every attribute from the module ``real`` through ``note`` (see
+    :func:`watch_forbidden`), and hands a callable read while the submission is being loaded through
+    ``recording``. The builtins it uses are bound here, out of the submission's reach."""
+    getframe, getattr_, callable_, isinstance_, module_type = sys._getframe, getattr, callable, isinstance, \
+        types.ModuleType
 
     def watcher(real):
         class Watched(types.ModuleType):
@@ -157,15 +129,71 @@ def watch_distributions(filename, vae_class_of, send):
         watched.__dict__.clear()  # every attribute goes through __getattr__
         return watched
 
+    return watcher
+
+
+def _within(name, forbidden) -> bool:
+    """Is module ``name`` one of ``forbidden`` or a submodule of one?"""
+    return any(name == f or name.startswith(f + ".") for f in forbidden)
+
+
+def _install_watchers(watcher, forbidden) -> dict:
+    """Import each module of ``forbidden`` and put ``watcher(module)`` in place of it and each of its loaded
+    submodules, in ``sys.modules`` and as the attribute of its parent package (``torch.distributions``). Returns
+    ``{name: watched module}``."""
+    for name in forbidden:
+        importlib.import_module(name)
     for name, module in list(sys.modules.items()):
-        if (name == "torch.distributions" or name.startswith("torch.distributions.")) \
-                and isinstance(module, types.ModuleType) and type(module) is types.ModuleType:
+        if _within(name, forbidden) and isinstance(module, types.ModuleType) and type(module) is types.ModuleType:
             sys.modules[name] = watcher(module)
-    torch.distributions = sys.modules["torch.distributions"]
-    watched = {n: m for n, m in sys.modules.items() if n.startswith("torch.distributions")}
+    for name in forbidden:
+        parent, _, leaf = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], leaf, sys.modules[name])
+    return {n: m for n, m in sys.modules.items() if _within(n, forbidden)}
+
+
+def watch_forbidden(forbidden, filename, vae_class_of, send):
+    """Put watchers in place of each module of ``forbidden`` (the assignment's ``forbidden_modules``:
+    ``("torch.distributions",)``) and its submodules (the parent package's attribute and ``sys.modules``), so
+    that whatever path student code takes to them (``getattr`` with a computed name,
+    ``sys.modules``, ``vars(torch)``, code ``exec``-uted from a string), reading from them while a method of the
+    submission's class runs is sent at once to the trusted side (``send("R", read, *methods)``, innermost
+    method first; see :func:`channel`). What the submission reads while it is being loaded (outside any method)
+    is, when callable (``Normal``, ``kl_divergence``), handed to it wrapped so that each call from a method is
+    sent the same way. Reads by the grader's and torch's own code (:func:`_trusted_folders`) and of dunder names
+    (``__file__``, which ``inspect`` reads from every module) pass through unrecorded.
+
+    ``vae_class_of()`` returns the submission's class (None while it is being loaded). Returns ``intact()``:
+    "" while the watchers and the functions they run are as set here, else what was changed (see :func:`run`).
+    """
+    getframe, seen, on_stack, len_, tuple_ = sys._getframe, set(), _methods_on_stack, len, tuple
+    staticmethod_ = staticmethod
+    trusted = _trusted_folders() + (os.path.join(os.path.dirname(filename), "reference.py"), "<frozen ")
+
+    def note(frame, read):
+        vae_class = vae_class_of()
+        if vae_class is None or frame.f_code.co_filename.startswith(trusted) or len_(seen) >= MAX_READS \
+                or read.rpartition(".")[2].startswith("__"):
+            return
+        chain = on_stack(frame, vae_class)
+        if chain and (read, tuple_(chain)) not in seen:
+            seen.add((read, tuple_(chain)))
+            send("R", read, *chain[:10])
+
+    def recording(value, read):
+        """``value`` (a callable the submission read while it was being loaded) as a callable that notes ``read``
+        each time a method of the submission calls it: what was read outside any method is charged to the methods
+        that use it. A ``staticmethod``, so that kept as a class attribute it is called as it was (Python 3.10+)."""
+        def called(*args, **kwargs):
+            note(getframe(1), read)
+            return value(*args, **kwargs)
+        return staticmethod_(called)
+
+    watched = _install_watchers(_make_watcher(note, recording, vae_class_of, send, trusted), forbidden)
     functions = [note, recording, vae_class_of, _methods_on_stack, _safe] + ([send] if send is not None else []) + [
         type(m).__getattr__ for m in watched.values()]
-    return _integrity(watched, functions)
+    return _integrity(watched, functions, forbidden)
 
 
 def _state(function):
@@ -174,11 +202,14 @@ def _state(function):
     return (function.__code__, function.__defaults__, function.__kwdefaults__) + cells
 
 
-def _integrity(watched, functions):
-    """``intact()`` for :func:`watch_distributions`: "" while every watcher of ``watched`` (``{name: module}``) is
-    still in ``sys.modules`` (and ``torch.distributions``), empty and of its own unchanged class, and every
-    function of ``functions`` has the code, defaults and closure it had; else what changed."""
-    modules, torch_module, get, vars_, dict_, type_ = sys.modules, torch, types.ModuleType.__getattribute__, vars, dict, type
+def _integrity(watched, functions, forbidden):
+    """``intact()`` for :func:`watch_forbidden`: "" while every watcher of ``watched`` (``{name: module}``) is
+    still in ``sys.modules`` (and the attribute of its parent package, for the modules of ``forbidden``), empty and
+    of its own unchanged class, and every function of ``functions`` has the code, defaults and closure it had;
+    else what changed."""
+    modules, get, vars_, dict_, type_ = sys.modules, types.ModuleType.__getattribute__, vars, dict, type
+    parents = {name: (sys.modules[name.rpartition(".")[0]], name.rpartition(".")[2]) for name in forbidden
+               if name.rpartition(".")[0]}
     classes = {name: (type_(m), dict_(vars_(type_(m)))) for name, m in watched.items()}
     states, state, zip_, any_, len_ = [_state(f) for f in functions], _state, zip, any, len
 
@@ -187,8 +218,9 @@ def _integrity(watched, functions):
             if any_(len_(a) != len_(b) or any_(x is not y for x, y in zip_(a, b))
                     for a, b in zip_(states, [state(f) for f in functions])):
                 return "the code of the watcher"
-            if get(torch_module, "__dict__").get("distributions") is not watched.get("torch.distributions"):
-                return "torch.distributions"
+            for name, (parent, leaf) in parents.items():
+                if get(parent, "__dict__").get(leaf) is not watched.get(name):
+                    return name
             for name, module in watched.items():
                 klass, members = classes[name]
                 if modules.get(name) is not module:
@@ -201,17 +233,17 @@ def _integrity(watched, functions):
     return intact
 
 
-def load(source, filename, class_name="VAE", send=None):
+def load(source, filename, class_name="VAE", send=None, forbidden=()):
     """Run the submission's code in a namespace that holds what the notebook's first cell defines.
 
     Returns ``(class, intact)``: its class ``class_name`` (a StudentError when it defines none), and the check of
-    :func:`watch_distributions`. From here on, what its methods read from torch.distributions is sent with
+    :func:`watch_forbidden`. From here on, what its methods read from the ``forbidden`` modules is sent with
     ``send`` (see :func:`channel`).
     """
     namespace = {"__name__": "submission", "torch": torch, "nn": torch.nn, "F": torch.nn.functional,
                  "np": np, "device": DEVICE}
     loaded = []  # the class, once loading is done: what the code does to its namespace later changes nothing
-    intact = watch_distributions(filename, lambda: loaded[0] if loaded else None, send)
+    intact = watch_forbidden(tuple(forbidden), filename, lambda: loaded[0] if loaded else None, send)
     code = call("loading your code", compile, source, filename, "exec")
     call("loading your code", exec, code, namespace)
     vae_class = namespace.get(class_name)
@@ -423,15 +455,17 @@ def run(module, request, arrays, source, filename):
     """Run the requested probe of ``module`` on every case; returns (outputs, info) keyed by case index.
 
     ``request["student_code"]`` False runs a probe that loads no student code; otherwise the class
-    ``request["class_name"]`` is loaded from ``source`` first, and what its methods read from torch.distributions
-    goes to descriptor ``request["record_fd"]`` as it happens, with ``E index`` after each case (after ``T what``
-    when the watchers were changed while it ran): see :func:`channel` and :func:`watch_distributions`.
+    ``request["class_name"]`` is loaded from ``source`` first, and what its methods read from the modules of
+    ``request["forbidden"]`` goes to descriptor ``request["record_fd"]`` as it happens, with ``E index`` after each
+    case (after ``T what`` when the watchers were changed while it ran): see :func:`channel` and
+    :func:`watch_forbidden`.
     ``request["second_round"]`` (or None) is the index of the first case of a second round of the same calls
     (its own seeds, the first round's models: see :class:`Instances`); an error there says so.
     """
     student_code, second = request.get("student_code", True), request.get("second_round")
     send = channel(request.get("record_fd")) if student_code else None
-    vae_class, intact = load(source, filename, request.get("class_name", "VAE"), send) if student_code else (None, None)
+    vae_class, intact = (load(source, filename, request.get("class_name", "VAE"), send, request.get("forbidden", ()))
+                         if student_code else (None, None))
     instances = Instances(vae_class) if student_code and second else None
     probe = getattr(module, "probe_" + request["probe"])
     outputs, info, seed = {}, {}, request["seed"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.runner import Case
+from autograder.cases import Case
 
 CLASSES = {"conv": "ConvVAE", "cond": "ConditionalVAE"}
 
@@ -229,19 +229,16 @@ def decoding(case: Case, inputs: np.ndarray):
                  sizes={"rows": len(inputs)})]
 
 
-def training(root):
-    """The training run of :data:`spec.TRAINING` on the MNIST files under ``root``."""
-    from .spec import TRAINING as t
-
+def training(t, root):
+    """The training run of the settings ``t`` (the spec's ``TRAINING``) on the MNIST files under ``root``."""
     params = {"epochs": t.epochs, "images": t.images, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
               "seed": t.seed, "root": str(root), "fused_adam": t.fused_adam, "init": t.init}
     return [Case((2,), {}, params, name="training")]
 
 
-def evaluation(root, weights: dict, seed: int = 0):
-    """The trusted evaluation of trained ``weights`` (see ``probes.probe_evaluate``), sizes of :data:`spec.CHECKS`."""
-    from .spec import CHECKS as q
-
+def evaluation(q, root, weights: dict, seed: int = 0):
+    """The trusted evaluation of trained ``weights`` (see ``probes.probe_evaluate``), with the sizes ``q`` (the spec's
+    ``CHECKS``)."""
     params = {"root": str(root), "seed": seed, "test_images": q.test_images, "per_digit": q.per_digit,
               "fixed_codes": q.fixed_codes}
     return [Case((2,), dict(weights), params, name="evaluation")]

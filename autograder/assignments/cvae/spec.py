@@ -10,6 +10,7 @@ weights. The written answers are checked for presence (0 points here) and graded
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
 from autograder.assignment import expected_outputs as _expected
@@ -176,7 +177,7 @@ PROBES = {
                           reference=_without("ConditionalVAE.generate"), class_name="ConditionalVAE"),
     **{f"decode_{m}": ProbeSpec(m, None, _expected("theta"), reference=(), student_code=False)
        for m in ("sample", "generate")},
-    "training": ProbeSpec("cond_loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS),
+    "training": ProbeSpec("cond_loss", partial(cases.training, TRAINING), (Output("losses", "float", from_student=False), *_WEIGHTS),
                           reference=("ConvVAE.__init__", "ConditionalVAE.__init__"), class_name="ConditionalVAE",
                           repeat=False),
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
@@ -184,6 +185,29 @@ PROBES = {
                                              Output("relabelled", "float", from_student=False)),
                           reference=(), student_code=False),
 }
+
+#: The probes whose tests judge random draws (``make false-failures``), with the seeds that fit in one child (the
+#: sample probe decodes 2,000 labels a seed, and a child keeps both rounds).
+STATISTICAL = {"sample": 5, "conv_loss": 10, "cond_loss": 10}
+#: Correct variants measured besides the reference, on the probes whose code path they change (a loss drawing its
+#: own noise; samplers drawing differently).
+CORRECT_VARIANTS = {"c_loss_own_noise.py": ("conv_loss", "cond_loss"),
+                    "c_loss_own_noise_normal.py": ("conv_loss", "cond_loss"),
+                    "sample_randn_two.py": ("sample",), "sample_torch_normal.py": ("sample",)}
+
+#: Variables of the notebook's other cells that a method may not read, and what to use instead (the hint of a
+#: NameError on them).
+NOTEBOOK_VARIABLES = {
+    **{name: "use `self`, the model the method belongs to" for name in ("cvae", "conv", "mlp", "models")},
+    **{name: "a method should use only its arguments and `self`"
+       for name in ("x_train", "x_test", "y_train", "y_test", "grid", "origin")},
+    "labels": "take the labels from the method's arguments",
+    "digit": "take the labels from the method's arguments",
+    "latent_dim": "use `self.latent_dim`",
+    "epochs": "a method of the model should not depend on the training loop's settings",
+}
+#: The rules forbid torch.distributions: the closed-form KL and the reparameterization are the student's own.
+FORBIDDEN_MODULES = ("torch.distributions",)
 
 ASSIGNMENT = Assignment(
     name="cvae", title="Part 3: the convolutional and the conditional VAE (seed 003)", notebook="cvae.ipynb",
@@ -194,4 +218,5 @@ ASSIGNMENT = Assignment(
     training_cpu_seconds=26.2,
     training_methods=("cond_layers", "cond_encoder", "cond_decoder", "cond_loss", "conv_layers", "conv_encoder",
                       "conv_decoder"),
-    generated_reference=True, hand_graded_points=20)
+    generated_reference=True, hand_graded_points=20, statistical=STATISTICAL, correct_variants=CORRECT_VARIANTS,
+    forbidden_modules=FORBIDDEN_MODULES, notebook_variables=NOTEBOOK_VARIABLES)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.runner import Case
+from autograder.cases import Case
 
 from . import oracle
 
@@ -122,10 +122,8 @@ def sample():
     return [Case(dims, weights, {"num_samples": SAMPLE_COUNT}, name="prior")]
 
 
-def training(root):
-    """The training run of :data:`spec.TRAINING` on the MNIST files under ``root``."""
-    from .spec import TRAINING as t
-
+def training(t, root):
+    """The training run of the settings ``t`` (the spec's ``TRAINING``) on the MNIST files under ``root``."""
     params = {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
               "latent_dim": t.latent_dim, "hidden_dim": t.hidden_dim, "seed": t.seed, "root": str(root),
               "fused_adam": t.fused_adam}

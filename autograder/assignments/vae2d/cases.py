@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.runner import Case
+from autograder.cases import Case
 
 SIZES = {"notebook": (784, 512, 2), "odd": (13, 7, 3)}
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
@@ -207,21 +207,17 @@ def _mnist_test_labels(root) -> list:
     return []
 
 
-def training(root):
-    """The training run of :data:`spec.TRAINING` on the MNIST files under ``root``."""
-    from .spec import TRAINING as t
-
+def training(t, root):
+    """The training run of the settings ``t`` (the spec's ``TRAINING``) on the MNIST files under ``root``."""
     params = {"epochs": t.epochs, "batch_size": t.batch_size, "learning_rate": t.learning_rate,
               "hidden_dim": t.hidden_dim, "seed": t.seed, "root": str(root), "fused_adam": t.fused_adam}
     return [Case((784, t.hidden_dim, 2), {}, params, name="training")]
 
 
-def evaluation(root, weights: dict, seed: int = 0):
+def evaluation(t, q, root, weights: dict, seed: int = 0):
     """The trusted evaluation of trained ``weights`` on the MNIST test set under ``root`` (see
-    ``probes.probe_evaluate``), with the sizes of :data:`spec.QUALITY`."""
-    from .spec import QUALITY as q
-    from .spec import TRAINING as t
-
+    ``probes.probe_evaluate``), with the training settings ``t`` and the sizes ``q`` (the spec's ``TRAINING`` and
+    ``QUALITY``)."""
     params = {"root": str(root), "hidden_dim": t.hidden_dim, "seed": seed, "reconstructions": q.reconstructions,
               "samples": q.samples, "per_digit": q.per_digit}
     return [Case((784, t.hidden_dim, 2), dict(weights), params, name="evaluation")]

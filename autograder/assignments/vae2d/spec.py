@@ -9,6 +9,7 @@ Expected values come from the reference ``VAE2D`` (``reference.py``, generated f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec, again_with
 from autograder.assignment import expected_outputs as _expected
@@ -159,7 +160,7 @@ PROBES = {
                                       _expected("row", "linspace", "ends", row=("rows", "obs")),
                                       reference=(), student_code=False),
     "pick_pairs": ProbeSpec("pick_pairs", cases.pick_pairs, (Output("pairs"), Output("again"))),
-    "training": ProbeSpec("loss", cases.training, (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False),
+    "training": ProbeSpec("loss", partial(cases.training, TRAINING), (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False),
     # run by the training and quality graders on the trained weights, with cases.evaluation's cases
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
                                              Output("reconstructions", "float", from_student=False),
@@ -168,10 +169,33 @@ PROBES = {
                           reference=(), student_code=False),
 }
 
+#: The probes whose tests judge random draws (``make false-failures``), with the seeds that fit in one child.
+STATISTICAL = {"reparameterize": 50, "loss": 5}
+#: Correct variants measured besides the reference, on the probes whose code path they change (a loss drawing its
+#: own noise takes the statistical fallback of loss.sampled).
+CORRECT_VARIANTS = {"reparam_sqrt_variance.py": ("reparameterize",),
+                    "reparam_normal_noise_clamp_relu.py": ("reparameterize",),
+                    "v_reparam_empty_normal_inplace.py": ("reparameterize",),
+                    "loss_inline_noise_keywords.py": ("loss",), "v_loss_own_noise_logits.py": ("loss",),
+                    "v_loss_numpy_noise.py": ("loss",)}
+
+#: Variables of the notebook's other cells that a method may not read, and what to use instead (the hint of a
+#: NameError on them).
+NOTEBOOK_VARIABLES = {
+    "vae": "use `self`, the model the method belongs to",
+    **{name: "a method should use only its arguments and `self`"
+       for name in ("x_train", "x_test", "y_train", "y_test", "subset", "history", "originals", "prior_codes")},
+    "labels": "take the labels from the method's arguments",
+    "epochs": "a method of the model should not depend on the training loop's settings",
+}
+#: The rules forbid torch.distributions: the closed-form KL and the reparameterization are the student's own.
+FORBIDDEN_MODULES = ("torch.distributions",)
+
 ASSIGNMENT = Assignment(
     name="vae2d", title="Part 2: the latent space of a 2-D VAE (seeds 000-002)", notebook="vae2d.ipynb",
     classes=("VAE2D",), methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES,
     extra_groups=("training", "quality", "figures"), allowed_imports=ALLOWED_IMPORTS, leaderboard=LEADERBOARD,
     training=TRAINING, data_groups=("training", "quality", "loss"), classifier_groups=("quality",),
     training_cpu_seconds=28.0, training_methods=("encoder", "reparameterize", "decoder", "loss"),
-    generated_reference=True)
+    generated_reference=True, statistical=STATISTICAL, correct_variants=CORRECT_VARIANTS,
+    forbidden_modules=FORBIDDEN_MODULES, notebook_variables=NOTEBOOK_VARIABLES)

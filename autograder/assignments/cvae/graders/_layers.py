@@ -65,7 +65,7 @@ def _shapes(out, table) -> str:
 def check_values(sub, key: str, kind: str, class_name: str) -> None:
     """Fail unless the reference, run with the weights of the student's own ``__init__`` (in a child that runs no
     student code), gives what the student's layers give: stride, padding and output_padding included."""
-    found = sub.case(key, kind)
+    found = sub.case(kind, key=key)
     weights = {k: v for k, v in found.outputs.items() if k.startswith("w/")}
     check_weights(weights, kind, class_name, "initial", found.info.get("types", {}))
     if "forward_error" in found.info or "theta" not in found.outputs:

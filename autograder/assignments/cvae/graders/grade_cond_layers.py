@@ -7,7 +7,7 @@ from autograder.grading import grades
 @grades("cond_layers.shapes")
 def test_shapes(sub):
     """do conv1 take 1 + 10 channels and fc_dec 2 + 10 inputs, with every other layer as in ConvVAE?"""
-    check_layers(sub.case("cond_layers.shapes", "cond"), COND, "ConditionalVAE")
+    check_layers(sub.case("cond"), COND, "ConditionalVAE")
 
 
 @grades("cond_layers.values")

@@ -6,7 +6,7 @@ from autograder.grading import check_array, compare, fail, grades
 
 
 def _found(sub, key):
-    found = sub.case(key, "digits")
+    found = sub.case("digits", key=key)
     return found.case.params, found.outputs
 
 
@@ -50,7 +50,7 @@ def test_returned(sub):
     if inputs is None or inputs.shape != (rows, 12):
         fail(f"generate({p['digits']}, {p['n']}) should decode {rows} codes through self.sample (the decoder saw "
              f"{0 if inputs is None else len(inputs)} rows)")
-    found = sub.case("generate.returned", "digits")
+    found = sub.case("digits")
     expected = sub.trusted("decode_generate", C.decoding(found.case, inputs)).case("digits").outputs["expected/theta"]
     compare(out["theta"], expected, f"what generate({p['digits']}, {p['n']}) returned (compared with the images "
             "sample made for it, in the order sample made them)", rtol=1e-4, atol=1e-5)

@@ -7,7 +7,7 @@ from autograder.grading import check_array, compare, fail, grades
 
 
 def _found(sub, key):
-    found = sub.case(key, "labels")
+    found = sub.case("labels", key=key)
     return found.case.arrays["c"], found.outputs
 
 
@@ -36,7 +36,7 @@ def test_prior(sub):
     problem = stats.standard_normal(z.astype(np.float64), "the z that sample decodes")
     if problem:
         fail(problem + ": draw z with torch.randn(len(c), latent_dim), the prior p(z | c) = N(0, I)" + _kind_of(z))
-    draws = [found.outputs.get("decoder_input") for found in sub.both_rounds("sample.prior", "labels")]
+    draws = [found.outputs.get("decoder_input") for found in sub.both_rounds("labels")]
     if len(draws) == 2 and all(d is not None and d.shape == (len(c), 12) for d in draws) \
             and np.mean(draws[0][:, :2] == draws[1][:, :2]) > 0.5:
         fail("two calls of sample drew the same z: draw fresh noise on every call (do not reseed the random "
@@ -70,7 +70,7 @@ def test_returned(sub):
         fail("sample never passed anything through the decoder (self.decoder, or its layer fc_dec)")
     check_array(out["theta"], (len(c), 1, 28, 28), f"sample(c) for {len(c)} labels")
     check_array(out["decoder_input"], (len(c), 12), "the decoder's input (z and the label's one-hot vector)")
-    found = sub.case("sample.returned", "labels")
+    found = sub.case("labels")
     expected = sub.trusted("decode_sample", C.decoding(found.case, out["decoder_input"])).case("labels").outputs
     compare(out["theta"], expected["expected/theta"], "what sample returned (compared with the reference decoder's "
             "images of the z and labels it decoded, row by row)", rtol=1e-4, atol=1e-5)

@@ -29,7 +29,7 @@ def trained(sub):
 def evaluation(sub) -> dict:
     """What the reference makes with the trained weights (``probes.probe_evaluate``); fails as :func:`trained`."""
     _, weights = trained(sub)
-    return sub.trusted("evaluate", cases.evaluation(sub.root, weights)).case("evaluation").outputs
+    return sub.trusted("evaluate", cases.evaluation(spec.CHECKS, sub.root, weights)).case("evaluation").outputs
 
 
 @grades("training.test_elbo")

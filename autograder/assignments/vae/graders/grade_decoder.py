@@ -14,7 +14,7 @@ def _softmax(a, axis):
 @grades("decoder.shapes")
 def test_shapes(sub):
     """is theta a float tensor of shape (batch, obs_dim) with values in (0, 1)?"""
-    cases, result = sub.run("decoder.shapes")
+    cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         theta = out["theta"]
         check_array(theta, (len(case.arrays["z"]), case.dims[0]), f"theta for z of shape {case.arrays['z'].shape}")
@@ -26,7 +26,7 @@ def test_shapes(sub):
 @grades("decoder.values")
 def test_values(sub):
     """is theta = sigmoid(linear4(ReLU(linear3(z)))) for your weights?"""
-    cases, result = sub.run("decoder.values")
+    cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         w, z = case.arrays, case.arrays["z"]
         logits = oracle.decoder_logits(w, z)

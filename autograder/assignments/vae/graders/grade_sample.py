@@ -12,7 +12,7 @@ from autograder.grading import check_array, fail, grades
 
 
 def _run(sub, key):
-    prior = sub.case(key, "prior")
+    prior = sub.case("prior", key=key)
     return prior.case, prior.outputs
 
 
@@ -37,7 +37,7 @@ def test_prior(sub):
         if z.min() >= 0 and z.max() <= 1:
             hint = "\n  Your z lies in [0, 1]: it is uniform (torch.rand), not drawn from the prior N(0, I)."
         fail(problem + ": draw z from the prior with torch.randn(num_samples, latent_dim)" + hint)
-    draws = [found.outputs.get("z") for found in sub.both_rounds("sample.prior", "prior")]
+    draws = [found.outputs.get("z") for found in sub.both_rounds("prior")]
     if len(draws) == 2 and all(d is not None for d in draws) and draws[0].shape == draws[1].shape \
             and np.mean(draws[0] == draws[1]) > 0.5:
         fail("two calls of sample drew the same z: draw fresh noise on every call (do not reseed the random "

@@ -6,7 +6,7 @@ from autograder.grading import check_array, compare, fail, grades
 @grades("decoder.shapes")
 def test_shapes(sub):
     """is theta a float tensor of shape (batch, obs_dim) with values in (0, 1)?"""
-    cases, result = sub.run("decoder.shapes")
+    cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         check_array(out["theta"], out["expected/theta"].shape, f"theta for VAE2D{case.dims}")
         if out["theta"].min() < 0 or out["theta"].max() > 1:
@@ -17,7 +17,7 @@ def test_shapes(sub):
 @grades("decoder.values")
 def test_values(sub):
     """does theta equal sigmoid(linear4(ReLU(linear3(z))))?"""
-    cases, result = sub.run("decoder.values")
+    cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         w, z = case.arrays, case.arrays["z"]
         logits = checks.decode_logits(w, z)

@@ -9,7 +9,7 @@ from autograder.grading import check_array, compare, fail, grades
 @grades("latent_grid.shapes")
 def test_shapes(sub):
     """is latent_grid(n, z_min, z_max) a float tensor of shape (n * n, obs_dim)?"""
-    cases, result = sub.run("latent_grid.shapes")
+    cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         p = case.params
         call = f"latent_grid({p['n']}, {p['z_min']:g}, {p['z_max']:g})"
@@ -24,7 +24,7 @@ def test_shapes(sub):
 @grades("latent_grid.values")
 def test_values(sub):
     """are the images decoded at the grid's points, both ends included, in the figure's order?"""
-    cases, result = sub.run("latent_grid.values")
+    cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         p, expected = case.params, out["expected/images"]
         compare(out["images"], expected, f"latent_grid({p['n']}, {p['z_min']}, {p['z_max']})",

@@ -147,7 +147,7 @@ def check_value(found, what: str) -> None:
 @grades("loss.shapes")
 def test_shapes(sub):
     """is the loss a float tensor of shape (batch,), one value per image?"""
-    cases, result = sub.run("loss.shapes")
+    cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         batch = len(case.arrays["x"])
         if out["loss"].shape in ((), (1,)):
@@ -164,13 +164,13 @@ def test_point_mass(sub):
                        ("point_mass_half", "the loss with q(z|x) a point mass, on real MNIST test images"),
                        ("decoder_ignores_z", "the loss with a decoder that ignores z (linear3.weight = 0) and "
                                              "logvar from -2.5 to 2.5")):
-        check_value(sub.case("loss.point_mass", name), what)
+        check_value(sub.case(name), what)
 
 
 @grades("loss.sampled")
 def test_sampled(sub):
     """with z from reparameterize, does loss(x, 2) equal -log p(x | z) + 2 KL for that z?"""
-    found = sub.case("loss.sampled", "sampled")
+    found = sub.case("sampled")
     out, info = found.outputs, found.info
     check_array(out["loss"], (len(found.case.arrays["x"]),), "the loss")
     if info.get("noise_calls") and not info.get("fresh_calls"):
@@ -214,7 +214,7 @@ def test_gradients(sub):
     """do gradients of the loss reach every layer, and equal those of the reference loss (with a point-mass q, and
     with a decoder that ignores z, where only the KL reaches the encoder)?"""
     for name, layers in (("point_mass", LAYERS), ("decoder_ignores_z", NOISE_FREE_GRADIENTS)):
-        found = sub.case("loss.gradients", name)
+        found = sub.case(name)
         out, info = found.outputs, found.info
         missing = [layer for layer, present in sorted(info.get("grads", {}).items()) if not present]
         if missing or not info.get("grads"):

@@ -10,7 +10,7 @@ from autograder.grading import check_array, fail, grades
 @grades("reparameterize.shapes")
 def test_shapes(sub):
     """is z a float tensor of shape (batch, latent_dim), the shape of mu?"""
-    cases, result = sub.run("reparameterize.shapes")
+    cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         for key, z in sorted(out.items()):
             if key.startswith("z"):
@@ -20,7 +20,7 @@ def test_shapes(sub):
 @grades("reparameterize.statistics")
 def test_statistics(sub):
     """are the z drawn from N(mu, exp(logvar)), independently for every row and every call?"""
-    found = sub.case("reparameterize.statistics", "statistics")
+    found = sub.case("statistics")
     out, shape = found.outputs, found.case.arrays["mu"].shape
     mu, sigma = C.STATS_MU.astype(np.float64), np.exp(0.5 * C.STATS_LOGVAR.astype(np.float64))
     for key in ("z0", "z1"):
@@ -64,7 +64,7 @@ def _explain(z, mu, sigma) -> str:
 @grades("reparameterize.gradients")
 def test_gradients(sub):
     """does z carry gradients, dz/dmu = 1 and dz/dlogvar = exp(logvar / 2) * eps / 2 = (z - mu) / 2?"""
-    found = sub.case("reparameterize.gradients", "gradients")
+    found = sub.case("gradients")
     case, out, info = found.case, found.outputs, found.info
     mu, z = case.arrays["mu"].astype(np.float64), out["z0"]
     check_array(z, mu.shape, "z")
@@ -95,7 +95,7 @@ def test_gradients(sub):
 def _scale_of_exp(sub) -> str:
     """The end of a sentence for a reparameterize whose z - mu is c * exp(logvar) * eps: which c, read from the
     spread of the statistics case's draws (c = 1: logvar read as log sigma; c = 1/2: 0.5 * exp(logvar))."""
-    draws = sub.case("reparameterize.gradients", "statistics").outputs.get("z0")
+    draws = sub.case("statistics", key="reparameterize.gradients").outputs.get("z0")
     variance = np.exp(C.STATS_LOGVAR.astype(np.float64))
     if draws is not None and draws.shape == (C.STATS_ROWS, len(C.STATS_MU)):
         spread = (draws.astype(np.float64) - C.STATS_MU).std(0)

@@ -35,7 +35,7 @@ def evaluation(sub) -> dict:
     """What the reference makes with the trained weights (see ``probes.probe_evaluate``): test_elbo,
     reconstructions, samples, digit_grid. Fails as :func:`trained` does."""
     _, weights = trained(sub)
-    return sub.trusted("evaluate", cases.evaluation(sub.root, weights)).case("evaluation").outputs
+    return sub.trusted("evaluate", cases.evaluation(spec.TRAINING, spec.QUALITY, sub.root, weights)).case("evaluation").outputs
 
 
 @grades("training.test_elbo")

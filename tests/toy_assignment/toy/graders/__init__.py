@@ -1,0 +1,1 @@
+"""The toy assignment's graders: one pytest module per group, run by autograder.harness."""
