@@ -51,7 +51,8 @@ def settings(training, changes: list):
     for change in changes:
         name, _, value = change.partition("=")
         if name not in fields:
-            raise SystemExit(f"--set {change}: {type(training).__name__} has no field {name!r}; it has {sorted(fields)}")
+            raise SystemExit(f"--set {change}: {type(training).__name__} has no field {name!r}; "
+                             f"it has {sorted(fields)}")
         try:
             replaced[name] = ast.literal_eval(value)
         except (ValueError, SyntaxError):

@@ -2,6 +2,7 @@
 against their declarations, generated files current, one Gradescope zip per assignment."""
 import dataclasses
 import os
+import sys
 import zipfile
 
 import numpy as np
@@ -149,3 +150,23 @@ def test_make_trains_the_classifier_first_for_every_assignment_that_needs_it(ass
     planned = subprocess.run(["make", "-n", target, f"ASSIGNMENT={assignment.name}", f"MNIST_ROOT={tmp_path}"],
                              cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
     assert ("train_digit_classifier.py" in planned) == bool(assignment.classifier_groups), planned
+
+
+def test_calibration_of_each_assignment_with_a_training_run_is_in_its_folder():
+    """Does every assignment with a training run bring calibration.py (its measures, each with a pass mark of
+    the spec, and one_seed), and does scripts/calibrate.py replace the spec's training fields by name only?"""
+    import importlib
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import calibrate
+
+    for assignment in all_assignments():
+        if assignment.training is None:
+            continue
+        calibration = importlib.import_module(f"autograder.assignments.{assignment.name}.calibration")
+        assert set(calibration.thresholds()) <= set(calibration.MEASURES) and callable(calibration.one_seed)
+    training = load("cvae").training
+    assert calibrate.settings(training, ["init=default", "epochs=2"]).init == "default"
+    assert calibrate.settings(training, ["epochs=3"]).epochs == 3 and training.epochs != 3
+    with pytest.raises(SystemExit, match="has no field 'nope'"):
+        calibrate.settings(training, ["nope=1"])

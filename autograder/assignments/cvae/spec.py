@@ -75,7 +75,7 @@ class Training:
     subset) for ``epochs``: the convolutions cost ~50 times Part 1's arithmetic per image, and this fits
     Gradescope's half CPU with the rest of grading (see the README's measurements). A child that runs no student
     code computes the test-set ELBO of the trained weights with the reference. ``min_test_elbo`` is calibrated
-    with ``scripts/calibrate_part3.py``.
+    with ``scripts/calibrate.py --assignment cvae``.
     """
 
     images: int = 20000

@@ -54,7 +54,7 @@ class Training:
 
     The submission's own ``elbo`` drives Adam on the MNIST training set; the grader then computes the
     test-set ELBO of the trained weights with its own formulas (one sample per image, fixed noise).
-    ``min_test_elbo`` is calibrated with ``scripts/calibrate_training.py``: see the README.
+    ``min_test_elbo`` is calibrated with ``scripts/calibrate.py --assignment vae``: see the README.
     """
 
     epochs: int = 1

@@ -65,7 +65,7 @@ class Training:
 
     The submission's own ``loss(x, 1.0)`` drives Adam on the MNIST training set; a child that runs no student
     code then computes the test-set ELBO of the trained weights with the reference (one sample per image, fixed
-    noise). ``min_test_elbo`` is calibrated with ``scripts/calibrate_part2.py``: see the README.
+    noise). ``min_test_elbo`` is calibrated with ``scripts/calibrate.py --assignment vae2d``: see the README.
     """
 
     #: 5 epochs of 64 images a step: with 2 latent dimensions, 1 epoch of 128 leaves the digits mixed (the per-digit
@@ -88,7 +88,7 @@ TRAINING = Training()
 class Quality:
     """The quality checks on what the trained model makes, judged by the kit's digit classifier.
 
-    Each threshold is calibrated on the reference over several seeds (``scripts/calibrate_part2.py``).
+    Each threshold is calibrated on the reference over several seeds (``scripts/calibrate.py --assignment vae2d``).
     """
 
     #: Rows of the per-digit grid: images decoded from each digit's region of the latent plane.
