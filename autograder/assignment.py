@@ -26,10 +26,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DEFAULT_VISIBILITY, VISIBILITIES
+from .config import DEFAULT_VISIBILITY, KIT_ROOT, VISIBILITIES
 
 ASSIGNMENTS = Path(__file__).resolve().parent / "assignments"
-KIT_ROOT = ASSIGNMENTS.parent.parent
 #: The environment variable naming further folders of assignments (separated by ``os.pathsep``), a course's own.
 FOLDERS_VARIABLE = "VAE_KIT_ASSIGNMENTS"
 
@@ -272,26 +271,27 @@ class Assignment:
         """Its folder (see :func:`folder_of`)."""
         return folder_of(self.name)
 
-    @property
-    def in_kit(self) -> bool:
-        """Is it one of the kit's own assignments (under ``autograder/assignments/``)?"""
-        return self.folder.parent == ASSIGNMENTS
+    def _kept(self, in_kit: Path, own: str) -> Path:
+        """Where a file of the assignment is kept: ``in_kit`` (a path of the kit) for the kit's own assignments
+        (under ``autograder/assignments/``), else ``own`` in its folder."""
+        folder = self.folder
+        return in_kit if folder.parent == ASSIGNMENTS else folder / own
 
     @property
     def solution_notebook(self) -> Path:
         """The solution notebook: the kit's ``solution/<notebook>``, or ``<folder>/solution/<notebook>``."""
-        return (KIT_ROOT / "solution" if self.in_kit else self.folder / "solution") / self.notebook
+        return self._kept(KIT_ROOT / "solution", "solution") / self.notebook
 
     @property
     def template_notebook(self) -> Path:
         """The notebook handed to students: ``student_template/<notebook>`` of the kit, or of its folder."""
-        return (KIT_ROOT / "student_template" if self.in_kit else self.folder / "student_template") / self.notebook
+        return self._kept(KIT_ROOT / "student_template", "student_template") / self.notebook
 
     @property
     def corpus(self) -> Path:
         """Its corpus of submissions (``correct/``, ``bugs/``): the kit's ``tests/corpus/<name>/``, or
         ``<folder>/corpus/``."""
-        return KIT_ROOT / "tests" / "corpus" / self.name if self.in_kit else self.folder / "corpus"
+        return self._kept(KIT_ROOT / "tests" / "corpus" / self.name, "corpus")
 
     @property
     def graders(self) -> Path:

@@ -18,13 +18,13 @@ import pytest
 
 from . import config, isolation, runner
 from .assignment import Assignment, UnknownAssignment, load, recognise
+from .config import KIT_ROOT
 from .grading import GradedSubmission, GradingFailure, test_name
 from .results import GradingResult, TestResult
 from .cases import Case, ChildFailure
 from .runner import run_child
 from .submission import classes_defined, load_submission
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def mnist_test_set(root: Path):
@@ -292,17 +292,23 @@ def _result(collector: Collector, assignment: Assignment, keys: list, groups, se
                          assignment.name, answers)
 
 
-def names_of_tests(assignment: Assignment) -> dict:
-    """``{key: name}`` of every test of ``assignment``, named as the harness names them ("group: docstring's
-    first line")."""
+def graders_of(assignment: Assignment, groups=None) -> dict:
+    """``{key: grader function}`` of every ``@grades`` test in the grader modules of ``groups`` of ``assignment``
+    (all its groups when None), imported."""
     found = {}
-    for group in assignment.groups:
+    for group in assignment.groups if groups is None else groups:
         module = importlib.import_module(f"{__package__}.assignments.{assignment.name}.graders.grade_{group}")
         for function in vars(module).values():
             for mark in getattr(function, "pytestmark", []):
                 if mark.name == "grades":
-                    found[mark.args[0]] = test_name(mark.args[0], function)
+                    found[mark.args[0]] = function
     return found
+
+
+def names_of_tests(assignment: Assignment) -> dict:
+    """``{key: name}`` of every test of ``assignment``, named as the harness names them ("group: docstring's
+    first line")."""
+    return {key: test_name(key, function) for key, function in graders_of(assignment).items()}
 
 
 def at_zero(assignment: Assignment, keys, output: str) -> dict:

@@ -29,7 +29,7 @@ def _classes(assignment) -> str:
     """"your VAE class", "your ConvVAE and ConditionalVAE classes" (of ``assignment``; None: "your classes")."""
     if assignment is None:
         return "your classes"
-    names = [f"{name}" for name in assignment.classes]
+    names = list(assignment.classes)
     return f"your {names[0]} class" if len(names) == 1 else f"your {', '.join(names[:-1])} and {names[-1]} classes"
 
 

@@ -15,9 +15,8 @@ import zipfile
 from pathlib import Path
 
 from .assignment import folder_of
-from .config import mnist_root
+from .config import KIT_ROOT, mnist_root
 
-KIT_ROOT = Path(__file__).resolve().parent.parent
 GRADESCOPE = KIT_ROOT / "gradescope"
 #: Files at the root of the archive: name in the archive -> path in the kit, executable or not.
 ROOT_FILES = {

@@ -51,8 +51,8 @@ class Rules:
     def imported(self, module: str) -> str | None:
         """The forbidden module that importing ``module`` reaches (within the forbidden module's root package),
         or None."""
-        return next((f for f in self.forbidden if self.reached(module) == f
-                     and (module == f or module.startswith(f.partition(".")[0] + "."))), None)
+        found = self.reached(module)
+        return found if found and (module == found or module.startswith(found.partition(".")[0] + ".")) else None
 
     def attribute(self, name: str) -> str | None:
         """The forbidden module that an attribute ``name`` reaches (``.distributions``), or None."""
@@ -208,12 +208,12 @@ def breach(node: ast.AST, strings: dict, allowed: Rules) -> Breach | None:
     """The rule that ``node`` itself breaks, when it is part of a method's code (or of a module-level value)."""
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return _import_breach(node, allowed, inside=True)
-    if isinstance(node, ast.Attribute) and allowed.attribute(node.attr):
-        return Breach("forbidden", _short(node), allowed.attribute(node.attr))
+    if isinstance(node, ast.Attribute) and (module := allowed.attribute(node.attr)):
+        return Breach("forbidden", _short(node), module)
     if isinstance(node, ast.Call):
         return _call_breach(node, strings, allowed)
-    if isinstance(node, ast.Subscript) and allowed.reached(fold(node.slice, strings)):
-        return Breach("forbidden", _short(node), allowed.reached(fold(node.slice, strings)))
+    if isinstance(node, ast.Subscript) and (module := allowed.reached(fold(node.slice, strings))):
+        return Breach("forbidden", _short(node), module)
     return None
 
 

@@ -35,10 +35,10 @@ from . import config, isolation
 from .cases import ChildFailure, ProbeResult
 from .messages import student_failure
 from .assignment import folder_of, folders, names
+from .config import KIT_ROOT
 from .sandbox import protocol
 
 SANDBOX = Path(__file__).resolve().parent / "sandbox"
-KIT_ROOT = SANDBOX.parent.parent
 MAX_RESULT_BYTES = 1 << 20
 #: What a child may return in all, and at most how many arrays.
 MAX_OUTPUT_BYTES, MAX_ARRAYS = 256 << 20, 4096

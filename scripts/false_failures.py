@@ -18,7 +18,6 @@ any test.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 import warnings
@@ -33,6 +32,7 @@ from autograder import config  # noqa: E402
 from autograder.assignment import load, names  # noqa: E402
 from autograder.cases import ChildFailure, ProbeResult  # noqa: E402
 from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
+from autograder.harness import graders_of  # noqa: E402
 from autograder.runner import rounds, run_probe  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
 
@@ -73,15 +73,9 @@ def grader_tests(assignment, probe: str) -> list:
     """(key, function) of every ``@grades`` test of ``assignment`` that grades ``probe``'s outputs, in the order of
     its tests."""
     wanted = [key for key in assignment.tests if assignment.probe_of(key) == probe]
-    found = {}
     with warnings.catch_warnings():  # the graders' @grades mark is registered only when the harness runs them
         warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-        for group in dict.fromkeys(key.split(".")[0] for key in wanted):
-            module = importlib.import_module(f"autograder.assignments.{assignment.name}.graders.grade_{group}")
-            for fn in vars(module).values():
-                for mark in getattr(fn, "pytestmark", []):
-                    if mark.name == "grades" and mark.args[0] in wanted:
-                        found[mark.args[0]] = fn
+        found = graders_of(assignment, dict.fromkeys(key.split(".")[0] for key in wanted))
     return [(key, found[key]) for key in wanted if key in found]
 
 
