@@ -287,7 +287,7 @@ class ForkServer:
 
     def __init__(self, limits: config.Limits, start_timeout: float = 120.0):
         ours, theirs = socket.socketpair()
-        self.control, self._buffer = ours, bytearray()
+        self.control, self._buffer, self.limits = ours, bytearray(), limits
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-B", str(runtime() / "forkserver.py"), str(theirs.fileno())],
             pass_fds=[theirs.fileno()], cwd=runtime(), env=isolation.child_env(runtime(), limits.threads),
@@ -326,6 +326,11 @@ class ForkServer:
             raise RuntimeError(f"the sandbox could not be set up for a child: {started['setup']}")
         return child
 
+    def alive(self) -> bool:
+        """Whether the server still runs and has no message left unread (so the next fork gets a clean line)."""
+        return (self.process.poll() is None and not self._buffer
+                and not select.select([self.control], [], [], 0)[0])
+
     def close(self) -> None:
         """Stop the server (its children are gone by then)."""
         self.control.close()
@@ -362,8 +367,27 @@ class ForkedChild:
 
 
 _SERVER: ForkServer | None = None
+#: The server of an enclosing :func:`shared_fork_server`, which each :func:`fork_server` inside reuses.
+_SHARED: ForkServer | None = None
 #: Why the last :func:`fork_server` fell back to spawning a fresh interpreter per child ("" when it did not).
 FALLBACK = ""
+
+
+@contextlib.contextmanager
+def shared_fork_server(limits: config.Limits = config.LIMITS):
+    """Let every :func:`fork_server` inside reuse one server, for several gradings of trusted code in a row.
+
+    Only for code the staff trust (the kit's corpus): every grading of a submission that a student wrote has
+    its own server (:func:`fork_server`), so that no submission can reach a later one's children through it.
+    A server that has exited or left a message unread is not reused; that grading starts its own.
+    """
+    global _SHARED
+    with fork_server(limits) as server:
+        _SHARED = server
+        try:
+            yield server
+        finally:
+            _SHARED = None
 
 
 @contextlib.contextmanager
@@ -371,9 +395,17 @@ def fork_server(limits: config.Limits = config.LIMITS):
     """Run the children of the enclosed grading from one :class:`ForkServer` (one torch import).
 
     Where it cannot start (``limits.fork_server`` off, no ``os.fork``, the server failed), children are
-    spawned as fresh interpreters instead and :data:`FALLBACK` says why, for the staff's output.
+    spawned as fresh interpreters instead and :data:`FALLBACK` says why, for the staff's output. Inside
+    :func:`shared_fork_server`, its running server of the same limits is used and left running.
     """
     global _SERVER, FALLBACK
+    if _SHARED is not None and _SHARED.limits == limits and _SHARED.alive():
+        FALLBACK, _SERVER = "", _SHARED
+        try:
+            yield _SHARED
+        finally:
+            _SERVER = None
+        return
     FALLBACK, server = "", None
     if not limits.fork_server or not hasattr(os, "fork"):
         FALLBACK = "turned off in config.LIMITS.fork_server" if hasattr(os, "fork") else "no os.fork here"

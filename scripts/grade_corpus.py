@@ -20,6 +20,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,8 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from autograder.assignment import Assignment, all_assignments, load  # noqa: E402
+from corpus_service import CorpusGrader  # noqa: E402
 
 #: Corpus files: .py files holding the VAE class, and notebooks (the course handout's, see tests/handout.py).
 SUFFIXES = (".py", ".ipynb")
@@ -152,18 +155,24 @@ def trains_like_reference(case: Case) -> bool:
     return all(ours.get(qualified[m]) == theirs.get(qualified[m]) for m in case.assignment.training_methods)
 
 
-def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0, groups=None) -> dict:
-    """Grade one case (on ``groups``, default :func:`groups_for`) in its own ``python -m autograder grade``
-    process; returns the parsed results.json."""
+def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0, groups=None, grader=None) -> dict:
+    """Grade one case (on ``groups``, default :func:`groups_for`) by ``python -m autograder grade``'s code, in
+    ``grader`` (a :class:`corpus_service.CorpusGrader`, which grades case after case from one fork server) or
+    else in a process of its own; returns the parsed results.json. RuntimeError when no results were written."""
     results = out / f"{case.kind}-{case.name}.json"
     results.unlink(missing_ok=True)
     groups = ",".join(groups or groups_for(case, train_bugs))
-    process = subprocess.run([sys.executable, "-m", "autograder", "grade", str(case.path), "--results",
-                              str(results), "--groups", groups, "--seed", str(seed), "--assignment",
-                              case.assignment.name],
-                             cwd=ROOT, capture_output=True, text=True, env={**os.environ})
+    if grader is not None:
+        grader.grade(case.path, case.assignment.name, groups, results, seed)
+        said = ""
+    else:
+        process = subprocess.run([sys.executable, "-m", "autograder", "grade", str(case.path), "--results",
+                                  str(results), "--groups", groups, "--seed", str(seed), "--assignment",
+                                  case.assignment.name], cwd=ROOT, capture_output=True, text=True,
+                                 env={**os.environ})
+        said = f":\n{process.stdout}\n{process.stderr}"
     if not results.exists():
-        raise RuntimeError(f"grading {case.path} wrote no results:\n{process.stdout}\n{process.stderr}")
+        raise RuntimeError(f"grading {case.path} wrote no results{said}")
     return json.loads(results.read_text())
 
 
@@ -195,18 +204,27 @@ def judge(case: Case, results: dict) -> Verdict:
 
 
 def grade_all(cases, jobs: int = 2, train_bugs: bool = False, out: Path | None = None, progress=None) -> list:
-    """Grade ``cases`` with ``jobs`` grading processes at once; returns their Verdicts in order."""
+    """Grade ``cases`` with ``jobs`` grading processes at once (each a :class:`corpus_service.CorpusGrader`
+    that grades case after case); returns their Verdicts in order."""
     out = Path(out or tempfile.mkdtemp(prefix="vae-corpus-"))
     out.mkdir(parents=True, exist_ok=True)
+    local, graders = threading.local(), []
 
     def one(case):
-        verdict = judge(case, grade_case(case, out, train_bugs))
+        if not hasattr(local, "grader"):
+            local.grader = CorpusGrader()
+            graders.append(local.grader)
+        verdict = judge(case, grade_case(case, out, train_bugs, grader=local.grader))
         if progress:
             progress(verdict)
         return verdict
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, cases))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(one, cases))
+    finally:
+        for grader in graders:
+            grader.close()
 
 
 def totals(verdicts) -> dict:

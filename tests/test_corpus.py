@@ -14,9 +14,23 @@ import grade_corpus as corpus  # noqa: E402
 import handout  # noqa: E402
 
 CASES = corpus.load_cases()
+#: This worker's grading process: every case it grades shares one fork server (see scripts/corpus_service.py).
+GRADER = corpus.CorpusGrader()
 CORRECT = [c for c in CASES if c.kind == "correct"]
 BUGS = [c for c in CASES if c.kind == "bug"]
 GRADER_ERROR = "The grader itself failed"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _grader_stops():
+    """Stop this worker's grading process with the module."""
+    yield
+    GRADER.close()
+
+
+def graded(case, tmp_path, groups=None) -> dict:
+    """The results.json of ``case`` graded on ``groups`` (default: what ``make corpus`` grades it on)."""
+    return corpus.grade_case(case, tmp_path, groups=groups, grader=GRADER)
 
 
 @pytest.mark.parametrize("assignment", all_assignments(), ids=lambda a: a.name)
@@ -87,9 +101,9 @@ def test_correct_variant_trains(case, tmp_path, classifier_file):
 
 
 def _full_marks(case, tmp_path, groups) -> None:
-    verdict = corpus.judge(case, corpus.grade_case(case, tmp_path, groups=groups))
-    graded = set(groups) - ({"figures"} if case.path.suffix == ".py" else set())
-    assert set(verdict.lost) == graded  # figures are not counted for a .py
+    verdict = corpus.judge(case, graded(case, tmp_path, groups))
+    counted = set(groups) - ({"figures"} if case.path.suffix == ".py" else set())
+    assert set(verdict.lost) == counted  # figures are not counted for a .py
     assert verdict.ok, verdict.problems
     assert all(points == 0 for points in verdict.lost.values())
 
@@ -98,7 +112,7 @@ def _full_marks(case, tmp_path, groups) -> None:
 @pytest.mark.parametrize("case", BUGS, ids=lambda c: c.name)
 def test_bug_costs_its_own_method_only(case, tmp_path, classifier_file):
     """Does this bug lose points in its own method, none in another method, and name the mistake?"""
-    verdict = corpus.judge(case, corpus.grade_case(case, tmp_path))
+    verdict = corpus.judge(case, graded(case, tmp_path))
     assert verdict.lost[case.method] > 0, verdict.problems
     assert {g for g, points in verdict.lost.items() if points > 0} == {case.method}, verdict.problems
     if case.message:

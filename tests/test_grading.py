@@ -214,6 +214,39 @@ def test_without_a_fork_server_children_are_spawned_and_the_staff_told(tmp_path,
     assert "fork server: off, it could not start (no fork here)" in capsys.readouterr().out
 
 
+def test_a_shared_fork_server_serves_gradings_in_a_row_but_never_a_dead_or_unread_one(tmp_path, reference_source):
+    """Inside runner.shared_fork_server (the corpus's gradings), do two gradings in a row fork their children from
+    the one server, with the verdicts of a grading of their own, while a server that has exited, or holds a message
+    nobody read, is not reused (that grading starts its own); and outside it, does each grading start its own?"""
+    servers, real = [], runner.ForkServer
+    for name in "abcde":
+        (tmp_path / name).mkdir()
+
+    def counted(limits):
+        servers.append(real(limits))
+        return servers[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "ForkServer", counted)
+        with runner.shared_fork_server() as shared:
+            first, _ = grade_text(tmp_path / "a", reference_source, groups=("encoder",))
+            second, _ = grade_text(tmp_path / "b", mutate(reference_source, "self.linear22(hidden)", "-self.linear22(hidden)"),
+                                   groups=("encoder",))
+            assert len(servers) == 1 and shared.alive()
+            shared._buffer += b'{"pid": 1, "status": 0}\n'  # a message left unread
+            grade_text(tmp_path / "c", reference_source, groups=("encoder",))
+            assert len(servers) == 2
+            shared._buffer.clear()
+            shared.process.kill()
+            shared.process.wait()
+            grade_text(tmp_path / "d", reference_source, groups=("encoder",))
+            assert len(servers) == 3
+        grade_text(tmp_path / "e", reference_source, groups=("encoder",))
+        assert len(servers) == 4
+    assert all(t.score == t.max_score for t in first.values())
+    assert {t.key: t.score < t.max_score for t in second.values()} == {"encoder.shapes": False, "encoder.values": True}
+
+
 def _graded_with(tmp_path, rounds):
     """A GradedSubmission of Part 1 whose encoder probe has already run, in ``rounds`` (lists of outputs ``v``)."""
     import numpy as np
