@@ -3,7 +3,7 @@ pre-sigmoid span both signs on the case's inputs (see ``autograder/assignments/c
 
 The probes apply these numbers without a forward pass (a student's child holds no formula of a graded method), so
 they are computed here, once, with the reference: ``python scripts/spread_cases.py`` prints the dict to paste into
-cases.py; ``tests/test_grading_part3.py`` checks that the pasted numbers still do what they should.
+cases.py; ``tests/test_grading_cvae.py`` checks that the pasted numbers still do what they should.
 """
 from __future__ import annotations
 

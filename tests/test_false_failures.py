@@ -20,7 +20,7 @@ def test_measurement_sees_a_wrong_reparameterization(reference_source):
     assert (tried, failures) == (6, 6) and "variance" in first
 
 
-def test_measurement_covers_part2(tmp_path):
+def test_measurement_covers_vae2d_reparameterize(tmp_path):
     """Over a few seeds (each graded on its two rounds of calls), does Part 2's reference pass every reparameterize
     test, and one that reads logvar as a log standard deviation fail the statistics on every seed and round?"""
     from autograder.assignment import load

@@ -108,7 +108,7 @@ def test_figure_cells_run_again_later_and_cells_never_run_are_current():
     assert list(_judged(cleared).values()) == [None] * 3
 
 
-def test_part3_two_class_cells_each_judged():
+def test_two_class_cells_of_cvae_each_judged():
     """In Part 3, is a figure stale when either graded class cell (ConvVAE or ConditionalVAE) was run after it?"""
     notebook = _solution("cvae")
     sub_cells = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and "class ConvVAE(" in c.source]

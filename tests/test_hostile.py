@@ -1,11 +1,11 @@
-"""Hostile and broken submissions (tests/hostile/*.py for Part 1, tests/hostile/vae2d/*.py for Part 2,
-tests/hostile/cvae/*.py for Part 3): the grader survives each, and none scores.
+"""Hostile and broken submissions, in a folder per assignment (``tests/hostile/<name>/*.py``, every assignment
+of :func:`autograder.assignment.names`): the grader survives each, and none scores.
 
 Each fixture's header says what it attacks, what stops it, which groups are graded, which groups or tests
 must get 0 (``zero``), which must keep full marks (``full``: the rest of grading still works) and a message
 (a regular expression) that shows the defence, not something else, stopped it. Each is graded with
-``python -m autograder grade --assignment vae`` (Part 1), ``vae2d`` (Part 2) or ``cvae`` (Part 3), run from a private
-copy of the kit (mode 700) whose solutions and graders (and the references of Parts 2 and 3) carry a canary string,
+``python -m autograder grade --assignment NAME`` (its folder's name), run from a private copy of the kit (mode
+700) whose solutions, graders and references carry a canary string,
 and the test asserts:
 a valid results.json, the expected scores, no canary in it, no change to the kit's copy, a sentinel folder or
 the results folder, no file of a sandbox uid left in the shared temporary folders, and no process left behind.
@@ -31,22 +31,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import PART1, ROOT, layout, run_autograder
+from conftest import ROOT, layout, run_autograder
 
-from autograder import config, harness, isolation, messages, runner
+from autograder import config, harness, isolation, messages, package, runner
 from autograder.cases import ChildFailure
-from autograder.assignment import load
+from autograder.assignment import all_assignments, load
 from autograder.assignments.vae import cases
 from autograder.assignments.vae2d import cases as cases2
 from autograder.submission import load_submission
 
-PART2 = load("vae2d")
-PART3 = load("cvae")
+PART1, PART2 = load("vae"), load("vae2d")
 HOSTILE = Path(__file__).resolve().parent / "hostile"
-#: Part 1's fixtures, graded as "vae"; Part 2's and Part 3's, in folders named after their assignments.
-FIXTURES = sorted(HOSTILE.glob("*.py"))
-PART2_FIXTURES = sorted((HOSTILE / "vae2d").glob("*.py"))
-PART3_FIXTURES = sorted((HOSTILE / "cvae").glob("*.py"))
+#: Each assignment's fixtures, in the folder named after it, graded as that assignment.
+FIXTURES_OF = {a.name: sorted((HOSTILE / a.name).glob("*.py")) for a in all_assignments()}
+ALL_FIXTURES = [f for fixtures in FIXTURES_OF.values() for f in fixtures]
+#: The engine's attacks run in ``make test`` through the assignment that grades fastest (the same engine code
+#: defends every assignment); the other assignments' twins of them are ``extended``.
+ENGINE_HOME = min(all_assignments(), key=lambda a: (a.training_cpu_seconds, a.name)).name
 GRADESCOPE_KEYS = {"score", "max_score", "execution_time", "output", "stdout_visibility", "tests", "extra_data"}
 #: Groups whose grading trains a model and judges it with the digit classifier (Parts 2 and 3).
 CLASSIFIER_GROUPS = {"training", "quality", "generation"}
@@ -74,20 +75,17 @@ def split(value: str | None) -> list:
 
 
 def assignment_of(fixture: Path):
-    """The assignment a fixture is graded as: the part named by its folder (``hostile/vae2d/``, ``hostile/cvae/``),
-    else Part 1."""
-    return {part.name: part for part in (PART2, PART3)}.get(fixture.parent.name, PART1)
+    """The assignment a fixture is graded as: the one its folder is named after."""
+    return load(fixture.parent.name)
 
 
 def fixture_id(fixture: Path) -> str:
-    """Part 1's fixtures by their stem (as always), the others prefixed with their part's name ("vae2d-os_exit",
-    "cvae-os_exit")."""
-    part = assignment_of(fixture)
-    return fixture.stem if part is PART1 else f"{part.name}-{fixture.stem}"
+    """The fixture's assignment and stem ("vae-os_exit", "cvae-os_exit")."""
+    return f"{fixture.parent.name}-{fixture.stem}"
 
 
 #: Attacks on the engine alone (the sandbox, the runner, the harness): the same code defends every assignment, so
-#: their Part 2 and Part 3 twins are marked ``extended`` (``make test-all`` runs them; ``make test`` runs Part 1's).
+#: their twins outside :data:`ENGINE_HOME` are marked ``extended`` (``make test-all`` runs them).
 #: Twins of attacks on what an assignment brings (its probes, reference pieces, expected values, training) run
 #: in ``make test``.
 ENGINE_ATTACKS = frozenset({
@@ -103,7 +101,7 @@ def params(fixtures) -> list:
     they are another assignment's twin of an attack on the engine alone (:data:`ENGINE_ATTACKS`)."""
     def marks(f):
         found = [pytest.mark.root] if header(f).get("needs") == "root" else []
-        return found + ([pytest.mark.extended] if f.parent != HOSTILE and f.stem in ENGINE_ATTACKS else [])
+        return found + ([pytest.mark.extended] if f.parent.name != ENGINE_HOME and f.stem in ENGINE_ATTACKS else [])
 
     return [pytest.param(f, marks=marks(f), id=fixture_id(f)) for f in fixtures]
 
@@ -180,7 +178,7 @@ def kit(tmp_path_factory):
         for name in files:
             with open(base / "autograder" / "assignments" / part / name, "a") as f:
                 f.write(f"\n# {canary}\n")
-    for part in (PART1, PART2, PART3):
+    for part in all_assignments():
         notebook = json.loads((base / "solution" / part.notebook).read_text())
         for cell in [c for c in notebook["cells"] if c["cell_type"] == "code"
                      and any(f"class {name}(" in "".join(c["source"]) for name in part.classes)]:
@@ -236,7 +234,7 @@ sys.exit(main(['grade', {path!r}, '--results', {results!r}, '--groups', {groups!
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fixture", params(FIXTURES + PART2_FIXTURES + PART3_FIXTURES))
+@pytest.mark.parametrize("fixture", params(ALL_FIXTURES))
 def test_hostile_submission(fixture, kit, tmp_path, request):
     """Does this hostile submission get a valid results.json, no points where it attacks, and leave nothing behind?"""
     kit_root, canary = kit
@@ -326,28 +324,32 @@ for _key, _spec in list(TESTS.items()):
     if _key.split(".")[0] in {groups!r}:
         TESTS[_key] = _dataclasses.replace(_spec, timeout={timeout!r})
 """
-DEADLINE_FIXTURES = [f for f in FIXTURES + PART2_FIXTURES if "autograder_timeout" in header(f)]
+DEADLINE_FIXTURES = [f for f in ALL_FIXTURES if "autograder_timeout" in header(f)]
 
 
 @pytest.fixture(scope="module")
-def part2_zip(tmp_path_factory, classifier_file) -> Path:
-    """``make autograder``'s archive of Part 2, with the digit classifier it ships, built once per module."""
-    out = tmp_path_factory.mktemp("build2") / "autograder.zip"
-    subprocess.run([sys.executable, "-m", "autograder", "package", "--assignment", PART2.name, "--out", str(out)],
-                   cwd=ROOT, check=True, capture_output=True)
-    return out
+def zips(tmp_path_factory, classifier_file):
+    """``make autograder``'s archive of an assignment (with the digit classifier it ships), built once per module:
+    a function of the assignment's name."""
+    built = {}
+
+    def zip_of(name: str) -> Path:
+        if name not in built:
+            out = tmp_path_factory.mktemp(f"build-{name}") / "autograder.zip"
+            built[name] = package.build(out, name, version_text="test")
+        return built[name]
+    return zip_of
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fixture", params(DEADLINE_FIXTURES))
-def test_hang_costs_only_its_method_under_run_autograder(fixture, tmp_path, request):
+def test_hang_costs_only_its_method_under_run_autograder(fixture, tmp_path, zips):
     """Graded as Gradescope grades it, with a short AUTOGRADER_TIMEOUT, does a method that never returns
     cost only its own tests and the training run that calls it (and, in Part 2, the quality checks of what
     that run trains), in a valid results.json that keeps every other method's points?"""
     spec, part = header(fixture), assignment_of(fixture)
     zero = split(spec["zero"])
-    built = request.getfixturevalue("built_zip" if part is PART1 else "part2_zip")
-    root = layout(tmp_path, built, {"submission.py": fixture.read_text()})
+    root = layout(tmp_path, zips(part.name), {"submission.py": fixture.read_text()})
     with open(root / "source" / "autograder" / "assignments" / part.name / "spec.py", "a") as f:
         f.write(COURSE_TIMEOUTS.format(groups=zero, timeout=float(spec["timeout"])))
     results, stdout = run_autograder(root, AUTOGRADER_TIMEOUT=spec["autograder_timeout"])
@@ -376,39 +378,37 @@ def _check_headers(fixtures, part) -> None:
             assert entry.split(".")[0] in groups and (entry in groups or entry in part.tests), (fixture, entry)
 
 
-def test_corpus_covers_the_threat_model():
-    """Does the corpus hold at least 20 fixtures, each with a complete header, one per attack?"""
-    assert len(FIXTURES) >= 20
-    _check_headers(FIXTURES, PART1)
-
-
-def test_part2_corpus_has_a_twin_of_every_part1_attack():
-    """Does Part 2's corpus hold a twin of every Part 1 fixture (same stem, or named in its ``twin`` header), run as
-    root where its twin is, each with a complete header naming Part 2's groups?"""
-    _check_headers(PART2_FIXTURES, PART2)
-    twins = {header(f).get("twin", f.stem): f for f in PART2_FIXTURES}
-    assert {f.stem for f in FIXTURES} <= set(twins), sorted({f.stem for f in FIXTURES} - set(twins))
-    for fixture in FIXTURES:
-        assert header(twins[fixture.stem]).get("needs") == header(fixture).get("needs"), fixture.stem
-
-
 #: The attacks Part 3's corpus must cover (it need not twin every Part 1 fixture).
 PART3_ATTACKS = {"allocate_memory", "fake_results_json", "overwrite_results", "tamper_grader", "read_solution",
                  "monkeypatch_torch", "monkeypatch_numpy", "os_exit", "sys_exit", "sleep_forever", "fork_bomb",
                  "network", "tensor_subclass", "lying_info", "forge_expected_outputs", "read_reference_method",
                  "call_probe_helpers", "loop_in_loss"}
+#: What an assignment's hostile corpus must hold besides its own attacks, by their (twins') stems: None for a
+#: twin of every fixture of :data:`ENGINE_HOME`; an assignment not named here, its own 20 or more.
+REQUIRED = {"vae2d": None, "cvae": PART3_ATTACKS}
 
 
-def test_part3_corpus_covers_its_attacks():
-    """Does Part 3's corpus hold a fixture of each attack of :data:`PART3_ATTACKS`, each with a complete header
-    naming Part 3's groups, run as root where its Part 2 twin is?"""
-    _check_headers(PART3_FIXTURES, PART3)
-    stems = {f.stem for f in PART3_FIXTURES}
-    assert PART3_ATTACKS <= stems, sorted(PART3_ATTACKS - stems)
-    for fixture in PART3_FIXTURES:
-        twin = HOSTILE / "vae2d" / fixture.name
-        if twin.exists():
-            assert header(fixture).get("needs") == header(twin).get("needs"), fixture.stem
+def _attack(fixture: Path) -> str:
+    """The attack a fixture plays: the stem of the twin its header names, else its own stem."""
+    return header(fixture).get("twin", fixture.stem)
+
+
+@pytest.mark.parametrize("assignment", all_assignments(), ids=lambda a: a.name)
+def test_hostile_corpus_covers_the_threat_model(assignment):
+    """Does the assignment's hostile corpus hold at least 20 fixtures, each with a complete header naming its
+    groups, every attack it must cover (:data:`REQUIRED`), each run as root exactly where the same attack of
+    another assignment is?"""
+    fixtures = FIXTURES_OF[assignment.name]
+    assert len(fixtures) >= 20
+    _check_headers(fixtures, assignment)
+    required = REQUIRED.get(assignment.name, set())
+    required = {f.stem for f in FIXTURES_OF[ENGINE_HOME]} if required is None else required
+    covered = {_attack(f) for f in fixtures} | {f.stem for f in fixtures}
+    assert required <= covered, sorted(required - covered)
+    for fixture in fixtures:
+        for other in ALL_FIXTURES:
+            if other.parent != fixture.parent and _attack(other) == _attack(fixture):
+                assert header(other).get("needs") == header(fixture).get("needs"), (fixture, other)
 
 
 READER = """
@@ -428,8 +428,8 @@ def secrets() -> list:
     """What no child may read: every assignment's solution, graders and reference, Part 1's oracle, any reference
     in the runtime, and the grader's memory and environment."""
     found = [runner.runtime() / "reference.py", Path(f"/proc/{os.getpid()}/mem"), Path(f"/proc/{os.getpid()}/environ")]
-    for part in (PART1, PART2):
-        found += [ROOT / "solution" / part.notebook, part.graders / "grade_decoder.py", part.folder / "reference.py"]
+    for part in all_assignments():
+        found += [part.solution_notebook, *sorted(part.graders.glob("grade_*.py"))[:1], part.folder / "reference.py"]
     return found + [PART1.folder / "oracle.py"]
 
 
@@ -455,7 +455,7 @@ def test_child_cannot_read_the_solution_or_the_graders(reference_source):
 
 
 @pytest.mark.root
-def test_part2_child_cannot_read_the_solution_the_graders_or_the_reference():
+def test_child_of_vae2d_cannot_read_the_solution_the_graders_or_the_reference():
     """Running as root, can a child of Part 2 read either part's solution, graders or reference, or the grader's
     memory? (It reads its own assignment's probes.)"""
     source = load_submission(ROOT / "solution" / PART2.notebook, PART2).source

@@ -58,7 +58,7 @@ def test_mistake_costs_its_own_method_and_is_named(source2, tmp_path, method, ol
         [t.output for t in tests.values() if t.group == method]
 
 
-def test_grade_recognises_part2_and_writes_its_assignment(tmp_path, source2):
+def test_grade_recognises_vae2d_and_writes_its_assignment(tmp_path, source2):
     """Without --assignment, is a file defining VAE2D graded as Part 2, its results.json saying so?"""
     path, results = tmp_path / "mine.py", tmp_path / "results.json"
     path.write_text(source2)
