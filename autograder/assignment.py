@@ -33,6 +33,11 @@ ASSIGNMENTS = Path(__file__).resolve().parent / "assignments"
 FOLDERS_VARIABLE = "VAE_KIT_ASSIGNMENTS"
 
 
+def key_group(key: str) -> str:
+    """The group of a test key: ``"encoder"`` for ``"encoder.shapes"`` (a key is ``"group.check"``)."""
+    return key.split(".", 1)[0]
+
+
 def folders() -> tuple:
     """The folders that hold assignments, ``<folder>/<name>/spec.py``: the kit's ``autograder/assignments/``, then
     those of ``$VAE_KIT_ASSIGNMENTS`` (absolute paths), in order."""
@@ -323,7 +328,7 @@ class Assignment:
     def probe_of(self, key: str) -> str:
         """The probe whose results test ``key`` grades."""
         probe = self.tests[key].probe
-        return key.split(".")[0] if probe is None else probe
+        return key_group(key) if probe is None else probe
 
     def grader_keys(self) -> dict:
         """``{key: grader file}`` for every ``@grades("key")`` in its graders, read from their source."""
@@ -345,7 +350,7 @@ class Assignment:
         """Check the spec; returns it. Raises SpecError naming every inconsistency found."""
         problems = []
         for key, spec in self.tests.items():
-            group = key.split(".")[0]
+            group = key_group(key)
             if group not in self.groups:
                 problems.append(f"test {key!r}: group {group!r} is not a method or an extra group")
             if spec.visibility not in VISIBILITIES:
@@ -353,7 +358,7 @@ class Assignment:
             if self.probe_of(key) and self.probe_of(key) not in self.probes:
                 problems.append(f"test {key!r}: no probe {self.probe_of(key)!r}")
         for method in self.methods:
-            got = sum(s.points for k, s in self.tests.items() if k.split(".")[0] == method)
+            got = sum(s.points for k, s in self.tests.items() if key_group(k) == method)
             if got != self.task_points.get(method):
                 problems.append(f"method {method!r}: its tests are worth {got:g}, the notebook says "
                                 f"{self.task_points.get(method)}")

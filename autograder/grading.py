@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from .assignment import key_group
 from .comparators import close, max_difference
 from .cases import STOPPING_KINDS, ChildFailure
 from .runner import rounds, run_probe
@@ -183,7 +184,7 @@ class GradedSubmission:
         Returns ``(cases, ProbeResult)``; raises as :meth:`probe` does.
         """
         key = key or self.key
-        return self.probe(self.assignment.probe_of(key), key.split(".")[0], self.assignment.tests[key].timeout)
+        return self.probe(self.assignment.probe_of(key), key_group(key), self.assignment.tests[key].timeout)
 
     def both_rounds(self, name: str, key: str | None = None) -> list:
         """The results of case ``name`` of test ``key``'s probe in each round of its calls (one or two

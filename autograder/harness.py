@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from . import config, isolation, runner
-from .assignment import Assignment, UnknownAssignment, load, recognise
+from .assignment import Assignment, UnknownAssignment, key_group, load, recognise
 from .config import KIT_ROOT
 from .grading import GradedSubmission, GradingFailure, test_name
 from .results import GradingResult, TestResult
@@ -193,7 +193,7 @@ class Collector:
         output, score = "", spec.points
         if report.failed:
             score, error = 0.0, call.excinfo.value
-            self.graded.failed.setdefault(key.split(".")[0], []).append(key)
+            self.graded.failed.setdefault(key_group(key), []).append(key)
             if isinstance(error, (GradingFailure, ChildFailure)):
                 output = str(error)
                 if getattr(error, "staff", ""):
@@ -253,11 +253,11 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     submission = load_submission(path, assignment)
     end = None if deadline is None else start + deadline
     collector = Collector(GradedSubmission(submission, seed, assignment, root, end), root)
-    collector.graded.pending = {key for key in assignment.tests if key.split(".")[0] in groups}
+    collector.graded.pending = {key for key in assignment.tests if key_group(key) in groups}
     with runner.fork_server():
         check_sandbox(groups, assignment)
         code = pytest.main(_pytest_args(assignment, groups, quiet), plugins=[collector])
-    wanted = [key for key in assignment.tests if key.split(".")[0] in groups]
+    wanted = [key for key in assignment.tests if key_group(key) in groups]
     missing = [key for key in wanted if key not in collector.results and key not in collector.skipped]
     if code == pytest.ExitCode.INTERRUPTED and collector.interrupted:
         collector.results.update(at_zero(assignment, missing,

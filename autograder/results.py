@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .assignment import key_group
+
 
 @dataclass
 class TestResult:
@@ -40,7 +42,7 @@ class TestResult:
     @property
     def group(self) -> str:
         """The group (a method, or "training", "figures", ...) this test belongs to."""
-        return self.key.split(".")[0]
+        return key_group(self.key)
 
     def to_gradescope(self) -> dict:
         """This test as an entry of results.json's ``tests``; ``tags`` holds its key ("group.check")."""

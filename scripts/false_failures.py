@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import pytest  # noqa: E402
 
 from autograder import config  # noqa: E402
-from autograder.assignment import load, names  # noqa: E402
+from autograder.assignment import key_group, load, names  # noqa: E402
 from autograder.cases import ChildFailure, ProbeResult  # noqa: E402
 from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
 from autograder.harness import graders_of  # noqa: E402
@@ -75,7 +75,7 @@ def grader_tests(assignment, probe: str) -> list:
     wanted = [key for key in assignment.tests if assignment.probe_of(key) == probe]
     with warnings.catch_warnings():  # the graders' @grades mark is registered only when the harness runs them
         warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
-        found = graders_of(assignment, dict.fromkeys(key.split(".")[0] for key in wanted))
+        found = graders_of(assignment, dict.fromkeys(key_group(key) for key in wanted))
     return [(key, found[key]) for key in wanted if key in found]
 
 

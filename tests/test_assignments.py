@@ -29,6 +29,23 @@ def test_every_assignment_loads_valid(assignment):
     assert sum(assignment.task_points.values()) < assignment.max_score
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_probes_name_the_layers_of_their_spec(assignment):
+    """Does each assignment's probes module, which the sandbox runs apart from the kit (so it cannot import the
+    spec), name the same layers, in the same order, as the spec the graders read?"""
+    import ast
+    import importlib
+
+    spec = importlib.import_module(f"autograder.assignments.{assignment.name}.spec")
+    tree = ast.parse((assignment.folder / "probes.py").read_text())
+    probes = {}
+    exec(compile(ast.Module([n for n in tree.body if isinstance(n, ast.Assign)
+                             and all(isinstance(t, ast.Name) and t.id.isupper() for t in n.targets)], []),
+                 "probes.py", "exec"), probes)
+    if hasattr(spec, "LAYERS") or "LAYERS" in probes:
+        assert tuple(probes["LAYERS"]) == tuple(spec.LAYERS)
+
+
 def test_spec_errors_name_every_inconsistency():
     """Are points that do not add up, a test without a grader, a grader without a test, an unknown visibility and
     a test of an unknown probe all refused, each named?"""

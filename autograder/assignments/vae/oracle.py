@@ -9,6 +9,8 @@ import numpy as np
 
 from autograder.comparators import close, max_difference  # noqa: F401 - the graders' comparators
 
+#: The five layers of the notebook's VAE (its probes, which the sandbox runs apart from the kit, name them
+#: too: tests/test_assignments.py checks that they agree).
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
 
 

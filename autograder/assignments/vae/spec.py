@@ -14,6 +14,7 @@ from functools import partial
 from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec, again_with
 
 from . import cases
+from .oracle import LAYERS
 
 #: The methods students implement, in the notebook's task order.
 METHODS = ("encoder", "sample_with_reparam", "decoder", "kl_divergence", "elbo", "sample")
@@ -85,8 +86,6 @@ ALLOWED_IMPORTS = frozenset({"matplotlib.pyplot", "numpy", "torch", "torch.nn", 
 #: the VAE cell, so none of them is ever imported while grading.
 HANDOUT_IMPORTS = frozenset({"torchvision.datasets", "torchvision.transforms", "seaborn", "sklearn.manifold.TSNE"})
 
-#: The five layers of the notebook's VAE.
-LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
 #: The trained weights (none when the model's layers are not the notebook's: training then says so).
 _WEIGHTS = tuple(Output(f"w/{layer}.{p}", required=False) for layer in LAYERS for p in ("weight", "bias"))
 
