@@ -76,3 +76,28 @@ class ChildFailure(Exception):
 FAILURE_KINDS = ("error", "timeout", "memory", "died", "output", "deadline")
 #: Kinds that mean the method stops whatever runs it (so the training run is not attempted after them).
 STOPPING_KINDS = frozenset({"timeout", "memory", "died", "output"})
+
+
+def mnist_test_images(root, index):
+    """MNIST test images and their labels, read with numpy alone (``vae_utils.load_mnist_arrays``).
+
+    Parameters
+    ----------
+    root : path of the folder holding ``MNIST/raw/`` (see :func:`autograder.config.mnist_root`).
+    index : sequence of int
+        Which test images, in that order.
+
+    Returns
+    -------
+    x : ndarray of shape (len(index), 28, 28), float32, multiples of 1/255 in [0, 1]
+    labels : ndarray of shape (len(index),), int64, digits 0-9
+
+    Raises FileNotFoundError when the files are not there.
+    """
+    import numpy as np
+    import vae_utils  # numpy only at import; the kit root is on sys.path when grading
+
+    images, labels = vae_utils.load_mnist_arrays(train=False, root=root, download=False)
+    index = np.asarray(index, dtype=np.int64)
+    return (images[index] / np.float32(255)).astype(np.float32), labels[index].astype(np.int64)
+

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.cases import Case
+from autograder.cases import Case, mnist_test_images
 
 from . import oracle
 
@@ -106,10 +106,7 @@ MNIST_IMAGES = 6
 def real_images(root, count: int) -> np.ndarray:
     """The first ``count`` MNIST test images under ``root``, float32 of shape (count, 784), multiples of 1/255 in
     [0, 1] (read with numpy alone). Raises FileNotFoundError when the files are not there."""
-    import vae_utils
-
-    images, _ = vae_utils.load_mnist_arrays(train=False, root=root, download=False)
-    return (images[:count].reshape(count, -1) / np.float32(255)).astype(np.float32)
+    return mnist_test_images(root, range(count))[0].reshape(count, -1)
 
 
 SAMPLE_COUNT = 2000
