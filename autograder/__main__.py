@@ -91,7 +91,7 @@ def _groups(text: str | None, assignment) -> tuple:
 def cmd_grade_many(args) -> int:
     """Grade many submissions (files, folders, a Gradescope export); Ctrl-C keeps what is finished."""
     from .batch import grade_many
-    from .export import ExportError
+    from .export import ExportError, NoSubmissions
 
     from .assignment import all_assignments, load
     from .config import mnist_root
@@ -117,7 +117,7 @@ def cmd_grade_many(args) -> int:
     except GraderSetupError as exc:
         print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
         return SETUP_ERROR
-    except (ExportError, FileNotFoundError) as exc:
+    except (ExportError, FileNotFoundError, NoSubmissions) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -58,7 +58,8 @@ def collect(paths, workdir: Path) -> list:
     """The :class:`~autograder.export.Handin` of every submission under ``paths``, keys unique.
 
     A Gradescope export zip is unpacked into ``workdir`` (once per archive contents).
-    Raises :class:`~autograder.export.ExportError` on an unreadable export, FileNotFoundError on a missing path.
+    Raises :class:`~autograder.export.ExportError` on an unreadable export, FileNotFoundError on a missing path,
+    :class:`~autograder.export.NoSubmissions` on a folder that holds no submission.
     """
     taken, handins = set(), []
     for path in map(Path, paths):
@@ -383,8 +384,8 @@ def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, forc
     from tqdm import tqdm
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     handins = collect(paths, out / ".exports")
+    out.mkdir(parents=True, exist_ok=True)
     stamp = Stamp(kit_version(), seed, tuple(groups or ()), assignment or "", assignment or most_common(handins))
     if check is not None:
         check(needed_assignments(handins, stamp))

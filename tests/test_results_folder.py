@@ -1,0 +1,72 @@
+"""The results folder of ``grade-many --out OUT`` travels, and the class tools never fall silent (issue 18).
+
+One small class is graded once, through the command line with its output piped, from per-student subfolders
+(``alice/vae.ipynb``, ``Bob Okafor/vae.py``, ``carol/notes.txt``), on the cheapest group only: these tests are about
+where things are kept and what the tools say, not the scores.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from conftest import ROOT, SOLUTION
+
+
+GROUPS = ("encoder",)
+
+
+def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m autograder ARGS`` run in ``cwd`` (the kit found through PYTHONPATH), its output piped."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, reference_source):
+    """The class graded from ``work/`` with relative paths: ``grade-many subs --out out --groups encoder``."""
+    work = tmp_path_factory.mktemp("class") / "work"
+    subs = work / "subs"
+    for folder, name, text in (("alice", "vae.ipynb", SOLUTION.read_text()), ("Bob Okafor", "vae.py", reference_source),
+                               ("carol", "notes.txt", "I could not finish.")):
+        (subs / folder).mkdir(parents=True)
+        (subs / folder / name).write_text(text)
+    run = cli("grade-many", "subs", "--out", "out", "--groups", ",".join(GROUPS), cwd=work)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return SimpleNamespace(work=work, subs=subs, out=work / "out", run=run)
+
+
+def summary(out: Path) -> dict:
+    import csv
+
+    with open(out / "summary.csv") as f:
+        return {row["key"]: row for row in csv.DictReader(f)}
+
+
+def test_per_student_subfolders_are_graded_under_their_folder_names(graded):
+    """Is a folder of per-student subfolders graded with the folder names as keys, a subfolder without a notebook
+    kept as 'no file' with the reason?"""
+    rows = summary(graded.out)
+    assert sorted(rows) == ["Bob-Okafor", "alice", "carol"]
+    assert [(rows[k]["status"], rows[k]["score"]) for k in sorted(rows)] == \
+        [("graded", "10"), ("graded", "10"), ("no file", "0")]
+    carol = json.loads((graded.out / "carol" / "results.json").read_text())
+    assert carol["output"].startswith("No notebook was found") and "notes.txt" in carol["output"]
+
+
+def test_a_folder_without_submissions_is_refused(tmp_path):
+    """Does grade-many on a folder of files that are no submission, in it or in its subfolders, exit non-zero
+    saying what it looked for and what it found, and write no results folder?"""
+    folder = tmp_path / "downloads"
+    (folder / "week 1").mkdir(parents=True)
+    (folder / "notes.txt").write_text("")
+    (folder / "week 1" / "slides.pdf").write_text("")
+    run = cli("grade-many", str(folder), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert run.returncode == 2 and not (tmp_path / "out").exists()
+    assert "no submission found" in run.stderr and ".ipynb and .py files" in run.stderr
+    assert "notes.txt, week 1/" in run.stderr
