@@ -127,10 +127,26 @@ def cmd_grade_many(args) -> int:
     return 0
 
 
+#: Exit status of report, similarity and pdf when the results folder is unusable.
+NOTHING_FOUND = 1
+
+
+def _unusable(out: Path) -> bool:
+    """Whether the class tools cannot work from the results folder ``out``; if so, say why on stderr."""
+    from .batch import unusable
+
+    problem = unusable(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+    return bool(problem)
+
+
 def cmd_report(args) -> int:
     """Write the class's report page, ``OUT/report.html``, from the results of ``grade-many --out OUT``."""
     from .report import write_report
 
+    if _unusable(Path(args.out)):
+        return NOTHING_FOUND
     print(f"wrote {write_report(Path(args.out), top=args.top)}")
     return 0
 
@@ -139,6 +155,8 @@ def cmd_similarity(args) -> int:
     """Print the most similar pairs of submissions graded into ``OUT``."""
     from .similarity import print_pairs
 
+    if _unusable(Path(args.out)):
+        return NOTHING_FOUND
     print_pairs(Path(args.out), top=args.top)
     return 0
 
@@ -147,6 +165,8 @@ def cmd_pdf(args) -> int:
     """Write ``OUT/<key>/submission.pdf`` (figures and written answers) for every notebook graded into ``OUT``."""
     from .pdf import pdfs_for
 
+    if _unusable(Path(args.out)):
+        return NOTHING_FOUND
     written = pdfs_for(Path(args.out), force=args.force)
     print(f"{len(written)} PDFs written under {args.out}")
     return 0

@@ -16,6 +16,8 @@ from types import SimpleNamespace
 import pytest
 from conftest import ROOT, SOLUTION
 
+from autograder.__main__ import main
+from autograder.batch import load
 
 GROUPS = ("encoder",)
 
@@ -57,6 +59,47 @@ def test_per_student_subfolders_are_graded_under_their_folder_names(graded):
         [("graded", "10"), ("graded", "10"), ("no file", "0")]
     carol = json.loads((graded.out / "carol" / "results.json").read_text())
     assert carol["output"].startswith("No notebook was found") and "notes.txt" in carol["output"]
+
+
+def test_a_moved_results_folder_works_from_anywhere(graded, tmp_path):
+    """Once OUT is renamed and moved, and the submissions are gone, do similarity and report, run from another
+    folder, find what they found where it was graded, and does re-running grade-many into it regrade nothing?"""
+    here = tmp_path / "graded-here"
+    shutil.copytree(graded.work, here)
+    before = cli("similarity", "out", cwd=here)
+    assert before.returncode == 0 and "Bob-Okafor ~ alice   <- look" in before.stdout
+    moved = tmp_path / "elsewhere" / "renamed"
+    moved.parent.mkdir()
+    shutil.move(here / "out", moved)
+    shutil.move(here / "subs", tmp_path / "gone")
+    record = json.loads((moved / "alice" / "handin.json").read_text())
+    assert record["handin"]["file"] == "alice/vae.ipynb" and (moved / "alice" / "vae.ipynb").is_file()
+    assert [h.file for h, _ in load(moved)] == [moved / "Bob-Okafor" / "vae.py", moved / "alice" / "vae.ipynb", None]
+
+    after = cli("similarity", str(moved), cwd=ROOT)
+    assert after.returncode == 0 and after.stdout == before.stdout
+    report = cli("report", "renamed", cwd=moved.parent)
+    assert report.returncode == 0 and "Bob-Okafor" in (moved / "report.html").read_text()
+    shutil.move(tmp_path / "gone", tmp_path / "subs")
+    again = cli("grade-many", "subs", "--out", str(moved), "--groups", ",".join(GROUPS), cwd=tmp_path)
+    assert again.returncode == 0 and "(3 already graded, 0 graded now" in again.stdout
+
+
+def test_class_tools_say_what_they_did_not_find(graded, tmp_path, capsys):
+    """Do report, similarity and pdf exit non-zero, saying where they looked, on a folder that does not exist, on
+    one without results, and on one whose graded files are missing (kept elsewhere by an older kit)?"""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a result")
+    for command in ("report", "similarity", "pdf"):
+        assert main([command, str(tmp_path / "nowhere")]) == 1
+        assert f"no results folder at {tmp_path / 'nowhere'}" in capsys.readouterr().err
+        assert main([command, str(empty)]) == 1
+        assert f"no graded submission in {empty}" in capsys.readouterr().err
+    old = shutil.copytree(graded.out, tmp_path / "old")
+    (old / "alice" / "vae.ipynb").unlink()
+    assert main(["similarity", str(old)]) == 1
+    assert "1 of the 3 graded files are missing" in capsys.readouterr().err
 
 
 def test_a_folder_without_submissions_is_refused(tmp_path):
