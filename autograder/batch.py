@@ -30,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .assignment import load as load_assignment
 from .export import SUFFIXES, Handin, export_handins, export_root, file_handins, is_export, unpack
 from .results import GradingResult
@@ -407,6 +409,35 @@ def print_table(graded: list) -> None:
             print("  ".join("-" * width for width in widths))
 
 
+class LineProgress(tqdm):
+    """tqdm printing a whole line, flushed, each time the count changes, rather than redrawing one line."""
+
+    def display(self, msg=None, pos=None):
+        """Print the bar's line when ``n`` changed since the last one (tqdm also calls this to clear the bar: no-op)."""
+        if msg is None and getattr(self, "_shown", None) != self.n:
+            self._shown = self.n
+            self.fp.write(str(self) + "\n")
+            self.fp.flush()
+        return True
+
+
+def progress_bar(total: int, done: int, progress: bool | str | None = None):
+    """A tqdm progress bar over ``total`` submissions of which ``done`` are already graded (its postfix counts
+    failures and submissions without a file).
+
+    ``progress``: "bar" (or True) redraws one line on stderr; "lines" prints one line per finished submission on
+    stdout (done/total, time elapsed and left, counts), for pipes, nohup and CI logs; False shows nothing; None
+    chooses "bar" when stdout and stderr are terminals, else "lines".
+    """
+    if progress is None:
+        progress = "bar" if sys.stdout.isatty() and sys.stderr.isatty() else "lines"
+    if progress in (True, "bar"):
+        return tqdm(total=total, initial=done, unit="sub", desc="grading", dynamic_ncols=True)
+    return LineProgress(total=total, initial=done, unit="sub", desc="graded", file=sys.stdout, leave=False,
+                        mininterval=0, miniters=1, disable=progress is False,
+                        bar_format="{desc} {n_fmt}/{total_fmt} [{elapsed} elapsed, {remaining} left{postfix}]")
+
+
 def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
     """Grade ``todo`` with ``jobs`` graders at once, updating the progress ``bar``; on Ctrl-C stop them
     (finished results stay) and re-raise KeyboardInterrupt."""
@@ -418,7 +449,8 @@ def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
             result = future.result()
             kind = status(futures[future], result) if result else "stopped"
             counts["failed" if kind == "autograder failed" else kind] = counts.get(kind, 0) + 1
-            bar.set_postfix(failed=counts["failed"], no_file=counts["no file"], refresh=False)
+            bar.set_postfix(failed=counts["failed"], no_file=counts["no file"], last=futures[future].key,
+                            refresh=False)
             bar.update()
     except KeyboardInterrupt:
         bar.write("Interrupted: stopping the graders; finished results are kept.")
@@ -429,18 +461,17 @@ def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
 
 
 def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, force: bool = False,
-               progress: bool | None = None, assignment: str | None = None, check=None) -> list:
+               progress: bool | str | None = None, assignment: str | None = None, check=None) -> list:
     """Grade every submission under ``paths`` into ``out``; returns the rows of ``summary.csv``.
 
     ``assignment``: grade every submission as this assignment (None: recognise each from its file);
     ``check``: called with the assignments the batch needs before anything is graded (the grader's setup check,
     which raises ``GraderSetupError`` to stop);
     ``groups``: the groups to grade (all when None); ``force``: regrade even what is current;
-    ``progress``: show the progress bar (None: when stderr is a terminal). On Ctrl-C the summary of the
+    ``progress``: how to show progress (:func:`progress_bar`; None: a bar on a terminal, else a line per finished
+    submission). Raises what :func:`collect` raises. On Ctrl-C the summary of the
     finished results is written and KeyboardInterrupt propagates.
     """
-    from tqdm import tqdm
-
     out = Path(out)
     handins = collect(paths, out / ".exports")
     out.mkdir(parents=True, exist_ok=True)
@@ -451,8 +482,7 @@ def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, forc
     for handin in [h for h in handins if h.key not in {t.key for t in todo}]:
         refresh(handin, out, stamp)
     start = time.monotonic()
-    bar = tqdm(total=len(handins), initial=len(handins) - len(todo), unit="sub", desc="grading",
-               disable=None if progress is None else not progress, dynamic_ncols=True)
+    bar = progress_bar(len(handins), len(handins) - len(todo), progress)
     try:
         _grade_all(todo, out, stamp, jobs, bar)
     finally:

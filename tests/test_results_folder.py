@@ -50,6 +50,17 @@ def summary(out: Path) -> dict:
         return {row["key"]: row for row in csv.DictReader(f)}
 
 
+def test_piped_grade_many_prints_a_line_per_finished_submission(graded):
+    """With its output piped, does grade-many print, as it goes, one whole line per finished submission with the
+    count done, the failures and the time left, rather than a bar redrawn with carriage returns?"""
+    assert "\r" not in graded.run.stdout
+    lines = [line for line in graded.run.stdout.splitlines() if line.startswith("graded ")]
+    done = [int(re.match(r"graded (\d+)/3 \[", line).group(1)) for line in lines]
+    assert done == [0, 1, 2, 3]
+    assert all(re.search(r"elapsed, \S+ left, failed=0, last=\S+, no_file=[01]\]$", line) for line in lines[1:])
+    assert lines[-1].endswith("no_file=1]")
+
+
 def test_per_student_subfolders_are_graded_under_their_folder_names(graded):
     """Is a folder of per-student subfolders graded with the folder names as keys, a subfolder without a notebook
     kept as 'no file' with the reason?"""
