@@ -127,7 +127,7 @@ def cmd_grade_many(args) -> int:
     return 0
 
 
-#: Exit status of report, similarity and pdf when the results folder is unusable.
+#: Exit status of report, similarity and pdf when the results folder is unusable or a PDF could not be made.
 NOTHING_FOUND = 1
 
 
@@ -162,14 +162,24 @@ def cmd_similarity(args) -> int:
 
 
 def cmd_pdf(args) -> int:
-    """Write ``OUT/<key>/submission.pdf`` (figures and written answers) for every notebook graded into ``OUT``."""
-    from .pdf import pdfs_for
+    """Write ``OUT/<key>/submission.pdf`` (figures and written answers) for every notebook graded into ``OUT``
+    whose PDF is missing or stale; exits with NOTHING_FOUND when a notebook could not be read."""
+    from .browser import BrowserMissing
+    from .pdf import make_pdfs
 
     if _unusable(Path(args.out)):
         return NOTHING_FOUND
-    written = pdfs_for(Path(args.out), force=args.force)
-    print(f"{len(written)} PDFs written under {args.out}")
-    return 0
+    try:
+        made = make_pdfs(Path(args.out), force=args.force)
+    except BrowserMissing as exc:
+        print(f"error: cannot print PDFs: {exc}", file=sys.stderr)
+        return NOTHING_FOUND
+    if made.warning():
+        print(made.warning(), file=sys.stderr)
+    print(made.summary())
+    for key, reason in made.failed:
+        print(f"error: {key}: no PDF: {reason}", file=sys.stderr)
+    return NOTHING_FOUND if made.failed else 0
 
 
 def cmd_assign(args) -> int:

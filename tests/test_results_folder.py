@@ -2,7 +2,8 @@
 
 One small class is graded once, through the command line with its output piped, from per-student subfolders
 (``alice/vae.ipynb``, ``Bob Okafor/vae.py``, ``carol/notes.txt``), on the cheapest group only: these tests are about
-where things are kept and what the tools say, not the scores.
+where things are kept and what the tools say, not the scores. PDF tests need Debian's Chromium (as
+tests/test_report.py: skipped without it, failed in CI).
 """
 import json
 import os
@@ -17,7 +18,9 @@ import pytest
 from conftest import ROOT, SOLUTION
 
 from autograder.__main__ import main
-from autograder.batch import load
+from autograder.batch import grade_many, load
+from autograder.browser import available, chromium
+from autograder.pdf import DIGEST_NAME, MATHJAX, PDF_NAME, make_pdfs
 
 GROUPS = ("encoder",)
 
@@ -41,6 +44,17 @@ def graded(tmp_path_factory, reference_source):
     run = cli("grade-many", "subs", "--out", "out", "--groups", ",".join(GROUPS), cwd=work)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return SimpleNamespace(work=work, subs=subs, out=work / "out", run=run)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = available()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser tests must run in CI: {missing}")
+        pytest.skip(missing)
+    with chromium() as opened:
+        yield opened
 
 
 def summary(out: Path) -> dict:
@@ -124,3 +138,48 @@ def test_a_folder_without_submissions_is_refused(tmp_path):
     assert run.returncode == 2 and not (tmp_path / "out").exists()
     assert "no submission found" in run.stderr and ".ipynb and .py files" in run.stderr
     assert "notes.txt, week 1/" in run.stderr
+
+
+def test_a_regrade_that_changes_a_score_rebuilds_the_pdf(graded, browser, tmp_path):
+    """Is a notebook's PDF kept while its results stand, rebuilt when a new submission is graded 0 instead of full
+    marks, and titled with the student and the assignment; does a .py or a missing notebook get none?"""
+    out = shutil.copytree(graded.out, tmp_path / "out")
+    first = make_pdfs(out, browser=browser)
+    assert first.written == [out / "alice" / PDF_NAME] and first.failed == []
+    assert b"/Title (alice: Part 1: a VAE on MNIST" in (out / "alice" / PDF_NAME).read_bytes()
+    assert make_pdfs(out, browser=browser).current == [out / "alice" / PDF_NAME]
+
+    digest, pdf = (out / "alice" / DIGEST_NAME).read_text(), (out / "alice" / PDF_NAME).read_bytes()
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "alice" / "vae.ipynb").write_text(SOLUTION.read_text().replace("class VAE(", "class VAE2("))
+    grade_many([tmp_path / "subs"], out, groups=GROUPS, progress=False)
+    assert summary(out)["alice"]["score"] == "0"
+    second = make_pdfs(out, browser=browser)
+    assert second.written == [out / "alice" / PDF_NAME] and second.current == []
+    assert (out / "alice" / DIGEST_NAME).read_text() != digest and (out / "alice" / PDF_NAME).read_bytes() != pdf
+
+
+def test_mathjax_typesets_the_formulas_or_its_absence_is_said(graded, browser, tmp_path):
+    """With MathJax (make mathjax) are the notebook's formulas typeset before printing; without it, is the PDF
+    still written, with a warning, and rebuilt once MathJax is there?"""
+    if not MATHJAX.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"MathJax must be there in CI: make mathjax ({MATHJAX})")
+        pytest.skip(f"no MathJax at {MATHJAX}: make mathjax")
+    out = shutil.copytree(graded.out, tmp_path / "out")
+    raw = make_pdfs(out, browser=browser, mathjax=tmp_path / "no-mathjax.js")
+    assert raw.written and not raw.mathjax and raw.formulas == 0 and "raw TeX" in raw.warning()
+    typeset = make_pdfs(out, browser=browser)
+    assert typeset.written == raw.written and typeset.mathjax and typeset.warning() == ""
+    assert typeset.formulas >= 20  # the solution's Markdown holds a few dozen $...$
+
+
+def test_a_notebook_that_cannot_be_read_gets_no_pdf_and_fails(graded, browser, tmp_path):
+    """Does pdf exit non-zero naming the notebook it could not read, and remove that submission's old PDF?"""
+    out = shutil.copytree(graded.out, tmp_path / "out")
+    assert make_pdfs(out, browser=browser).written == [out / "alice" / PDF_NAME]
+    (out / "alice" / "vae.ipynb").write_text("{not json")
+    run = cli("pdf", str(out), cwd=tmp_path)  # its own Chromium: Playwright's sync API does not nest
+    assert run.returncode == 1 and "0 PDFs written" in run.stdout
+    assert f"alice: no PDF: {out / 'alice' / 'vae.ipynb'} is not a readable notebook" in run.stderr
+    assert not (out / "alice" / PDF_NAME).exists()
