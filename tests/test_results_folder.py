@@ -142,7 +142,8 @@ def test_a_folder_without_submissions_is_refused(tmp_path):
 
 def test_a_regrade_that_changes_a_score_rebuilds_the_pdf(graded, browser, tmp_path):
     """Is a notebook's PDF kept while its results stand, rebuilt when a new submission is graded 0 instead of full
-    marks, and titled with the student and the assignment; does a .py or a missing notebook get none?"""
+    marks, and titled with the student and the assignment; is it removed when the next submission holds no
+    notebook?"""
     out = shutil.copytree(graded.out, tmp_path / "out")
     first = make_pdfs(out, browser=browser)
     assert first.written == [out / "alice" / PDF_NAME] and first.failed == []
@@ -157,6 +158,15 @@ def test_a_regrade_that_changes_a_score_rebuilds_the_pdf(graded, browser, tmp_pa
     second = make_pdfs(out, browser=browser)
     assert second.written == [out / "alice" / PDF_NAME] and second.current == []
     assert (out / "alice" / DIGEST_NAME).read_text() != digest and (out / "alice" / PDF_NAME).read_bytes() != pdf
+
+    (tmp_path / "subs" / "alice" / "vae.ipynb").unlink()  # the next submission holds no notebook
+    (tmp_path / "subs" / "alice" / "notes.txt").write_text("lost my notebook")
+    shutil.copytree(graded.subs / "Bob Okafor", tmp_path / "subs" / "Bob Okafor")
+    grade_many([tmp_path / "subs"], out, groups=GROUPS, progress=False)
+    assert summary(out)["alice"]["status"] == "no file"
+    third = make_pdfs(out, browser=browser)
+    assert third.removed == [out / "alice" / PDF_NAME] and third.written == []
+    assert not (out / "alice" / PDF_NAME).exists() and not (out / "alice" / DIGEST_NAME).exists()
 
 
 def test_mathjax_typesets_the_formulas_or_its_absence_is_said(graded, browser, tmp_path):
