@@ -193,3 +193,21 @@ def test_a_notebook_that_cannot_be_read_gets_no_pdf_and_fails(graded, browser, t
     assert run.returncode == 1 and "0 PDFs written" in run.stdout
     assert f"alice: no PDF: {out / 'alice' / 'vae.ipynb'} is not a readable notebook" in run.stderr
     assert not (out / "alice" / PDF_NAME).exists()
+
+
+def test_an_older_results_folder_is_upgraded_by_a_re_run(graded, tmp_path):
+    """Does re-running grade-many into a folder written by an older kit (records naming the graded file where it was
+    graded from, no copy in OUT) copy the files in and name them relative to OUT, regrading nothing?"""
+    out = shutil.copytree(graded.out, tmp_path / "old")
+    for key in ("alice", "Bob-Okafor"):
+        path = out / key / "handin.json"
+        record = json.loads(path.read_text())
+        (out / record["handin"]["file"]).unlink()
+        record["handin"]["file"] = record.pop("source")
+        path.write_text(json.dumps(record))
+    stamps = {p: p.stat().st_mtime_ns for p in out.glob("*/results.json")}
+    grade_many([graded.subs], out, groups=GROUPS, progress=False)
+    assert all(p.stat().st_mtime_ns == stamps[p] for p in stamps)
+    assert [h.file for h, _ in load(out)] == [out / "Bob-Okafor" / "vae.py", out / "alice" / "vae.ipynb", None]
+    assert all(h.file.is_file() for h, _ in load(out) if h.file)
+    assert json.loads((out / "alice" / "handin.json").read_text())["handin"]["file"] == "alice/vae.ipynb"
