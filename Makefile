@@ -89,7 +89,7 @@ test: data $(MATHJAX)  ## the kit's own tests, $(TEST_JOBS) at a time (what CI r
 test-all: data $(MATHJAX)  ## every test, with Parts 2 and 3's twins of the hostile attacks on the engine alone
 	$(PY) -m pytest -n $(TEST_JOBS)
 
-test-fast: data  ## the kit's tests without the slow ones (corpus, hostile gradings, notebook runs)
+test-fast: data $(MATHJAX)  ## the kit's tests without the slow ones (corpus, hostile gradings, notebook runs)
 	$(PY) -m pytest -n $(TEST_JOBS) -m "not slow and not extended"
 
 corpus: data  ## grade the corpus of $(ASSIGNMENT) (default every assignment's, tests/corpus/<name>/); print the tables
