@@ -27,10 +27,14 @@ OUT ?= build/grades
 JOBS ?= 2
 # pytest-xdist workers for `make test`
 TEST_JOBS ?= 2
+# MathJax 3, for the formulas of the hand-grading PDFs (make mathjax): npm's tarball, checked against its sha256
+MATHJAX_VERSION := 3.2.2
+MATHJAX_SHA256 := 1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09
+MATHJAX := build/mathjax/es5/tex-svg.js
 export MNIST_ROOT
 
 .PHONY: grade report similarity pdf class fake-export similarity-separation test test-all test-fast corpus \
-	false-failures student solution data classifier clean autograder bench
+	false-failures student solution data classifier clean autograder bench mathjax
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +44,16 @@ $(VENV)/.installed: requirements.txt
 
 data: $(VENV)/.installed  ## download MNIST into $(MNIST_ROOT) when it is not there
 	$(PY) -c "import vae_utils; vae_utils.download_mnist()"
+
+mathjax: $(MATHJAX)  ## fetch MathJax $(MATHJAX_VERSION) (the PDFs' formulas) from the npm registry into build/mathjax/
+
+$(MATHJAX):
+	mkdir -p build/mathjax
+	curl -fsSL --retry 3 -o build/mathjax/mathjax.tgz https://registry.npmjs.org/mathjax/-/mathjax-$(MATHJAX_VERSION).tgz
+	echo "$(MATHJAX_SHA256)  build/mathjax/mathjax.tgz" | sha256sum --check --quiet
+	tar -xzf build/mathjax/mathjax.tgz -C build/mathjax --strip-components=1 package/es5
+	rm build/mathjax/mathjax.tgz
+	touch $@
 
 classifier: data  ## train the digit classifier of Parts 2 and 3's checks into $(MNIST_ROOT)/MNIST/classifier/, print its accuracy
 	OMP_NUM_THREADS=1 $(PY) scripts/train_digit_classifier.py
@@ -56,10 +70,10 @@ report: $(VENV)/.installed  ## write $(OUT)/report.html from what `make grade` w
 similarity: $(VENV)/.installed  ## print the most similar pairs of submissions graded into $(OUT)
 	$(PY) -m autograder similarity $(OUT)
 
-pdf: $(VENV)/.installed  ## a PDF of each graded notebook's figures and written answers, $(OUT)/<key>/submission.pdf
+pdf: $(VENV)/.installed $(MATHJAX)  ## a PDF of each graded notebook's figures and written answers, $(OUT)/<key>/submission.pdf
 	$(PY) -m autograder pdf $(OUT)
 
-class: grade  ## all of it for a class: grade $(SUBMISSIONS), then the report page and the PDFs
+class: grade $(MATHJAX)  ## all of it for a class: grade $(SUBMISSIONS), then the report page and the PDFs
 	$(PY) -m autograder report $(OUT)
 	$(PY) -m autograder pdf $(OUT)
 
@@ -69,13 +83,13 @@ fake-export: $(VENV)/.installed  ## build/fake_export/: a Gradescope export of ~
 similarity-separation: $(VENV)/.installed  ## how well the similarity check separates disguised copies (corpus)
 	$(PY) scripts/similarity_separation.py
 
-test: data  ## the kit's own tests, $(TEST_JOBS) at a time (what CI runs): all but the extended ones
+test: data $(MATHJAX)  ## the kit's own tests, $(TEST_JOBS) at a time (what CI runs): all but the extended ones
 	$(PY) -m pytest -n $(TEST_JOBS) -m "not extended"
 
-test-all: data  ## every test, with Parts 2 and 3's twins of the hostile attacks on the engine alone
+test-all: data $(MATHJAX)  ## every test, with Parts 2 and 3's twins of the hostile attacks on the engine alone
 	$(PY) -m pytest -n $(TEST_JOBS)
 
-test-fast: data  ## the kit's tests without the slow ones (corpus, hostile gradings, notebook runs)
+test-fast: data $(MATHJAX)  ## the kit's tests without the slow ones (corpus, hostile gradings, notebook runs)
 	$(PY) -m pytest -n $(TEST_JOBS) -m "not slow and not extended"
 
 corpus: data  ## grade the corpus of $(ASSIGNMENT) (default every assignment's, tests/corpus/<name>/); print the tables

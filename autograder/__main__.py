@@ -91,7 +91,7 @@ def _groups(text: str | None, assignment) -> tuple:
 def cmd_grade_many(args) -> int:
     """Grade many submissions (files, folders, a Gradescope export); Ctrl-C keeps what is finished."""
     from .batch import grade_many
-    from .export import ExportError
+    from .export import ExportError, NoSubmissions
 
     from .assignment import all_assignments, load
     from .config import mnist_root
@@ -117,7 +117,7 @@ def cmd_grade_many(args) -> int:
     except GraderSetupError as exc:
         print(f"autograder: cannot grade on this machine: {exc}", file=sys.stderr)
         return SETUP_ERROR
-    except (ExportError, FileNotFoundError) as exc:
+    except (ExportError, FileNotFoundError, NoSubmissions) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -127,10 +127,26 @@ def cmd_grade_many(args) -> int:
     return 0
 
 
+#: Exit status of report, similarity and pdf when the results folder is unusable or a PDF could not be made.
+NOTHING_FOUND = 1
+
+
+def _unusable(out: Path) -> bool:
+    """Whether the class tools cannot work from the results folder ``out``; if so, say why on stderr."""
+    from .batch import unusable
+
+    problem = unusable(out)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+    return bool(problem)
+
+
 def cmd_report(args) -> int:
     """Write the class's report page, ``OUT/report.html``, from the results of ``grade-many --out OUT``."""
     from .report import write_report
 
+    if _unusable(Path(args.out)):
+        return NOTHING_FOUND
     print(f"wrote {write_report(Path(args.out), top=args.top)}")
     return 0
 
@@ -139,17 +155,31 @@ def cmd_similarity(args) -> int:
     """Print the most similar pairs of submissions graded into ``OUT``."""
     from .similarity import print_pairs
 
+    if _unusable(Path(args.out)):
+        return NOTHING_FOUND
     print_pairs(Path(args.out), top=args.top)
     return 0
 
 
 def cmd_pdf(args) -> int:
-    """Write ``OUT/<key>/submission.pdf`` (figures and written answers) for every notebook graded into ``OUT``."""
-    from .pdf import pdfs_for
+    """Write ``OUT/<key>/submission.pdf`` (figures and written answers) for every notebook graded into ``OUT``
+    whose PDF is missing or stale; exits with NOTHING_FOUND when a notebook could not be read."""
+    from .browser import BrowserMissing
+    from .pdf import make_pdfs
 
-    written = pdfs_for(Path(args.out), force=args.force)
-    print(f"{len(written)} PDFs written under {args.out}")
-    return 0
+    if _unusable(Path(args.out)):
+        return NOTHING_FOUND
+    try:
+        made = make_pdfs(Path(args.out), force=args.force)
+    except BrowserMissing as exc:
+        print(f"error: cannot print PDFs: {exc}", file=sys.stderr)
+        return NOTHING_FOUND
+    if made.warning():
+        print(made.warning(), file=sys.stderr)
+    print(made.summary())
+    for key, reason in made.failed:
+        print(f"error: {key}: no PDF: {reason}", file=sys.stderr)
+    return NOTHING_FOUND if made.failed else 0
 
 
 def cmd_assign(args) -> int:

@@ -1,9 +1,13 @@
 """Grade many submissions: one trusted ``python -m autograder grade`` process each, several at once.
 
 Input: files, folders of files (one per student), or Gradescope's "Export Submissions" zip or folder
-(:mod:`autograder.export`). Writes, per submission, ``OUT/<key>/results.json``, the grader's log and
-``OUT/<key>/handin.json`` (who handed it in, what was graded, and with which kit), then ``OUT/summary.csv``
-(one row per student, numbers in numeric columns) and prints a table.
+(:mod:`autograder.export`). Writes, per submission, ``OUT/<key>/results.json``, the grader's log, a copy of the
+graded file and ``OUT/<key>/handin.json`` (who handed it in, what was graded, and with which kit), then
+``OUT/summary.csv`` (one row per student, numbers in numeric columns) and prints a table.
+
+The results folder travels: every path it stores is relative to ``OUT`` (:func:`graded_file`), so the class tools
+(report, similarity, pdf) and a re-run work from any working directory, after ``OUT`` is moved or renamed, and
+without the submissions it was graded from.
 
 Re-running resumes: a submission whose ``handin.json`` says it was graded from the same file contents by
 the same kit (:func:`kit_version`), seed and groups is not graded again. Ctrl-C stops the running graders,
@@ -16,17 +20,20 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .assignment import load as load_assignment
-from .export import Handin, export_handins, export_root, file_handins, is_export, unpack
+from .export import SUFFIXES, Handin, export_handins, export_root, file_handins, is_export, unpack
 from .results import GradingResult
 
 KIT = Path(__file__).resolve().parent
@@ -58,7 +65,8 @@ def collect(paths, workdir: Path) -> list:
     """The :class:`~autograder.export.Handin` of every submission under ``paths``, keys unique.
 
     A Gradescope export zip is unpacked into ``workdir`` (once per archive contents).
-    Raises :class:`~autograder.export.ExportError` on an unreadable export, FileNotFoundError on a missing path.
+    Raises :class:`~autograder.export.ExportError` on an unreadable export, FileNotFoundError on a missing path,
+    :class:`~autograder.export.NoSubmissions` on a folder that holds no submission.
     """
     taken, handins = set(), []
     for path in map(Path, paths):
@@ -110,11 +118,43 @@ def is_current(handin: Handin, out: Path, stamp: Stamp) -> bool:
 
 
 def refresh(handin: Handin, out: Path, stamp: Stamp) -> None:
-    """Rewrite the record of a current result with ``handin`` as collected now (its file's path, students)."""
+    """Rewrite the record of a current result with ``handin`` as collected now (its file's name and origin,
+    students), its file copied in again (a folder written by an older kit kept none)."""
     path = out / handin.key / RECORD
-    wanted = stamp.of(handin)
+    wanted = record_of(handin, out, stamp)
     if json.loads(path.read_text()) != wanted:
         path.write_text(json.dumps(wanted, indent=2))
+
+
+def graded_file(out: Path, handin: Handin) -> Path | None:
+    """The absolute path of the copy of ``handin``'s graded file kept in the results folder ``out`` (its record
+    names it relative to ``out``; an absolute name, as older kits stored, is returned as it is); None when the
+    submission had no file. :func:`load` gives Handins whose ``file`` is this already."""
+    return None if handin.file is None else Path(out).absolute() / handin.file
+
+
+def keep(handin: Handin, out: Path) -> Handin:
+    """Copy ``handin``'s file into ``OUT/<key>/`` under its own name (the earlier copy, if named otherwise, removed)
+    and return ``handin`` as its record stores it: its file named relative to ``out`` (unchanged with no file)."""
+    folder = out / handin.key
+    target = folder / handin.file.name if handin.file else None
+    for old in folder.iterdir():
+        if old.suffix in SUFFIXES and old.is_file() and old != target:
+            old.unlink()
+    if handin.file is None:
+        return handin
+    if not (target.exists() and target.samefile(handin.file)):
+        shutil.copyfile(handin.file, target)
+    return replace(handin, file=Path(handin.key) / handin.file.name)
+
+
+def record_of(handin: Handin, out: Path, stamp: Stamp) -> dict:
+    """What ``OUT/<key>/handin.json`` holds for ``handin`` graded with ``stamp`` (:meth:`Stamp.of`), its file
+    copied into ``OUT/<key>/`` (:func:`keep`) and named relative to ``out``; ``source``: where it was graded from."""
+    record = stamp.of(handin)
+    record["handin"] = keep(handin, out).to_json()
+    record["source"] = str(handin.file.absolute()) if handin.file else None
+    return record
 
 
 class Graders:
@@ -188,7 +228,7 @@ def grade_one(handin: Handin, out: Path, stamp: Stamp, graders: Graders) -> Grad
         if handin.note:
             result.output = f"{handin.note}\n\n{result.output}"
     result.write(results)
-    (folder / RECORD).write_text(json.dumps(stamp.of(handin), indent=2))
+    (folder / RECORD).write_text(json.dumps(record_of(handin, out, stamp), indent=2))
     return result
 
 
@@ -259,15 +299,36 @@ def status(handin: Handin, result: GradingResult) -> str:
 
 
 def load(out: Path) -> list:
-    """``[(Handin, GradingResult)]`` of every finished result under ``out``, in key order."""
+    """``[(Handin, GradingResult)]`` of every finished result under ``out``, in key order; each Handin's ``file`` is
+    the absolute path of the graded copy in ``out`` (:func:`graded_file`), wherever ``out`` now lies."""
     graded = []
-    for record in sorted(out.glob(f"*/{RECORD}")):
+    for record in sorted(Path(out).glob(f"*/{RECORD}")):
         try:
             handin = Handin.from_json(json.loads(record.read_text())["handin"])
+            handin = replace(handin, file=graded_file(out, handin))
             graded.append((handin, GradingResult.read(record.parent / RESULTS)))
         except (OSError, ValueError, KeyError, TypeError):
             continue  # an unfinished or foreign folder: not a result
     return graded
+
+
+def unusable(out: Path) -> str:
+    """Why the class tools (report, similarity, pdf) cannot work from the results folder ``out``: it does not
+    exist, holds no finished result, or lacks graded files its records name; "" when it is usable."""
+    out = Path(out)
+    where = f"{out.absolute()} (given as {out}, from {Path.cwd()})"
+    if not out.is_dir():
+        return f"no results folder at {where}: grade with `python -m autograder grade-many SUBMISSIONS --out {out}`"
+    graded = load(out)
+    if not graded:
+        return (f"no graded submission in {where}: looked for <key>/{RECORD} with <key>/{RESULTS}, which "
+                f"`python -m autograder grade-many SUBMISSIONS --out {out}` writes")
+    missing = [h.file for h, _ in graded if h.file is not None and not h.file.is_file()]
+    if missing:
+        return (f"{len(missing)} of the {len(graded)} graded files are missing from {where}, e.g. {missing[0]}: "
+                f"a folder written by an older kit names them where they were graded from; run the same grade-many "
+                f"command again with --out {out} to copy them in")
+    return ""
 
 
 def group_order(results) -> list:
@@ -348,6 +409,35 @@ def print_table(graded: list) -> None:
             print("  ".join("-" * width for width in widths))
 
 
+class LineProgress(tqdm):
+    """tqdm printing a whole line, flushed, each time the count changes, rather than redrawing one line."""
+
+    def display(self, msg=None, pos=None):
+        """Print the bar's line when ``n`` changed since the last one (tqdm also calls this to clear the bar: no-op)."""
+        if msg is None and getattr(self, "_shown", None) != self.n:
+            self._shown = self.n
+            self.fp.write(str(self) + "\n")
+            self.fp.flush()
+        return True
+
+
+def progress_bar(total: int, done: int, progress: bool | str | None = None):
+    """A tqdm progress bar over ``total`` submissions of which ``done`` are already graded (its postfix counts
+    failures and submissions without a file).
+
+    ``progress``: "bar" (or True) redraws one line on stderr; "lines" prints one line per finished submission on
+    stdout (done/total, time elapsed and left, counts), for pipes, nohup and CI logs; False shows nothing; None
+    chooses "bar" when stdout and stderr are terminals, else "lines".
+    """
+    if progress is None:
+        progress = "bar" if sys.stdout.isatty() and sys.stderr.isatty() else "lines"
+    if progress in (True, "bar"):
+        return tqdm(total=total, initial=done, unit="sub", desc="grading", dynamic_ncols=True)
+    return LineProgress(total=total, initial=done, unit="sub", desc="graded", file=sys.stdout, leave=False,
+                        mininterval=0, miniters=1, disable=progress is False,
+                        bar_format="{desc} {n_fmt}/{total_fmt} [{elapsed} elapsed, {remaining} left{postfix}]")
+
+
 def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
     """Grade ``todo`` with ``jobs`` graders at once, updating the progress ``bar``; on Ctrl-C stop them
     (finished results stay) and re-raise KeyboardInterrupt."""
@@ -359,7 +449,8 @@ def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
             result = future.result()
             kind = status(futures[future], result) if result else "stopped"
             counts["failed" if kind == "autograder failed" else kind] = counts.get(kind, 0) + 1
-            bar.set_postfix(failed=counts["failed"], no_file=counts["no file"], refresh=False)
+            bar.set_postfix(failed=counts["failed"], no_file=counts["no file"], last=futures[future].key,
+                            refresh=False)
             bar.update()
     except KeyboardInterrupt:
         bar.write("Interrupted: stopping the graders; finished results are kept.")
@@ -370,21 +461,20 @@ def _grade_all(todo: list, out: Path, stamp: Stamp, jobs: int, bar) -> None:
 
 
 def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, force: bool = False,
-               progress: bool | None = None, assignment: str | None = None, check=None) -> list:
+               progress: bool | str | None = None, assignment: str | None = None, check=None) -> list:
     """Grade every submission under ``paths`` into ``out``; returns the rows of ``summary.csv``.
 
     ``assignment``: grade every submission as this assignment (None: recognise each from its file);
     ``check``: called with the assignments the batch needs before anything is graded (the grader's setup check,
     which raises ``GraderSetupError`` to stop);
     ``groups``: the groups to grade (all when None); ``force``: regrade even what is current;
-    ``progress``: show the progress bar (None: when stderr is a terminal). On Ctrl-C the summary of the
+    ``progress``: how to show progress (:func:`progress_bar`; None: a bar on a terminal, else a line per finished
+    submission). Raises what :func:`collect` raises. On Ctrl-C the summary of the
     finished results is written and KeyboardInterrupt propagates.
     """
-    from tqdm import tqdm
-
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     handins = collect(paths, out / ".exports")
+    out.mkdir(parents=True, exist_ok=True)
     stamp = Stamp(kit_version(), seed, tuple(groups or ()), assignment or "", assignment or most_common(handins))
     if check is not None:
         check(needed_assignments(handins, stamp))
@@ -392,8 +482,7 @@ def grade_many(paths, out: Path, jobs: int = 2, seed: int = 0, groups=None, forc
     for handin in [h for h in handins if h.key not in {t.key for t in todo}]:
         refresh(handin, out, stamp)
     start = time.monotonic()
-    bar = tqdm(total=len(handins), initial=len(handins) - len(todo), unit="sub", desc="grading",
-               disable=None if progress is None else not progress, dynamic_ncols=True)
+    bar = progress_bar(len(handins), len(handins) - len(todo), progress)
     try:
         _grade_all(todo, out, stamp, jobs, bar)
     finally:

@@ -1,4 +1,5 @@
-"""What a class handed in: Gradescope's "Export Submissions" zip (or its unpacked folder), or plain files.
+"""What a class handed in: Gradescope's "Export Submissions" zip (or its unpacked folder), plain files, folders
+of them, or a folder of per-student subfolders (:func:`file_handins`).
 
 Gradescope's export holds one folder per submission (``submission_123456789/``) and, at its top,
 ``submission_metadata.yml``, which maps each folder to its ``:submitters:`` (``:name:``, ``:email:``,
@@ -25,6 +26,10 @@ MAX_UNPACKED = 8 * 2**30
 
 class ExportError(ValueError):
     """The export cannot be read (not a zip, no or malformed ``submission_metadata.yml``, too large)."""
+
+
+class NoSubmissions(ValueError):
+    """A path given to grade holds no submission: no notebook or ``.py`` file, in it or in its subfolders."""
 
 
 @dataclass(frozen=True)
@@ -187,10 +192,35 @@ def export_handins(root: Path, taken: set) -> list:
 
 
 def file_handins(path: Path, taken: set) -> list:
-    """One Handin per file: ``path`` itself, or the ``.ipynb``/``.py`` files of the folder ``path``."""
-    files = sorted(p for p in path.iterdir() if p.suffix in SUFFIXES) if path.is_dir() else [path]
-    handins = []
-    for file in files:
-        name = file.stem if path.is_dir() else "_".join(file.with_suffix("").parts[-2:])
-        handins.append(Handin(_unique(slug(name) or "submission", taken), file.resolve(), origin=str(file)))
+    """One Handin per submission at ``path``: the file itself; or, for a folder, one per ``.ipynb``/``.py`` file in
+    it, keyed by the file's name, or when it holds none, one per subfolder (:func:`folder_handins`).
+
+    Raises NoSubmissions when a folder holds no submission in either layout, naming what it looked for and found.
+    """
+    if not path.is_dir():
+        return [Handin(_unique(slug("_".join(path.with_suffix("").parts[-2:])) or "submission", taken),
+                       path.resolve(), origin=str(path))]
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in SUFFIXES)
+    handins = [Handin(_unique(slug(f.stem) or "submission", taken), f.resolve(), origin=str(f)) for f in files]
+    handins = handins or folder_handins(path, taken)
+    if not handins:
+        found = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
+        raise NoSubmissions(
+            f"{path}: no submission found. Looked for .ipynb and .py files in it, then in each of its subfolders "
+            f"(one per student), and for Gradescope's {METADATA}; it holds "
+            + (", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "") if found
+               else "nothing"))
     return handins
+
+
+def folder_handins(path: Path, taken: set) -> list:
+    """One Handin per subfolder of ``path`` (one per student), keyed by the folder's name, its file chosen as on
+    Gradescope (:func:`autograder.gradescope.find_submission`; a subfolder without one is kept with a note and no
+    file). Empty when no subfolder holds a notebook or ``.py`` file."""
+    folders = sorted(d for d in path.iterdir() if d.is_dir() and d.name not in IGNORED_FOLDERS and d.name[0] != ".")
+    choices = {folder: find_submission(folder) for folder in folders}
+    if not any(choice.path for choice in choices.values()):
+        return []
+    return [Handin(_unique(slug(folder.name), taken), choice.path.resolve() if choice.path else None, (),
+                   choice.note, f"{folder.name}/{choice.path.relative_to(folder)}" if choice.path else folder.name)
+            for folder, choice in choices.items()]

@@ -143,7 +143,8 @@ def test_grade_many_on_an_export_keys_results_by_student_and_resumes(export, tmp
     grade_many([moved], out, groups=GROUPS, progress=False)
     assert all(p.stat().st_mtime_ns == stamps[p] for p in stamps)
     record = json.loads((out / "ada-quiroga-11111111" / "handin.json").read_text())
-    assert record["handin"]["file"] == str(moved / "submission_100000001" / "vae.py")
+    assert record["handin"]["file"] == "ada-quiroga-11111111/vae.py"  # the copy in OUT, named relative to it
+    assert record["source"] == str(moved / "submission_100000001" / "vae.py")
 
 
 def test_a_new_kit_version_or_other_groups_regrade(tmp_path, monkeypatch):
