@@ -146,9 +146,9 @@ def files_of(out: Path, key: str) -> dict:
     return {label: f"{key}/{name}" for label, name in names.items() if (out / key / name).is_file()}
 
 
-def context(out: Path, top: int = 10, template: Path | None = None) -> dict:
+def context(out: Path, top: int = 10) -> dict:
     """Everything the page shows, from the results under ``out`` (see :func:`autograder.batch.load`); similarity
-    against ``template`` (default: the template of the assignment the submissions were graded as)."""
+    within each assignment, against that assignment's template (:func:`autograder.similarity.graded_pairs`)."""
     graded = batch.load(out)
     rows = batch.summary_rows(graded)
     results = {handin.key: result for handin, result in graded}
@@ -156,9 +156,7 @@ def context(out: Path, top: int = 10, template: Path | None = None) -> dict:
     names = {}
     for row in rows:
         names.setdefault(row["key"], []).append(row["name"] or row["key"])
-    answers, template_code = similarity.class_answers({h.key: h.file for h, _ in graded},
-                                                           template or similarity.template_of(graded))
-    pairs = similarity.compare(answers, template_code, highlight=top) if len(answers) > 1 else []
+    pairs, _ = similarity.graded_pairs(graded, highlight=top)
     rates = pass_rates(graded)
     scores = [r.score / r.max_score for r in results.values() if r.max_score]
     return {
