@@ -10,8 +10,8 @@ students wrote is compared, and of it only what is distinctive:
   spec grades is compared only with the same method of the other submission (:func:`method_regions`), so a
   shared span never crosses two methods and reordering methods changes nothing; the rest (helpers, top-level
   code) is compared as one region. The template's code is subtracted as copydetect boilerplate;
-- code found in more than a few submissions (:data:`COMMON_MIN`), as MOSS's ``-m``: the textbook lines (the closed-form KL) that independent students write the same way.
-  Only what few submissions share is evidence of copying.
+- code found in more than a few submissions (:data:`COMMON_MIN`), as MOSS's ``-m``: the textbook lines (the
+  closed-form KL) that independent students write the same way. Only what few submissions share is evidence.
 
 A pair's score is the larger of the two fractions of each submission's distinctive answer code that the other
 shares in the same method; a pair is flagged on a high score and enough distinctive code shared
@@ -215,8 +215,8 @@ def compare(submissions: dict, template: str = "", highlight: int = 10, assignme
     """Every pair of ``submissions`` (``{key: {region: code}}``, see :func:`method_regions`), region by region:
     flagged pairs first, then by score.
 
-    Returns a list of :class:`Pair` (of ``assignment``); the first ``highlight`` pairs carry their code
-    highlighted (the others leave it empty: highlighting every pair of a large class is slow).
+    Returns a list of :class:`Pair` (of ``assignment``); every flagged pair and the first ``highlight`` pairs carry
+    their code highlighted (the others leave it empty: highlighting every pair of a large class is slow).
     """
     boilerplate = common_hashes(list(submissions.values()), template)
     prints = {key: {name: fingerprint(code, boilerplate) for name, code in regions.items()}
@@ -227,7 +227,7 @@ def compare(submissions: dict, template: str = "", highlight: int = 10, assignme
         pair.assignment = assignment
         pairs.append(pair)
     pairs.sort(key=lambda p: (not p.flagged, -p.score, -p.shared, p.a, p.b))
-    for pair in pairs[:highlight]:
+    for pair in [p for i, p in enumerate(pairs) if i < highlight or p.flagged]:
         found = slices[pair.a, pair.b]
         pair.highlighted_a = _highlight(submissions[pair.a], {n: s[0] for n, s in found.items()})
         pair.highlighted_b = _highlight(submissions[pair.b], {n: s[1] for n, s in found.items()})

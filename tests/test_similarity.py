@@ -27,7 +27,8 @@ def answers_of(*codes: str) -> dict:
 
 def with_kl(source: str, line: str) -> str:
     """``source`` with the body of ``VAE.kl_divergence`` (its docstring kept) replaced by ``line``."""
-    method = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.FunctionDef) and n.name == "kl_divergence")
+    method = next(n for n in ast.walk(ast.parse(source))
+                  if isinstance(n, ast.FunctionDef) and n.name == "kl_divergence")
     lines = source.splitlines()
     return "\n".join(lines[:method.body[1].lineno - 1] + [line] + lines[method.end_lineno:]) + "\n"
 
