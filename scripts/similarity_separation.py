@@ -9,7 +9,8 @@ pairs (correct variant vs correct variant, and every other pair that is not a co
 gap, and how many of each the flag rule flags.
 
 Usage: ``python scripts/similarity_separation.py [--assignment NAME] [--no-bugs]`` (``make
-similarity-separation``; default: every assignment of the kit).
+similarity-separation``; default: every assignment of the kit). Exits with status 1 when a disguised copy of a
+variant with code of its own (not all common to the class: :func:`nothing_distinctive`) is not flagged.
 """
 from __future__ import annotations
 

@@ -346,3 +346,19 @@ def test_the_report_shows_the_version_the_grading_logs_print(report, tmp_path):
     logged = gradescope.banner(root, {"id": 1}).split()[2].rstrip(";")
     shown = re.search(r'<span id="kit-version">([^<]*)</span>', report.read_text()).group(1)
     assert shown == logged and logged not in ("", "unknown", batch.kit_version())
+
+
+def test_similarity_says_what_it_looked_for_when_two_submissions_give_no_pair(tmp_path, capsys):
+    """Two students who handed in Part 1's blank template: does `similarity` exit 1 saying what it looked for
+    (answer code of one assignment) and where, while two with answers of their own give pairs and exit 0?"""
+    from autograder.__main__ import main
+
+    blank = graded_folder(tmp_path / "blank", {"ann": load("vae").template_notebook,
+                                               "bob": load("vae").template_notebook}, "vae")
+    assert main(["similarity", str(blank)]) == 1
+    said = capsys.readouterr().err
+    assert str(blank) in said and "0 hold answer code" in said and "template" in said
+    (tmp_path / "a.py").write_text(class_source(CORPUS / "correct" / "elbo_row_loop.py"))
+    (tmp_path / "b.py").write_text(class_source(CORPUS / "correct" / "kl_loop_dims.py"))
+    answered = graded_folder(tmp_path / "answered", {"cy": tmp_path / "a.py", "di": tmp_path / "b.py"}, "vae")
+    assert main(["similarity", str(answered)]) == 0 and "cy ~ di" in capsys.readouterr().out
