@@ -207,7 +207,7 @@ def _pair(a: str, b: str, prints: dict) -> tuple:
             overlap = [overlap[0] + int(shared_a), overlap[1] + round(share_b * prints[b][name].token_coverage)]
             slices[name] = found
     totals = [sum(fp.token_coverage for fp in prints[k].values()) for k in (a, b)]
-    shares = [float(o / t) if t else 0.0 for o, t in zip(overlap, totals)]
+    shares = [min(1.0, float(o / t)) if t else 0.0 for o, t in zip(overlap, totals)]
     return Pair(a, b, shares[0], shares[1], min(overlap), tuple(slices)), slices
 
 
