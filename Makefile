@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 MNIST_ROOT ?= data
-# the assignment to grade, build or check (vae: Part 1, vae2d: Part 2); empty: every assignment
+# the assignment to grade, build or check (vae: Part 1, vae2d: Part 2, cvae: Part 3); empty: every assignment
 ASSIGNMENT ?=
 # (autograder.assignment.names(): the kit's own and those of $VAE_KIT_ASSIGNMENTS; standard library only, so that
 # it runs before the venv exists)
@@ -64,10 +64,10 @@ $(CLASSIFIER):
 grade: data $(NEEDS_CLASSIFIER)  ## grade $(SUBMISSIONS) as $(ASSIGNMENT) (default: each solution and template, each recognised)
 	$(PY) -m autograder grade-many $(SUBMISSIONS) --out $(OUT) --jobs $(JOBS) $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
-report: $(VENV)/.installed  ## write $(OUT)/report.html from what `make grade` wrote into $(OUT)
+report: $(VENV)/.installed  ## write $(OUT)/report.html and a feedback page per submission, $(OUT)/feedback/<key>.html
 	$(PY) -m autograder report $(OUT)
 
-similarity: $(VENV)/.installed  ## print the most similar pairs of submissions graded into $(OUT)
+similarity: $(VENV)/.installed  ## print the most similar pairs of submissions graded into $(OUT), and every flagged pair
 	$(PY) -m autograder similarity $(OUT)
 
 pdf: $(VENV)/.installed $(MATHJAX)  ## a PDF of each graded notebook's figures and written answers, $(OUT)/<key>/submission.pdf
@@ -80,8 +80,8 @@ class: grade $(MATHJAX)  ## all of it for a class: grade $(SUBMISSIONS), then th
 fake-export: $(VENV)/.installed  ## build/fake_export/: a Gradescope export of ~60 made-up students from tests/corpus
 	$(PY) scripts/fake_export.py --out build/fake_export
 
-similarity-separation: $(VENV)/.installed  ## how well the similarity check separates disguised copies (corpus)
-	$(PY) scripts/similarity_separation.py
+similarity-separation: $(VENV)/.installed  ## how well the similarity check separates disguised copies, on every assignment's corpus (ASSIGNMENT=name for one)
+	$(PY) scripts/similarity_separation.py $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 test: data $(MATHJAX)  ## the kit's own tests, $(TEST_JOBS) at a time (what CI runs): all but the extended ones
 	$(PY) -m pytest -n $(TEST_JOBS) -m "not extended"

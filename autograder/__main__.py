@@ -153,11 +153,15 @@ def cmd_report(args) -> int:
 
 def cmd_similarity(args) -> int:
     """Print the most similar pairs of submissions graded into ``OUT``."""
-    from .similarity import print_pairs
+    from .similarity import NothingCompared, print_pairs
 
     if _unusable(Path(args.out)):
         return NOTHING_FOUND
-    print_pairs(Path(args.out), top=args.top)
+    try:
+        print_pairs(Path(args.out), top=args.top)
+    except NothingCompared as exc:
+        print(f"similarity: {exc}", file=sys.stderr)
+        return NOTHING_FOUND
     return 0
 
 

@@ -42,7 +42,7 @@ RESULTS = "results.json"
 #: Seconds the graders get to stop after Ctrl-C before they are killed.
 STOP_GRACE = 20.0
 #: Modules of the package that do not take part in grading one submission: editing them regrades nobody.
-NOT_GRADING = frozenset({"batch.py", "export.py", "report.py", "similarity.py", "pdf.py", "browser.py",
+NOT_GRADING = frozenset({"batch.py", "export.py", "report.py", "similarity.py", "feedback.py", "pdf.py", "browser.py",
                          "package.py", "assign.py"})
 
 

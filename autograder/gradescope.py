@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assignment import Assignment, load, names
+from .config import version
 from .harness import not_graded
 from .results import GradingResult
 
@@ -178,8 +179,7 @@ def run(root: Path, seed: int = 0, deadline: float | None = None) -> GradingResu
         signal.setitimer(signal.ITIMER_REAL, deadline)
     try:
         metadata = read_metadata(root)
-        print(f"vae-kit autograder {_version(root)}; submission {metadata.get('id', '(no metadata)')} "
-              f"created {metadata.get('created_at', '?')}")
+        print(banner(root, metadata))
         assignment = assignment_of(root)
         choice = find_submission(root / "submission", assignment, metadata)
         if choice.note:
@@ -208,8 +208,8 @@ def run(root: Path, seed: int = 0, deadline: float | None = None) -> GradingResu
     return result
 
 
-def _version(root: Path) -> str:
-    try:
-        return (root / "source" / "VERSION").read_text().strip()
-    except OSError:
-        return "(version unknown)"
+def banner(root: Path, metadata: dict) -> str:
+    """The first line of every grading log: the kit's version (:func:`autograder.config.version` of
+    ``root/source``, its ``VERSION`` file: the string the class report shows) and the submission's id and time."""
+    return (f"vae-kit autograder {version(root / 'source')}; submission {metadata.get('id', '(no metadata)')} "
+            f"created {metadata.get('created_at', '?')}")

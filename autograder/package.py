@@ -10,12 +10,12 @@ Entries are sorted and carry a fixed timestamp, so the same sources always give 
 from __future__ import annotations
 
 import os
-import subprocess
 import zipfile
 from pathlib import Path
 
 from .assignment import folder_of
 from .config import KIT_ROOT, mnist_root
+from .config import version as config_version
 
 GRADESCOPE = KIT_ROOT / "gradescope"
 #: Files at the root of the archive: name in the archive -> path in the kit, executable or not.
@@ -31,13 +31,8 @@ FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
 def version(kit_root: Path = KIT_ROOT) -> str:
-    """``git describe`` of the kit (``-dirty`` when it has uncommitted changes), or "unknown"."""
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=kit_root,
-                             capture_output=True, text=True, check=True, timeout=30)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+    """The kit's version as its logs and report show it (:func:`autograder.config.version`)."""
+    return config_version(kit_root)
 
 
 def contents(assignment: str, kit_root: Path = KIT_ROOT) -> list:

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import batch, similarity
+from . import batch, feedback, similarity
+from .config import version
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.html.j2"
 _YOUR = re.compile(r"\bYours?\b[^\n]*")
@@ -141,14 +142,16 @@ def gradebook_csv(rows: list) -> str:
 
 
 def files_of(out: Path, key: str) -> dict:
-    """``{label: relative href}`` of the files a submission has under ``out`` (results, log, PDF)."""
+    """``{label: relative href}`` of the files a submission has under ``out`` (results, log, PDF, and its feedback
+    page once :func:`write_report` wrote it)."""
     names = {"results.json": batch.RESULTS, "log": "grader.log", "PDF": "submission.pdf"}
-    return {label: f"{key}/{name}" for label, name in names.items() if (out / key / name).is_file()}
+    files = {label: f"{key}/{name}" for label, name in names.items() if (out / key / name).is_file()}
+    return {"feedback": feedback.page_of(key), **files}
 
 
-def context(out: Path, top: int = 10, template: Path | None = None) -> dict:
+def context(out: Path, top: int = 10) -> dict:
     """Everything the page shows, from the results under ``out`` (see :func:`autograder.batch.load`); similarity
-    against ``template`` (default: the template of the assignment the submissions were graded as)."""
+    within each assignment, against that assignment's template (:func:`autograder.similarity.graded_pairs`)."""
     graded = batch.load(out)
     rows = batch.summary_rows(graded)
     results = {handin.key: result for handin, result in graded}
@@ -156,13 +159,12 @@ def context(out: Path, top: int = 10, template: Path | None = None) -> dict:
     names = {}
     for row in rows:
         names.setdefault(row["key"], []).append(row["name"] or row["key"])
-    answers, template_code = similarity.class_answers({h.key: h.file for h, _ in graded},
-                                                           template or similarity.template_of(graded))
-    pairs = similarity.compare(answers, template_code, highlight=top) if len(answers) > 1 else []
+    pairs, _ = similarity.graded_pairs(graded, highlight=top)
+    shown = [p for i, p in enumerate(pairs) if i < top or p.flagged]  # every flagged pair, and the top ones
     rates = pass_rates(graded)
     scores = [r.score / r.max_score for r in results.values() if r.max_score]
     return {
-        "out": out, "generated": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "kit": batch.kit_version(),
+        "out": out, "generated": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "kit": version(),
         "submissions": len(graded), "students": len(rows), "groups": groups, "rows": rows,
         "failed": {key: [t for t in r.tests if t.status == "failed"] for key, r in results.items()},
         "notes": {h.key: h.note for h, _ in graded}, "files": {h.key: files_of(out, h.key) for h, _ in graded},
@@ -170,7 +172,7 @@ def context(out: Path, top: int = 10, template: Path | None = None) -> dict:
         "mean": 100 * sum(scores) / len(scores) if scores else 0.0,
         "full": sum(s >= 1 for s in scores), "histogram": histogram(graded) if graded else "",
         "pass_rates": pass_rate_figure(rates) if rates else "", "rates": rates,
-        "mistakes": rank_mistakes(graded), "pairs": pairs[:top], "flagged": sum(p.flagged for p in pairs),
+        "mistakes": rank_mistakes(graded), "pairs": shown, "open": top, "flagged": sum(p.flagged for p in pairs),
         "compared": len(pairs), "flag_score": similarity.FLAG_SCORE, "min_shared": similarity.MIN_SHARED,
         "gradebook": gradebook_csv(rows),
         "gradebook_uri": "data:text/csv;base64," + base64.b64encode(gradebook_csv(rows).encode()).decode(),
@@ -179,18 +181,12 @@ def context(out: Path, top: int = 10, template: Path | None = None) -> dict:
 
 def render(data: dict) -> str:
     """The page's HTML from :func:`context`'s data (Jinja2, everything escaped)."""
-    import jinja2
-    import markupsafe
-
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE.parent), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    environment.filters["num"] = lambda value: f"{value:g}" if isinstance(value, (int, float)) else value
-    environment.filters["breakable"] = lambda text: markupsafe.Markup("_<wbr>").join(text.split("_"))
-    return environment.get_template(TEMPLATE.name).render(**data)
+    return feedback.environment().get_template(TEMPLATE.name).render(**data)
 
 
 def write_report(out: Path, top: int = 10) -> Path:
-    """Write ``OUT/report.html`` for the class graded into ``out``; returns its path.
+    """Write ``OUT/report.html`` for the class graded into ``out``, and each submission's feedback page
+    (``OUT/feedback/<key>.html``, :mod:`autograder.feedback`); returns the report's path.
 
     Raises FileNotFoundError when ``out`` holds no graded submission.
     """
@@ -199,6 +195,7 @@ def write_report(out: Path, top: int = 10) -> Path:
     if not data["submissions"]:
         raise FileNotFoundError(f"{out} holds no graded submission: run `python -m autograder grade-many ... "
                                 f"--out {out}` first")
+    feedback.write_feedback(out, batch.load(out), data["names"])
     path = out / "report.html"
     path.write_text(render(data), encoding="utf-8")
     return path

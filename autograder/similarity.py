@@ -1,20 +1,22 @@
-"""Pairs of submissions whose code is alike beyond chance, on what the students wrote.
+"""Pairs of submissions whose code is alike beyond chance, on what the students wrote, method by method.
 
 Fingerprinting is copydetect's (https://github.com/blingenf/copydetect), the winnowing of MOSS (Schleimer,
 Wilkerson & Aiken, SIGMOD 2003): pygments tokens with every identifier, string, comment and whitespace
 normalised away, so renaming variables or reformatting hides nothing, then hashed k-grams. Only what the
-students wrote is compared, and of it only what is not common:
+students wrote is compared, and of it only what is distinctive:
 
-- the answer regions (:func:`answer_regions`): each function and method whose body differs from the
-  template's, docstring left out, and top-level code the template lacks, in name order (so reordering
-  methods changes nothing); the template's code is also subtracted as copydetect boilerplate;
-- code found in many submissions (more than :data:`COMMON_FRACTION` of the class, at least
-  :data:`COMMON_MIN`), as MOSS's ``-m``: the short answers that most students write the same way (one-line
-  methods, the reference formula). Only what few submissions share is evidence of copying.
+- the answer regions (:func:`answer_regions`, read with ``ast``): each function and method whose body differs
+  from the template's, docstring left out, and top-level code the template lacks; each method the assignment's
+  spec grades is compared only with the same method of the other submission (:func:`method_regions`), so a
+  shared span never crosses two methods and reordering methods changes nothing; the rest (helpers, top-level
+  code) is compared as one region. The template's code is subtracted as copydetect boilerplate;
+- code found in more than a few submissions (:data:`COMMON_MIN`), as MOSS's ``-m``: the textbook lines (the
+  closed-form KL) that independent students write the same way. Only what few submissions share is evidence.
 
-A pair's score is the larger of the two fractions of each submission's remaining (answer) code that the
-other shares. Scores are copydetect's token coverage, between 0 and 1. ``scripts/similarity_separation.py``
-measures how well they separate disguised copies from independent solutions on the corpus.
+A pair's score is the larger of the two fractions of each submission's distinctive answer code that the other
+shares in the same method; a pair is flagged on a high score and enough distinctive code shared
+(:data:`MIN_SHARED`). ``scripts/similarity_separation.py`` measures both on every assignment's corpus.
+A class of several assignments is compared within each assignment, against that assignment's template.
 """
 from __future__ import annotations
 
@@ -28,19 +30,24 @@ from pathlib import Path
 
 import numpy as np
 
-#: A fingerprint in more than this fraction of the submissions is common code, not evidence.
-COMMON_FRACTION = 0.2
-#: ... and in at least this many (so a copy ring of a few students is never mistaken for common code).
-COMMON_MIN = 5
+#: A fingerprint found in more than this many submissions is common code, not evidence: the textbook lines
+#: (the closed-form KL, the hand-written cross-entropy) that independent students write alike. Three keeps a copy
+#: ring of three students in evidence; a line five students wrote is subtracted (issue 18: one KL line shared by
+#: five independent files flagged nine pairs). Calibrated with ``scripts/similarity_separation.py``.
+COMMON_MIN = 3
 #: Length of the fingerprinted k-grams, in characters of normalised code (``V=V.V(V)`` for ``z = torch.exp(s)``):
 #: copydetect's default is 25; the methods here are two to four short lines, so a copy that swaps two of them
 #: keeps no 25-gram; 15 catches such copies (see ``scripts/similarity_separation.py``).
 K = 15
-#: Pairs at or above this score are flagged for the staff to look at (calibrated on the corpus: independent
-#: correct variants reach 0.58, disguised copies 0.93 at the lowest; ``scripts/similarity_separation.py``).
-FLAG_SCORE = 0.7
-#: Pairs sharing fewer characters of normalised code than this are never flagged (a shared line is chance).
-MIN_SHARED = 40
+#: Pairs at or above this score are flagged for the staff to look at (calibrated on the corpora: independent
+#: variants reach 0.40 but for two Part 3 variants with one method body alike, disguised copies 0.54 at the
+#: lowest; ``scripts/similarity_separation.py``).
+FLAG_SCORE = 0.5
+#: Pairs sharing fewer characters of distinctive normalised code than this are never flagged (the shortest
+#: copied one-line answer of the corpora, ``(V.V(V)<V).V()``, is 23).
+MIN_SHARED = 20
+#: The region of everything that is not a graded method (helpers, top-level code), compared as one.
+OTHER = "<other>"
 
 
 def cells_of(path: Path | None) -> list:
@@ -110,10 +117,15 @@ def answer_regions(cells: list, template_cells: list = ()) -> dict:
     return regions
 
 
-def answer_text(regions: dict) -> str:
-    """The regions as one text, in name order (so reordering methods changes nothing), each under a
-    ``# name`` comment (comments are not fingerprinted)."""
-    return "\n\n".join(f"# {name}\n{textwrap.dedent(regions[name])}" for name in sorted(regions))
+def method_regions(regions: dict, methods=()) -> dict:
+    """``regions`` (:func:`answer_regions`) as compared: each of ``methods`` (qualified names, "VAE.encoder": the
+    methods the assignment's spec grades) a region of its own, everything else (helpers, top-level code) joined
+    in name order under :data:`OTHER`. With no ``methods``, every region is its own."""
+    if not methods:
+        return dict(regions)
+    kept = {name: text for name, text in regions.items() if name in methods}
+    other = [regions[name] for name in sorted(regions) if name not in methods]
+    return {**kept, OTHER: "\n\n".join(other)} if other else kept
 
 
 def fingerprint(code: str, boilerplate=None, every_kgram: bool = False):
@@ -122,28 +134,29 @@ def fingerprint(code: str, boilerplate=None, every_kgram: bool = False):
     from copydetect import CodeFingerprint, defaults
 
     window = 1 if every_kgram else defaults.GUARANTEE_THRESHOLD - defaults.NOISE_THRESHOLD + 1
-    return CodeFingerprint("answer.py", K, window, boilerplate, fp=io.StringIO(code))
+    return CodeFingerprint("answer.py", K, window, boilerplate, fp=io.StringIO(textwrap.dedent(code)))
 
 
-def common_hashes(codes, template: str = "") -> np.ndarray:
-    """The hashes to subtract: every k-gram of ``template``, and those in more than
-    max(:data:`COMMON_MIN`, :data:`COMMON_FRACTION` x n) of the n ``codes``."""
+def common_hashes(submissions, template: str = "") -> np.ndarray:
+    """The hashes to subtract: every k-gram of ``template``, and those found in more than :data:`COMMON_MIN` of
+    the ``submissions`` (each ``{region: code}``, a k-gram counted once per submission whichever its region)."""
     counts = {}
-    for code in codes:
-        for digest in fingerprint(code, every_kgram=True).hashes:
+    for regions in submissions:
+        for digest in set().union(*[fingerprint(code, every_kgram=True).hashes for code in regions.values()]):
             counts[digest] = counts.get(digest, 0) + 1
-    limit = max(COMMON_MIN, COMMON_FRACTION * len(codes))
-    common = [h for h, n in counts.items() if n > limit]
+    common = [h for h, n in counts.items() if n > COMMON_MIN]
     return np.unique(np.array(common + list(fingerprint(template, every_kgram=True).hashes), dtype=np.int64))
 
 
 @dataclass
 class Pair:
-    """Two submissions and what they share.
+    """Two submissions and what they share, compared method by method.
 
-    a, b : their keys; share_a, share_b : the fraction of each one's answer code found in the other
-    (0 to 1); shared : characters of normalised code in common; highlighted_a/_b : each one's answer code as
-    HTML, escaped, the shared parts in ``<mark>``, far-off lines elided ("" when not computed).
+    a, b : their keys; share_a, share_b : the fraction of each one's distinctive answer code (template and code
+    common to the class subtracted) found in the other's same method (0 to 1); shared : characters of
+    distinctive normalised code in common (the smaller of the two sides); methods : the regions that share
+    any; assignment : what both were graded as; highlighted_a/_b : each one's answer code as HTML, escaped,
+    method by method, the shared parts in ``<mark>`` ("" when not computed).
     """
 
     a: str
@@ -151,6 +164,8 @@ class Pair:
     share_a: float
     share_b: float
     shared: int
+    methods: tuple = ()
+    assignment: str = ""
     highlighted_a: str = ""
     highlighted_b: str = ""
 
@@ -161,82 +176,139 @@ class Pair:
 
     @property
     def flagged(self) -> bool:
-        """Whether the staff should look: score >= :data:`FLAG_SCORE`, >= :data:`MIN_SHARED` characters shared."""
+        """Whether the staff should look: score >= :data:`FLAG_SCORE` and >= :data:`MIN_SHARED` characters of
+        distinctive code shared."""
         return self.score >= FLAG_SCORE and self.shared >= MIN_SHARED
 
 
-def _highlight(code: str, slices) -> str:
+def _highlight(regions: dict, slices: dict) -> str:
+    """Each region of ``regions`` under its ``# name``, escaped, the ``slices`` of that region in ``<mark>``."""
     from copydetect.utils import highlight_overlap
 
-    if slices.shape[-1] == 0:
-        return html.escape(code)
-    text, _ = highlight_overlap(code, slices, "<mark>", "</mark>", truncate=4, escape_html=True)
-    return text
+    parts = []
+    for name in sorted(regions):
+        code, marks = textwrap.dedent(regions[name]), slices.get(name)
+        if marks is None or marks.shape[-1] == 0:
+            text = html.escape(code)
+        else:
+            text, _ = highlight_overlap(code, marks, "<mark>", "</mark>", truncate=4, escape_html=True)
+        parts.append(f"# {html.escape(name)}\n{text}")
+    return "\n\n".join(parts)
 
 
-def compare(codes: dict, template: str = "", highlight: int = 10) -> list:
-    """Every pair of the submissions ``codes`` (``{key: code}``): flagged pairs first, then by score.
-
-    Returns a list of :class:`Pair`; the first ``highlight`` pairs that share code carry their code
-    highlighted (the others leave it empty: highlighting every pair of a large class is slow).
-    """
+def _pair(a: str, b: str, prints: dict) -> tuple:
+    """``(Pair, {region: (slices of a, slices of b)})``: ``a`` and ``b`` compared region by region."""
     from copydetect import compare_files
 
-    boilerplate = common_hashes(list(codes.values()), template)
-    prints = {key: fingerprint(code, boilerplate) for key, code in codes.items()}
+    overlap, slices = [0, 0], {}
+    for name in sorted(prints[a].keys() & prints[b].keys()):
+        shared_a, (_, share_b), found = compare_files(prints[a][name], prints[b][name])
+        if shared_a:
+            overlap = [overlap[0] + int(shared_a), overlap[1] + round(share_b * prints[b][name].token_coverage)]
+            slices[name] = found
+    totals = [sum(fp.token_coverage for fp in prints[k].values()) for k in (a, b)]
+    shares = [min(1.0, float(o / t)) if t else 0.0 for o, t in zip(overlap, totals)]
+    return Pair(a, b, shares[0], shares[1], min(overlap), tuple(slices)), slices
+
+
+def compare(submissions: dict, template: str = "", highlight: int = 10, assignment: str = "") -> list:
+    """Every pair of ``submissions`` (``{key: {region: code}}``, see :func:`method_regions`), region by region:
+    flagged pairs first, then by score.
+
+    Returns a list of :class:`Pair` (of ``assignment``); every flagged pair and the first ``highlight`` pairs carry
+    their code highlighted (the others leave it empty: highlighting every pair of a large class is slow).
+    """
+    boilerplate = common_hashes(list(submissions.values()), template)
+    prints = {key: {name: fingerprint(code, boilerplate) for name, code in regions.items()}
+              for key, regions in submissions.items()}
     pairs, slices = [], {}
-    for a, b in itertools.combinations(sorted(codes), 2):
-        shared, (share_a, share_b), slices[a, b] = compare_files(prints[a], prints[b])
-        pairs.append(Pair(a, b, float(share_a), float(share_b), int(shared)))
+    for a, b in itertools.combinations(sorted(submissions), 2):
+        pair, slices[a, b] = _pair(a, b, prints)
+        pair.assignment = assignment
+        pairs.append(pair)
     pairs.sort(key=lambda p: (not p.flagged, -p.score, -p.shared, p.a, p.b))
-    for pair in pairs[:highlight]:
-        slices_a, slices_b = slices[pair.a, pair.b]
-        pair.highlighted_a = _highlight(codes[pair.a], slices_a)
-        pair.highlighted_b = _highlight(codes[pair.b], slices_b)
+    for pair in [p for i, p in enumerate(pairs) if i < highlight or p.flagged]:
+        found = slices[pair.a, pair.b]
+        pair.highlighted_a = _highlight(submissions[pair.a], {n: s[0] for n, s in found.items()})
+        pair.highlighted_b = _highlight(submissions[pair.b], {n: s[1] for n, s in found.items()})
     return pairs
 
 
-def class_answers(files: dict, template: Path | None) -> tuple:
-    """``({key: answer text}, template text)`` for the submissions ``{key: path}``: each one's answer regions
-    (:func:`answer_regions`) against the template's (None: no template, every line is an answer); submissions
-    with no answer code are left out."""
+def class_answers(files: dict, template: Path | None, methods=()) -> tuple:
+    """``({key: {region: code}}, template text)`` for the submissions ``{key: path}``: each one's answer regions
+    (:func:`answer_regions`) against the template's (None: no template, every line is an answer), by method
+    (:func:`method_regions`); submissions with no answer code are left out."""
     template_cells = cells_of(template)
-    answers = {key: answer_text(answer_regions(cells_of(path), template_cells)) for key, path in files.items()}
-    return {k: a for k, a in answers.items() if a.strip()}, "\n\n".join(template_cells)
+    answers = {key: method_regions(answer_regions(cells_of(path), template_cells), methods)
+               for key, path in files.items()}
+    return {k: a for k, a in answers.items() if any(code.strip() for code in a.values())}, "\n\n".join(template_cells)
 
 
-def template_of(graded: list) -> Path | None:
-    """The student template of the assignment most of ``graded`` (``[(Handin, GradingResult)]``) were graded as
-    (its spec's ``template_notebook``); None when none of them names an assignment this kit has."""
-    from collections import Counter
+def by_assignment(graded: list) -> dict:
+    """``{assignment name: {key: file}}`` of ``graded`` (``[(Handin, GradingResult)]``), from the assignment each
+    result records ("" for results that record none, or an assignment this kit does not have)."""
+    from .assignment import names
 
+    groups = {}
+    for handin, result in graded:
+        name = result.assignment if result.assignment in names() else ""
+        groups.setdefault(name, {})[handin.key] = handin.file
+    return groups
+
+
+def spec_of(name: str) -> tuple:
+    """``(template notebook or None, qualified method names)`` of assignment ``name`` ("": none, nothing)."""
     from .assignment import load
 
-    counts = Counter(result.assignment for _, result in graded if result.assignment)
-    try:
-        return load(counts.most_common(1)[0][0]).template_notebook if counts else None
-    except KeyError:
-        return None
+    if not name:
+        return None, ()
+    spec = load(name)
+    return spec.template_notebook, tuple(spec.qualified_methods.values())
 
 
-def class_pairs(out: Path, template: Path | None = None, highlight: int = 0) -> list:
-    """:func:`compare` over the answers of the submissions graded into ``out`` (``grade-many --out``), against
-    ``template`` (default: the template of the assignment they were graded as)."""
+def graded_pairs(graded: list, highlight: int = 0) -> tuple:
+    """``(pairs, compared)``: :func:`compare` over ``graded`` (``[(Handin, GradingResult)]``), each assignment's
+    submissions against its own template and methods, pairs only within an assignment (flagged first, then by
+    score; the first ``highlight`` of each assignment highlighted); ``compared`` counts the submissions with
+    answer code."""
+    pairs, compared = [], 0
+    for name, files in sorted(by_assignment(graded).items()):
+        template, methods = spec_of(name)
+        answers, template_code = class_answers(files, template, methods)
+        compared += len(answers)
+        pairs += compare(answers, template_code, highlight, name)
+    pairs.sort(key=lambda p: (not p.flagged, -p.score, -p.shared, p.a, p.b))
+    return pairs, compared
+
+
+def class_pairs(out: Path, highlight: int = 0) -> tuple:
+    """:func:`graded_pairs` of the submissions graded into ``out`` (``grade-many --out``)."""
     from .batch import load
 
-    graded = load(out)
-    answers, template_code = class_answers({handin.key: handin.file for handin, _ in graded},
-                                           template or template_of(graded))
-    return compare(answers, template_code, highlight)
+    return graded_pairs(load(out), highlight)
+
+
+class NothingCompared(Exception):
+    """Similarity found no pair to compare among two or more graded submissions: ``str(exc)`` says what it
+    looked for and where."""
 
 
 def print_pairs(out: Path, top: int = 10) -> list:
-    """Print the ``top`` most similar pairs graded into ``out`` with their scores; returns all pairs."""
-    pairs = class_pairs(out)
+    """Print the ``top`` most similar pairs graded into ``out`` with their scores, and every flagged pair; returns
+    all pairs. Raises :class:`NothingCompared` when ``out`` holds two or more graded submissions and no pair."""
+    from .batch import load
+
+    graded = load(out)
+    pairs, compared = graded_pairs(graded)
+    if not pairs and len(graded) >= 2:
+        raise NothingCompared(f"no pair of submissions to compare among the {len(graded)} graded into {out}: "
+                              f"{compared} hold answer code (a method that differs from their assignment's template, "
+                              "in the file OUT/<key>/handin.json names), and two of one assignment are needed")
+    shown = [p for i, p in enumerate(pairs) if i < top or p.flagged]
     print(f"{'score':>6} {'share a':>8} {'share b':>8} {'shared':>6}  pair")
-    for pair in pairs[:top]:
+    for pair in shown:
         print(f"{pair.score:6.2f} {pair.share_a:8.2f} {pair.share_b:8.2f} {pair.shared:6d}  {pair.a} ~ {pair.b}"
               f"{'   <- look' if pair.flagged else ''}")
     print(f"{sum(p.flagged for p in pairs)} of {len(pairs)} pairs flagged (score >= {FLAG_SCORE}, "
-          f">= {MIN_SHARED} characters of normalised code shared)")
+          f">= {MIN_SHARED} characters of distinctive normalised code shared), every flagged pair listed above")
     return pairs

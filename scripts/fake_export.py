@@ -61,15 +61,25 @@ def _swap_independent(lines: list, body: list) -> None:
             return
 
 
-def disguise(source: str, seed: int) -> str:
-    """``source`` (a .py defining ``class VAE``) as a copier would hide it in an editor: every local variable
-    renamed, in each method but ``__init__`` two adjacent independent assignments swapped, and the methods
-    after ``__init__`` in reverse order. Everything else keeps its layout; behaviour is unchanged."""
+def disguise(source: str, seed: int, classes=("VAE",)) -> str:
+    """``source`` (a .py defining the graded ``classes``) as a copier would hide it in an editor: every local
+    variable renamed, in each method but ``__init__`` two adjacent independent assignments swapped, and in each
+    class the methods after ``__init__`` in reverse order. Everything else keeps its layout; behaviour is
+    unchanged."""
     tree = ast.parse(source)
     lines = source.splitlines()
     rng = random.Random(seed)
-    vae = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "VAE")
-    functions = [n for n in vae.body if isinstance(n, ast.FunctionDef)]
+    found = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name in classes]
+    for cls in found[::-1]:  # from the last class up: the line numbers of the classes above stay right
+        lines = _disguise_class(cls, lines, rng)
+    return "\n".join(lines) + "\n"
+
+
+def _disguise_class(cls, lines: list, rng: random.Random) -> list:
+    """``lines`` with the class ``cls`` disguised (see :func:`disguise`)."""
+    functions = [n for n in cls.body if isinstance(n, ast.FunctionDef)]
+    if not functions:
+        return lines
     for function in functions:
         arguments = {a.arg for a in function.args.args}
         for name in sorted(_assigned(function) - arguments):
@@ -79,12 +89,14 @@ def disguise(source: str, seed: int) -> str:
                 lines[index] = pattern.sub(new, lines[index])
         if function.name != "__init__":
             _swap_independent(lines, function.body)
-    blocks = [lines[f.lineno - 1:f.end_lineno] for f in functions]
+    starts = [min([f.lineno] + [d.lineno for d in f.decorator_list]) for f in functions]  # decorators move along
+    blocks = [lines[start - 1:f.end_lineno] for start, f in zip(starts, functions)]
     moved = [b for f, b in zip(functions, blocks) if f.name != "__init__"]
     kept = [b for f, b in zip(functions, blocks) if f.name == "__init__"]
-    head = lines[:functions[0].lineno - 1]
+    head = lines[:starts[0] - 1]
     body = [line for block in kept + moved[::-1] for line in block + [""]]
-    return "\n".join(head + body).rstrip() + "\n" + "\n".join(lines[functions[-1].end_lineno:]) + "\n"
+    tail = lines[functions[-1].end_lineno:]
+    return ("\n".join(head + body).rstrip() + "\n" + "\n".join(tail)).split("\n")
 
 
 def notebook_with(source: str) -> str:
@@ -95,10 +107,10 @@ def notebook_with(source: str) -> str:
     return nbformat.writes(nb)
 
 
-def class_source(path: Path) -> str:
-    """A corpus file without its ``# expect:`` header, as a student would hand it in: the code the grader grades
-    (of a whole notebook exported to a script, its class alone; see :mod:`autograder.script`)."""
-    return load_submission(path, load("vae")).source.lstrip("\n")
+def class_source(path: Path, assignment: str = "vae") -> str:
+    """A corpus file of ``assignment`` without its ``# expect:`` header, as a student would hand it in: the code
+    the grader grades (of a whole notebook exported to a script, its classes alone; see :mod:`autograder.script`)."""
+    return load_submission(path, load(assignment)).source.lstrip("\n")
 
 
 def plan(bugs: int, seed: int) -> list:

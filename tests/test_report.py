@@ -224,3 +224,141 @@ def test_pdf_for_hand_grading_holds_the_figures_and_answers(browser, tmp_path):
     data = (out / "ada" / PDF_NAME).read_bytes()
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", data)) >= 3
     assert pdfs_for(out, browser=browser) == []  # kept unless forced
+
+
+def graded_folder(out, files: dict, assignment: str = "", results: dict | None = None):
+    """A graded folder of ``files`` (``{key: path}``), each result recording ``assignment``; ``results``
+    replaces the result of some keys."""
+    import dataclasses
+
+    for key, path in files.items():
+        graded = (results or {}).get(key) or dataclasses.replace(result(), assignment=assignment)
+        record(out, Handin(key, path, (Student(key.replace("-", " ").title(), "", key[-1] * 8),),
+                           origin=f"{key}/{path.name}"), graded)
+    return out
+
+
+def test_a_part_2_class_is_compared_against_part_2s_template(tmp_path):
+    """Two students who handed in Part 2's blank template: does the report compare them against Part 2's template
+    (no answer code, no pair), where Part 1's would have left the template's own code in and flagged them; and
+    is a Part 1 submission never paired with a Part 2 one?"""
+    from autograder.report import context
+
+    template2 = load("vae2d").template_notebook
+    part2 = graded_folder(tmp_path / "part2", {"ann": template2, "bob": template2}, "vae2d")
+    assert context(part2)["pairs"] == [] and context(part2)["flagged"] == 0
+    as_part1 = graded_folder(tmp_path / "as_part1", {"ann": template2, "bob": template2}, "vae")
+    assert context(as_part1)["flagged"] == 1
+    solution1 = class_source(CORPUS / "correct" / "elbo_row_loop.py")
+    (tmp_path / "vae.py").write_text(solution1)
+    (tmp_path / "vae2d.py").write_text(solution1)  # the same code, graded as another assignment
+    mixed = graded_folder(tmp_path / "mixed", {"cy": tmp_path / "vae.py"}, "vae")
+    graded_folder(mixed, {"di": tmp_path / "vae2d.py"}, "vae2d")
+    assert context(mixed)["compared"] == 0
+
+
+@pytest.fixture(scope="module")
+def ring_class(tmp_path_factory):
+    """Four trios, each an original and two disguised copies of a different correct variant: 12 flagged pairs."""
+    out, files = tmp_path_factory.mktemp("rings"), tmp_path_factory.mktemp("ring_files")
+    paths = {}
+    for variant in ("elbo_row_loop", "kl_loop_dims", "sample_row_loop_device", "reparam_row_loop_device"):
+        code = class_source(CORPUS / "correct" / f"{variant}.py")
+        for copy in range(3):
+            key = f"{variant.replace('_', '-')}-{copy}"
+            paths[key] = files / f"{key}.py"
+            paths[key].write_text(disguise(code, seed=copy) if copy else code)
+    graded_folder(out, paths, "vae")
+    write_report(out)
+    return out
+
+
+def test_every_flagged_pair_is_reachable_in_the_page(browser, ring_class):
+    """With 12 flagged pairs (more than the 10 shown open), does the page say so, list every one with its score,
+    keep the first 10 open, and open a collapsed one side by side when its link is clicked?"""
+    from autograder.similarity import graded_pairs
+
+    flagged = [p for p in graded_pairs(batch.load(ring_class))[0] if p.flagged]
+    assert len(flagged) == 12
+    page = browser.new_page()
+    page.goto((ring_class / "report.html").as_uri(), wait_until="load")
+    assert page.inner_text("#pairs-summary").startswith("12 pairs flagged, every one listed below")
+    rows = page.locator("#pairs tbody tr")
+    assert rows.count() >= 12 and page.locator("#pairs tbody tr:has-text('flagged')").count() == 12
+    listed = {frozenset(r.split("\t")[6].split(" ~ ")) for r in rows.all_inner_texts()}
+    names = {k: k.replace("-", " ").title() for k in {p.a for p in flagged} | {p.b for p in flagged}}
+    assert {frozenset((names[p.a], names[p.b])) for p in flagged} <= listed
+    opened = page.eval_on_selector_all("details.pair", "ds => ds.map(d => d.open)")
+    assert opened[:10] == [True] * 10 and not any(opened[10:])
+    page.click("#pairs tbody tr:nth-child(12) a.side-link")
+    assert page.locator("#pair-12").get_attribute("open") is not None
+    assert page.locator("#pair-12 mark").first.is_visible()
+    page.close()
+
+
+def test_feedback_page_holds_messages_and_figures_and_escapes_the_student(browser, tmp_path):
+    """Is each submission's feedback page written beside the report and linked from it, with its score, each
+    test's name, score and message, the notebook's figures as data: URIs, and HTML from the student (a message
+    quoting it, a name, a forged image output) shown as text, never run or fetched?"""
+    import nbformat
+
+    nb = nbformat.read(SOLUTION, as_version=4)
+    forged = nbformat.v4.new_code_cell("show()", outputs=[
+        nbformat.v4.new_output("display_data", data={"image/png": '"><script>alert(1)</script>'})])
+    figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    nb.cells.append(forged)
+    (tmp_path / "vae.ipynb").write_text(nbformat.writes(nb))
+    hostile = "<img src=x onerror=alert(1)> Your KL returned <script>alert(2)</script>"
+    out = tmp_path / "out"
+    record(out, Handin("eve", tmp_path / "vae.ipynb", (Student("Eve <b>Zhou</b>", "", "5"),), origin="s/vae.ipynb"),
+           result(kl=hostile))
+    write_report(out)
+    page = browser.new_page()
+    problems = []
+    page.on("dialog", lambda d: (problems.append(d.message), d.dismiss()))
+    page.on("request", lambda r: None if r.url.startswith(("file:", "data:")) else problems.append(r.url))
+    page.goto((out / "report.html").as_uri(), wait_until="load")
+    page.click("#s-eve a:has-text('feedback')")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/feedback/eve.html") and problems == []
+    assert page.inner_text("h1") == "Feedback: Eve <b>Zhou</b>"
+    assert page.inner_text("#score").startswith("Score: 12 / 15")
+    rows = page.locator("#tests tbody tr").all_inner_texts()
+    assert [r.split("\t")[:2] for r in rows] == [["encoder: are mu and logsigma right?", "7 / 7"],
+                                                  ["kl_divergence: is the KL right?", "0 / 3"],
+                                                  ["elbo: is the ELBO exact?", "5 / 5"]]
+    assert hostile in rows[1] and page.locator("script").count() == 0
+    sizes = page.eval_on_selector_all("#figures img", "images => images.map(i => [i.naturalWidth, i.src.slice(0, 5)])")
+    assert len(sizes) == figures >= 3 and all(width > 100 and src == "data:" for width, src in sizes)
+    page.close()
+
+
+def test_the_report_shows_the_version_the_grading_logs_print(report, tmp_path):
+    """Is the kit version on the report page the string the Gradescope zip's log prints first (its VERSION file,
+    written by `make autograder` from the same checkout)?"""
+    import zipfile
+
+    from autograder import gradescope, package
+
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(package.build(tmp_path / "autograder-vae.zip", "vae")) as archive:
+        archive.extractall(root / "source")
+    logged = gradescope.banner(root, {"id": 1}).split()[2].rstrip(";")
+    shown = re.search(r'<span id="kit-version">([^<]*)</span>', report.read_text()).group(1)
+    assert shown == logged and logged not in ("", "unknown", batch.kit_version())
+
+
+def test_similarity_says_what_it_looked_for_when_two_submissions_give_no_pair(tmp_path, capsys):
+    """Two students who handed in Part 1's blank template: does `similarity` exit 1 saying what it looked for
+    (answer code of one assignment) and where, while two with answers of their own give pairs and exit 0?"""
+    from autograder.__main__ import main
+
+    blank = graded_folder(tmp_path / "blank", {"ann": load("vae").template_notebook,
+                                               "bob": load("vae").template_notebook}, "vae")
+    assert main(["similarity", str(blank)]) == 1
+    said = capsys.readouterr().err
+    assert str(blank) in said and "0 hold answer code" in said and "template" in said
+    (tmp_path / "a.py").write_text(class_source(CORPUS / "correct" / "elbo_row_loop.py"))
+    (tmp_path / "b.py").write_text(class_source(CORPUS / "correct" / "kl_loop_dims.py"))
+    answered = graded_folder(tmp_path / "answered", {"cy": tmp_path / "a.py", "di": tmp_path / "b.py"}, "vae")
+    assert main(["similarity", str(answered)]) == 0 and "cy ~ di" in capsys.readouterr().out
