@@ -29,7 +29,8 @@ def table_rows(output: str) -> dict:
 
 @pytest.mark.slow
 def test_quick_bench_measures_every_assignment(request):
-    """does ``scripts/bench.py --quick`` exit 0 with a row of numbers for every assignment?"""
+    """does ``scripts/bench.py --quick`` exit 0 with a row of numbers for every assignment, and time Part 1's training
+    steps against the arithmetic bound?"""
     classifier = os.environ.get("VAE_KIT_CLASSIFIER") or str(request.getfixturevalue("classifier_file"))
     env = {**os.environ, "MNIST_ROOT": str(MNIST), "VAE_KIT_CLASSIFIER": classifier}
     run = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick"],  # scratch: build/bench/
@@ -40,3 +41,4 @@ def test_quick_bench_measures_every_assignment(request):
     for name, cells in rows.items():
         for index in NUMBERS:
             assert float(cells[index]) > 0, f"{name}: cell {index} of its row is {cells[index]!r}:\n{run.stdout}"
+    assert re.search(r"speed as a fraction of the bound\s+[\d.]+", run.stdout), f"no Part 1 training table:\n{run.stdout}"
