@@ -107,8 +107,8 @@ solution: data  ## re-run the solution notebook $(NOTEBOOK) in place, saving its
 autograder: $(NEEDS_CLASSIFIER)  ## build build/autograder-<name>.zip for Gradescope, one per assignment (README, "Gradescope")
 	$(PYTHON) -m autograder package $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) --out 'build/autograder-{assignment}.zip'
 
-bench: data  ## measure grading time, memory, training speed and throughput on this machine (~15 min)
-	$(PY) scripts/bench.py
+bench: data $(NEEDS_CLASSIFIER)  ## measure grading against its floor for each assignment, Part 1's training speed and throughput (ASSIGNMENT=name for one; scripts/bench.py --quick checks that it runs)
+	$(PY) scripts/bench.py $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 clean:
 	rm -rf build .pytest_cache

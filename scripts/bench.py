@@ -1,30 +1,37 @@
 """Benchmark grading on this machine (``make bench``): what grading costs against the floor of its real work.
 
-Gradescope's default container has 768 MB of memory, 0.5 vCPU and a 10-minute timeout. Measured here,
-each as a process tree (wall and CPU seconds of all its processes, ``RUSAGE_CHILDREN``; peak memory as the
-tree's summed PSS from ``/proc/PID/smaps_rollup``, shared pages split between sharers, sampled every 50 ms):
+Gradescope's default container has 768 MB of memory, 0.5 vCPU and a 10-minute timeout. Measured here, for every
+assignment (``autograder.assignment.names()``; ``--assignment NAME`` for one), each as a process tree (wall and CPU
+seconds of all its processes, ``RUSAGE_CHILDREN``; peak memory as the tree's summed PSS from
+``/proc/PID/smaps_rollup``, shared pages split between sharers, sampled every 50 ms):
 
-1. The floor: ``scripts/floor.py``, a plain script doing only the work grading cannot avoid (import torch,
-   read MNIST, the graded training epoch with the same settings, the test-set ELBO).
-2. The grading of the same submission (the solution) as Gradescope grades it: the built autograder.zip
-   unpacked into a temporary /autograder, ``run_autograder`` run there. Then the ratio to the floor.
-   Targets: CPU <= 1.3 x the floor's; peak summed PSS <= 500 MB.
-3. Where grading's time goes: the fork server, each sandbox child (probe, lifetime, CPU), the trusted process.
-4. Training: CPU seconds per epoch of the graded run (the solution's VAE, 784-400-(32,32)-400-784, batch
+1. The floor: ``scripts/floor.py --assignment NAME``, a plain script doing only the work grading that assignment
+   cannot avoid (import torch, read MNIST, the graded training run with the settings of its spec's ``TRAINING``,
+   the test-set ELBO, and for an assignment with ``classifier_groups`` the digit classifier's predictions on
+   generated images).
+2. The grading of the same submission (the assignment's solution) as Gradescope grades it: the assignment's built
+   autograder zip unpacked into a temporary /autograder, ``run_autograder`` run there. Then the ratios to the
+   floor, every assignment in one row of one table. Targets: CPU <= 1.3 x the floor's; peak summed PSS <= 500 MB.
+3. Where each grading's time goes: the fork server, each sandbox child (probe, lifetime, CPU), the trusted process.
+4. Part 1's training: CPU seconds per epoch of the graded run (the solution's VAE, 784-400-(32,32)-400-784, batch
    128, Adam as configured, one thread as in the sandbox; on that thread's CPU clock), against the
    arithmetic bound: the epoch's matmul FLOPs over this machine's single-thread float32 matmul rate
    measured at the same shapes. Target: >= 0.6 x the bound.
-5. Throughput of ``make grade`` (``grade-many --jobs 2``) on 50 copies of the solution. Target: >= 10 a
+5. Throughput of ``make grade`` (``grade-many --jobs 2``) on 50 copies of Part 1's solution. Target: >= 10 a
    minute on 2 cores.
 
 Timings depend on the machine and on what else runs on it (the load average is printed); re-run after
-changes to the sandbox. ``--skip-throughput`` leaves out step 5.
+changes to the sandbox. ``--skip-throughput`` leaves out step 5. ``--quick`` checks that the benchmark works, in
+well under a minute per assignment: the floor stops after a few training steps, grading grades only the
+assignment's first method (``python -m autograder grade --groups`` in the unpacked zip, no training), step 4 times
+a few training steps and step 5 is left out; its numbers say nothing about the targets. Temporary files go under ``build/bench/``.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import importlib
+import itertools
 import os
 import platform
 import re
@@ -51,6 +58,8 @@ MB = 2**20
 #: The targets (Gradescope's default container: 768 MB, 0.5 vCPU, 600 s).
 TARGET_CPU_RATIO, TARGET_MB, TARGET_BOUND_FRACTION, TARGET_PER_MINUTE = 1.3, 500.0, 0.6, 10.0
 GRADESCOPE_VCPU, GRADESCOPE_TIMEOUT_S = 0.5, 600.0
+#: Training steps of the floor in the quick mode (``--quick``).
+QUICK_STEPS = 20
 #: Training and matmuls run in one thread (as in the sandbox) and are timed on that thread's CPU clock,
 #: which other work on a shared machine does not inflate the way it inflates wall time.
 CLOCK = time.thread_time
@@ -201,42 +210,70 @@ def measured_run(command: list, **kwargs) -> dict:
 # 1-2. The floor, and one submission as Gradescope grades it
 
 
-def gradescope_layout(base: Path, submission: Path) -> Path:
-    """Unpack a freshly built autograder.zip into ``base/autograder`` as Gradescope would."""
+def scratch(work: Path):
+    """A temporary folder under ``work`` (the kit's git-ignored ``build/``), removed when the ``with`` ends."""
+    work.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(prefix="bench-", dir=work)
+
+
+def gradescope_layout(base: Path, assignment) -> Path:
+    """Unpack a freshly built autograder zip of ``assignment`` (an :class:`autograder.assignment.Assignment`) into
+    ``base/autograder`` as Gradescope would, with its solution notebook as the submission; returns that folder."""
     root = base / "autograder"
     for folder in ("source", "submission", "results"):
         (root / folder).mkdir(parents=True)
-    built = package.build(base / "autograder.zip", "vae")
+    built = package.build(base / "autograder.zip", assignment.name)
     with zipfile.ZipFile(built) as archive:
         archive.extractall(root / "source")
         for info in archive.infolist():
             (root / "source" / info.filename).chmod((info.external_attr >> 16) & 0o777)
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    shutil.copy(submission, root / "submission" / "vae.ipynb")
+    shutil.copy(assignment.solution_notebook, root / "submission" / assignment.notebook)
     return root
 
 
-def grade_one(mnist: Path) -> dict:
-    """Grade the solution once through run_autograder; the measurements and the results.json."""
+def grading_command(root: Path, assignment, groups) -> list:
+    """What grades the submission in the layout ``root``: Gradescope's ``run_autograder``; with ``groups`` (a
+    comma-separated string, the quick mode), ``python -m autograder grade --groups`` run from the unpacked zip."""
+    if groups is None:
+        return [str(root / "run_autograder")]
+    return [sys.executable, "-m", "autograder", "grade", str(root / "submission" / assignment.notebook),
+            "--assignment", assignment.name, "--groups", groups, "--results", str(root / "results" / "results.json")]
+
+
+def grade_one(mnist: Path, assignment, work: Path, groups=None) -> dict:
+    """Grade the solution of ``assignment`` once in the Gradescope layout (all groups through run_autograder, or
+    only ``groups``); the measurements of :func:`measured_run`, the results.json and the training loop's CPU-s."""
     import json
 
-    with tempfile.TemporaryDirectory(prefix="vae-kit-bench-") as tmp:
-        root = gradescope_layout(Path(tmp), SOLUTION)
+    with scratch(work) as tmp:
+        root = gradescope_layout(Path(tmp), assignment)
         env = {"PATH": os.environ["PATH"], "AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
                "MNIST_ROOT": str(mnist)}
-        run = measured_run([str(root / "run_autograder")], cwd=root, env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL)
-        run["results"] = json.loads((root / "results" / "results.json").read_text())
+        run = measured_run(grading_command(root, assignment, groups), cwd=root / "source", env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        results = root / "results" / "results.json"
+        if not results.is_file():
+            raise RuntimeError(f"grading {assignment.name} wrote no results.json (exit status {run['returncode']}); "
+                               f"its output ends:\n{run['stdout'][-2000:]}")
+        run["results"] = json.loads(results.read_text())
     loop = re.search(r"training_loop_cpu_seconds = ([\d.]+)", run["stdout"])
     run["training_loop_cpu"] = float(loop[1]) if loop else float("nan")
     return run
 
 
-def floor(mnist: Path) -> dict:
-    """``scripts/floor.py`` on the solution: the measurements and the ELBO it printed."""
+def floor(mnist: Path, assignment, steps=None) -> dict:
+    """``scripts/floor.py --assignment`` on the solution (at most ``steps`` training steps; None: the graded run):
+    the measurements of :func:`measured_run`, with its one line in ``stdout``. Raises RuntimeError when it fails."""
     env = {"PATH": os.environ["PATH"], "MNIST_ROOT": str(mnist)}
-    run = measured_run([sys.executable, str(KIT / "scripts" / "floor.py"), str(SOLUTION)], env=env,
-                       stdout=subprocess.PIPE)
+    if os.environ.get("VAE_KIT_CLASSIFIER"):
+        env["VAE_KIT_CLASSIFIER"] = os.environ["VAE_KIT_CLASSIFIER"]
+    command = [sys.executable, str(KIT / "scripts" / "floor.py"), "--assignment", assignment.name,
+               str(assignment.solution_notebook)] + ([] if steps is None else ["--steps", str(steps)])
+    run = measured_run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if run["returncode"] != 0:
+        raise RuntimeError(f"scripts/floor.py --assignment {assignment.name} failed (exit status "
+                           f"{run['returncode']}):\n{run['stdout'][-2000:]}")
     return run
 
 
@@ -286,11 +323,33 @@ def matmul_rate(batch: int = 128, repeats: int = 5, iterations: int = 50) -> dic
     return {"step_flops": flops, "rate": flops / best, "square_rate": 2 * 1024**3 / big_best}
 
 
-def training_epoch(mnist: Path, epochs: int = 1, fused: bool = spec.TRAINING.fused_adam) -> dict:
+def _timed_steps(vae, optimizer, batches, parts: dict) -> int:
+    """One Adam step of ``vae``'s negative ELBO per batch of ``batches``, adding the CPU-s of loading batches, the
+    forward pass, the backward pass and the step to ``parts``; returns the images trained on."""
+    samples, mark = 0, CLOCK()
+    for x in batches:
+        now = CLOCK()
+        parts["batches"] += now - mark
+        optimizer.zero_grad()
+        loss = -vae.elbo(x).mean()
+        mark = CLOCK()
+        parts["forward"] += mark - now
+        loss.backward()
+        now = CLOCK()
+        parts["backward"] += now - mark
+        optimizer.step()
+        mark = CLOCK()
+        parts["step"] += mark - now
+        samples += x.shape[0]
+    return samples
+
+
+def training_epoch(mnist: Path, epochs: int = 1, fused: bool = spec.TRAINING.fused_adam, steps=None) -> dict:
     """Time the graded training run's epoch in this process: the solution's VAE, the sandbox's settings
     (one thread, batch size, Adam) and the training probe's batches. Splits the time into loading batches, the
     forward pass (the submission's elbo), the backward pass and the optimizer step. ``fused`` chooses
-    ``Adam(fused=True)`` (the sandbox's, ``spec.TRAINING.fused_adam``) or plain Adam, for comparison."""
+    ``Adam(fused=True)`` (the sandbox's, ``spec.TRAINING.fused_adam``) or plain Adam, for comparison; ``steps``
+    (the quick mode) stops each epoch after that many steps. Returns CPU-s (``epoch``, ``parts``) and wall-s."""
     import torch
 
     sys.path.insert(0, str(KIT / "autograder" / "sandbox"))
@@ -310,23 +369,9 @@ def training_epoch(mnist: Path, epochs: int = 1, fused: bool = spec.TRAINING.fus
     parts = {"batches": 0.0, "forward": 0.0, "backward": 0.0, "step": 0.0}
     epoch_seconds, walls, samples = [], [], 0
     for _ in range(epochs):
-        wall = time.perf_counter()
-        start = CLOCK()
-        mark = start
-        for x in probes.training_batches(images, {"epochs": 1, "batch_size": t.batch_size}, generator):
-            now = CLOCK()
-            parts["batches"] += now - mark
-            optimizer.zero_grad()
-            loss = -vae.elbo(x).mean()
-            mark = CLOCK()
-            parts["forward"] += mark - now
-            loss.backward()
-            now = CLOCK()
-            parts["backward"] += now - mark
-            optimizer.step()
-            mark = CLOCK()
-            parts["step"] += mark - now
-            samples += x.shape[0]
+        wall, start = time.perf_counter(), CLOCK()
+        batches = probes.training_batches(images, {"epochs": 1, "batch_size": t.batch_size}, generator)
+        samples += _timed_steps(vae, optimizer, itertools.islice(batches, steps), parts)
         epoch_seconds.append(CLOCK() - start)
         walls.append(time.perf_counter() - wall)
     return {"epoch": min(epoch_seconds), "wall": min(walls), "samples_per_epoch": samples // epochs,
@@ -337,9 +382,10 @@ def training_epoch(mnist: Path, epochs: int = 1, fused: bool = spec.TRAINING.fus
 # 5. Throughput of make grade
 
 
-def throughput(mnist: Path, copies: int, jobs: int) -> dict:
-    """Grade ``copies`` copies of the solution with ``grade-many --jobs``; submissions per minute."""
-    with tempfile.TemporaryDirectory(prefix="vae-kit-bench-") as tmp:
+def throughput(mnist: Path, copies: int, jobs: int, work: Path) -> dict:
+    """Grade ``copies`` copies of Part 1's solution with ``grade-many --jobs`` (in a folder under ``work``); the
+    measurements of :func:`measured_run` with ``per_minute``, submissions graded a minute."""
+    with scratch(work) as tmp:
         folder = Path(tmp) / "submissions"
         folder.mkdir()
         for index in range(copies):
@@ -372,45 +418,52 @@ def verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def _rows(low: dict, one: dict, train: dict, bound: float, rate: dict, other: dict, many) -> list:
-    """The summary table: the floor and grading side by side, then training and throughput."""
-    ratio = one["cpu"] / low["cpu"]
-    fraction = bound / train["epoch"]
+def comparison_rows(measured: dict) -> list:
+    """The side-by-side table: one row per assignment (``measured``: ``{name: (floor run, grading run)}``), with
+    CPU-s, wall-clock s and peak summed PSS (MB) of the floor and of grading, their ratios and the verdicts."""
+    rows = [["assignment", "CPU-s floor", "CPU-s grading", "CPU ratio", f"CPU <= {TARGET_CPU_RATIO}x", "wall-s floor",
+             "wall-s grading", "wall ratio", "PSS MB floor", "PSS MB grading", f"PSS <= {TARGET_MB:.0f} MB",
+             "CPU-s / 0.5 vCPU", f"< {GRADESCOPE_TIMEOUT_S:.0f} s", "score"]]
+    for name, (low, one) in measured.items():
+        ratio, at_half = one["cpu"] / low["cpu"], one["cpu"] / GRADESCOPE_VCPU
+        results = one["results"]
+        rows.append([name, f"{low['cpu']:.1f}", f"{one['cpu']:.1f}", f"{ratio:.2f}", verdict(ratio <= TARGET_CPU_RATIO),
+                     f"{low['wall']:.1f}", f"{one['wall']:.1f}", f"{one['wall'] / low['wall']:.2f}",
+                     f"{low['peak_pss_mb']:.0f}", f"{one['peak_pss_mb']:.0f}",
+                     verdict(one["peak_pss_mb"] <= TARGET_MB), f"{at_half:.0f}",
+                     verdict(at_half < GRADESCOPE_TIMEOUT_S), f"{results['score']:g}/{results['max_score']:g}"])
+    return rows
+
+
+def training_rows(one: dict, train: dict, bound: float, rate: dict, other: dict, many) -> list:
+    """Part 1's training table: CPU-s of the graded epoch (in the sandbox, ``one``; here, ``train`` and ``other``
+    with the other Adam) against the arithmetic ``bound`` (s) at the matmul ``rate``; then the throughput ``many``
+    of make grade (or None)."""
+    fraction, sandbox = bound / train["epoch"], one["training_loop_cpu"]
     epoch_flops = flops_per_sample() * train["samples_per_epoch"]
-    rows = [["measure", "floor", "grading", "grading / floor", "target", ""],
-            ["CPU seconds, all processes", f"{low['cpu']:.1f} s", f"{one['cpu']:.1f} s", f"{ratio:.2f}",
-             f"<= {TARGET_CPU_RATIO}", verdict(ratio <= TARGET_CPU_RATIO)],
-            ["wall-clock time", f"{low['wall']:.1f} s", f"{one['wall']:.1f} s", f"{one['wall'] / low['wall']:.2f}",
-             "", ""],
-            ["peak memory, summed PSS", f"{low['peak_pss_mb']:.0f} MB", f"{one['peak_pss_mb']:.0f} MB",
-             f"{one['peak_pss_mb'] / low['peak_pss_mb']:.2f}", f"<= {TARGET_MB:.0f} MB",
-             verdict(one["peak_pss_mb"] <= TARGET_MB)],
-            ["  summed RSS (counts shared pages twice)", f"{low['peak_rss_mb']:.0f} MB", f"{one['peak_rss_mb']:.0f} MB",
-             "", "", ""],
-            ["  wall at Gradescope's 0.5 vCPU (CPU / 0.5), est.", f"{low['cpu'] / GRADESCOPE_VCPU:.0f} s",
-             f"{one['cpu'] / GRADESCOPE_VCPU:.0f} s", "", f"< {GRADESCOPE_TIMEOUT_S:.0f} s",
-             verdict(one["cpu"] / GRADESCOPE_VCPU < GRADESCOPE_TIMEOUT_S)],
-            ["training: CPU-s of the graded epoch, in the sandbox", "", f"{one['training_loop_cpu']:.2f} s", "",
-             f"{bound / one['training_loop_cpu']:.2f} of the bound", ""],
-            ["training: CPU-s per epoch here (1 thread)", "", f"{train['epoch']:.2f} s", "", f"wall {train['wall']:.2f} s", ""],
-            ["  arithmetic bound (FLOPs / matmul rate)", "", f"{bound:.2f} s", "",
+    rows = [["Part 1 (vae)", "measured", "target / detail", ""],
+            ["training: CPU-s of the graded epoch, in the sandbox", *(  # not graded in the quick mode
+                [f"{sandbox:.2f} s", f"{bound / sandbox:.2f} of the bound"] if sandbox == sandbox
+                else ["not graded", ""]), ""],
+            ["training: CPU-s per epoch here (1 thread)", f"{train['epoch']:.2f} s", f"wall {train['wall']:.2f} s", ""],
+            ["  arithmetic bound (FLOPs / matmul rate)", f"{bound:.2f} s",
              f"{epoch_flops / 1e9:.0f} GFLOP / {rate['rate'] / 1e9:.1f} GFLOP/s", ""],
-            ["  speed as a fraction of the bound", "", f"{fraction:.2f}", "", f">= {TARGET_BOUND_FRACTION}",
+            ["  speed as a fraction of the bound", f"{fraction:.2f}", f">= {TARGET_BOUND_FRACTION}",
              verdict(fraction >= TARGET_BOUND_FRACTION)],
-            [f"  with Adam(fused={not spec.TRAINING.fused_adam}), not the sandbox's", "",
-             f"{bound / other['epoch']:.2f}", "", f"{other['epoch']:.2f} s per epoch", ""]]
+            [f"  with Adam(fused={not spec.TRAINING.fused_adam}), not the sandbox's", f"{bound / other['epoch']:.2f}",
+             f"{other['epoch']:.2f} s per epoch", ""]]
     if many:
-        rows += [[f"make grade: {many['graded']} copies, --jobs", "", f"{many['per_minute']:.1f} / min", "",
+        rows += [[f"make grade: {many['graded']} copies, --jobs", f"{many['per_minute']:.1f} / min",
                   f">= {TARGET_PER_MINUTE:.0f} / min", verdict(many["per_minute"] >= TARGET_PER_MINUTE)],
-                 ["  wall / CPU of the whole batch", "", f"{many['wall']:.0f} s / {many['cpu']:.0f} s",
-                  f"{many['full_marks']}/{many['graded']} full marks", f"{many['cpu'] / many['graded']:.1f} CPU-s each",
+                 ["  wall / CPU of the whole batch", f"{many['wall']:.0f} s / {many['cpu']:.0f} s",
+                  f"{many['full_marks']}/{many['graded']} full marks, {many['cpu'] / many['graded']:.1f} CPU-s each",
                   ""]]
     return rows
 
 
-def _breakdown(one: dict, train: dict, rate: dict, other: dict) -> None:
-    """Print where one grading's time goes, process by process, and the training epoch's parts."""
-    print("\nWhere the time of one grading goes (processes seen by the 50 ms sampler):")
+def print_processes(name: str, one: dict) -> None:
+    """Print where the time of ``name``'s grading ``one`` goes, process by process (CPU-s, peak PSS in MB)."""
+    print(f"\n{name}: where the time of one grading goes (processes seen by the 50 ms sampler):")
     procs = sorted(one["processes"].values(), key=lambda p: p["first"])
     detail = [["process", "start", "alive", "CPU", "peak PSS"]]
     for p in procs:
@@ -418,10 +471,14 @@ def _breakdown(one: dict, train: dict, rate: dict, other: dict) -> None:
             detail.append([p["what"], f"{p['first']:.1f} s", f"{p['last'] - p['first']:.1f} s", f"{p['cpu']:.1f} s",
                            f"{p['peak_pss_kb'] / 1024:.0f} MB"])
     print(table(detail))
-    probes_ = [p for p in procs if p["what"].startswith("probe")]
-    children_cpu = sum(p["cpu"] for p in probes_)
-    print(f"\n{len(probes_)} sandbox children: {children_cpu:.1f} CPU-s of the {one['cpu']:.1f}; the fork server, "
+    children = [p for p in procs if p["what"].startswith("probe")]
+    children_cpu = sum(p["cpu"] for p in children)
+    print(f"{len(children)} sandbox children: {children_cpu:.1f} CPU-s of the {one['cpu']:.1f}; the fork server, "
           f"the trusted process and run_autograder the rest ({one['cpu'] - children_cpu:.1f} s).")
+
+
+def print_training_parts(train: dict, rate: dict, other: dict) -> None:
+    """Print Part 1's training epoch split into its parts (CPU-s) and the optimizer step with either Adam."""
     parts = train["parts"]
     print("One training epoch, CPU-s split: " + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items())
           + f" ({train['samples_per_epoch']} images, {flops_per_sample() / 1e6:.2f} MFLOP each, "
@@ -430,31 +487,65 @@ def _breakdown(one: dict, train: dict, rate: dict, other: dict) -> None:
           f"Adam(fused={spec.TRAINING.fused_adam}), {other['parts']['step']:.2f} s with the other.")
 
 
+def measure(mnist: Path, assignment, work: Path, quick: bool) -> tuple:
+    """The floor and the grading of ``assignment``'s solution, one after the other: (floor run, grading run). In
+    the quick mode the floor stops after ``QUICK_STEPS`` steps and grading grades only the assignment's first
+    method's group (no training). Raises RuntimeError when the solution does not get full marks."""
+    low = floor(mnist, assignment, QUICK_STEPS if quick else None)
+    one = grade_one(mnist, assignment, work, assignment.methods[0] if quick else None)
+    results = one["results"]
+    if results.get("score") != results.get("max_score") or not results.get("max_score"):
+        raise RuntimeError(f"the {assignment.name} solution did not get full marks: {results.get('score')} / "
+                           f"{results.get('max_score')}; grading's output ends:\n{one['stdout'][-2000:]}")
+    print(f"{assignment.name}: floor: {low['stdout'].strip().splitlines()[-1]}; grading: {results['score']:g} / "
+          f"{results['max_score']:g}", flush=True)
+    return low, one
+
+
+def part1_training(mnist: Path, one: dict, args) -> None:
+    """Part 1's training speed against the arithmetic bound, and make grade's throughput unless skipped; prints
+    them after the grading ``one`` of Part 1. In the quick mode: ``QUICK_STEPS`` steps of each epoch, the matmul
+    rate from one short repeat, and no throughput (the code paths, not the figures)."""
+    steps = QUICK_STEPS if args.quick else None
+    rate = matmul_rate(repeats=1, iterations=2) if args.quick else matmul_rate()
+    train = training_epoch(mnist, steps=steps)
+    other = training_epoch(mnist, fused=not spec.TRAINING.fused_adam, steps=steps)
+    bound = flops_per_sample() * train["samples_per_epoch"] / rate["rate"]
+    many = None if args.skip_throughput or args.quick else throughput(mnist, args.copies, args.jobs, args.work)
+    print()
+    print(table(training_rows(one, train, bound, rate, other, many)))
+    print_training_parts(train, rate, other)
+
+
 def main(argv=None) -> int:
-    """Run the benchmark and print its tables."""
+    """Run the benchmark and print its tables; returns the exit status (0 when everything was measured, whatever
+    the verdicts)."""
+    from autograder.assignment import load, names
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--copies", type=int, default=50, help="submissions graded for the throughput")
-    parser.add_argument("--jobs", type=int, default=2, help="grade-many --jobs for the throughput")
+    parser.add_argument("--assignment", choices=names(), help="measure only this assignment (default: every one)")
+    parser.add_argument("--quick", action="store_true", help="one short run each, to check that the bench works: "
+                        f"the floor and Part 1's timed epoch stop after {QUICK_STEPS} steps, grading grades the first method "
+                        "only; no throughput")
+    parser.add_argument("--copies", type=int, default=50, help="submissions graded for Part 1's throughput")
+    parser.add_argument("--jobs", type=int, default=2, help="grade-many --jobs for Part 1's throughput")
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--work", type=Path, default=KIT / "build" / "bench", help="folder for temporary files")
     args = parser.parse_args(argv)
     mnist = config.mnist_root()
     import torch
 
-    print(f"vae-kit benchmark: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.2f} at start; Python {platform.python_version()}, "
-          f"torch {torch.__version__}; kit {package.version()}\n", flush=True)
-    low = floor(mnist)
-    one = grade_one(mnist)
-    results = one["results"]
-    assert results["score"] == results.get("max_score"), f"the solution did not get full marks: {results}"
-    rate = matmul_rate()
-    train = training_epoch(mnist)
-    other = training_epoch(mnist, fused=not spec.TRAINING.fused_adam)
-    bound = flops_per_sample() * train["samples_per_epoch"] / rate["rate"]
-    many = None if args.skip_throughput else throughput(mnist, args.copies, args.jobs)
-    print(f"floor: {low['stdout'].strip()}; grading: {results['score']:g} / {results['max_score']:g}\n")
-    print(table(_rows(low, one, train, bound, rate, other, many)))
-    _breakdown(one, train, rate, other)
+    print(f"vae-kit benchmark{' (quick)' if args.quick else ''}: {platform.processor() or platform.machine()}, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; Python "
+          f"{platform.python_version()}, torch {torch.__version__}; kit {package.version()}\n", flush=True)
+    chosen = [load(name) for name in ([args.assignment] if args.assignment else names())]
+    measured = {a.name: measure(mnist, a, args.work, args.quick) for a in chosen}
+    print()
+    print(table(comparison_rows(measured)))
+    for name, (_, one) in measured.items():
+        print_processes(name, one)
+    if "vae" in measured:
+        part1_training(mnist, measured["vae"][1], args)
     print(f"\nLoad average at the end: {os.getloadavg()[0]:.2f} (other work on this machine slows the wall times).")
     return 0
 

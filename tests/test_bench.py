@@ -1,0 +1,44 @@
+"""The benchmark (``make bench``, ``scripts/bench.py``) runs: its quick mode measures every assignment.
+
+Only that it runs and prints its numbers is checked here, not that they meet the targets: timings depend on the
+machine and its load, and the targets are read from the benchmark itself.
+"""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from autograder.assignment import names
+from conftest import MNIST, ROOT
+
+#: The cells of a row of the side-by-side table that are numbers: CPU-s, CPU ratio, wall-s, wall ratio, PSS MB.
+NUMBERS = (1, 2, 3, 5, 6, 7, 8, 9)
+
+
+def table_rows(output: str) -> dict:
+    """``{assignment: cells}`` of the rows of the side-by-side table in the bench's ``output``."""
+    rows = {}
+    for line in output.splitlines():
+        cells = line.split()
+        if cells and cells[0] in names() and len(cells) >= 14 and re.fullmatch(r"[\d.]+", cells[1]):
+            rows[cells[0]] = cells
+    return rows
+
+
+@pytest.mark.slow
+def test_quick_bench_measures_every_assignment(request):
+    """does ``scripts/bench.py --quick`` exit 0 with a row of numbers for every assignment, and time Part 1's training
+    steps against the arithmetic bound?"""
+    classifier = os.environ.get("VAE_KIT_CLASSIFIER") or str(request.getfixturevalue("classifier_file"))
+    env = {**os.environ, "MNIST_ROOT": str(MNIST), "VAE_KIT_CLASSIFIER": classifier}
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--quick"],  # scratch: build/bench/
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, f"the quick bench failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    rows = table_rows(run.stdout)
+    assert sorted(rows) == sorted(names()), f"rows for {sorted(rows)}, not every assignment:\n{run.stdout}"
+    for name, cells in rows.items():
+        for index in NUMBERS:
+            assert float(cells[index]) > 0, f"{name}: cell {index} of its row is {cells[index]!r}:\n{run.stdout}"
+    assert re.search(r"speed as a fraction of the bound\s+[\d.]+", run.stdout), f"no Part 1 training table:\n{run.stdout}"
