@@ -10,7 +10,8 @@ gap, and how many of each the flag rule flags.
 
 Usage: ``python scripts/similarity_separation.py [--assignment NAME] [--no-bugs]`` (``make
 similarity-separation``; default: every assignment of the kit). Exits with status 1 when a disguised copy of a
-variant with code of its own (not all common to the class: :func:`nothing_distinctive`) is not flagged.
+variant with code of its own (not all common to the class: :func:`nothing_distinctive`) is not flagged, or a
+pair of independently written variants is.
 """
 from __future__ import annotations
 
@@ -147,7 +148,7 @@ def main(argv=None) -> int:
     missed, wrong = sum(m for m, _ in outcomes), sum(w for _, w in outcomes)
     print(f"over {len(outcomes)} assignments: {missed} disguised copies with distinctive code not flagged, {wrong} "
           "independent pairs flagged")
-    return 1 if missed else 0
+    return 1 if missed or wrong else 0
 
 
 if __name__ == "__main__":

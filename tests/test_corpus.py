@@ -19,6 +19,8 @@ GRADER = corpus.CorpusGrader()
 CORRECT = [c for c in CASES if c.kind == "correct"]
 BUGS = [c for c in CASES if c.kind == "bug"]
 GRADER_ERROR = "The grader itself failed"
+#: Groups a .py submission has nothing for (a notebook's saved figures, its written answers): not counted for one.
+NOTEBOOK_ONLY = {"figures", "answers"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -102,8 +104,8 @@ def test_correct_variant_trains(case, tmp_path, classifier_file):
 
 def _full_marks(case, tmp_path, groups) -> None:
     verdict = corpus.judge(case, graded(case, tmp_path, groups))
-    counted = set(groups) - ({"figures"} if case.path.suffix == ".py" else set())
-    assert set(verdict.lost) == counted  # figures are not counted for a .py
+    counted = set(groups) - (NOTEBOOK_ONLY if case.path.suffix == ".py" else set())
+    assert set(verdict.lost) == counted
     assert verdict.ok, verdict.problems
     assert all(points == 0 for points in verdict.lost.values())
 

@@ -59,11 +59,10 @@ class ConditionalVAE(ConvVAE):
 
     def loss(self, x, c):
         mu, logvar = self.encoder(x, c)
-        theta = self.decoder(self.reparameterize(mu, logvar), c)
-        eps = 1e-7
-        log_p = x * torch.log(theta + eps) + (1 - x) * torch.log(1 - theta + eps)
-        kl = 0.5 * (logvar.exp() + mu * mu - 1 - logvar).sum(1)
-        return kl - log_p.flatten(1).sum(1)
+        theta = self.decoder(self.reparameterize(mu, logvar), c).flatten(1)
+        target = x.flatten(1)
+        nll = -(target * theta.clamp(min=1e-7).log() + (1 - target) * (1 - theta).clamp(min=1e-7).log()).sum(1)
+        return nll + 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(1)
 
     def sample(self, c):
         z = torch.randn(len(c), self.latent_dim, device=c.device)
