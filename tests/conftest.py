@@ -163,3 +163,18 @@ def classifier_file() -> Path:
             digit_classifier.save(digit_classifier.train(MNIST, "cnn", 0), path=CLASSIFIER)
     os.environ["VAE_KIT_CLASSIFIER"] = str(CLASSIFIER)
     return CLASSIFIER
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (Debian's, driven by Playwright) for the page and PDF tests; skipped when missing, but
+    failing in CI (``CI`` set), where the browser tests must run."""
+    from autograder.browser import available, chromium
+
+    missing = available()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"the browser tests must run in CI: {missing}")
+        pytest.skip(missing)
+    with chromium() as opened:
+        yield opened

@@ -6,7 +6,6 @@ page. In CI (``CI`` set) a missing Chromium fails the browser tests rather than 
 """
 import base64
 import json
-import os
 import re
 import sys
 
@@ -18,7 +17,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from fake_export import CORPUS, class_source, disguise  # noqa: E402
 
 from autograder import batch  # noqa: E402
-from autograder.browser import available, chromium  # noqa: E402
 from autograder.export import Handin, Student  # noqa: E402
 from autograder.assignment import load  # noqa: E402
 from autograder.harness import not_graded  # noqa: E402
@@ -98,17 +96,6 @@ def test_mistakes_are_ranked_by_how_many_submissions_made_them(graded_class):
                                                                       ["ben", "dev"], True)
     assert mistakes[0].tests == ["kl_divergence.values"]
     assert [m.keys for m in mistakes if not m.named][0] in (["dev"], ["eve"])
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = available()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser tests must run in CI: {missing}")
-        pytest.skip(missing)
-    with chromium() as opened:
-        yield opened
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from conftest import ROOT, SOLUTION
 
 from autograder.__main__ import main
 from autograder.batch import grade_many, load
-from autograder.browser import available, chromium
 from autograder.pdf import DIGEST_NAME, MATHJAX, PDF_NAME, make_pdfs
 
 GROUPS = ("encoder",)
@@ -44,17 +43,6 @@ def graded(tmp_path_factory, reference_source):
     run = cli("grade-many", "subs", "--out", "out", "--groups", ",".join(GROUPS), cwd=work)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return SimpleNamespace(work=work, subs=subs, out=work / "out", run=run)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = available()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser tests must run in CI: {missing}")
-        pytest.skip(missing)
-    with chromium() as opened:
-        yield opened
 
 
 def summary(out: Path) -> dict:
