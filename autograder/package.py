@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .assignment import folder_of
 from .config import KIT_ROOT, mnist_root
-from .config import version as config_version
+from .config import version
 
 GRADESCOPE = KIT_ROOT / "gradescope"
 #: Files at the root of the archive: name in the archive -> path in the kit, executable or not.
@@ -28,11 +28,6 @@ ROOT_FILES = {
 }
 #: Zip's earliest representable time: every entry gets it, for reproducible archives.
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-def version(kit_root: Path = KIT_ROOT) -> str:
-    """The kit's version as its logs and report show it (:func:`autograder.config.version`)."""
-    return config_version(kit_root)
 
 
 def contents(assignment: str, kit_root: Path = KIT_ROOT) -> list:

@@ -537,7 +537,7 @@ def main(argv=None) -> int:
 
     print(f"vae-kit benchmark{' (quick)' if args.quick else ''}: {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start; Python "
-          f"{platform.python_version()}, torch {torch.__version__}; kit {package.version()}\n", flush=True)
+          f"{platform.python_version()}, torch {torch.__version__}; kit {config.version()}\n", flush=True)
     chosen = [load(name) for name in ([args.assignment] if args.assignment else names())]
     measured = {a.name: measure(mnist, a, args.work, args.quick) for a in chosen}
     print()
