@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -155,24 +153,17 @@ def trains_like_reference(case: Case) -> bool:
     return all(ours.get(qualified[m]) == theirs.get(qualified[m]) for m in case.assignment.training_methods)
 
 
-def grade_case(case: Case, out: Path, train_bugs: bool = False, seed: int = 0, groups=None, grader=None) -> dict:
-    """Grade one case (on ``groups``, default :func:`groups_for`) by ``python -m autograder grade``'s code, in
-    ``grader`` (a :class:`corpus_service.CorpusGrader`, which grades case after case from one fork server) or
-    else in a process of its own; returns the parsed results.json. RuntimeError when no results were written."""
+def grade_case(case: Case, out: Path, grader: CorpusGrader, train_bugs: bool = False, seed: int = 0,
+               groups=None) -> dict:
+    """Grade one case (on ``groups``, default :func:`groups_for`) by ``python -m autograder grade``'s code in
+    ``grader``, which grades case after case from one fork server; returns the parsed results.json.
+    RuntimeError when no results were written."""
     results = out / f"{case.kind}-{case.name}.json"
     results.unlink(missing_ok=True)
-    groups = ",".join(groups or groups_for(case, train_bugs))
-    if grader is not None:
-        grader.grade(case.path, case.assignment.name, groups, results, seed)
-        said = ""
-    else:
-        process = subprocess.run([sys.executable, "-m", "autograder", "grade", str(case.path), "--results",
-                                  str(results), "--groups", groups, "--seed", str(seed), "--assignment",
-                                  case.assignment.name], cwd=ROOT, capture_output=True, text=True,
-                                 env={**os.environ})
-        said = f":\n{process.stdout}\n{process.stderr}"
+    grader.grade(case.path, case.assignment.name, ",".join(groups or groups_for(case, train_bugs)), results, seed)
     if not results.exists():
-        raise RuntimeError(f"grading {case.path} wrote no results{said}")
+        raise RuntimeError(f"grading {case.path} wrote no results; to see why, grade it alone: python -m autograder "
+                           f"grade {case.path} --assignment {case.assignment.name}")
     return json.loads(results.read_text())
 
 
@@ -214,7 +205,7 @@ def grade_all(cases, jobs: int = 2, train_bugs: bool = False, out: Path | None =
         if not hasattr(local, "grader"):
             local.grader = CorpusGrader()
             graders.append(local.grader)
-        verdict = judge(case, grade_case(case, out, train_bugs, grader=local.grader))
+        verdict = judge(case, grade_case(case, out, local.grader, train_bugs))
         if progress:
             progress(verdict)
         return verdict

@@ -32,7 +32,7 @@ def _grader_stops():
 
 def graded(case, tmp_path, groups=None) -> dict:
     """The results.json of ``case`` graded on ``groups`` (default: what ``make corpus`` grades it on)."""
-    return corpus.grade_case(case, tmp_path, groups=groups, grader=GRADER)
+    return corpus.grade_case(case, tmp_path, GRADER, groups=groups)
 
 
 @pytest.mark.parametrize("assignment", all_assignments(), ids=lambda a: a.name)
