@@ -149,10 +149,11 @@ def files_of(out: Path, key: str) -> dict:
     return {"feedback": feedback.page_of(key), **files}
 
 
-def context(out: Path, top: int = 10) -> dict:
-    """Everything the page shows, from the results under ``out`` (see :func:`autograder.batch.load`); similarity
-    within each assignment, against that assignment's template (:func:`autograder.similarity.graded_pairs`)."""
-    graded = batch.load(out)
+def context(out: Path, top: int = 10, graded: list | None = None) -> dict:
+    """Everything the page shows, from the results under ``out`` (``graded``: :func:`autograder.batch.load` of it,
+    when the caller has read them already); similarity within each assignment, against that assignment's template
+    (:func:`autograder.similarity.graded_pairs`)."""
+    graded = batch.load(out) if graded is None else graded
     rows = batch.summary_rows(graded)
     results = {handin.key: result for handin, result in graded}
     groups = batch.group_order(results.values())
@@ -160,7 +161,7 @@ def context(out: Path, top: int = 10) -> dict:
     for row in rows:
         names.setdefault(row["key"], []).append(row["name"] or row["key"])
     pairs, _ = similarity.graded_pairs(graded, highlight=top)
-    shown = [p for i, p in enumerate(pairs) if i < top or p.flagged]  # every flagged pair, and the top ones
+    shown = similarity.shown(pairs, top)
     rates = pass_rates(graded)
     scores = [r.score / r.max_score for r in results.values() if r.max_score]
     return {
@@ -191,11 +192,12 @@ def write_report(out: Path, top: int = 10) -> Path:
     Raises FileNotFoundError when ``out`` holds no graded submission.
     """
     out = Path(out)
-    data = context(out, top)
+    graded = batch.load(out)
+    data = context(out, top, graded)
     if not data["submissions"]:
         raise FileNotFoundError(f"{out} holds no graded submission: run `python -m autograder grade-many ... "
                                 f"--out {out}` first")
-    feedback.write_feedback(out, batch.load(out), data["names"])
+    feedback.write_feedback(out, graded, data["names"])
     path = out / "report.html"
     path.write_text(render(data), encoding="utf-8")
     return path

@@ -40,8 +40,7 @@ COMMON_MIN = 3
 #: keeps no 25-gram; 15 catches such copies (see ``scripts/similarity_separation.py``).
 K = 15
 #: Pairs at or above this score are flagged for the staff to look at (calibrated on the corpora: independent
-#: variants reach 0.40 but for two Part 3 variants with one method body alike, disguised copies 0.54 at the
-#: lowest; ``scripts/similarity_separation.py``).
+#: variants reach 0.40, disguised copies 0.54 at the lowest; ``scripts/similarity_separation.py``).
 FLAG_SCORE = 0.5
 #: Pairs sharing fewer characters of distinctive normalised code than this are never flagged (the shortest
 #: copied one-line answer of the corpora, ``(V.V(V)<V).V()``, is 23).
@@ -196,6 +195,11 @@ def _highlight(regions: dict, slices: dict) -> str:
     return "\n\n".join(parts)
 
 
+def shown(pairs: list, top: int) -> list:
+    """The pairs to show of ``pairs`` (sorted, flagged first): the first ``top`` and every flagged one."""
+    return [pair for rank, pair in enumerate(pairs) if rank < top or pair.flagged]
+
+
 def _pair(a: str, b: str, prints: dict) -> tuple:
     """``(Pair, {region: (slices of a, slices of b)})``: ``a`` and ``b`` compared region by region."""
     from copydetect import compare_files
@@ -227,7 +231,7 @@ def compare(submissions: dict, template: str = "", highlight: int = 10, assignme
         pair.assignment = assignment
         pairs.append(pair)
     pairs.sort(key=lambda p: (not p.flagged, -p.score, -p.shared, p.a, p.b))
-    for pair in [p for i, p in enumerate(pairs) if i < highlight or p.flagged]:
+    for pair in shown(pairs, highlight):
         found = slices[pair.a, pair.b]
         pair.highlighted_a = _highlight(submissions[pair.a], {n: s[0] for n, s in found.items()})
         pair.highlighted_b = _highlight(submissions[pair.b], {n: s[1] for n, s in found.items()})
@@ -304,9 +308,8 @@ def print_pairs(out: Path, top: int = 10) -> list:
         raise NothingCompared(f"no pair of submissions to compare among the {len(graded)} graded into {out}: "
                               f"{compared} hold answer code (a method that differs from their assignment's template, "
                               "in the file OUT/<key>/handin.json names), and two of one assignment are needed")
-    shown = [p for i, p in enumerate(pairs) if i < top or p.flagged]
     print(f"{'score':>6} {'share a':>8} {'share b':>8} {'shared':>6}  pair")
-    for pair in shown:
+    for pair in shown(pairs, top):
         print(f"{pair.score:6.2f} {pair.share_a:8.2f} {pair.share_b:8.2f} {pair.shared:6d}  {pair.a} ~ {pair.b}"
               f"{'   <- look' if pair.flagged else ''}")
     print(f"{sum(p.flagged for p in pairs)} of {len(pairs)} pairs flagged (score >= {FLAG_SCORE}, "
