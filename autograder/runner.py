@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import compileall
 import contextlib
 import io
 import json
@@ -31,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config, isolation
+from . import config, isolation, reuse
 from .cases import ChildFailure, ProbeResult
 from .messages import student_failure
 from .assignment import folder_of, folders, names
@@ -80,6 +81,10 @@ def runtime() -> Path:
         for name, file in files.items():
             shutil.copyfile(file, folder / name)
             os.chmod(folder / name, 0o644)
+        compileall.compile_dir(folder, quiet=2, legacy=False)  # children run with -B: they read bytecode, never write it
+        for cached in (folder / "__pycache__").iterdir():
+            os.chmod(cached, 0o644)
+        os.chmod(folder / "__pycache__", 0o755)
         os.chmod(folder, 0o755)
         atexit.register(shutil.rmtree, folder, True)
         _RUNTIME = folder
@@ -379,10 +384,11 @@ def shared_fork_server(limits: config.Limits = config.LIMITS):
 
     Only for code the staff trust (the kit's corpus): every grading of a submission that a student wrote has
     its own server (:func:`fork_server`), so that no submission can reach a later one's children through it.
-    A server that has exited or left a message unread is not reused; that grading starts its own.
+    A server that has exited or left a message unread is not reused; that grading starts its own. The results of
+    children that run no student code are kept for the later gradings inside (:mod:`autograder.reuse`).
     """
     global _SHARED
-    with fork_server(limits) as server:
+    with fork_server(limits) as server, reuse.reusing():
         _SHARED = server
         try:
             yield server
@@ -720,13 +726,30 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
     expected = None
     if spec.expected:
         try:
-            expected = run_child(None, spec.expected, cases, spec.expected, max(timeout, 60.0), seed, limits,
-                                 assignment=assignment, second_round=second)
+            expected = _trusted_child(spec.expected, cases, spec.expected, max(timeout, 60.0), seed, limits,
+                                      False, assignment, second)
         except ChildFailure as exc:
             raise RuntimeError(f"the grader's own {spec.expected} probe failed: {exc}\n{exc.staff}") from None
-    result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound, assignment, second)
+    if source is None:
+        result = _trusted_child(probe, cases, method, timeout, seed, limits, deadline_bound, assignment, second)
+    else:
+        result = run_child(source, probe, cases, method, timeout, seed, limits, deadline_bound, assignment, second)
     if expected is not None:
         result.outputs = [{**got, **ref} for got, ref in zip(result.outputs, expected.outputs)]
+    return result
+
+
+def _trusted_child(probe: str, cases: list, method: str, timeout: float, seed: int, limits, deadline_bound: bool,
+                   assignment, second_round) -> ProbeResult:
+    """:func:`run_child` of a probe that runs no student code, or the result it gave for the same request earlier
+    in this process, when results are kept (:mod:`autograder.reuse`)."""
+    digest = reuse.key(assignment, probe, cases, seed, limits, second_round) if reuse.active() else None
+    kept = reuse.get(digest, cases) if digest else None
+    if kept is not None:
+        return kept
+    result = run_child(None, probe, cases, method, timeout, seed, limits, deadline_bound, assignment, second_round)
+    if digest:
+        reuse.put(digest, result)
     return result
 
 
