@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import signal
 import site
 import stat
@@ -291,12 +292,15 @@ class Jail:
 # ---------------------------------------------------------------------------------------------
 # Processes: listing and killing what a child left behind.
 
+_STATUS_FIELDS = re.compile(r"^(State|PPid|Uid):\s*(\S+)", re.MULTILINE)
+
+
 def _status(pid: int) -> dict:
     try:
         with open(f"/proc/{pid}/status") as f:
-            lines = dict(line.split(":", 1) for line in f if ":" in line)
-        return {"uid": int(lines["Uid"].split()[0]), "ppid": int(lines["PPid"]), "state": lines["State"].split()[0]}
-    except (OSError, KeyError, ValueError, IndexError):
+            fields = dict(_STATUS_FIELDS.findall(f.read()))
+        return {"uid": int(fields["Uid"]), "ppid": int(fields["PPid"]), "state": fields["State"]}
+    except (OSError, KeyError, ValueError):
         return {}
 
 
