@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 for _threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_threads, "1")
 
-from autograder import harness  # noqa: E402
+from autograder import config, harness  # noqa: E402
 from autograder.assignment import load  # noqa: E402
 from autograder.assignments.vae import spec  # noqa: E402
 from autograder.submission import load_submission  # noqa: E402
@@ -32,13 +32,13 @@ PART1 = load("vae")
 
 SOLUTION = ROOT / "solution" / "vae.ipynb"
 SCHEMA = json.loads((ROOT / "gradescope" / "results.schema.json").read_text())
-MNIST = Path(os.environ.get("MNIST_ROOT", ROOT / "data")).resolve()
+MNIST = config.mnist_root()  # $MNIST_ROOT (CI: ../shared/data), the one place the kit reads it
 TEMPLATE = ROOT / "student_template" / "vae.ipynb"
 METHOD_GROUPS = spec.METHODS
 
 
 def pytest_configure(config):
-    root = Path(os.environ.get("MNIST_ROOT", ROOT / "data"))
+    root = MNIST
     if not (root / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz").exists():
         raise pytest.UsageError(f"MNIST not found under {root}/MNIST/raw: set MNIST_ROOT (CI: ../shared/data)")
 

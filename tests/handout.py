@@ -363,10 +363,13 @@ def execute(nb, mnist_root: Path):
 
 
 def main() -> int:
+    sys.path.insert(0, str(ROOT))
+    from autograder.config import mnist_root
+
     (ROOT / "build").mkdir(exist_ok=True)
     for path, nb in cases().items():
         if path.parent.name == "correct":
-            nb = execute(nb, Path(os.environ.get("MNIST_ROOT") or ROOT / "data"))
+            nb = execute(nb, mnist_root())
         nbformat.write(nb, path)
         print(f"wrote {path.relative_to(ROOT)}")
     return 0

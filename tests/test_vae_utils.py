@@ -11,15 +11,14 @@ import sys
 import threading
 import urllib.error
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import MNIST, ROOT
 
 import vae_utils
 
-MNIST_RAW = Path(os.environ.get("MNIST_ROOT", ROOT / "data")) / "MNIST" / "raw"
+MNIST_RAW = MNIST / "MNIST" / "raw"
 
 
 def write_idx(path, array, code=0x08):
