@@ -2,6 +2,7 @@
 against their declarations, generated files current, one Gradescope zip per assignment."""
 import dataclasses
 import os
+import re
 import sys
 import zipfile
 
@@ -11,7 +12,8 @@ from conftest import ROOT
 
 from autograder import assign, package, runner
 from autograder.cases import Case, ChildFailure, ProbeResult
-from autograder.assignment import Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments, load
+from autograder.assignment import (Info, Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments,
+                                   load)
 from autograder.assignment import names as assignment_names
 from autograder.assignment import recognise
 
@@ -84,9 +86,9 @@ def test_assignment_is_recognised_from_classes_then_file_name():
         recognise(set(), "homework.py")
 
 
-def _result(outputs: dict, case_sizes=None) -> ProbeResult:
+def _result(outputs: dict, case_sizes=None, info=None) -> ProbeResult:
     case = Case((), {}, name="only", sizes=case_sizes or {"batch": 3})
-    return ProbeResult([outputs], [{}], [case])
+    return ProbeResult([outputs], [info or {}], [case])
 
 
 def test_outputs_are_checked_against_their_declaration():
@@ -105,6 +107,53 @@ def test_outputs_are_checked_against_their_declaration():
             runner.check_outputs(_result(bad), spec, "m")
         with pytest.raises(RuntimeError, match="the grader's own probe"):
             runner.check_outputs(_result(bad), spec, "m", trusted=True)
+
+
+def test_info_is_checked_against_its_declaration():
+    """Is a child's info refused when it holds an undeclared key or a value of another type than declared (a bool
+    for an int, null where none is allowed), as the student's failure naming the key for a child that ran student
+    code and as the grader's for one that did not, while absent keys, null where allowed and an int for a float
+    pass?"""
+    spec = ProbeSpec("m", outputs=(Output("got"),), info=(
+        Info("calls", "int"), Info("seconds", "float"), Info("step", "int", nullable=True), Info("grads", "dict"),
+        Info("names", "list"), Info("ok", "bool"), Info("error", "str"), Info("anything")))
+    got = {"got": np.zeros(2)}
+    for good in ({}, {"calls": 2, "seconds": 0.5, "step": None, "grads": {"a": True}, "names": ["a"], "ok": False,
+                      "error": "", "anything": [1, {"x": None}]}, {"seconds": 3, "step": 4, "anything": None}):
+        runner.check_outputs(_result(got, info=good), spec, "m")
+        runner.check_outputs(_result(got, info=good), spec, "m", trusted=True)
+    for bad, problem in (({"forged": 1}, "'forged' is not an info key of this probe"),
+                         ({"calls": True}, "info 'calls' is bool, not int"),
+                         ({"calls": 2.0}, "info 'calls' is float, not int"),
+                         ({"seconds": "1"}, "info 'seconds' is str, not float"),
+                         ({"step": 1.5}, "info 'step' is float, not int or null"),
+                         ({"ok": None}, "info 'ok' is null, not bool"),
+                         ({"grads": [True]}, "info 'grads' is list, not dict")):
+        with pytest.raises(ChildFailure, match=re.escape(f"what the process running m returned ({problem}): ")):
+            runner.check_outputs(_result(got, info=bad), spec, "m")
+        with pytest.raises(RuntimeError, match="the grader's own probe for m returned unusable outputs: .*"
+                                               + re.escape(problem)):
+            runner.check_outputs(_result(got, info=bad), spec, "m", trusted=True)
+
+
+def test_malformed_info_declarations_are_refused_at_load():
+    """Is a probe's info declaration refused at load, each probe named, when it is not a tuple of Info, declares
+    an unknown type, a key that is no name, a nullable that is no bool, or a key twice?"""
+    part1 = load("vae")
+    probes = dict(part1.probes)
+    probes["encoder"] = dataclasses.replace(probes["encoder"], info=("steps",))
+    probes["decoder"] = dataclasses.replace(probes["decoder"], info=(Info("steps", "number"), Info("", "int")))
+    probes["kl_divergence"] = dataclasses.replace(probes["kl_divergence"], info=(Info("n", "int", nullable="yes"),))
+    probes["sample"] = dataclasses.replace(probes["sample"], info=(Info("n", "int"), Info("n", "float")))
+    probes["elbo"] = dataclasses.replace(probes["elbo"], info={"sample_calls": "int"})
+    with pytest.raises(SpecError) as error:
+        dataclasses.replace(part1, probes=probes).validate()
+    for expected in ("probe 'encoder': its info is not a tuple of Info", "probe 'elbo': its info is not a tuple of "
+                     "Info", "probe 'decoder': info 'steps' has type 'number', not one of ('int', 'float', 'bool', "
+                     "'str', 'dict', 'list', 'any')", "probe 'decoder': info key '' is not a name",
+                     "probe 'kl_divergence': info 'n' has nullable 'yes', not a bool",
+                     "probe 'sample': info 'n' is declared twice"):
+        assert expected in str(error.value)
 
 
 def test_cases_are_picked_by_name():
