@@ -1,5 +1,6 @@
 """The engine's assignments: specs validated at load, a submission's assignment recognised, probe outputs checked
 against their declarations, generated files current, one Gradescope zip per assignment."""
+import ast
 import dataclasses
 import os
 import re
@@ -154,6 +155,94 @@ def test_malformed_info_declarations_are_refused_at_load():
                      "probe 'kl_divergence': info 'n' has nullable 'yes', not a bool",
                      "probe 'sample': info 'n' is declared twice"):
         assert expected in str(error.value)
+
+
+def _info_names(tree) -> set:
+    """The names a module binds to a probe's info: ``info``, and any bound to ``<x>.info`` (``out, i = found.outputs,
+    found.info``)."""
+    names = {"info"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                pairs = (zip(target.elts, node.value.elts) if isinstance(target, ast.Tuple)
+                         and isinstance(node.value, ast.Tuple) else [(target, node.value)])
+                names |= {t.id for t, v in pairs if isinstance(t, ast.Name) and isinstance(v, ast.Attribute)
+                          and v.attr == "info"}
+    return names
+
+
+def _info_key(node):
+    """A read key as a regular expression: a string constant exactly, an f-string with its formatted parts matching
+    anything (``f"grad_{name}"``: ``grad_.+``); None for a key the scan cannot read."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.escape(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(re.escape(v.value) if isinstance(v, ast.Constant) else ".+" for v in node.values)
+    return None
+
+
+def info_reads(source: str) -> list:
+    """``(line, key, code)`` for every read of a probe's info in ``source``, in order: ``info.get(KEY, ...)``,
+    ``info[KEY]`` and ``KEY in info``, with ``info`` a name of :func:`_info_names` or ``<x>.info`` itself
+    (``found.info.get(...)``); ``key`` is a regular expression (:func:`_info_key`), None for a key it cannot read
+    and for any other method of the dict (``info.items()``: every key)."""
+    tree = ast.parse(source)
+    names, calls = _info_names(tree), {id(n.func): n for n in ast.walk(tree) if isinstance(n, ast.Call)}
+
+    def is_info(node):
+        return (isinstance(node, ast.Attribute) and node.attr == "info") or (isinstance(node, ast.Name)
+                                                                            and node.id in names)
+    reads = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and is_info(node.value):
+            call = calls.get(id(node))
+            reads.append((call or node, call.args[0] if node.attr == "get" and call is not None and call.args else None))
+        elif isinstance(node, ast.Subscript) and is_info(node.value):
+            reads.append((node, node.slice))
+        elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) and is_info(right)
+                                                   for op, right in zip(node.ops, node.comparators)):
+            reads.append((node, node.left))
+    reads.sort(key=lambda read: (read[0].lineno, read[0].col_offset))
+    return [(node.lineno, None if key is None else _info_key(key), ast.unparse(node)) for node, key in reads]
+
+
+def test_the_scan_of_info_reads_finds_every_form():
+    """Does the graders' scan find a key read by get, by subscript and by ``in``, on ``info``, on ``found.info`` and
+    on a name bound to it, an f-string as a pattern, and a read whose key it cannot check, and nothing else?"""
+    source = """out, facts = found.outputs, found.info
+info.get("a", 0)
+found.info["b"]
+"c" in facts
+facts.get(f"grad_{name}")
+found.info.get(key)
+for k, v in info.items(): pass
+other.get("z"), other.info_text
+"""
+    assert [key for _, key, _ in info_reads(source)] == ["a", "b", "c", "grad_.+", None, None]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_graders_read_only_declared_info(assignment):
+    """Does every key a grader reads from a probe's info (``info.get("...")``, ``info["..."]``, ``"..." in info``)
+    belong to the declared info of a probe whose tests it grades (of any probe of the assignment, for the graders'
+    helper modules), and every key the engine's training check reads (``autograder/grading.py``) to the declared
+    info of the assignment's training probe: can no grader read a key that no probe declares?"""
+    from autograder.assignment import key_group
+
+    graded = {}
+    for key, file in assignment.grader_keys().items():
+        graded.setdefault(file, set()).add(assignment.probe_of(key))
+    found = []
+    for path in sorted(assignment.graders.glob("*.py")):
+        probes = graded.get(path.name, set()) if path.name.startswith("grade_") else set(assignment.probes)
+        found += [(path.name, probes, read) for read in info_reads(path.read_text())]
+    training = {assignment.probe_of(key) for key in assignment.tests if key_group(key) == "training"}
+    found += [("grading.py", training, read) for read in info_reads((ROOT / "autograder" / "grading.py").read_text())]
+    undeclared = [f"{file}:{line}: {code}" for file, probes, (line, key, code) in found
+                  if key is None or not any(re.fullmatch(key, info.name) for probe in probes if probe
+                                            for info in assignment.probes[probe].info)]
+    assert not undeclared, f"reads of undeclared info keys (declare them in the probe's ProbeSpec.info): {undeclared}"
+    assert any(file != "grading.py" for file, _, _ in found), "the scan found no read of info in the graders"
 
 
 def test_cases_are_picked_by_name():
