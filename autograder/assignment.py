@@ -254,12 +254,13 @@ def declaration_problems(name: str, probe) -> list:
     for key in probe.info:
         if not isinstance(key.name, str) or not key.name:
             problems.append(f"probe {name!r}: info key {key.name!r} is not a name")
-        if key.type not in INFO_TYPES:
+        if not isinstance(key.type, str) or key.type not in INFO_TYPES:
             problems.append(f"probe {name!r}: info {key.name!r} has type {key.type!r}, not one of {tuple(INFO_TYPES)}")
         if not isinstance(key.nullable, bool):
             problems.append(f"probe {name!r}: info {key.name!r} has nullable {key.nullable!r}, not a bool")
-    names = [key.name for key in probe.info]
-    return problems + [f"probe {name!r}: info {n!r} is declared twice" for n in dict.fromkeys(names) if names.count(n) > 1]
+    names = [key.name for key in probe.info if isinstance(key.name, str)]
+    return problems + [f"probe {name!r}: info {n!r} is declared twice" for n in dict.fromkeys(names)
+                       if names.count(n) > 1]
 
 
 @dataclass(frozen=True)

@@ -196,7 +196,8 @@ def info_reads(source: str) -> list:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and is_info(node.value):
             call = calls.get(id(node))
-            reads.append((call or node, call.args[0] if node.attr == "get" and call is not None and call.args else None))
+            key = call.args[0] if node.attr == "get" and call is not None and call.args else None
+            reads.append((call or node, key))
         elif isinstance(node, ast.Subscript) and is_info(node.value):
             reads.append((node, node.slice))
         elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) and is_info(right)
