@@ -1,7 +1,7 @@
 """Part 1 (seed 004): a VAE on MNIST with a log-standard-deviation encoder; ``solution/vae.ipynb``.
 
 Points, visibility and time limits of every test; the training run and its pass threshold; the imports the
-notebook allows; the probes that run the submission, with their cases and outputs.
+notebook allows; the probes that run the submission, with their cases, outputs and info.
 The method points add up to the notebook's task points (encoder 10, reparameterization 10, decoder 10,
 KL 5, ELBO 15, generating 10); training and figures are this kit's own additions. The notebook's points
 table shows every group's points; ``tests/test_notebooks.py`` checks it against :data:`TESTS`.

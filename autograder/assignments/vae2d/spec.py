@@ -1,8 +1,8 @@
 """Part 2 (seeds 000, 001, 002): the latent space of a 2-D VAE with a log-variance encoder; ``solution/vae2d.ipynb``.
 
 Points, visibility and time limits of every test; the training run and the quality checks with their
-thresholds; the imports the notebook allows; the probes with their cases and outputs. The method points add up to
-the notebook's task points (60); training, quality and figures are priced in the notebook's table too.
+thresholds; the imports the notebook allows; the probes with their cases, outputs and info. The method points add
+up to the notebook's task points (60); training, quality and figures are priced in the notebook's table too.
 Expected values come from the reference ``VAE2D`` (``reference.py``, generated from the solution notebook by
 ``make student``), run in a child of its own that runs no student code.
 """
