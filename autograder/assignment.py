@@ -4,7 +4,7 @@ The engine (submission loading and rules, the sandbox, the runner, the pytest ha
 knows no assignment. Each assignment folder holds:
 
 - ``spec.py``, which defines ``ASSIGNMENT``, an :class:`Assignment`: its methods, tests with points, visibility
-  and timeouts, allowed imports, its probes with their cases and declared outputs, its training run;
+  and timeouts, allowed imports, its probes with their cases, declared outputs and info, its training run;
 - ``probes.py``, the child side: one function per probe, run in the sandbox (it may import torch);
 - ``graders/grade_<group>.py``, the pytest graders, which run in the trusted process and never import torch;
 - its reference, used by the probes to surround the method under test and for the expected values.
@@ -15,8 +15,8 @@ named by ``$VAE_KIT_ASSIGNMENTS`` (:func:`folders`), with its notebooks in ``<na
 ``solution/``, ``student_template/`` and ``tests/corpus/``). See the README, "Writing an assignment".
 
 :func:`load` imports a spec and validates it (:meth:`Assignment.validate`): points add up, every test has a
-grader and every grader a spec, every test a probe, the visibilities are known.
-"""
+grader and every grader a spec, every test a probe, the visibilities are known, every probe's outputs and info are
+declared well (:func:`declaration_problems`)."""
 from __future__ import annotations
 
 import ast
@@ -110,6 +110,57 @@ class Output:
 DTYPE_KINDS = {"float": "f", "int": "iu", "bool": "b", "number": "fiub"}
 
 
+#: The JSON types an info value may be declared with, and the Python types ``json.loads`` gives for each ("float" is
+#: any JSON number; a bool is never an int nor a float here, though it is one in Python); "any": any JSON value.
+INFO_TYPES = {"int": (int,), "float": (int, float), "bool": (bool,), "str": (str,), "dict": (dict,), "list": (list,),
+              "any": None}
+
+
+def _json_type(value) -> str:
+    """The JSON type of a value ``json.loads`` gave, in the words of :data:`INFO_TYPES` ("null" for None)."""
+    if value is None:
+        return "null"
+    return next((name for name, kinds in INFO_TYPES.items() if kinds and type(value) in kinds), type(value).__name__)
+
+
+@dataclass(frozen=True)
+class Info:
+    """One key of the JSON ``info`` a probe returns with each case's arrays, declared once: the runner refuses any
+    other key, and a value of another type (see :meth:`ProbeSpec.info_problems`).
+
+    name : str
+        The key (``"sample_calls"``).
+    type : str
+        Its JSON type, one of :data:`INFO_TYPES`: "int", "float", "bool", "str", "dict", "list" (what the value
+        holds, a dict's values or a list's items, is the graders' to read), or "any".
+    nullable : bool
+        None (JSON null) is accepted too ("the step whose loss was not finite, or None").
+
+    A key may be absent from a case (a probe returns some keys only in some cases): the graders read info with
+    ``info.get(name)``.
+    """
+
+    name: str
+    type: str = "any"
+    nullable: bool = False
+
+    def problem(self, value) -> str:
+        """What is wrong with ``value`` as this key's ("" when nothing)."""
+        kinds = INFO_TYPES[self.type]
+        if kinds is None or (value is None and self.nullable) or (value is not None and type(value) in kinds):
+            return ""
+        return f"info {self.name!r} is {_json_type(value)}, not {self.type}{' or null' if self.nullable else ''}"
+
+
+#: The info of a training run made with ``probing.start_from`` and ``probing.train`` (every assignment's training
+#: probe): the steps taken, the step whose loss was not finite, the loop's CPU seconds, the step where the loss
+#: changed the watched layers' weights itself, how many layers were watched and those training left unmoved; or,
+#: when the model's layers are not the grader's (nothing is trained), those layers (``unfit``) and their types.
+TRAINING_INFO = (Info("steps", "int"), Info("nonfinite_step", "int", nullable=True), Info("cpu_seconds", "float"),
+                 Info("changed_step", "int", nullable=True), Info("watched", "int"), Info("unmoved", "list"),
+                 Info("unfit", "list"), Info("types", "dict"))
+
+
 def again_with(**changes):
     """An ``again`` of :class:`ProbeSpec`: the same cases with each array named in ``changes`` replaced by
     ``changes[name](array)`` (``x=lambda x: 1 - x[::-1]``: other inputs of the same shape and range); the graders
@@ -158,6 +209,10 @@ class ProbeSpec:
     again : callable or None
         ``again(cases) -> cases`` of the second round (the same number, names and sizes: other inputs where the
         graders allow it, see :func:`again_with`); None: the same cases.
+    info : tuple of Info
+        Every key of the JSON ``info`` it may return with a case (the graders read them): anything else, or a
+        value of another type, is refused by the runner as an output would be. A probe of ``probing.expected``
+        returns none.
     """
 
     method: str
@@ -169,6 +224,7 @@ class ProbeSpec:
     class_name: str | None = None
     repeat: bool = True
     again: object = None
+    info: tuple = ()
 
     @property
     def rounds(self) -> int:
@@ -178,6 +234,33 @@ class ProbeSpec:
     def output(self, name: str) -> Output | None:
         """The declared output ``name`` (or None)."""
         return next((o for o in self.outputs if o.name == name), None)
+
+    def info_problems(self, info: dict) -> list:
+        """What is wrong with one case's ``info`` against :attr:`info`, in words: each undeclared key, each value of
+        another type than declared (empty when nothing)."""
+        declared = {key.name: key for key in self.info}
+        problems = [f"{name!r} is not an info key of this probe" for name in info if name not in declared]
+        return problems + [wrong for name, value in info.items() if name in declared
+                           for wrong in (declared[name].problem(value),) if wrong]
+
+
+def declaration_problems(name: str, probe) -> list:
+    """What is malformed in probe ``name``'s declaration of its outputs and info (empty when nothing): an output
+    of an unknown dtype; info that is not a tuple of :class:`Info` with names, known types and no key twice."""
+    problems = [f"probe {name!r}: output {o.name!r} has an unknown dtype" for o in probe.outputs
+                if o.dtype not in DTYPE_KINDS]
+    if not isinstance(probe.info, tuple) or not all(isinstance(key, Info) for key in probe.info):
+        return problems + [f"probe {name!r}: its info is not a tuple of Info"]
+    for key in probe.info:
+        if not isinstance(key.name, str) or not key.name:
+            problems.append(f"probe {name!r}: info key {key.name!r} is not a name")
+        if not isinstance(key.type, str) or key.type not in INFO_TYPES:
+            problems.append(f"probe {name!r}: info {key.name!r} has type {key.type!r}, not one of {tuple(INFO_TYPES)}")
+        if not isinstance(key.nullable, bool):
+            problems.append(f"probe {name!r}: info {key.name!r} has nullable {key.nullable!r}, not a bool")
+    names = [key.name for key in probe.info if isinstance(key.name, str)]
+    return problems + [f"probe {name!r}: info {n!r} is declared twice" for n in dict.fromkeys(names)
+                       if names.count(n) > 1]
 
 
 @dataclass(frozen=True)
@@ -370,8 +453,7 @@ class Assignment:
         for name, probe in self.probes.items():
             if probe.expected and probe.expected not in self.probes:
                 problems.append(f"probe {name!r}: its expected values come from unknown probe {probe.expected!r}")
-            bad = [o.name for o in probe.outputs if o.dtype not in DTYPE_KINDS]
-            problems += [f"probe {name!r}: output {n!r} has an unknown dtype" for n in bad]
+            problems += declaration_problems(name, probe)
         problems += [f"statistical probe {name!r} is not a probe" for name in self.statistical
                      if name not in self.probes]
         problems += [f"correct variant {file!r}: probe {name!r} is not a statistical probe"

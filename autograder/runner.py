@@ -658,8 +658,9 @@ def check_outputs(result: ProbeResult, spec, method: str, trusted: bool = False)
     """
     from .assignment import DTYPE_KINDS
 
-    for case, outputs in zip(result.cases, result.outputs):
+    for case, outputs, info in zip(result.cases, result.outputs, result.info):
         problems = [f"{name!r} is not an output of this probe" for name in outputs if spec.output(name) is None]
+        problems += spec.info_problems(info)
         for output in spec.outputs:
             got = outputs.get(output.name)
             if got is None:

@@ -1,7 +1,9 @@
 """The engine's assignments: specs validated at load, a submission's assignment recognised, probe outputs checked
 against their declarations, generated files current, one Gradescope zip per assignment."""
+import ast
 import dataclasses
 import os
+import re
 import sys
 import zipfile
 
@@ -11,7 +13,8 @@ from conftest import ROOT
 
 from autograder import assign, package, runner
 from autograder.cases import Case, ChildFailure, ProbeResult
-from autograder.assignment import Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments, load
+from autograder.assignment import (Info, Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments,
+                                   load)
 from autograder.assignment import names as assignment_names
 from autograder.assignment import recognise
 
@@ -84,9 +87,9 @@ def test_assignment_is_recognised_from_classes_then_file_name():
         recognise(set(), "homework.py")
 
 
-def _result(outputs: dict, case_sizes=None) -> ProbeResult:
+def _result(outputs: dict, case_sizes=None, info=None) -> ProbeResult:
     case = Case((), {}, name="only", sizes=case_sizes or {"batch": 3})
-    return ProbeResult([outputs], [{}], [case])
+    return ProbeResult([outputs], [info or {}], [case])
 
 
 def test_outputs_are_checked_against_their_declaration():
@@ -105,6 +108,142 @@ def test_outputs_are_checked_against_their_declaration():
             runner.check_outputs(_result(bad), spec, "m")
         with pytest.raises(RuntimeError, match="the grader's own probe"):
             runner.check_outputs(_result(bad), spec, "m", trusted=True)
+
+
+def test_info_is_checked_against_its_declaration():
+    """Is a child's info refused when it holds an undeclared key or a value of another type than declared (a bool
+    for an int, null where none is allowed), as the student's failure naming the key for a child that ran student
+    code and as the grader's for one that did not, while absent keys, null where allowed and an int for a float
+    pass?"""
+    spec = ProbeSpec("m", outputs=(Output("got"),), info=(
+        Info("calls", "int"), Info("seconds", "float"), Info("step", "int", nullable=True), Info("grads", "dict"),
+        Info("names", "list"), Info("ok", "bool"), Info("error", "str"), Info("anything")))
+    got = {"got": np.zeros(2)}
+    for good in ({}, {"calls": 2, "seconds": 0.5, "step": None, "grads": {"a": True}, "names": ["a"], "ok": False,
+                      "error": "", "anything": [1, {"x": None}]}, {"seconds": 3, "step": 4, "anything": None}):
+        runner.check_outputs(_result(got, info=good), spec, "m")
+        runner.check_outputs(_result(got, info=good), spec, "m", trusted=True)
+    for bad, problem in (({"forged": 1}, "'forged' is not an info key of this probe"),
+                         ({"calls": True}, "info 'calls' is bool, not int"),
+                         ({"calls": 2.0}, "info 'calls' is float, not int"),
+                         ({"seconds": "1"}, "info 'seconds' is str, not float"),
+                         ({"step": 1.5}, "info 'step' is float, not int or null"),
+                         ({"ok": None}, "info 'ok' is null, not bool"),
+                         ({"grads": [True]}, "info 'grads' is list, not dict")):
+        with pytest.raises(ChildFailure, match=re.escape(f"what the process running m returned ({problem}): ")):
+            runner.check_outputs(_result(got, info=bad), spec, "m")
+        with pytest.raises(RuntimeError, match="the grader's own probe for m returned unusable outputs: .*"
+                                               + re.escape(problem)):
+            runner.check_outputs(_result(got, info=bad), spec, "m", trusted=True)
+
+
+def test_malformed_info_declarations_are_refused_at_load():
+    """Is a probe's info declaration refused at load, each probe named, when it is not a tuple of Info, declares
+    an unknown type, a key that is no name, a nullable that is no bool, or a key twice?"""
+    part1 = load("vae")
+    probes = dict(part1.probes)
+    probes["encoder"] = dataclasses.replace(probes["encoder"], info=("steps",))
+    probes["decoder"] = dataclasses.replace(probes["decoder"], info=(Info("steps", "number"), Info("", "int")))
+    probes["kl_divergence"] = dataclasses.replace(probes["kl_divergence"], info=(Info("n", "int", nullable="yes"),))
+    probes["sample"] = dataclasses.replace(probes["sample"], info=(Info("n", "int"), Info("n", "float")))
+    probes["elbo"] = dataclasses.replace(probes["elbo"], info={"sample_calls": "int"})
+    with pytest.raises(SpecError) as error:
+        dataclasses.replace(part1, probes=probes).validate()
+    for expected in ("probe 'encoder': its info is not a tuple of Info", "probe 'elbo': its info is not a tuple of "
+                     "Info", "probe 'decoder': info 'steps' has type 'number', not one of ('int', 'float', 'bool', "
+                     "'str', 'dict', 'list', 'any')", "probe 'decoder': info key '' is not a name",
+                     "probe 'kl_divergence': info 'n' has nullable 'yes', not a bool",
+                     "probe 'sample': info 'n' is declared twice"):
+        assert expected in str(error.value)
+
+
+def _info_names(tree) -> set:
+    """The names a module binds to a probe's info: ``info``, and any bound to ``<x>.info`` (``out, i = found.outputs,
+    found.info``)."""
+    names = {"info"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                pairs = (zip(target.elts, node.value.elts) if isinstance(target, ast.Tuple)
+                         and isinstance(node.value, ast.Tuple) else [(target, node.value)])
+                names |= {t.id for t, v in pairs if isinstance(t, ast.Name) and isinstance(v, ast.Attribute)
+                          and v.attr == "info"}
+    return names
+
+
+def _info_key(node):
+    """A read key as a regular expression: a string constant exactly, an f-string with its formatted parts matching
+    anything (``f"grad_{name}"``: ``grad_.+``); None for a key the scan cannot read."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.escape(node.value)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(re.escape(v.value) if isinstance(v, ast.Constant) else ".+" for v in node.values)
+    return None
+
+
+def info_reads(source: str) -> list:
+    """``(line, key, code)`` for every read of a probe's info in ``source``, in order: ``info.get(KEY, ...)``,
+    ``info[KEY]`` and ``KEY in info``, with ``info`` a name of :func:`_info_names` or ``<x>.info`` itself
+    (``found.info.get(...)``); ``key`` is a regular expression (:func:`_info_key`), None for a key it cannot read
+    and for any other method of the dict (``info.items()``: every key)."""
+    tree = ast.parse(source)
+    names, calls = _info_names(tree), {id(n.func): n for n in ast.walk(tree) if isinstance(n, ast.Call)}
+
+    def is_info(node):
+        return (isinstance(node, ast.Attribute) and node.attr == "info") or (isinstance(node, ast.Name)
+                                                                            and node.id in names)
+    reads = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and is_info(node.value):
+            call = calls.get(id(node))
+            key = call.args[0] if node.attr == "get" and call is not None and call.args else None
+            reads.append((call or node, key))
+        elif isinstance(node, ast.Subscript) and is_info(node.value):
+            reads.append((node, node.slice))
+        elif isinstance(node, ast.Compare) and any(isinstance(op, (ast.In, ast.NotIn)) and is_info(right)
+                                                   for op, right in zip(node.ops, node.comparators)):
+            reads.append((node, node.left))
+    reads.sort(key=lambda read: (read[0].lineno, read[0].col_offset))
+    return [(node.lineno, None if key is None else _info_key(key), ast.unparse(node)) for node, key in reads]
+
+
+def test_the_scan_of_info_reads_finds_every_form():
+    """Does the graders' scan find a key read by get, by subscript and by ``in``, on ``info``, on ``found.info`` and
+    on a name bound to it, an f-string as a pattern, and a read whose key it cannot check, and nothing else?"""
+    source = """out, facts = found.outputs, found.info
+info.get("a", 0)
+found.info["b"]
+"c" in facts
+facts.get(f"grad_{name}")
+found.info.get(key)
+for k, v in info.items(): pass
+other.get("z"), other.info_text
+"""
+    assert [key for _, key, _ in info_reads(source)] == ["a", "b", "c", "grad_.+", None, None]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.name)
+def test_graders_read_only_declared_info(assignment):
+    """Does every key a grader reads from a probe's info (``info.get("...")``, ``info["..."]``, ``"..." in info``)
+    belong to the declared info of a probe whose tests it grades (of any probe of the assignment, for the graders'
+    helper modules), and every key the engine's training check reads (``autograder/grading.py``) to the declared
+    info of the assignment's training probe: can no grader read a key that no probe declares?"""
+    from autograder.assignment import key_group
+
+    graded = {}
+    for key, file in assignment.grader_keys().items():
+        graded.setdefault(file, set()).add(assignment.probe_of(key))
+    found = []
+    for path in sorted(assignment.graders.glob("*.py")):
+        probes = graded.get(path.name, set()) if path.name.startswith("grade_") else set(assignment.probes)
+        found += [(path.name, probes, read) for read in info_reads(path.read_text())]
+    training = {assignment.probe_of(key) for key in assignment.tests if key_group(key) == "training"}
+    found += [("grading.py", training, read) for read in info_reads((ROOT / "autograder" / "grading.py").read_text())]
+    undeclared = [f"{file}:{line}: {code}" for file, probes, (line, key, code) in found
+                  if key is None or not any(re.fullmatch(key, info.name) for probe in probes if probe
+                                            for info in assignment.probes[probe].info)]
+    assert not undeclared, f"reads of undeclared info keys (declare them in the probe's ProbeSpec.info): {undeclared}"
+    assert any(file != "grading.py" for file, _, _ in found), "the scan found no read of info in the graders"
 
 
 def test_cases_are_picked_by_name():

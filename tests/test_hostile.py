@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import ROOT, layout, run_autograder
+from conftest import ROOT, grade_text, layout, mutate, run_autograder
 
 from autograder import config, harness, isolation, messages, package, runner
 from autograder.cases import ChildFailure
@@ -660,3 +660,23 @@ def test_result_file_cannot_hang_or_crash_the_grader(tmp_path):
             runner._read_result(tmp_path, "decoder", child)
     message = messages.describe_student_error({"where": ["x"], "error": {"a": 1}, "frames": 7, "message": 3})
     assert message == "['x'] raised {'a': 1}: 3"  # every field as text, the malformed frames left out
+
+
+FORGE_INFO = """        info = __import__("sys")._getframe(2).f_locals.get("info")  # the probe's own, two frames up
+        if isinstance(info, dict) and not mu.requires_grad:
+            info.update(forged=1, grad_mu="yes")
+        epsilon = torch.randn_like(mu)"""
+
+
+def test_info_forged_by_student_code_costs_its_method(tmp_path, reference_source):
+    """Does a sample_with_reparam that adds a key of its own to the probe's info, and gives a declared key a value
+    of another type, lose that method's points with a message naming both, and nothing else?"""
+    source = mutate(reference_source, "        epsilon = torch.randn_like(mu)\n        return mu + torch.exp(logsigma)",
+                    FORGE_INFO + "\n        return mu + torch.exp(logsigma)")
+    tests, _ = grade_text(tmp_path, source, groups=("sample_with_reparam", "kl_divergence"))
+    charged = {key for key in PART1.tests if key.startswith("sample_with_reparam.")}
+    assert {key for key, test in tests.items() if test.score < test.max_score} == charged
+    for key in charged:
+        assert tests[key].score == 0
+        assert ("could not use what the process running sample_with_reparam returned ('forged' is not an info key of "
+                "this probe; info 'grad_mu' is str, not bool)") in tests[key].output, tests[key].output

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+from autograder.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec
 from autograder.assignment import expected_outputs as _expected
 
 from . import cases
@@ -142,22 +142,31 @@ def _optional(outputs: tuple, *names) -> tuple:
                  else o for o in outputs)
 
 
-def _pair(kind: str, method: str, outputs: tuple, expected: tuple) -> dict:
-    """The probe of ``method`` for class ``kind`` ("conv"/"cond"), and its expected probe."""
+#: What the layers probes say of a submission's ``__init__``: ``{layer: its type's name, or None}``, and the error the
+#: reference's encoder or decoder raised on its layers (when they do not fit together).
+LAYERS_INFO = (Info("types", "dict"), Info("forward_error", "str"))
+#: What a loss probe says: the calls of reparameterize given the case's noise (the whole batch), and the others.
+LOSS_INFO = (Info("noise_calls", "int"), Info("fresh_calls", "int"))
+
+
+def _pair(kind: str, method: str, outputs: tuple, expected: tuple, info: tuple = ()) -> dict:
+    """The probe of ``method`` for class ``kind`` ("conv"/"cond") with its ``info``, and its expected probe."""
     class_name, name = cases.CLASSES[kind], f"{kind}_{method}"
     # a loss's child gets neither class's loss: one is the other's answer, given the other's pieces
     answers = ("ConvVAE.loss", "ConditionalVAE.loss") if method == "loss" else (f"{class_name}.{method}",)
     return {name: ProbeSpec(name, cases.per_class(kind, method), outputs, reference=_without(*answers),
-                            expected=f"expected_{name}", class_name=class_name),
+                            expected=f"expected_{name}", class_name=class_name, info=info),
             f"expected_{name}": ProbeSpec(name, cases.per_class(kind, method), expected, reference=(),
                                           student_code=False)}
 
 
 PROBES = {
     "conv_layers": ProbeSpec("conv_layers", cases.per_class("conv", "layers"), _layers_outputs(),
-                             reference=_without("ConvVAE.__init__"), class_name="ConvVAE", repeat=False),
+                             reference=_without("ConvVAE.__init__"), class_name="ConvVAE", repeat=False,
+                             info=LAYERS_INFO),
     "cond_layers": ProbeSpec("cond_layers", cases.per_class("cond", "layers"), _layers_outputs(),
-                             reference=_without("ConditionalVAE.__init__"), class_name="ConditionalVAE", repeat=False),
+                             reference=_without("ConditionalVAE.__init__"), class_name="ConditionalVAE", repeat=False,
+                             info=LAYERS_INFO),
     **{f"evaluate_{kind}_layers": ProbeSpec(f"{kind}_layers", None, _expected("mu", "logvar", "theta"), reference=(),
                                             student_code=False) for kind in cases.CLASSES},
     **{name: probe for kind in cases.CLASSES for name, probe in {
@@ -167,7 +176,8 @@ PROBES = {
                 _optional(_expected("theta", "fc_dec_input"), "fc_dec_input")),
         **_pair(kind, "loss", (Output("loss"), Output("repeats", required=False),
                                Output("decoded", "float", required=False)),
-                _optional(_expected("loss", "mu", "logvar", "theta_z", "theta_var", "x", "repeats"), "repeats")),
+                _optional(_expected("loss", "mu", "logvar", "theta_z", "theta_var", "x", "repeats"), "repeats"),
+                LOSS_INFO),
     }.items()},
     "sample": ProbeSpec("sample", cases.sample, (Output("theta"), Output("decoder_input", required=False)),
                         reference=_without("ConditionalVAE.sample", "ConditionalVAE.generate"),
@@ -179,7 +189,7 @@ PROBES = {
        for m in ("sample", "generate")},
     "training": ProbeSpec("cond_loss", partial(cases.training, TRAINING), (Output("losses", "float", from_student=False), *_WEIGHTS),
                           reference=("ConvVAE.__init__", "ConditionalVAE.__init__"), class_name="ConditionalVAE",
-                          repeat=False),
+                          repeat=False, info=TRAINING_INFO),
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
                                              Output("samples", "float", from_student=False),
                                              Output("relabelled", "float", from_student=False)),

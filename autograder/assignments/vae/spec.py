@@ -1,7 +1,7 @@
 """Part 1 (seed 004): a VAE on MNIST with a log-standard-deviation encoder; ``solution/vae.ipynb``.
 
 Points, visibility and time limits of every test; the training run and its pass threshold; the imports the
-notebook allows; the probes that run the submission, with their cases and outputs.
+notebook allows; the probes that run the submission, with their cases, outputs and info.
 The method points add up to the notebook's task points (encoder 10, reparameterization 10, decoder 10,
 KL 5, ELBO 15, generating 10); training and figures are this kit's own additions. The notebook's points
 table shows every group's points; ``tests/test_notebooks.py`` checks it against :data:`TESTS`.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec, again_with
+from autograder.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec, again_with
 
 from . import cases
 from .oracle import LAYERS
@@ -89,7 +89,7 @@ HANDOUT_IMPORTS = frozenset({"torchvision.datasets", "torchvision.transforms", "
 #: The trained weights (none when the model's layers are not the notebook's: training then says so).
 _WEIGHTS = tuple(Output(f"w/{layer}.{p}", required=False) for layer in LAYERS for p in ("weight", "bias"))
 
-#: Every probe: the method it runs, its cases, what it returns, the reference pieces around it.
+#: Every probe: the method it runs, its cases, what it returns (arrays and info), the reference pieces around it.
 PROBES = {
     # the second round of calls gets other inputs of the same kind: images 1 - x, codes -z, rows reversed
     "encoder": ProbeSpec("encoder", lambda root: cases.encoder(), (Output("mu"), Output("logsigma")),
@@ -100,21 +100,26 @@ PROBES = {
     "sample_with_reparam": ProbeSpec(
         "sample_with_reparam", lambda root: cases.sample_with_reparam(),
         (Output("z0"), Output("z1", required=False), Output("grad_mu", required=False),
-         Output("grad_logsigma", required=False))),
+         Output("grad_logsigma", required=False)),
+        info=(Info("grad_mu", "bool"), Info("grad_logsigma", "bool"))),  # with grad: did a gradient reach it?
     "elbo": ProbeSpec(
         "elbo", cases.elbo,
         (Output("elbo"), Output("repeats", required=False),
          *(Output(f"grad/{layer}") for layer in LAYERS),
          *(Output(f"reference_grad/{layer}", "float", required=False, from_student=False) for layer in LAYERS)),
-        reference=("encoder", "reparameterize", "decoder", "kl_divergence"), expected="elbo_reference"),
+        reference=("encoder", "reparameterize", "decoder", "kl_divergence"), expected="elbo_reference",
+        # calls of sample_with_reparam given the case's noise, and drawing fresh; {layer: did a gradient reach it}
+        info=(Info("sample_calls", "int"), Info("fresh_calls", "int"), Info("grads", "dict"))),
     "elbo_reference": ProbeSpec(
         "elbo", cases.elbo,
         tuple(Output(f"reference_grad/{layer}", "float", from_student=False) for layer in LAYERS),
         reference=(), student_code=False),
     "sample": ProbeSpec("sample", lambda root: cases.sample(),
                         (Output("x"), Output("z", required=False), Output("logits", required=False)),
-                        reference=("decoder", "reparameterize")),
-    "training": ProbeSpec("elbo", partial(cases.training, TRAINING), (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False),
+                        reference=("decoder", "reparameterize"),
+                        info=(Info("decoder_called", "list"),)),  # the hooked layers that ran: ["logits", "z"]
+    "training": ProbeSpec("elbo", partial(cases.training, TRAINING), (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False,
+                          info=TRAINING_INFO),
 }
 
 #: The probes whose tests judge random draws (``make false-failures``), with the seeds that fit in one child: the

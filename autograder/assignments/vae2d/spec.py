@@ -1,8 +1,8 @@
 """Part 2 (seeds 000, 001, 002): the latent space of a 2-D VAE with a log-variance encoder; ``solution/vae2d.ipynb``.
 
 Points, visibility and time limits of every test; the training run and the quality checks with their
-thresholds; the imports the notebook allows; the probes with their cases and outputs. The method points add up to
-the notebook's task points (60); training, quality and figures are priced in the notebook's table too.
+thresholds; the imports the notebook allows; the probes with their cases, outputs and info. The method points add
+up to the notebook's task points (60); training, quality and figures are priced in the notebook's table too.
 Expected values come from the reference ``VAE2D`` (``reference.py``, generated from the solution notebook by
 ``make student``), run in a child of its own that runs no student code.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec, again_with
+from autograder.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec, again_with
 from autograder.assignment import expected_outputs as _expected
 
 from . import cases
@@ -122,15 +122,16 @@ ALLOWED_IMPORTS = frozenset({"matplotlib.pyplot", "numpy", "torch", "torch.nn", 
 _WEIGHTS = tuple(Output(f"w/{layer}.{p}", required=False) for layer in LAYERS for p in ("weight", "bias"))
 
 
-#: Every probe: the method it runs, its cases, what it returns, the reference pieces around it, where its
-#: expected values come from.
+#: Every probe: the method it runs, its cases, what it returns (arrays and info), the reference pieces around it,
+#: where its expected values come from.
 PROBES = {
     "encoder": ProbeSpec("encoder", cases.encoder, (Output("mu"), Output("logvar")), expected="expected_encoder",
                          again=again_with(x=lambda x: 1 - x[::-1])),  # its second round of calls: other images
     "expected_encoder": ProbeSpec("encoder", cases.encoder, _expected("mu", "logvar"), reference=(), student_code=False),
     "reparameterize": ProbeSpec("reparameterize", cases.reparameterize,
                                 (Output("z0"), Output("z1", required=False), Output("grad_mu", required=False),
-                                 Output("grad_logvar", required=False))),
+                                 Output("grad_logvar", required=False)),
+                                info=(Info("grad_mu", "bool"), Info("grad_logvar", "bool"))),  # with grad: a gradient?
     "decoder": ProbeSpec("decoder", cases.decoder, (Output("theta"),), expected="expected_decoder",
                          again=again_with(z=lambda z: -z[::-1])),  # its second round of calls: other codes
     "expected_decoder": ProbeSpec("decoder", cases.decoder, _expected("theta"),
@@ -138,7 +139,9 @@ PROBES = {
     "loss": ProbeSpec("loss", cases.loss,
                       (Output("loss"), Output("loss_more"), Output("repeats", required=False), Output("repeats_more", required=False),
                        *(Output(f"grad/{layer}", required=False) for layer in LAYERS)),
-                      reference=("encoder", "decoder", "reparameterize"), expected="expected_loss"),
+                      reference=("encoder", "decoder", "reparameterize"), expected="expected_loss",
+                      # calls of reparameterize on the batch (the case's noise), and others; {layer: a gradient?}
+                      info=(Info("noise_calls", "int"), Info("fresh_calls", "int"), Info("grads", "dict"))),
     "expected_loss": ProbeSpec("loss", cases.loss,
                                (*_expected("loss", "loss_more", "reconstruction", "kl", "mu", "logvar", "theta",
                                            loss=("batch",), loss_more=("batch",), theta=("batch", "obs")),
@@ -160,7 +163,8 @@ PROBES = {
                                       _expected("row", "linspace", "ends", row=("rows", "obs")),
                                       reference=(), student_code=False),
     "pick_pairs": ProbeSpec("pick_pairs", cases.pick_pairs, (Output("pairs"), Output("again"))),
-    "training": ProbeSpec("loss", partial(cases.training, TRAINING), (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False),
+    "training": ProbeSpec("loss", partial(cases.training, TRAINING), (Output("losses", "float", from_student=False), *_WEIGHTS), repeat=False,
+                          info=TRAINING_INFO),
     # run by the training and quality graders on the trained weights, with cases.evaluation's cases
     "evaluate": ProbeSpec("training", None, (Output("test_elbo", "float", (1,), from_student=False),
                                              Output("reconstructions", "float", from_student=False),

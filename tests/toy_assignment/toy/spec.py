@@ -1,5 +1,6 @@
 """The toy assignment's spec: a class ``Toy`` with two methods, ``affine`` (deterministic) and ``draw`` (a
-reparameterized draw, judged statistically). Points, probes and the false-failure run's settings."""
+reparameterized draw, judged statistically). Points, probes (their outputs and info) and the false-failure
+run's settings."""
 from __future__ import annotations
 
 from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
@@ -13,9 +14,12 @@ TESTS = {
     "draw.shapes": TestSpec(2),
     "draw.statistics": TestSpec(4),
 }
+#: Each probe declares its arrays (``Output``) and the keys of the JSON info it returns beside them: the toy's return
+#: none (``{}``), so ``info=()``; a probe returning ``{"calls": 2}`` would declare ``info=(Info("calls", "int"),)``.
 PROBES = {
-    "affine": ProbeSpec("affine", cases.affine, (Output("y", "float", ("batch", "dim")),)),
-    "draw": ProbeSpec("draw", cases.draw, (Output("z0", "float", ("rows", "dim")), Output("z1", "float", ("rows", "dim")))),
+    "affine": ProbeSpec("affine", cases.affine, (Output("y", "float", ("batch", "dim")),), info=()),
+    "draw": ProbeSpec("draw", cases.draw, (Output("z0", "float", ("rows", "dim")), Output("z1", "float", ("rows", "dim"))),
+                      info=()),
 }
 
 ASSIGNMENT = Assignment(
