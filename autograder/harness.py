@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from . import config, isolation, runner
+from . import config, forking, isolation
 from .assignment import Assignment, UnknownAssignment, key_group, load, recognise
 from .config import KIT_ROOT
 from .grading import GradedSubmission, GradingFailure, test_name
@@ -254,7 +254,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     end = None if deadline is None else start + deadline
     collector = Collector(GradedSubmission(submission, seed, assignment, root, end), root)
     collector.graded.pending = {key for key in assignment.tests if key_group(key) in groups}
-    with runner.fork_server():
+    with forking.fork_server():
         check_sandbox(groups, assignment)
         code = pytest.main(_pytest_args(assignment, groups, quiet), plugins=[collector])
     wanted = [key for key in assignment.tests if key_group(key) in groups]
@@ -282,7 +282,7 @@ def _result(collector: Collector, assignment: Assignment, keys: list, groups, se
         summary.append(f"The written answers ({assignment.hand_graded_points:g} points) are graded by hand; "
                        "they are not in this score.")
     print(isolation.platform().summary())
-    print(runner.describe_sandbox())
+    print(forking.describe_sandbox())
     for staff in collector.staff:
         print(staff)
     for key, value in collector.properties.items():  # for the staff: "recorded: training_steps = 469"

@@ -327,6 +327,14 @@ def _reap(pids) -> None:
             pass
 
 
+def kill_group(pid: int) -> None:
+    """Kill the process group ``pid`` (a child's session), if it is still there and ours to kill."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def kill_uid(uid: int, attempts: int = 20) -> list[int]:
     """Kill every process of ``uid`` (``kill(-1, SIGKILL)`` run as that uid), reap our own zombies.
 

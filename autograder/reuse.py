@@ -2,7 +2,7 @@
 
 A trusted child's outputs depend only on what it was asked: its assignment's probe and reference, the cases (their
 arrays included), the seed and the limits. When the kit grades its own corpus case after case in one process
-(:func:`autograder.runner.shared_fork_server`), most of those children are asked the same thing for every case:
+(:func:`autograder.forking.shared_fork_server`), most of those children are asked the same thing for every case:
 the expected values of the reference at the grader's fixed inputs. Inside :func:`reusing`, the runner asks
 :func:`get` before it starts one and :func:`put` after; outside (a student's grading), nothing is kept.
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from autograder import assign, package, runner
+from autograder import assign, outputs, package, runtime
 from autograder.cases import Case, ChildFailure, ProbeResult
 from autograder.assignment import Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments, load
 from autograder.assignment import names as assignment_names
@@ -96,15 +96,15 @@ def test_outputs_are_checked_against_their_declaration():
     spec = ProbeSpec("m", outputs=(Output("got"), Output("made", "float", ("batch",), from_student=False),
                                    Output("maybe", required=False)))
     good = {"got": np.zeros((3, 2), np.int64), "made": np.zeros(3)}
-    runner.check_outputs(_result(good), spec, "m")
+    outputs.check_outputs(_result(good), spec, "m")
     for bad, problem in (({**good, "extra": np.zeros(1)}, "'extra' is not an output"),
                          ({"made": np.zeros(3)}, "'got' is missing"),
                          ({**good, "made": np.zeros(4)}, "'made' has shape (4,), not (3,)"),
                          ({**good, "made": np.zeros(3, np.int64)}, "'made' has dtype int64, not float")):
         with pytest.raises(ChildFailure, match=problem.replace("(", r"\(").replace(")", r"\)")):
-            runner.check_outputs(_result(bad), spec, "m")
+            outputs.check_outputs(_result(bad), spec, "m")
         with pytest.raises(RuntimeError, match="the grader's own probe"):
-            runner.check_outputs(_result(bad), spec, "m", trusted=True)
+            outputs.check_outputs(_result(bad), spec, "m", trusted=True)
 
 
 def test_cases_are_picked_by_name():
@@ -128,7 +128,7 @@ def test_templates_and_generated_references_are_current(assignment):
 
 def test_reference_pieces_withhold_the_method_under_test():
     """Does a child that runs student code get the reference class without the method under test?"""
-    source = runner.reference_source(load("vae2d").folder / "reference.py", ("encoder", "decoder"))
+    source = runtime.reference_source(load("vae2d").folder / "reference.py", ("encoder", "decoder"))
     assert "def encoder(" in source and "def decoder(" in source and "def __init__(" in source
     assert "def loss(" not in source and "def reparameterize(" not in source
 

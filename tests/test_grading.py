@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE, grade_text, lost_groups, mutate
 
-from autograder import cases, harness, runner
+from autograder import cases, forking, harness
 
 from autograder.assignments.vae import spec
 
@@ -208,17 +208,17 @@ def test_without_a_fork_server_children_are_spawned_and_the_staff_told(tmp_path,
     def cannot_start(limits):
         raise RuntimeError("no fork here")
 
-    monkeypatch.setattr(runner, "ForkServer", cannot_start)
+    monkeypatch.setattr(forking, "ForkServer", cannot_start)
     tests, _ = grade_text(tmp_path, reference_source, groups=("encoder", "kl_divergence"))
     assert all(t.score == t.max_score for t in tests.values()), [t.output for t in tests.values()]
     assert "fork server: off, it could not start (no fork here)" in capsys.readouterr().out
 
 
 def test_a_shared_fork_server_serves_gradings_in_a_row_but_never_a_dead_or_unread_one(tmp_path, reference_source):
-    """Inside runner.shared_fork_server (the corpus's gradings), do two gradings in a row fork their children from
+    """Inside forking.shared_fork_server (the corpus's gradings), do two gradings in a row fork their children from
     the one server, with the verdicts of a grading of their own, while a server that has exited, or holds a message
     nobody read, is not reused (that grading starts its own); and outside it, does each grading start its own?"""
-    servers, real = [], runner.ForkServer
+    servers, real = [], forking.ForkServer
     for name in "abcde":
         (tmp_path / name).mkdir()
 
@@ -227,8 +227,8 @@ def test_a_shared_fork_server_serves_gradings_in_a_row_but_never_a_dead_or_unrea
         return servers[-1]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "ForkServer", counted)
-        with runner.shared_fork_server() as shared:
+        patch.setattr(forking, "ForkServer", counted)
+        with forking.shared_fork_server() as shared:
             first, _ = grade_text(tmp_path / "a", reference_source, groups=("encoder",))
             second, _ = grade_text(tmp_path / "b", mutate(reference_source, "self.linear22(hidden)", "-self.linear22(hidden)"),
                                    groups=("encoder",))

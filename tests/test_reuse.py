@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autograder import config, reuse, runner
+from autograder import config, forking, reuse, runner
 from autograder.assignment import load
 from autograder.cases import Case, ProbeResult
 
@@ -63,8 +63,8 @@ def test_nothing_is_kept_outside_reusing_or_for_student_code(children):
 
 def test_the_corpus_server_keeps_results_and_forgets_them_after(monkeypatch):
     """Does shared_fork_server (the corpus's gradings) keep trusted results, and forget them when it ends?"""
-    monkeypatch.setattr(runner, "fork_server", lambda limits: _null())
-    with runner.shared_fork_server():
+    monkeypatch.setattr(forking, "fork_server", lambda limits: _null())
+    with forking.shared_fork_server():
         assert reuse.active()
     assert not reuse.active()
 

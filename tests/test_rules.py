@@ -109,7 +109,7 @@ def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_p
     helper) made it, and nothing else charged when the record is whole?"""
     from autograder.grading import GradedSubmission, GradingFailure
     from autograder.cases import ProbeResult
-    from autograder.runner import parse_record
+    from autograder.outputs import parse_record
 
     graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, PART1)
     reads, tampered = parse_record("R torch.distributions.Normal VAE._helper VAE.kl_divergence VAE.elbo\n"
@@ -137,7 +137,7 @@ def test_a_record_that_student_code_interfered_with_costs_the_probed_method(tmp_
     watcher, cost the method the probe ran (and only it), with what was seen, without raising?"""
     from autograder.grading import GradedSubmission, GradingFailure
     from autograder.cases import ProbeResult
-    from autograder.runner import parse_record
+    from autograder.outputs import parse_record
 
     reads, tampered = parse_record(record, 2)
     assert why in tampered
@@ -151,7 +151,7 @@ def test_a_record_that_student_code_interfered_with_costs_the_probed_method(tmp_
 def test_a_record_past_its_size_or_of_a_child_that_failed():
     """Is a record longer than the cap charged, and is a child that stopped before its cases ended not charged
     for the end lines it could not write?"""
-    from autograder.runner import parse_record
+    from autograder.outputs import parse_record
 
     assert "more than" in parse_record("E 0\nE 1\n", 2, overflow=True)[1]
     assert parse_record("R torch.distributions.Normal VAE.elbo\n", 2, finished=False) == (
