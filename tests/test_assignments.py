@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from autograder import assign, outputs, package, runtime
-from autograder.cases import Case, ChildFailure, ProbeResult
-from autograder.assignment import Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments, load
-from autograder.assignment import names as assignment_names
-from autograder.assignment import recognise
+from autograder.core.assignment import Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments, load
+from autograder.core.assignment import names as assignment_names
+from autograder.core.assignment import recognise
+from autograder.core.cases import Case, ChildFailure, ProbeResult
+from autograder.deploy import package
+from autograder.notebook import assign
+from autograder.processes import outputs, runtime
 
 ASSIGNMENTS = all_assignments()
 
@@ -139,7 +141,7 @@ def test_one_zip_per_assignment_holds_that_assignment_alone(assignment, tmp_path
     carry the digit classifier when its quality checks need one?"""
     names = zipfile.ZipFile(package.build(tmp_path / "a.zip", assignment.name, version_text="t")).namelist()
     assert (package.CLASSIFIER_NAME in names) == bool(assignment.classifier_groups)
-    assert f"autograder/assignments/{assignment.name}/spec.py" in names and "autograder/runner.py" in names
+    assert f"autograder/assignments/{assignment.name}/spec.py" in names and "autograder/processes/runner.py" in names
     others = [n for n in names if n.startswith("autograder/assignments/") and n.count("/") > 2
               and not n.startswith(f"autograder/assignments/{assignment.name}/")]
     assert others == []

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE, grade_text, lost_groups, mutate
 
-from autograder import cases, forking, harness
+from autograder.core import cases
+from autograder.harness import harness
+from autograder.processes import forking
 
 from autograder.assignments.vae import spec
 
-from autograder.assignment import TestSpec
+from autograder.core.assignment import TestSpec
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +180,7 @@ def test_a_sandbox_that_cannot_start_is_the_graders_error(monkeypatch):
 
 def test_a_venv_linked_into_tmp_stops_grading_with_a_clear_error(tmp_path):
     """With the venv's Python linked from /tmp, which the sandbox hides, does `grade` stop and say so?"""
-    from autograder import isolation
+    from autograder.processes import isolation
 
     if not isolation.platform().mount_ns:
         pytest.skip("no mount namespace here: /tmp is not hidden from children, so such a venv works")
@@ -251,9 +253,9 @@ def _graded_with(tmp_path, rounds):
     """A GradedSubmission of Part 1 whose encoder probe has already run, in ``rounds`` (lists of outputs ``v``)."""
     import numpy as np
 
-    from autograder.assignment import load
-    from autograder.grading import GradedSubmission, ProbeOutcome
-    from autograder.submission import Submission
+    from autograder.core.assignment import load
+    from autograder.grading.grading import GradedSubmission, ProbeOutcome
+    from autograder.notebook.submission import Submission
 
     graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, load("vae"))
     results = [cases.ProbeResult([{"v": np.array([v])}], [{}], [cases.Case((), {}, name="a")]) for v in rounds]
@@ -264,7 +266,7 @@ def _graded_with(tmp_path, rounds):
 def test_a_grader_is_applied_to_both_rounds_and_says_when_the_second_fails(tmp_path):
     """Does a grader run on each round of its probe's calls, and does a failure in the second say "On a second
     call" before its own message (and one in the first not)?"""
-    from autograder.grading import GradingFailure, fail
+    from autograder.grading.grading import GradingFailure, fail
 
     def grader(graded):
         if graded.case("a", key="encoder.values").outputs["v"][0] != 1:

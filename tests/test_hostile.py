@@ -1,5 +1,5 @@
 """Hostile and broken submissions, in a folder per assignment (``tests/hostile/<name>/*.py``, every assignment
-of :func:`autograder.assignment.names`): the grader survives each, and none scores.
+of :func:`autograder.core.assignment.names`): the grader survives each, and none scores.
 
 Each fixture's header says what it attacks, what stops it, which groups are graded, which groups or tests
 must get 0 (``zero``), which must keep full marks (``full``: the rest of grading still works) and a message
@@ -33,13 +33,16 @@ import numpy as np
 import pytest
 from conftest import ROOT, layout, run_autograder
 
-from autograder import config, forking, harness, isolation, messages, outputs, package, runner
-from autograder.runtime import runtime
-from autograder.cases import ChildFailure
-from autograder.assignment import all_assignments, load
+from autograder import config
 from autograder.assignments.vae import cases
 from autograder.assignments.vae2d import cases as cases2
-from autograder.submission import load_submission
+from autograder.core.assignment import all_assignments, load
+from autograder.core.cases import ChildFailure
+from autograder.deploy import package
+from autograder.harness import harness
+from autograder.notebook.submission import load_submission
+from autograder.processes import forking, isolation, messages, outputs, runner
+from autograder.processes.runtime import runtime
 
 PART1, PART2 = load("vae"), load("vae2d")
 HOSTILE = Path(__file__).resolve().parent / "hostile"

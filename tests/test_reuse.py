@@ -1,10 +1,11 @@
-"""Results of trusted children kept between the corpus's gradings (autograder/reuse.py)."""
+"""Results of trusted children kept between the corpus's gradings (autograder/processes/reuse.py)."""
 import numpy as np
 import pytest
 
-from autograder import config, forking, reuse, runner
-from autograder.assignment import load
-from autograder.cases import Case, ProbeResult
+from autograder import config
+from autograder.core.assignment import load
+from autograder.core.cases import Case, ProbeResult
+from autograder.processes import forking, reuse, runner
 
 
 @pytest.fixture

@@ -37,9 +37,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
-from .sandbox import jail
-from .sandbox.jail import (CLONE_NEWNET, MS_NODEV, MS_NOSUID, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,  # noqa: F401
+from .. import config
+from ..sandbox import jail
+from ..sandbox.jail import (CLONE_NEWNET, MS_NODEV, MS_NOSUID, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,  # noqa: F401
                            SHARED_WRITABLE, mount, prctl, umount, unshare)
 
 

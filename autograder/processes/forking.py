@@ -1,7 +1,7 @@
 """The fork server's client: one process per grading that imports torch once and forks its children.
 
 The server (``sandbox/forkserver.py``) runs no student code; each child it forks applies the same
-:class:`autograder.isolation.Jail` plan as a child spawned as a fresh interpreter. :func:`fork_server` runs the
+:class:`autograder.processes.isolation.Jail` plan as a child spawned as a fresh interpreter. :func:`fork_server` runs the
 children of one grading from one server (or says in :data:`FALLBACK` why they are spawned instead);
 :func:`shared_fork_server` lets the gradings of the kit's own corpus share one.
 """
@@ -17,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import config, isolation, reuse
+from .. import config
+from . import isolation, reuse
 from .runtime import runtime
 
 
@@ -25,7 +26,7 @@ class ForkServer:
     """One process that imports torch once and forks the children of one submission (``sandbox/forkserver.py``).
 
     It runs as the trusted process's user and runs no student code; each child it forks applies the same
-    :class:`autograder.isolation.Jail` plan as a spawned child before it reads the submission. Use
+    :class:`autograder.processes.isolation.Jail` plan as a spawned child before it reads the submission. Use
     :func:`fork_server` rather than this class. Raises RuntimeError when the server does not start.
     """
 
@@ -124,7 +125,7 @@ def shared_fork_server(limits: config.Limits = config.LIMITS):
     Only for code the staff trust (the kit's corpus): every grading of a submission that a student wrote has
     its own server (:func:`fork_server`), so that no submission can reach a later one's children through it.
     A server that has exited or left a message unread is not reused; that grading starts its own. The results of
-    children that run no student code are kept for the later gradings inside (:mod:`autograder.reuse`).
+    children that run no student code are kept for the later gradings inside (:mod:`autograder.processes.reuse`).
     """
     global _SHARED
     with fork_server(limits) as server, reuse.reusing():

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config
-from .cases import ChildFailure, ProbeResult
+from .. import config
+from ..core.cases import ChildFailure, ProbeResult
+from ..sandbox import protocol
 from .messages import student_failure
-from .sandbox import protocol
 
 MAX_RESULT_BYTES = 1 << 20
 #: What a child may return in all, and at most how many arrays.
@@ -204,7 +204,7 @@ def collect(scratch: Path, method: str, child, stopped, staff: str, cases: list,
 
 
 def check_outputs(result: ProbeResult, spec, method: str, trusted: bool = False) -> None:
-    """Check what a child returned against its probe's declared outputs (:class:`autograder.assignment.Output`):
+    """Check what a child returned against its probe's declared outputs (:class:`autograder.core.assignment.Output`):
     no undeclared name, every required one present, dtypes as declared, and the declared shape of every output
     the probe itself made.
 
@@ -215,7 +215,7 @@ def check_outputs(result: ProbeResult, spec, method: str, trusted: bool = False)
     RuntimeError
         When a child that ran no student code did (a fault of the grader).
     """
-    from .assignment import DTYPE_KINDS
+    from ..core.assignment import DTYPE_KINDS
 
     for case, outputs in zip(result.cases, result.outputs):
         problems = [f"{name!r} is not an output of this probe" for name in outputs if spec.output(name) is None]

@@ -2,15 +2,15 @@
 
 The child gets its own scratch folder, its own session (process group, killed when the probe ends),
 resource limits, a minimal environment, a wall-clock timeout and an output cap; when the grader runs as
-root, also its own uid, mount and network namespaces (see :mod:`autograder.isolation`). It runs from a
+root, also its own uid, mount and network namespaces (see :mod:`autograder.processes.isolation`). It runs from a
 copy of the child runtime (``sandbox/`` without the reference pieces, and ``vae_utils.py``) outside the
 kit's folder, which it cannot see. What comes back is read as data only: a JSON file with a size cap and
 ``.npy`` arrays parsed here, whose dtypes and sizes are checked. Expected values never come from a child
 that ran student code: the reference gradients of the ELBO come from a separate child that runs none.
 
-Its parts, one job each: :mod:`autograder.runtime` (what a child runs from and is given),
-:mod:`autograder.forking` (the fork server's client), :mod:`autograder.outputs` (what a child returned);
-here, starting a child, watching it and cleaning up after it.
+Its parts, one job each: :mod:`autograder.processes.runtime` (what a child runs from and is given),
+:mod:`autograder.processes.forking` (the fork server's client), :mod:`autograder.processes.outputs` (what a child
+returned); here, starting a child, watching it and cleaning up after it.
 """
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import config, forking, isolation, reuse
-from .assignment import folders
-from .cases import ChildFailure, ProbeResult
-from .config import KIT_ROOT
+from .. import config
+from ..config import KIT_ROOT
+from ..core.assignment import folders
+from ..core.cases import ChildFailure, ProbeResult
+from ..sandbox import protocol
+from . import forking, isolation, reuse
 from .outputs import check_outputs, collect
 from .runtime import runtime, write_request
-from .sandbox import protocol
 
 #: Folders no child may see (besides the kit's own folder); ``python -m autograder grade`` adds the results folder.
 HIDDEN = []
@@ -239,7 +240,7 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
     Parameters
     ----------
     source : str
-        The submission's code (see :class:`autograder.submission.Submission`).
+        The submission's code (see :class:`autograder.notebook.submission.Submission`).
     probe : str
         A probe of ``assignment.probes`` (``"encoder"``, ``"elbo"``, ...).
     cases : list of Case
@@ -249,14 +250,14 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
         Wall-clock seconds before the child's process group is killed.
     seed : int
         Seeds torch in the child (``seed + case index`` before each case). A probe whose spec repeats it
-        (:attr:`autograder.assignment.ProbeSpec.rounds`) runs its cases, then ``spec.again(cases)`` (or the same)
+        (:attr:`autograder.core.assignment.ProbeSpec.rounds`) runs its cases, then ``spec.again(cases)`` (or the same)
         as a second round in the same child, cases ``n`` to ``2n - 1``, seeded ``seed + n + i``; so does its
         expected probe. Split the result with :func:`rounds`.
     limits : config.Limits
     deadline_bound : bool
         ``timeout`` is what is left of grading's overall time rather than the test's own limit: a child
         stopped by it fails with kind "deadline" ("grading ran out of time"), not "timeout".
-    assignment : autograder.assignment.Assignment
+    assignment : autograder.core.assignment.Assignment
 
     Returns
     -------
@@ -293,7 +294,7 @@ def run_probe(source: str, probe: str, cases: list, method: str, timeout: float,
 def _trusted_child(probe: str, cases: list, method: str, timeout: float, seed: int, limits, deadline_bound: bool,
                    assignment, second_round) -> ProbeResult:
     """:func:`run_child` of a probe that runs no student code, or the result it gave for the same request earlier
-    in this process, when results are kept (:mod:`autograder.reuse`)."""
+    in this process, when results are kept (:mod:`autograder.processes.reuse`)."""
     digest = reuse.key(assignment, probe, cases, seed, limits, second_round) if reuse.active() else None
     kept = reuse.get(digest, cases) if digest else None
     if kept is not None:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .assignment import folder_of, names
-from .config import KIT_ROOT
-from .sandbox import protocol
+from ..config import KIT_ROOT
+from ..core.assignment import folder_of, names
+from ..sandbox import protocol
 
-SANDBOX = Path(__file__).resolve().parent / "sandbox"
+SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
 #: Files of the child runtime, copied out of the kit: the engine's child side and ``vae_utils.py``, then each
 #: assignment's ``probes.py`` as ``probes_<name>.py`` (see :func:`runtime`). No reference piece is among them.
 RUNTIME_FILES = tuple(SANDBOX / f"{name}.py" for name in ("child", "protocol", "probing", "jail", "forkserver")) + (
