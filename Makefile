@@ -7,17 +7,17 @@ PY := $(VENV)/bin/python
 MNIST_ROOT ?= data
 # the assignment to grade, build or check (vae: Part 1, vae2d: Part 2, cvae: Part 3); empty: every assignment
 ASSIGNMENT ?=
-# (autograder.assignment.names(): the kit's own and those of $VAE_KIT_ASSIGNMENTS; standard library only, so that
+# (autograder.core.assignment.names(): the kit's own and those of $VAE_KIT_ASSIGNMENTS; standard library only, so that
 # it runs before the venv exists)
-ALL_ASSIGNMENTS := $(shell $(PYTHON) -c 'from autograder.assignment import names; print(*names())')
+ALL_ASSIGNMENTS := $(shell $(PYTHON) -c 'from autograder.core.assignment import names; print(*names())')
 ASSIGNMENTS := $(if $(ASSIGNMENT),$(ASSIGNMENT),$(ALL_ASSIGNMENTS))
 # default: the solution and the template of each assignment
-SUBMISSIONS ?= $(shell $(PY) -c 'from autograder.assignment import load; \
+SUBMISSIONS ?= $(shell $(PY) -c 'from autograder.core.assignment import load; \
 	print(*[p for a in "$(ASSIGNMENTS)".split() for p in (load(a).solution_notebook, load(a).template_notebook)])')
 # the digit classifier of the quality checks, kept next to the data (make classifier)
 CLASSIFIER := $(MNIST_ROOT)/MNIST/classifier/digits-cnn.npz
 # the assignments whose spec declares classifier_groups (their grading and zips need the classifier)
-CLASSIFIED := $(shell $(PYTHON) -c 'from autograder.assignment import folder_of, names; \
+CLASSIFIED := $(shell $(PYTHON) -c 'from autograder.core.assignment import folder_of, names; \
 	print(*[n for n in names() if "classifier_groups=" in (folder_of(n) / "spec.py").read_text()])')
 # what grade and autograder need first: the classifier, when an assignment of theirs judges digits with it
 NEEDS_CLASSIFIER := $(if $(filter $(CLASSIFIED),$(ASSIGNMENTS)),$(if $(VAE_KIT_CLASSIFIER),,$(CLASSIFIER)))

@@ -24,12 +24,12 @@ SETUP_ERROR = 2
 
 def cmd_grade(args) -> int:
     """Grade one submission and write its results.json; a crash of the grader still writes one, a grader that
-    cannot grade here (:class:`autograder.harness.GraderSetupError`) writes none and exits with SETUP_ERROR."""
+    cannot grade here (:class:`autograder.harness.harness.GraderSetupError`) writes none and exits with SETUP_ERROR."""
     _one_blas_thread()
-    from .results import GradingResult
+    from .core.results import GradingResult
 
-    from .assignment import UnknownAssignment
-    from .harness import GraderSetupError, assignment_for
+    from .core.assignment import UnknownAssignment
+    from .harness.harness import GraderSetupError, assignment_for
 
     start = time.monotonic()
     try:
@@ -39,8 +39,8 @@ def cmd_grade(args) -> int:
         print(f"autograder: {exc}", file=sys.stderr)
         return SETUP_ERROR
     try:
-        from . import runner
-        from .harness import grade
+        from .processes import runner
+        from .harness.harness import grade
 
         runner.HIDDEN.append(Path(args.results).resolve().parent)  # no child may see the results folder
         result = grade(args.path, seed=args.seed, quiet=not args.verbose, groups=groups, deadline=args.deadline,
@@ -59,7 +59,7 @@ def cmd_grade(args) -> int:
 def cmd_gradescope(args) -> int:
     """Grade Gradescope's ``ROOT/submission/`` into ``ROOT/results/results.json`` (what run_autograder runs)."""
     _one_blas_thread()
-    from .gradescope import run
+    from .deploy.gradescope import run
 
     run(Path(args.root), seed=args.seed, deadline=args.deadline)
     return 0
@@ -67,8 +67,8 @@ def cmd_gradescope(args) -> int:
 
 def cmd_package(args) -> int:
     """Build Gradescope's autograder.zip for one assignment, or one zip per assignment (``make autograder``)."""
-    from .assignment import names
-    from .package import build
+    from .core.assignment import names
+    from .deploy.package import build
 
     chosen = [args.assignment] if args.assignment else list(names())
     if len(chosen) > 1 and "{assignment}" not in args.out:
@@ -90,12 +90,12 @@ def _groups(text: str | None, assignment) -> tuple:
 
 def cmd_grade_many(args) -> int:
     """Grade many submissions (files, folders, a Gradescope export); Ctrl-C keeps what is finished."""
-    from .batch import grade_many
-    from .export import ExportError, NoSubmissions
+    from .classtools.batch import grade_many
+    from .classtools.export import ExportError, NoSubmissions
 
-    from .assignment import all_assignments, load
+    from .core.assignment import all_assignments, load
     from .config import mnist_root
-    from .harness import GraderSetupError, check_setup
+    from .harness.harness import GraderSetupError, check_setup
 
     try:
         chosen = [load(args.assignment)] if args.assignment else all_assignments()
@@ -133,7 +133,7 @@ NOTHING_FOUND = 1
 
 def _unusable(out: Path) -> bool:
     """Whether the class tools cannot work from the results folder ``out``; if so, say why on stderr."""
-    from .batch import unusable
+    from .classtools.batch import unusable
 
     problem = unusable(out)
     if problem:
@@ -143,7 +143,7 @@ def _unusable(out: Path) -> bool:
 
 def cmd_report(args) -> int:
     """Write the class's report page, ``OUT/report.html``, from the results of ``grade-many --out OUT``."""
-    from .report import write_report
+    from .classtools.report import write_report
 
     if _unusable(Path(args.out)):
         return NOTHING_FOUND
@@ -153,7 +153,7 @@ def cmd_report(args) -> int:
 
 def cmd_similarity(args) -> int:
     """Print the most similar pairs of submissions graded into ``OUT``."""
-    from .similarity import NothingCompared, print_pairs
+    from .classtools.similarity import NothingCompared, print_pairs
 
     if _unusable(Path(args.out)):
         return NOTHING_FOUND
@@ -168,8 +168,8 @@ def cmd_similarity(args) -> int:
 def cmd_pdf(args) -> int:
     """Write ``OUT/<key>/submission.pdf`` (figures and written answers) for every notebook graded into ``OUT``
     whose PDF is missing or stale; exits with NOTHING_FOUND when a notebook could not be read."""
-    from .browser import BrowserMissing
-    from .pdf import make_pdfs
+    from .classtools.browser import BrowserMissing
+    from .classtools.pdf import make_pdfs
 
     if _unusable(Path(args.out)):
         return NOTHING_FOUND
@@ -189,7 +189,7 @@ def cmd_pdf(args) -> int:
 def cmd_assign(args) -> int:
     """Write a student template from its solution notebook; with --all, every assignment's template and
     generated reference (``make student``)."""
-    from .assign import assign, render
+    from .notebook.assign import assign, render
 
     if args.all:
         return _assign_all()
@@ -208,8 +208,8 @@ def cmd_assign(args) -> int:
 def _assign_all() -> int:
     """``make student``: for every assignment, its template notebook from its solution notebook, and its
     ``reference.py`` when the spec says it is generated."""
-    from .assign import assign, render_reference
-    from .assignment import all_assignments
+    from .notebook.assign import assign, render_reference
+    from .core.assignment import all_assignments
 
     for assignment in all_assignments():
         solution = assignment.solution_notebook

@@ -52,7 +52,7 @@ VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 class Limits:
     """Resource limits and isolation of each child process that runs student code.
 
-    See the README's Security section for what each one stops, and :mod:`autograder.isolation`.
+    See the README's Security section for what each one stops, and :mod:`autograder.processes.isolation`.
     """
 
     cpu_seconds: int = 900

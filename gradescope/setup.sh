@@ -96,7 +96,7 @@ PYTHON
 }
 
 step_permissions() {
-    # Student code runs as unprivileged sandbox uids (autograder/isolation.py). Where the container
+    # Student code runs as unprivileged sandbox uids (autograder/processes/isolation.py). Where the container
     # lacks CAP_SYS_ADMIN there are no mount namespaces to hide the kit, so file modes must: the kit is
     # root-only, while the interpreter, the venv and MNIST stay readable by every uid.
     log "permissions: $SOURCE root-only; $VENV and $DATA readable by the sandbox"

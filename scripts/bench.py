@@ -1,7 +1,7 @@
 """Benchmark grading on this machine (``make bench``): what grading costs against the floor of its real work.
 
 Gradescope's default container has 768 MB of memory, 0.5 vCPU and a 10-minute timeout. Measured here, for every
-assignment (``autograder.assignment.names()``; ``--assignment NAME`` for one), each as a process tree (wall and CPU
+assignment (``autograder.core.assignment.names()``; ``--assignment NAME`` for one), each as a process tree (wall and CPU
 seconds of all its processes, ``RUSAGE_CHILDREN``; peak memory as the tree's summed PSS from
 ``/proc/PID/smaps_rollup``, shared pages split between sharers, sampled every 50 ms):
 
@@ -48,10 +48,11 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
-from autograder import config, package  # noqa: E402
+from autograder import config  # noqa: E402
+from autograder.deploy import package  # noqa: E402
 
 from autograder.assignments.vae import spec  # noqa: E402
-from autograder.submission import load_submission  # noqa: E402
+from autograder.notebook.submission import load_submission  # noqa: E402
 
 SOLUTION = KIT / "solution" / "vae.ipynb"
 MB = 2**20
@@ -217,7 +218,7 @@ def scratch(work: Path):
 
 
 def gradescope_layout(base: Path, assignment) -> Path:
-    """Unpack a freshly built autograder zip of ``assignment`` (an :class:`autograder.assignment.Assignment`) into
+    """Unpack a freshly built autograder zip of ``assignment`` (an :class:`autograder.core.assignment.Assignment`) into
     ``base/autograder`` as Gradescope would, with its solution notebook as the submission; returns that folder."""
     root = base / "autograder"
     for folder in ("source", "submission", "results"):
@@ -520,7 +521,7 @@ def part1_training(mnist: Path, one: dict, args) -> None:
 def main(argv=None) -> int:
     """Run the benchmark and print its tables; returns the exit status (0 when everything was measured, whatever
     the verdicts)."""
-    from autograder.assignment import load, names
+    from autograder.core.assignment import load, names
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--assignment", choices=names(), help="measure only this assignment (default: every one)")

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from autograder import config  # noqa: E402
-from autograder.assignment import load, names  # noqa: E402
-from autograder.submission import load_submission  # noqa: E402
+from autograder.core.assignment import load, names  # noqa: E402
+from autograder.notebook.submission import load_submission  # noqa: E402
 
 
 def judges(assignment, root: Path) -> SimpleNamespace:
@@ -37,7 +37,7 @@ def judges(assignment, root: Path) -> SimpleNamespace:
     if not assignment.classifier_groups:
         return SimpleNamespace(classifier=None, labels=None)
     import digit_classifier
-    from autograder import harness
+    from autograder.harness import harness
 
     return SimpleNamespace(classifier=digit_classifier.load(harness.classifier_file(root)),
                            labels=harness.mnist_test_set(root)[1])

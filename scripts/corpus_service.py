@@ -2,7 +2,7 @@
 
 ``python -m autograder grade`` starts a fresh interpreter and a fresh fork server for every submission: about 3 s
 before the first test runs, which is most of a method-only grading. The corpus is the kit's own code, so its
-cases may share a server (:func:`autograder.runner.shared_fork_server`); a student's submission never does.
+cases may share a server (:func:`autograder.processes.forking.shared_fork_server`); a student's submission never does.
 
 Each case is still graded by ``python -m autograder grade``'s own code (:func:`autograder.__main__.cmd_grade`)
 into its own results.json. Protocol: one JSON request per line on stdin (``path``, ``assignment``, ``groups``,
@@ -76,10 +76,10 @@ def serve(requests, replies) -> None:
     """Grade each request line of ``requests`` with ``cmd_grade``, all under one shared fork server, and write
     one reply line to ``replies`` for each."""
     sys.path.insert(0, str(ROOT))
-    from autograder import runner
+    from autograder.processes import forking
     from autograder.__main__ import cmd_grade
 
-    with runner.shared_fork_server():
+    with forking.shared_fork_server():
         for line in requests:
             request = json.loads(line)
             args = argparse.Namespace(path=request["path"], assignment=request["assignment"],

@@ -28,8 +28,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.assignment import load  # noqa: E402
-from autograder.submission import load_submission  # noqa: E402
+from autograder.core.assignment import load  # noqa: E402
+from autograder.notebook.submission import load_submission  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus" / "vae"
 SOLUTION = ROOT / "solution" / "vae.ipynb"
@@ -109,7 +109,8 @@ def notebook_with(source: str) -> str:
 
 def class_source(path: Path, assignment: str = "vae") -> str:
     """A corpus file of ``assignment`` without its ``# expect:`` header, as a student would hand it in: the code
-    the grader grades (of a whole notebook exported to a script, its classes alone; see :mod:`autograder.script`)."""
+    the grader grades (of a whole notebook exported to a script, its classes alone; see
+    :mod:`autograder.notebook.script`)."""
     return load_submission(path, load(assignment)).source.lstrip("\n")
 
 

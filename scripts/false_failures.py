@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 import pytest  # noqa: E402
 
 from autograder import config  # noqa: E402
-from autograder.assignment import key_group, load, names  # noqa: E402
-from autograder.cases import ChildFailure, ProbeResult  # noqa: E402
-from autograder.grading import GradedSubmission, GradingFailure  # noqa: E402
-from autograder.harness import graders_of  # noqa: E402
-from autograder.runner import rounds, run_probe  # noqa: E402
-from autograder.submission import load_submission  # noqa: E402
+from autograder.core.assignment import key_group, load, names  # noqa: E402
+from autograder.core.cases import ChildFailure, ProbeResult  # noqa: E402
+from autograder.grading.grading import GradedSubmission, GradingFailure  # noqa: E402
+from autograder.harness.harness import graders_of  # noqa: E402
+from autograder.notebook.submission import load_submission  # noqa: E402
+from autograder.processes.runner import rounds, run_probe  # noqa: E402
 
 
 class NotMeasured(Exception):
@@ -42,7 +42,7 @@ class NotMeasured(Exception):
 
 
 class OneSeed(GradedSubmission):
-    """Stands in for :class:`autograder.grading.GradedSubmission` with one seed's probe outputs.
+    """Stands in for :class:`autograder.grading.grading.GradedSubmission` with one seed's probe outputs.
 
     ``probe(name, method, timeout)`` returns ``(cases, ProbeResult)`` for that seed, as grading would.
     """

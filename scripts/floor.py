@@ -115,7 +115,7 @@ def classified_samples(name: str, model, root) -> tuple:
     import torch
 
     import digit_classifier
-    from autograder import harness
+    from autograder.harness import harness
 
     spec = importlib.import_module(f"autograder.assignments.{name}.spec")
     with torch.no_grad():
@@ -135,8 +135,8 @@ def run(name: str, submission: str, root, steps: int | None = None) -> str:
     import torch
 
     from autograder import config
-    from autograder.assignment import load
-    from autograder.submission import load_submission
+    from autograder.core.assignment import load
+    from autograder.notebook.submission import load_submission
 
     assignment = load(name)
     cases = importlib.import_module(f"autograder.assignments.{name}.cases")
@@ -155,7 +155,7 @@ def run(name: str, submission: str, root, steps: int | None = None) -> str:
 
 def main(argv=None) -> int:
     """Print the floor's one line (steps, test-set ELBO, classified samples) after the graded run."""
-    from autograder.assignment import load, names
+    from autograder.core.assignment import load, names
     from autograder.config import mnist_root
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from autograder.assignment import Assignment, all_assignments, load  # noqa: E402
+from autograder.core.assignment import Assignment, all_assignments, load  # noqa: E402
 from corpus_service import CorpusGrader  # noqa: E402
 
 #: Corpus files: .py files holding the VAE class, and notebooks (the course handout's, see tests/handout.py).
@@ -135,7 +135,7 @@ def trains_like_reference(case: Case) -> bool:
     statement (then it trains exactly as the reference does, which the kit's tests grade on their own)."""
     import ast
 
-    from autograder.submission import load_submission
+    from autograder.notebook.submission import load_submission
 
     def methods(source: str) -> dict:  # "Class.method" -> its code
         found = {}

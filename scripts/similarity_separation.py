@@ -3,8 +3,8 @@
 For each assignment, the class: every submission of its corpus (``tests/corpus/<name>/``: correct variants, each
 written differently from the reference in one or more methods, and the single-bug variants), plus, for each
 correct variant, a copy disguised as a copier would (``scripts/fake_export.disguise``: local variables renamed,
-methods reordered, independent lines swapped). Scores come from :func:`autograder.similarity.compare`, method by
-method, with the assignment's student template subtracted. Prints the score distribution of the independent
+methods reordered, independent lines swapped). Scores come from :func:`autograder.classtools.similarity.compare`,
+method by method, with the assignment's student template subtracted. Prints the score distribution of the independent
 pairs (correct variant vs correct variant, and every other pair that is not a copy) and of the copy pairs, the
 gap, and how many of each the flag rule flags.
 
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from fake_export import class_source, disguise  # noqa: E402
 
-from autograder import similarity  # noqa: E402
-from autograder.assignment import load, names  # noqa: E402
+from autograder.classtools import similarity  # noqa: E402
+from autograder.core.assignment import load, names  # noqa: E402
 
 
 #: The header line of a correct corpus variant made from the reference rather than written apart.
@@ -66,15 +66,17 @@ def corpus_answers(codes: dict, assignment: str = "vae") -> tuple:
 
 
 def corpus_pairs(codes: dict, assignment: str = "vae") -> list:
-    """:func:`autograder.similarity.compare` over ``codes`` as a class of ``assignment`` (:func:`corpus_answers`)."""
+    """:func:`autograder.classtools.similarity.compare` over ``codes`` as a class of ``assignment``
+    (:func:`corpus_answers`)."""
     answers, template = corpus_answers(codes, assignment)
     return similarity.compare(answers, template, assignment=assignment)
 
 
 def nothing_distinctive(codes: dict, assignment: str = "vae") -> set:
     """The keys of ``codes`` whose answer code is all common: the template's, or found in more than
-    :data:`autograder.similarity.COMMON_MIN` submissions of the class (a variant that differs from the reference
-    only by a textbook line that several others wrote too). A copy of one shares nothing that tells it apart."""
+    :data:`autograder.classtools.similarity.COMMON_MIN` submissions of the class (a variant that differs from the
+    reference only by a textbook line that several others wrote too). A copy of one shares nothing that tells it
+    apart."""
     answers, template = corpus_answers(codes, assignment)
     common = similarity.common_hashes(list(answers.values()), template)
     return {key for key, regions in answers.items()

@@ -22,10 +22,11 @@ sys.path.insert(0, str(ROOT))
 for _threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_threads, "1")
 
-from autograder import config, harness  # noqa: E402
-from autograder.assignment import load  # noqa: E402
+from autograder import config  # noqa: E402
 from autograder.assignments.vae import spec  # noqa: E402
-from autograder.submission import load_submission  # noqa: E402
+from autograder.core.assignment import load  # noqa: E402
+from autograder.harness import harness  # noqa: E402
+from autograder.notebook.submission import load_submission  # noqa: E402
 
 #: Part 1, the assignment most tests grade.
 PART1 = load("vae")
@@ -169,7 +170,7 @@ def classifier_file() -> Path:
 def browser():
     """A headless Chromium (Debian's, driven by Playwright) for the page and PDF tests; skipped when missing, but
     failing in CI (``CI`` set), where the browser tests must run."""
-    from autograder.browser import available, chromium
+    from autograder.classtools.browser import available, chromium
 
     missing = available()
     if missing:

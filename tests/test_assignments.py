@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from autograder import assign, package, runner
-from autograder.cases import Case, ChildFailure, ProbeResult
-from autograder.assignment import (Info, Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment, all_assignments,
-                                   load)
-from autograder.assignment import names as assignment_names
-from autograder.assignment import recognise
+from autograder.core.assignment import (Info, Output, ProbeSpec, SpecError, TestSpec, UnknownAssignment,
+                                        all_assignments, load)
+from autograder.core.assignment import names as assignment_names
+from autograder.core.assignment import recognise
+from autograder.core.cases import Case, ChildFailure, ProbeResult
+from autograder.deploy import package
+from autograder.notebook import assign
+from autograder.processes import outputs, runtime
 
 ASSIGNMENTS = all_assignments()
 
@@ -99,15 +101,15 @@ def test_outputs_are_checked_against_their_declaration():
     spec = ProbeSpec("m", outputs=(Output("got"), Output("made", "float", ("batch",), from_student=False),
                                    Output("maybe", required=False)))
     good = {"got": np.zeros((3, 2), np.int64), "made": np.zeros(3)}
-    runner.check_outputs(_result(good), spec, "m")
+    outputs.check_outputs(_result(good), spec, "m")
     for bad, problem in (({**good, "extra": np.zeros(1)}, "'extra' is not an output"),
                          ({"made": np.zeros(3)}, "'got' is missing"),
                          ({**good, "made": np.zeros(4)}, "'made' has shape (4,), not (3,)"),
                          ({**good, "made": np.zeros(3, np.int64)}, "'made' has dtype int64, not float")):
         with pytest.raises(ChildFailure, match=problem.replace("(", r"\(").replace(")", r"\)")):
-            runner.check_outputs(_result(bad), spec, "m")
+            outputs.check_outputs(_result(bad), spec, "m")
         with pytest.raises(RuntimeError, match="the grader's own probe"):
-            runner.check_outputs(_result(bad), spec, "m", trusted=True)
+            outputs.check_outputs(_result(bad), spec, "m", trusted=True)
 
 
 def test_info_is_checked_against_its_declaration():
@@ -121,8 +123,8 @@ def test_info_is_checked_against_its_declaration():
     got = {"got": np.zeros(2)}
     for good in ({}, {"calls": 2, "seconds": 0.5, "step": None, "grads": {"a": True}, "names": ["a"], "ok": False,
                       "error": "", "anything": [1, {"x": None}]}, {"seconds": 3, "step": 4, "anything": None}):
-        runner.check_outputs(_result(got, info=good), spec, "m")
-        runner.check_outputs(_result(got, info=good), spec, "m", trusted=True)
+        outputs.check_outputs(_result(got, info=good), spec, "m")
+        outputs.check_outputs(_result(got, info=good), spec, "m", trusted=True)
     for bad, problem in (({"forged": 1}, "'forged' is not an info key of this probe"),
                          ({"calls": True}, "info 'calls' is bool, not int"),
                          ({"calls": 2.0}, "info 'calls' is float, not int"),
@@ -131,10 +133,10 @@ def test_info_is_checked_against_its_declaration():
                          ({"ok": None}, "info 'ok' is null, not bool"),
                          ({"grads": [True]}, "info 'grads' is list, not dict")):
         with pytest.raises(ChildFailure, match=re.escape(f"what the process running m returned ({problem}): ")):
-            runner.check_outputs(_result(got, info=bad), spec, "m")
+            outputs.check_outputs(_result(got, info=bad), spec, "m")
         with pytest.raises(RuntimeError, match="the grader's own probe for m returned unusable outputs: .*"
                                                + re.escape(problem)):
-            runner.check_outputs(_result(got, info=bad), spec, "m", trusted=True)
+            outputs.check_outputs(_result(got, info=bad), spec, "m", trusted=True)
 
 
 def test_malformed_info_declarations_are_refused_at_load():
@@ -226,9 +228,9 @@ other.get("z"), other.info_text
 def test_graders_read_only_declared_info(assignment):
     """Does every key a grader reads from a probe's info (``info.get("...")``, ``info["..."]``, ``"..." in info``)
     belong to the declared info of a probe whose tests it grades (of any probe of the assignment, for the graders'
-    helper modules), and every key the engine's training check reads (``autograder/grading.py``) to the declared
+    helper modules), and every key the engine's training check reads (``autograder/grading/grading.py``) to the declared
     info of the assignment's training probe: can no grader read a key that no probe declares?"""
-    from autograder.assignment import key_group
+    from autograder.core.assignment import key_group
 
     graded = {}
     for key, file in assignment.grader_keys().items():
@@ -238,7 +240,7 @@ def test_graders_read_only_declared_info(assignment):
         probes = graded.get(path.name, set()) if path.name.startswith("grade_") else set(assignment.probes)
         found += [(path.name, probes, read) for read in info_reads(path.read_text())]
     training = {assignment.probe_of(key) for key in assignment.tests if key_group(key) == "training"}
-    found += [("grading.py", training, read) for read in info_reads((ROOT / "autograder" / "grading.py").read_text())]
+    found += [("grading.py", training, read) for read in info_reads((ROOT / "autograder" / "grading" / "grading.py").read_text())]
     undeclared = [f"{file}:{line}: {code}" for file, probes, (line, key, code) in found
                   if key is None or not any(re.fullmatch(key, info.name) for probe in probes if probe
                                             for info in assignment.probes[probe].info)]
@@ -267,7 +269,7 @@ def test_templates_and_generated_references_are_current(assignment):
 
 def test_reference_pieces_withhold_the_method_under_test():
     """Does a child that runs student code get the reference class without the method under test?"""
-    source = runner.reference_source(load("vae2d").folder / "reference.py", ("encoder", "decoder"))
+    source = runtime.reference_source(load("vae2d").folder / "reference.py", ("encoder", "decoder"))
     assert "def encoder(" in source and "def decoder(" in source and "def __init__(" in source
     assert "def loss(" not in source and "def reparameterize(" not in source
 
@@ -278,7 +280,7 @@ def test_one_zip_per_assignment_holds_that_assignment_alone(assignment, tmp_path
     carry the digit classifier when its quality checks need one?"""
     names = zipfile.ZipFile(package.build(tmp_path / "a.zip", assignment.name, version_text="t")).namelist()
     assert (package.CLASSIFIER_NAME in names) == bool(assignment.classifier_groups)
-    assert f"autograder/assignments/{assignment.name}/spec.py" in names and "autograder/runner.py" in names
+    assert f"autograder/assignments/{assignment.name}/spec.py" in names and "autograder/processes/runner.py" in names
     others = [n for n in names if n.startswith("autograder/assignments/") and n.count("/") > 2
               and not n.startswith(f"autograder/assignments/{assignment.name}/")]
     assert others == []

@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from fake_export import metadata_yaml  # noqa: E402
 
 from autograder.assignments.vae import spec  # noqa: E402
-from autograder.batch import collect, grade_many, load  # noqa: E402
-from autograder.export import ExportError, Student, export_handins, unpack  # noqa: E402
+from autograder.classtools.batch import collect, grade_many, load  # noqa: E402
+from autograder.classtools.export import ExportError, Student, export_handins, unpack  # noqa: E402
 
 GROUPS = ("encoder",)
 ADA = {"name": "Ada Quiroga", "email": "ada.quiroga@example.edu", "sid": "11111111"}
@@ -161,7 +161,7 @@ def test_a_new_kit_version_or_other_groups_regrade(tmp_path, monkeypatch):
     grade_many([export], out, groups=GROUPS, progress=False)
     assert regraded(groups=GROUPS) == set()
     assert len(regraded(groups=("encoder", "decoder"))) == 3
-    monkeypatch.setattr("autograder.batch.kit_version", lambda: "another")
+    monkeypatch.setattr("autograder.classtools.batch.kit_version", lambda: "another")
     assert len(regraded(groups=("encoder", "decoder"))) == 3
 
 

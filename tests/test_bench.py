@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from autograder.assignment import names
+from autograder.core.assignment import names
 from conftest import MNIST, ROOT
 
 #: The cells of a row of the side-by-side table that are numbers: CPU-s, CPU ratio, wall-s, wall ratio, PSS MB.

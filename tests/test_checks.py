@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from autograder import stats
 from autograder.assignments.vae import cases, oracle
-from autograder.grading import GradingFailure, compare
+from autograder.grading import stats
+from autograder.grading.grading import GradingFailure, compare
 
 
 def test_compare_reports_a_shape_mismatch_and_names_the_mistake():

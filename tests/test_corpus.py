@@ -6,8 +6,8 @@ import sys
 import pytest
 from conftest import ROOT
 
-from autograder.assignment import all_assignments
 from autograder.assignments.vae import spec
+from autograder.core.assignment import all_assignments
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import grade_corpus as corpus  # noqa: E402

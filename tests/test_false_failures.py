@@ -23,8 +23,8 @@ def test_measurement_sees_a_wrong_reparameterization(reference_source):
 def test_measurement_covers_vae2d_reparameterize(tmp_path):
     """Over a few seeds (each graded on its two rounds of calls), does Part 2's reference pass every reparameterize
     test, and one that reads logvar as a log standard deviation fail the statistics on every seed and round?"""
-    from autograder.assignment import load
-    from autograder.submission import load_submission
+    from autograder.core.assignment import load
+    from autograder.notebook.submission import load_submission
 
     source = load_submission(ROOT / "solution" / "vae2d.ipynb", load("vae2d")).source
     counts = false_failures.measure(source, "reparameterize", 3, "vae2d")

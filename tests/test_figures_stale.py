@@ -8,10 +8,10 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from autograder.assignment import load
-from autograder.figures import stale_reason
-from autograder.harness import grade
-from autograder.submission import load_submission
+from autograder.core.assignment import load
+from autograder.grading.figures import stale_reason
+from autograder.harness.harness import grade
+from autograder.notebook.submission import load_submission
 
 PLOTS = ("vae_utils.visualize_", "vae_utils.plot_")
 NOTEBOOKS = sorted(ROOT.glob("solution/*.ipynb")) + sorted(ROOT.glob("tests/corpus/*/*/*.ipynb"))

@@ -19,19 +19,21 @@ import jsonschema
 import pytest
 from conftest import MNIST, PART1, ROOT, SCHEMA, SOLUTION, TEMPLATE, layout, run_autograder, validate
 
-from autograder import config, gradescope, harness, package
-from autograder.assignment import names
+from autograder import config
+from autograder.core.assignment import names
+from autograder.deploy import gradescope, package
+from autograder.harness import harness
 
 from autograder.assignments.vae import spec
-from autograder.results import GradingResult
-from autograder import results as results_module
+from autograder.core import results as results_module
+from autograder.core.results import GradingResult
 
 TOTAL = sum(test.points for test in spec.TESTS.values())
 
 @pytest.fixture(scope="module", autouse=True)
 def subreaper():
     """Make this process a subreaper, so that whatever a grading leaves behind stays our descendant."""
-    from autograder import isolation
+    from autograder.processes import isolation
 
     isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
 
@@ -39,7 +41,7 @@ def subreaper():
 def sandbox_children() -> set:
     """Our live descendants that run a sandbox child or the fork server (``child.py`` or ``forkserver.py`` of
     a vae-kit child runtime): other gradings on the machine do not count."""
-    from autograder import isolation
+    from autograder.processes import isolation
 
     table, found = isolation.processes(), set()
     for pid in isolation.descendants(os.getpid(), table):

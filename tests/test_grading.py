@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE, grade_text, lost_groups, mutate
 
-from autograder import cases, harness, runner
+from autograder.core import cases
+from autograder.harness import harness
+from autograder.processes import forking
 
 from autograder.assignments.vae import spec
 
-from autograder.assignment import TestSpec
+from autograder.core.assignment import TestSpec
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +180,7 @@ def test_a_sandbox_that_cannot_start_is_the_graders_error(monkeypatch):
 
 def test_a_venv_linked_into_tmp_stops_grading_with_a_clear_error(tmp_path):
     """With the venv's Python linked from /tmp, which the sandbox hides, does `grade` stop and say so?"""
-    from autograder import isolation
+    from autograder.processes import isolation
 
     if not isolation.platform().mount_ns:
         pytest.skip("no mount namespace here: /tmp is not hidden from children, so such a venv works")
@@ -208,17 +210,17 @@ def test_without_a_fork_server_children_are_spawned_and_the_staff_told(tmp_path,
     def cannot_start(limits):
         raise RuntimeError("no fork here")
 
-    monkeypatch.setattr(runner, "ForkServer", cannot_start)
+    monkeypatch.setattr(forking, "ForkServer", cannot_start)
     tests, _ = grade_text(tmp_path, reference_source, groups=("encoder", "kl_divergence"))
     assert all(t.score == t.max_score for t in tests.values()), [t.output for t in tests.values()]
     assert "fork server: off, it could not start (no fork here)" in capsys.readouterr().out
 
 
 def test_a_shared_fork_server_serves_gradings_in_a_row_but_never_a_dead_or_unread_one(tmp_path, reference_source):
-    """Inside runner.shared_fork_server (the corpus's gradings), do two gradings in a row fork their children from
+    """Inside forking.shared_fork_server (the corpus's gradings), do two gradings in a row fork their children from
     the one server, with the verdicts of a grading of their own, while a server that has exited, or holds a message
     nobody read, is not reused (that grading starts its own); and outside it, does each grading start its own?"""
-    servers, real = [], runner.ForkServer
+    servers, real = [], forking.ForkServer
     for name in "abcde":
         (tmp_path / name).mkdir()
 
@@ -227,8 +229,8 @@ def test_a_shared_fork_server_serves_gradings_in_a_row_but_never_a_dead_or_unrea
         return servers[-1]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(runner, "ForkServer", counted)
-        with runner.shared_fork_server() as shared:
+        patch.setattr(forking, "ForkServer", counted)
+        with forking.shared_fork_server() as shared:
             first, _ = grade_text(tmp_path / "a", reference_source, groups=("encoder",))
             second, _ = grade_text(tmp_path / "b", mutate(reference_source, "self.linear22(hidden)", "-self.linear22(hidden)"),
                                    groups=("encoder",))
@@ -251,9 +253,9 @@ def _graded_with(tmp_path, rounds):
     """A GradedSubmission of Part 1 whose encoder probe has already run, in ``rounds`` (lists of outputs ``v``)."""
     import numpy as np
 
-    from autograder.assignment import load
-    from autograder.grading import GradedSubmission, ProbeOutcome
-    from autograder.submission import Submission
+    from autograder.core.assignment import load
+    from autograder.grading.grading import GradedSubmission, ProbeOutcome
+    from autograder.notebook.submission import Submission
 
     graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, load("vae"))
     results = [cases.ProbeResult([{"v": np.array([v])}], [{}], [cases.Case((), {}, name="a")]) for v in rounds]
@@ -264,7 +266,7 @@ def _graded_with(tmp_path, rounds):
 def test_a_grader_is_applied_to_both_rounds_and_says_when_the_second_fails(tmp_path):
     """Does a grader run on each round of its probe's calls, and does a failure in the second say "On a second
     call" before its own message (and one in the first not)?"""
-    from autograder.grading import GradingFailure, fail
+    from autograder.grading.grading import GradingFailure, fail
 
     def grader(graded):
         if graded.case("a", key="encoder.values").outputs["v"][0] != 1:

@@ -5,9 +5,10 @@ import sys
 import pytest
 from conftest import ROOT, grade_text, lost_groups, mutate
 
-from autograder import config, harness
-from autograder.assignment import load
-from autograder.submission import load_submission
+from autograder import config
+from autograder.core.assignment import load
+from autograder.harness import harness
+from autograder.notebook.submission import load_submission
 
 PART3 = load("cvae")
 SOLUTION3 = ROOT / "solution" / "cvae.ipynb"

@@ -7,9 +7,9 @@ import sys
 import pytest
 from conftest import ROOT, grade_text, lost_groups, mutate
 
-from autograder import harness
-from autograder.assignment import load
-from autograder.submission import load_submission
+from autograder.core.assignment import load
+from autograder.harness import harness
+from autograder.notebook.submission import load_submission
 
 PART2 = load("vae2d")
 SOLUTION2 = ROOT / "solution" / "vae2d.ipynb"

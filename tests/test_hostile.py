@@ -1,5 +1,5 @@
 """Hostile and broken submissions, in a folder per assignment (``tests/hostile/<name>/*.py``, every assignment
-of :func:`autograder.assignment.names`): the grader survives each, and none scores.
+of :func:`autograder.core.assignment.names`): the grader survives each, and none scores.
 
 Each fixture's header says what it attacks, what stops it, which groups are graded, which groups or tests
 must get 0 (``zero``), which must keep full marks (``full``: the rest of grading still works) and a message
@@ -33,12 +33,16 @@ import numpy as np
 import pytest
 from conftest import ROOT, grade_text, layout, mutate, run_autograder
 
-from autograder import config, harness, isolation, messages, package, runner
-from autograder.cases import ChildFailure
-from autograder.assignment import all_assignments, load
+from autograder import config
 from autograder.assignments.vae import cases
 from autograder.assignments.vae2d import cases as cases2
-from autograder.submission import load_submission
+from autograder.core.assignment import all_assignments, load
+from autograder.core.cases import ChildFailure
+from autograder.deploy import package
+from autograder.harness import harness
+from autograder.notebook.submission import load_submission
+from autograder.processes import forking, isolation, messages, outputs, runner
+from autograder.processes.runtime import runtime
 
 PART1, PART2 = load("vae"), load("vae2d")
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -427,7 +431,7 @@ READER = """
 def secrets() -> list:
     """What no child may read: every assignment's solution, graders and reference, Part 1's oracle, any reference
     in the runtime, and the grader's memory and environment."""
-    found = [runner.runtime() / "reference.py", Path(f"/proc/{os.getpid()}/mem"), Path(f"/proc/{os.getpid()}/environ")]
+    found = [runtime() / "reference.py", Path(f"/proc/{os.getpid()}/mem"), Path(f"/proc/{os.getpid()}/environ")]
     for part in all_assignments():
         found += [part.solution_notebook, *sorted(part.graders.glob("grade_*.py"))[:1], part.folder / "reference.py"]
     return found + [PART1.folder / "oracle.py"]
@@ -438,7 +442,7 @@ def read_in_child(source: str, part, decoder_cases) -> dict:
     secret and the runtime's probes) found when it opened it, in a child of ``part``'s decoder probe}."""
     found = isolation.platform()
     assert found.uid_drop, found.summary()
-    paths = [str(p) for p in secrets() + [runner.runtime() / f"probes_{part.name}.py"]]
+    paths = [str(p) for p in secrets() + [runtime() / f"probes_{part.name}.py"]]
     source = source.replace("    def decoder(self, z):", READER % paths + "\n    def _unused(self, z):", 1)
     with pytest.raises(ChildFailure) as failure:
         runner.run_probe(source, "decoder", decoder_cases, "decoder", 120, assignment=part)
@@ -451,7 +455,7 @@ def test_child_cannot_read_the_solution_or_the_graders(reference_source):
     report = read_in_child(reference_source, PART1, cases.decoder())
     for path in secrets():
         assert report[str(path)] in ("PermissionError", "FileNotFoundError"), report
-    assert report[str(runner.runtime() / "probes_vae.py")].startswith("read"), report
+    assert report[str(runtime() / "probes_vae.py")].startswith("read"), report
 
 
 @pytest.mark.root
@@ -462,7 +466,7 @@ def test_child_of_vae2d_cannot_read_the_solution_the_graders_or_the_reference():
     report = read_in_child(source, PART2, cases2.decoder())
     for path in secrets():
         assert report[str(path)] in ("PermissionError", "FileNotFoundError"), report
-    assert report[str(runner.runtime() / "probes_vae2d.py")].startswith("read"), report
+    assert report[str(runtime() / "probes_vae2d.py")].startswith("read"), report
 
 
 MEMORY_PROBE = """
@@ -482,10 +486,10 @@ def test_children_are_killed_first_and_capped_near_their_size(reference_source, 
     """Does every child that runs student code carry the out-of-memory score that makes the kernel kill it
     before the grader, and an address space capped at its size plus config.LIMITS.memory_mb?"""
     source = reference_source.replace("    def decoder(self, z):", MEMORY_PROBE + "\n    def _unused(self, z):", 1)
-    with runner.fork_server(dataclasses.replace(config.LIMITS, fork_server=forked)):
+    with forking.fork_server(dataclasses.replace(config.LIMITS, fork_server=forked)):
         with pytest.raises(ChildFailure) as failure:
             runner.run_probe(source, "decoder", cases.decoder(), "decoder", 120, assignment=PART1)
-    assert (runner.FALLBACK == "") == forked
+    assert (forking.FALLBACK == "") == forked
     found = eval(str(failure.value).split("ValueError: ", 1)[1].splitlines()[0])
     assert found["oom_score_adj"] == "1000"
     budget = found["as_limit"] - found["vm_size"]
@@ -616,7 +620,7 @@ def test_outputs_are_parsed_as_plain_numbers(tmp_path):
     refused?"""
     good = np.arange(6, dtype=np.float32).reshape(2, 3)
     write_npz(tmp_path / "outputs.npz", {"0/theta.npy": saved(good)})
-    out = runner._read_outputs(tmp_path, 1)
+    out = outputs._read_outputs(tmp_path, 1)
     assert type(out[0]["theta"]) is np.ndarray and np.array_equal(out[0]["theta"], good)
     bad = {
         "pickle": saved(np.array([object()], dtype=object), allow_pickle=True),
@@ -627,24 +631,24 @@ def test_outputs_are_parsed_as_plain_numbers(tmp_path):
     for what, data in bad.items():
         write_npz(tmp_path / "outputs.npz", {"0/theta.npy": data})
         with pytest.raises(ChildFailure, match="could not read"):
-            runner._read_outputs(tmp_path, 1)
+            outputs._read_outputs(tmp_path, 1)
     with zipfile.ZipFile(tmp_path / "outputs.npz", "w", zipfile.ZIP_DEFLATED) as archive:  # 300 MB of zeros
         with archive.open("0/theta.npy", "w", force_zip64=True) as member:
             for _ in range(300):
                 member.write(bytes(2**20))
     assert (tmp_path / "outputs.npz").stat().st_size < 2 * 2**20
     with pytest.raises(ChildFailure, match="could not read|more than the 8 MB the grader accepts for one call"):
-        runner._read_outputs(tmp_path, 1)
+        outputs._read_outputs(tmp_path, 1)
     write_npz(tmp_path / "outputs.npz", {"0/theta.npy": saved(np.zeros(9 * 2**18, np.float32))})  # 9 MB, one call
     with pytest.raises(ChildFailure, match="holds 9 MB of numbers, more than the 8 MB"):
-        runner._read_outputs(tmp_path, 1)
+        outputs._read_outputs(tmp_path, 1)
     write_npz(tmp_path / "outputs.npz", {"7/theta.npy": saved(good)})
     with pytest.raises(ChildFailure, match="unexpected output"):
-        runner._read_outputs(tmp_path, 1)
+        outputs._read_outputs(tmp_path, 1)
     (tmp_path / "outputs.npz").unlink()
     (tmp_path / "outputs.npz").symlink_to(ROOT / "solution" / "vae.ipynb")
     with pytest.raises(ChildFailure, match="not a regular file"):
-        runner._read_outputs(tmp_path, 1)
+        outputs._read_outputs(tmp_path, 1)
 
 
 def test_result_file_cannot_hang_or_crash_the_grader(tmp_path):
@@ -652,12 +656,12 @@ def test_result_file_cannot_hang_or_crash_the_grader(tmp_path):
     child = dataclasses.make_dataclass("Child", ["returncode"])(0)
     os.mkfifo(tmp_path / "result.json")
     with pytest.raises(ChildFailure, match="unreadable"):
-        runner._read_result(tmp_path, "decoder", child)
+        outputs._read_result(tmp_path, "decoder", child)
     for content in ("[" * 100000 + "]" * 100000, '["status", "ok"]', '{"status": 1}'):
         (tmp_path / "result.json").unlink()
         (tmp_path / "result.json").write_text(content)
         with pytest.raises(ChildFailure, match="unreadable"):
-            runner._read_result(tmp_path, "decoder", child)
+            outputs._read_result(tmp_path, "decoder", child)
     message = messages.describe_student_error({"where": ["x"], "error": {"a": 1}, "frames": 7, "message": 3})
     assert message == "['x'] raised {'a': 1}: 3"  # every field as text, the malformed frames left out
 

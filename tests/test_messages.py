@@ -1,7 +1,7 @@
 """Messages for mistakes real students make: the GPU, variables of other cells, and where training failed."""
-from autograder.assignment import load
 from autograder.assignments.vae.graders.grade_training import where_to_look
-from autograder.messages import describe_student_error
+from autograder.core.assignment import load
+from autograder.processes.messages import describe_student_error
 
 
 def report(error, message, frames=()):

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE
 
-from autograder import assign
+from autograder.notebook import assign
 
 from autograder.assignments.vae import spec
 

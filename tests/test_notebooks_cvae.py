@@ -14,7 +14,7 @@ from conftest import ROOT
 from torch import nn
 from torch.nn import functional as F
 
-from autograder import assign
+from autograder.notebook import assign
 
 SOLUTION3 = ROOT / "solution" / "cvae.ipynb"
 TEMPLATE3 = ROOT / "student_template" / "cvae.ipynb"

@@ -11,7 +11,7 @@ import pytest
 import torch
 from conftest import ROOT
 
-from autograder import assign
+from autograder.notebook import assign
 
 SOLUTION2 = ROOT / "solution" / "vae2d.ipynb"
 TEMPLATE2 = ROOT / "student_template" / "vae2d.ipynb"

@@ -8,9 +8,9 @@ import torch
 import torch.nn.functional as F
 from conftest import ROOT
 
-from autograder import stats
 from autograder.assignments.vae import oracle, spec
-from autograder.submission import find_violations
+from autograder.grading import stats
+from autograder.notebook.submission import find_violations
 
 _found = importlib.util.spec_from_file_location("reference", ROOT / "autograder" / "assignments" / "vae" / "reference.py")
 reference = importlib.util.module_from_spec(_found)

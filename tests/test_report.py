@@ -16,14 +16,14 @@ from conftest import ROOT, SOLUTION
 sys.path.insert(0, str(ROOT / "scripts"))
 from fake_export import CORPUS, class_source, disguise  # noqa: E402
 
-from autograder import batch  # noqa: E402
-from autograder.export import Handin, Student  # noqa: E402
-from autograder.assignment import load  # noqa: E402
-from autograder.harness import not_graded  # noqa: E402
-from autograder.grading import GradingFailure, compare  # noqa: E402
-from autograder.pdf import PDF_NAME, for_hand_grading, pdfs_for  # noqa: E402
-from autograder.report import mistake_label, rank_mistakes, write_report  # noqa: E402
-from autograder.results import GradingResult, TestResult  # noqa: E402
+from autograder.classtools import batch  # noqa: E402
+from autograder.classtools.export import Handin, Student  # noqa: E402
+from autograder.classtools.pdf import PDF_NAME, for_hand_grading, pdfs_for  # noqa: E402
+from autograder.classtools.report import mistake_label, rank_mistakes, write_report  # noqa: E402
+from autograder.core.assignment import load  # noqa: E402
+from autograder.core.results import GradingResult, TestResult  # noqa: E402
+from autograder.grading.grading import GradingFailure, compare  # noqa: E402
+from autograder.harness.harness import not_graded  # noqa: E402
 
 GROUPS = ("encoder", "kl_divergence", "elbo")
 KL_HALF = "Your KL misses the factor 1/2: it is 0.5 * sum(sigma^2 + mu^2 - 1 - 2 * logsigma)."
@@ -229,7 +229,7 @@ def test_a_part_2_class_is_compared_against_part_2s_template(tmp_path):
     """Two students who handed in Part 2's blank template: does the report compare them against Part 2's template
     (no answer code, no pair), where Part 1's would have left the template's own code in and flagged them; and
     is a Part 1 submission never paired with a Part 2 one?"""
-    from autograder.report import context
+    from autograder.classtools.report import context
 
     template2 = load("vae2d").template_notebook
     part2 = graded_folder(tmp_path / "part2", {"ann": template2, "bob": template2}, "vae2d")
@@ -263,7 +263,7 @@ def ring_class(tmp_path_factory):
 def test_every_flagged_pair_is_reachable_in_the_page(browser, ring_class):
     """With 12 flagged pairs (more than the 10 shown open), does the page say so, list every one with its score,
     keep the first 10 open, and open a collapsed one side by side when its link is clicked?"""
-    from autograder.similarity import graded_pairs
+    from autograder.classtools.similarity import graded_pairs
 
     flagged = [p for p in graded_pairs(batch.load(ring_class))[0] if p.flagged]
     assert len(flagged) == 12
@@ -325,7 +325,7 @@ def test_the_report_shows_the_version_the_grading_logs_print(report, tmp_path):
     written by `make autograder` from the same checkout)?"""
     import zipfile
 
-    from autograder import gradescope, package
+    from autograder.deploy import gradescope, package
 
     root = tmp_path / "autograder"
     with zipfile.ZipFile(package.build(tmp_path / "autograder-vae.zip", "vae")) as archive:

@@ -1,7 +1,7 @@
 """Results in Gradescope's format and the crash path (grading many: tests/test_batch.py)."""
 import json
 
-from autograder.results import GradingResult, TestResult
+from autograder.core.results import GradingResult, TestResult
 
 
 def test_to_gradescope_sums_and_statuses():

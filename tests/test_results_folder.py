@@ -18,8 +18,8 @@ import pytest
 from conftest import ROOT, SOLUTION
 
 from autograder.__main__ import main
-from autograder.batch import grade_many, load
-from autograder.pdf import DIGEST_NAME, MATHJAX, PDF_NAME, make_pdfs
+from autograder.classtools.batch import grade_many, load
+from autograder.classtools.pdf import DIGEST_NAME, MATHJAX, PDF_NAME, make_pdfs
 
 GROUPS = ("encoder",)
 

@@ -1,10 +1,11 @@
-"""Results of trusted children kept between the corpus's gradings (autograder/reuse.py)."""
+"""Results of trusted children kept between the corpus's gradings (autograder/processes/reuse.py)."""
 import numpy as np
 import pytest
 
-from autograder import config, reuse, runner
-from autograder.assignment import load
-from autograder.cases import Case, ProbeResult
+from autograder import config
+from autograder.core.assignment import load
+from autograder.core.cases import Case, ProbeResult
+from autograder.processes import forking, reuse, runner
 
 
 @pytest.fixture
@@ -63,8 +64,8 @@ def test_nothing_is_kept_outside_reusing_or_for_student_code(children):
 
 def test_the_corpus_server_keeps_results_and_forgets_them_after(monkeypatch):
     """Does shared_fork_server (the corpus's gradings) keep trusted results, and forget them when it ends?"""
-    monkeypatch.setattr(runner, "fork_server", lambda limits: _null())
-    with runner.shared_fork_server():
+    monkeypatch.setattr(forking, "fork_server", lambda limits: _null())
+    with forking.shared_fork_server():
         assert reuse.active()
     assert not reuse.active()
 

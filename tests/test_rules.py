@@ -6,8 +6,8 @@ import pytest
 from conftest import PART1
 
 from autograder.assignments.vae import spec
-from autograder.rules import find_violations, fold
-from autograder.submission import Submission, allowed_imports
+from autograder.notebook.rules import find_violations, fold
+from autograder.notebook.submission import Submission, allowed_imports
 
 HEADER = "class VAE:\n    def kl_divergence(self, mu, logsigma):\n"
 
@@ -107,9 +107,9 @@ def test_fold(expression, value):
 def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_path):
     """Is a read of torch.distributions that the sandbox recorded charged to the graded method whose code (or
     helper) made it, and nothing else charged when the record is whole?"""
-    from autograder.grading import GradedSubmission, GradingFailure
-    from autograder.cases import ProbeResult
-    from autograder.runner import parse_record
+    from autograder.grading.grading import GradedSubmission, GradingFailure
+    from autograder.core.cases import ProbeResult
+    from autograder.processes.outputs import parse_record
 
     graded = GradedSubmission(Submission(tmp_path / "s.py", "python", source="class VAE: pass"), 0, PART1)
     reads, tampered = parse_record("R torch.distributions.Normal VAE._helper VAE.kl_divergence VAE.elbo\n"
@@ -135,9 +135,9 @@ def test_reads_seen_at_run_time_are_charged_to_the_innermost_graded_method(tmp_p
 def test_a_record_that_student_code_interfered_with_costs_the_probed_method(tmp_path, record, why):
     """Does a child's record that is cut, garbled, forged beyond what the grader writes, or that reports a changed
     watcher, cost the method the probe ran (and only it), with what was seen, without raising?"""
-    from autograder.grading import GradedSubmission, GradingFailure
-    from autograder.cases import ProbeResult
-    from autograder.runner import parse_record
+    from autograder.grading.grading import GradedSubmission, GradingFailure
+    from autograder.core.cases import ProbeResult
+    from autograder.processes.outputs import parse_record
 
     reads, tampered = parse_record(record, 2)
     assert why in tampered
@@ -151,7 +151,7 @@ def test_a_record_that_student_code_interfered_with_costs_the_probed_method(tmp_
 def test_a_record_past_its_size_or_of_a_child_that_failed():
     """Is a record longer than the cap charged, and is a child that stopped before its cases ended not charged
     for the end lines it could not write?"""
-    from autograder.runner import parse_record
+    from autograder.processes.outputs import parse_record
 
     assert "more than" in parse_record("E 0\nE 1\n", 2, overflow=True)[1]
     assert parse_record("R torch.distributions.Normal VAE.elbo\n", 2, finished=False) == (

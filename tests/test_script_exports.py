@@ -7,11 +7,11 @@ import nbformat
 import pytest
 from conftest import ROOT, grade_text, lost_groups
 
-from autograder.assignment import load
-from autograder.harness import assignment_for
-from autograder.rules import find_violations
-from autograder.script import parse_script, script_source, statement_cells
-from autograder.submission import allowed_imports, class_cells, load_submission
+from autograder.core.assignment import load
+from autograder.harness.harness import assignment_for
+from autograder.notebook.rules import find_violations
+from autograder.notebook.script import parse_script, script_source, statement_cells
+from autograder.notebook.submission import allowed_imports, class_cells, load_submission
 
 NAMES = ("vae", "vae2d", "cvae")
 

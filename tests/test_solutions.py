@@ -4,9 +4,9 @@ import nbformat
 import pytest
 from conftest import layout, run_autograder
 
-from autograder import package
-from autograder.answers import answer_cells
-from autograder.assignment import all_assignments
+from autograder.core.assignment import all_assignments
+from autograder.deploy import package
+from autograder.grading.answers import answer_cells
 
 
 @pytest.mark.slow

@@ -48,6 +48,33 @@ def test_every_module_has_a_layer():
     assert set(listed) == _top_level_modules()
 
 
+def _modules_in(package: str) -> set:
+    """The names of the modules and packages directly in ``package`` (``autograder.X``)."""
+    folder = ROOT.joinpath(*package.split("."))
+    found = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    return found | {p.name for p in folder.iterdir() if (p / "__init__.py").is_file()}
+
+
+def test_every_module_of_a_layered_package_has_a_layer():
+    """is every module of a package whose inside the contract layers (``containers``) in one of its layers?"""
+    contracts = _contracts()
+    inside = {section["containers"].strip(): section["layers"] for name, section in contracts.items()
+              if name.startswith("importlinter:contract:") and "containers" in section}
+    assert inside, "no contract layers the inside of a package"
+    for package, layers in inside.items():
+        listed = [name for line in layers.splitlines() for name in _listed(line)]
+        assert sorted(set(listed)) == sorted(listed), f"a module of {package} is in two layers"
+        assert set(listed) == _modules_in(package), package
+
+
+def test_every_package_says_what_its_layer_is():
+    """does each package of autograder/ open with a docstring (what its layer is and what it may import)?"""
+    for module in _top_level_modules():
+        init = PACKAGE / module.split(".")[1] / "__init__.py"
+        if init.is_file():
+            assert ast.get_docstring(ast.parse(init.read_text())), f"{init.relative_to(ROOT)} has no docstring"
+
+
 def test_the_engine_contract_names_every_engine_module():
     """does the contract 'the engine imports no assignment' name every module but the assignments?"""
     sources = _listed(_contracts()["importlinter:contract:engine"]["source_modules"])

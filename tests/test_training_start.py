@@ -1,5 +1,5 @@
 """The training runs start from the grader's own weights and grade what the student's loss learns from them
-(autograder/sandbox/probing.py: start_from, train; autograder/grading.py: check_start, check_moved), and Part 3's
+(autograder/sandbox/probing.py: start_from, train; autograder/grading/grading.py: check_start, check_moved), and Part 3's
 trusted side checks the weights it gives its trusted children (graders/_layers.py: check_weights) and words the
 generation checks' failures (graders/grade_generation.py)."""
 import sys
@@ -11,7 +11,7 @@ from conftest import ROOT
 
 from autograder.assignments.cvae.graders import grade_generation
 from autograder.assignments.cvae.graders._layers import check_weights, parameter_shapes
-from autograder.grading import GradingFailure, check_moved, check_start
+from autograder.grading.grading import GradingFailure, check_moved, check_start
 
 sys.path.insert(0, str(ROOT / "autograder" / "sandbox"))
 import probing  # noqa: E402  (the child side: imported as the children import it)

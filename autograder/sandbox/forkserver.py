@@ -17,7 +17,7 @@ Protocol, one JSON object per line over the socket FD:
   :data:`protocol.MAX_RECORD_BYTES`; ``overflow`` says that it wrote more.
 
 The trusted process watches the child (timeout, output cap) and kills its process group; see
-:func:`autograder.runner.run_child`.
+:func:`autograder.processes.runner.run_child`.
 """
 import atexit
 import fcntl

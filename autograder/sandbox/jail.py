@@ -1,6 +1,6 @@
 """The set-up of a child that runs student code, applied in the child itself before it reads the submission.
 
-Standard library only: it runs in the trusted process's forks (``autograder.isolation`` imports it as
+Standard library only: it runs in the trusted process's forks (``autograder.processes.isolation`` imports it as
 ``autograder.sandbox.jail``), between fork and exec of a spawned child, and in the fork server's children
 (imported there as the sibling module ``jail``). :func:`apply` takes a :class:`Plan` that the trusted
 process computed (which namespaces, which folders to cover and bind back, which limits, which uid), so the

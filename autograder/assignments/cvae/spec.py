@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from autograder.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec
-from autograder.assignment import expected_outputs as _expected
+from autograder.core.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec
+from autograder.core.assignment import expected_outputs as _expected
 
 from . import cases
 

@@ -2,7 +2,7 @@
 ``training.test_elbo`` trains it, beside the spec's threshold."""
 from __future__ import annotations
 
-from autograder.runner import run_probe
+from autograder.processes.runner import run_probe
 
 from . import cases, spec
 from .graders.grade_training import test_images, test_set_elbo

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.cases import Case, mnist_test_images
+from autograder.core.cases import Case, mnist_test_images
 
 from . import oracle
 

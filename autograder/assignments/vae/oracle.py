@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.comparators import close, max_difference  # noqa: F401 - the graders' comparators
+from autograder.grading.comparators import close, max_difference  # noqa: F401 - the graders' comparators
 
 #: The five layers of the notebook's VAE (its probes, which the sandbox runs apart from the kit, name them
 #: too: tests/test_assignments.py checks that they agree).

@@ -72,7 +72,8 @@ def probe_sample_with_reparam(vae_class, case, arrays):
 
 
 def _reference():
-    """The reference pieces, when the trusted process gave this probe any (see ``runner.REFERENCE_PIECES``)."""
+    """The reference pieces, when the trusted process gave this probe any (see
+    :func:`autograder.processes.runtime.reference_source`)."""
     return sys.modules["reference"]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from autograder.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec, again_with
+from autograder.core.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec, again_with
 
 from . import cases
 from .oracle import LAYERS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.runner import run_probe
+from autograder.processes.runner import run_probe
 
 from . import cases, checks, spec
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.cases import Case, mnist_test_images
+from autograder.core.cases import Case, mnist_test_images
 
 SIZES = {"notebook": (784, 512, 2), "odd": (13, 7, 3)}
 LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")

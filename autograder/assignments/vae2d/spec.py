@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from autograder.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec, again_with
-from autograder.assignment import expected_outputs as _expected
+from autograder.core.assignment import TRAINING_INFO, Assignment, Info, Output, ProbeSpec, TestSpec, again_with
+from autograder.core.assignment import expected_outputs as _expected
 
 from . import cases
 from .cases import LAYERS

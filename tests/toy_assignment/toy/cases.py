@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.cases import Case
+from autograder.core.cases import Case
 
 DIM = 3
 #: The draw probe's rows: each row draws z ~ N(mu, exp(logsigma)^2).

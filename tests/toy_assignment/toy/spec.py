@@ -3,7 +3,7 @@ reparameterized draw, judged statistically). Points, probes (their outputs and i
 run's settings."""
 from __future__ import annotations
 
-from autograder.assignment import Assignment, Output, ProbeSpec, TestSpec
+from autograder.core.assignment import Assignment, Output, ProbeSpec, TestSpec
 
 from . import cases
 

@@ -3,8 +3,8 @@ parameters and output shape for a batch of images), and the checks of a model's 
 import numpy as np
 
 from autograder.assignments.cvae import cases
-from autograder.comparators import max_difference
-from autograder.grading import fail
+from autograder.grading.comparators import max_difference
+from autograder.grading.grading import fail
 
 #: The notebook's table of ConvVAE (seed 003's): layer -> (type, parameters, output shape without the batch).
 CONV = {"conv1": ("Conv2d", 320, (32, 14, 14)), "conv2": ("Conv2d", 18496, (64, 7, 7)),

@@ -3,9 +3,9 @@ known mistakes each comparison names (with which part of a joined input is wrong
 received)."""
 import numpy as np
 
-from autograder import stats
-from autograder.comparators import close
-from autograder.grading import GradingFailure, check_array, compare, fail
+from autograder.grading import stats
+from autograder.grading.comparators import close
+from autograder.grading.grading import GradingFailure, check_array, compare, fail
 
 CLOSED_FORM = "KL = 0.5 * sum(exp(logvar) + mu^2 - 1 - logvar) over the latent dimensions"
 
@@ -17,7 +17,7 @@ def _cases(sub, key: str, kind: str) -> list:
 
 
 def compare_with_hint(got, expected, what: str, mistakes=(), hint=None, rtol=1e-4, atol=1e-4) -> None:
-    """:func:`autograder.grading.compare`, with ``hint()``'s sentence (when not None) added to its failure."""
+    """:func:`autograder.grading.grading.compare`, with ``hint()``'s sentence (when not None) added to its failure."""
     try:
         compare(got, expected, what, mistakes, rtol=rtol, atol=atol)
     except GradingFailure as exc:

@@ -1,8 +1,8 @@
 """The written answers of seed 003 (a, b, f, h): each answered (not empty, not the template's text). They are
 graded by hand: the grader passes them to the staff (``answer:<grade_id>`` in the staff output and results.json's
 ``extra_data``), and scores nothing here."""
-from autograder import answers
-from autograder.grading import grades
+from autograder.grading import answers
+from autograder.grading.grading import grades
 
 QUESTIONS = {"answers.sketch": "cvae_a_sketch", "answers.centred": "cvae_b_centred",
              "answers.better": "cvae_f_better", "answers.compare": "cvae_h_compare"}

@@ -1,6 +1,6 @@
 """Task 7, ConditionalVAE.decoder(z, c), graded with the reference's layers and other methods around it."""
 from autograder.assignments.cvae.graders import _methods
-from autograder.grading import grades
+from autograder.grading.grading import grades
 
 
 @grades("cond_decoder.shapes")

@@ -1,7 +1,7 @@
 """Task 5, ConditionalVAE.__init__: ConvVAE's layers, with conv1 taking the label's 10 planes and fc_dec its
 one-hot vector."""
 from autograder.assignments.cvae.graders._layers import COND, check_layers, check_values
-from autograder.grading import grades
+from autograder.grading.grading import grades
 
 
 @grades("cond_layers.shapes")

@@ -1,6 +1,6 @@
 """Task 3, ConvVAE.decoder(z), graded with the reference's layers and other methods around it."""
 from autograder.assignments.cvae.graders import _methods
-from autograder.grading import grades
+from autograder.grading.grading import grades
 
 
 @grades("conv_decoder.shapes")

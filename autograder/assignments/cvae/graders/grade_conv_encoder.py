@@ -1,6 +1,6 @@
 """Task 2, ConvVAE.encoder(x), graded with the reference's layers and other methods around it."""
 from autograder.assignments.cvae.graders import _methods
-from autograder.grading import grades
+from autograder.grading.grading import grades
 
 
 @grades("conv_encoder.shapes")

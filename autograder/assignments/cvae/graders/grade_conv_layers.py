@@ -1,7 +1,7 @@
 """Task 1, ConvVAE.__init__: the layers of the notebook's table (seed 003's), 3 x 3 kernels, stride and padding
 found by the student."""
 from autograder.assignments.cvae.graders._layers import CONV, check_layers, check_values
-from autograder.grading import grades
+from autograder.grading.grading import grades
 
 
 @grades("conv_layers.shapes")

@@ -1,6 +1,6 @@
 """Task 4, ConvVAE.loss(x), graded with the reference's layers and other methods around it."""
 from autograder.assignments.cvae.graders import _methods
-from autograder.grading import grades
+from autograder.grading.grading import grades
 
 
 @grades("conv_loss.shapes")

@@ -1,7 +1,7 @@
 """The figures the notebook draws for its three models (the latent plots, decoded grids and images at z = (0, 0) that
 its questions (b), (f) and (h) discuss, and the conditional VAE's digit grids), checked in its saved outputs."""
-from autograder import figures
-from autograder.grading import grades
+from autograder.grading import figures
+from autograder.grading.grading import grades
 
 
 @grades("figures.scatter")

@@ -2,7 +2,7 @@
 import numpy as np
 
 from autograder.assignments.cvae import cases as C
-from autograder.grading import check_array, compare, fail, grades
+from autograder.grading.grading import check_array, compare, fail, grades
 
 
 def _found(sub, key):

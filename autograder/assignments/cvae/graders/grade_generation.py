@@ -3,7 +3,7 @@ import numpy as np
 
 from autograder.assignments.cvae import spec
 from autograder.assignments.cvae.graders.grade_training import evaluation, where_to_look
-from autograder.grading import fail, grades
+from autograder.grading.grading import fail, grades
 
 
 def label_change(relabelled: np.ndarray) -> float:

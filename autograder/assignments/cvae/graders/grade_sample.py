@@ -1,9 +1,9 @@
 """Task 9, ConditionalVAE.sample(c): one fresh z ~ N(0, I) per label, decoded with the label (p(z | c) = N(0, I))."""
 import numpy as np
 
-from autograder import stats
 from autograder.assignments.cvae import cases as C
-from autograder.grading import check_array, compare, fail, grades
+from autograder.grading import stats
+from autograder.grading.grading import check_array, compare, fail, grades
 
 
 def _found(sub, key):

@@ -3,9 +3,9 @@ by the reference in a child that runs no student code: the test-set ELBO of the 
 import numpy as np
 
 from autograder.assignments.cvae import cases, spec
-from autograder import grading
 from autograder.assignments.cvae.graders._layers import check_weights
-from autograder.grading import fail, grades
+from autograder.grading import grading
+from autograder.grading.grading import fail, grades
 
 USED = spec.ASSIGNMENT.training_methods
 KEY = "training.test_elbo"
@@ -13,7 +13,7 @@ KEY = "training.test_elbo"
 
 def where_to_look(failed: dict) -> str:
     """The methods training uses that failed their own tests, as a sentence ("" when none did); see
-    :func:`autograder.grading.where_to_look`."""
+    :func:`autograder.grading.grading.where_to_look`."""
     return grading.where_to_look(failed, USED)
 
 

@@ -2,6 +2,6 @@
 
 Each test is marked ``@grades("group.check")`` (its points and visibility live in the
 spec, ``spec.py``), asks a question in its docstring, and takes the ``sub`` fixture
-(:class:`autograder.grading.GradedSubmission`) that the harness provides. They run only through
-:mod:`autograder.harness`, never in the kit's own test run.
+(:class:`autograder.grading.grading.GradedSubmission`) that the harness provides. They run only through
+:mod:`autograder.harness.harness`, never in the kit's own test run.
 """

@@ -6,9 +6,9 @@ pieces in the child, so only ``elbo`` itself is graded here.
 import numpy as np
 
 from autograder.assignments.vae import cases as C
-from autograder import stats
 from autograder.assignments.vae import oracle
-from autograder.grading import check_array, compare, fail, grades
+from autograder.grading import stats
+from autograder.grading.grading import check_array, compare, fail, grades
 
 
 

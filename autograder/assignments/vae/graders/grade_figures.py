@@ -1,6 +1,6 @@
 """The figures the notebook draws, checked in the notebook's saved outputs."""
-from autograder import figures
-from autograder.grading import grades
+from autograder.grading import figures
+from autograder.grading.grading import grades
 
 #: Per test, the vae_utils functions that draw its figure (the course handout's name first, then this kit's
 #: other names for it) and what the figure shows.
@@ -13,7 +13,7 @@ FIGURES = {
 
 def check_figure(sub, key):
     """Fail unless the notebook's last cell calling one of the figure's functions saved a PNG without error (see
-    :func:`autograder.figures.check_figure`)."""
+    :func:`autograder.grading.figures.check_figure`)."""
     functions, title = FIGURES[key]
     figures.check_figure(sub, functions, title)
 

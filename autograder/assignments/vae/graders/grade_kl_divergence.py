@@ -2,7 +2,7 @@
 import numpy as np
 
 from autograder.assignments.vae import oracle
-from autograder.grading import check_array, compare, fail, grades
+from autograder.grading.grading import check_array, compare, fail, grades
 
 
 

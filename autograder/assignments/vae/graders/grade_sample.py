@@ -6,9 +6,9 @@ The submission's decoder is replaced by the reference one in the child, so a wro
 import numpy as np
 
 from autograder.assignments.vae import cases as C
-from autograder import stats
 from autograder.assignments.vae import oracle
-from autograder.grading import check_array, fail, grades
+from autograder.grading import stats
+from autograder.grading.grading import check_array, fail, grades
 
 
 def _run(sub, key):

@@ -1,6 +1,6 @@
 """Task 3, decoder: theta = sigmoid(linear4(ReLU(linear3(z)))); the reference's values."""
 from autograder.assignments.vae2d import checks
-from autograder.grading import check_array, compare, fail, grades
+from autograder.grading.grading import check_array, compare, fail, grades
 
 
 @grades("decoder.shapes")

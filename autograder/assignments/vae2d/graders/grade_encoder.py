@@ -2,7 +2,7 @@
 import numpy as np
 
 from autograder.assignments.vae2d import checks
-from autograder.grading import check_array, compare, grades
+from autograder.grading.grading import check_array, compare, grades
 
 
 @grades("encoder.shapes")

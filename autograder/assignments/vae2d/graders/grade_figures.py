@@ -1,6 +1,6 @@
 """The figures of seeds 000-002 that the notebook draws, checked in its saved outputs."""
-from autograder import figures
-from autograder.grading import grades
+from autograder.grading import figures
+from autograder.grading.grading import grades
 
 #: Per test: the vae_utils function that draws its figure, what it shows, and how many cells draw one.
 FIGURES = {
@@ -15,7 +15,8 @@ FIGURES = {
 
 
 def check(sub, key):
-    """Fail unless the figure of test ``key`` is saved in the notebook (see :func:`autograder.figures.check_figure`)."""
+    """Fail unless the figure of test ``key`` is saved in the notebook (see
+    :func:`autograder.grading.figures.check_figure`)."""
     function, title, cells = FIGURES[key]
     figures.check_figure(sub, (function,), title, cells)
 

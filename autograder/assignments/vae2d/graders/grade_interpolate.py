@@ -2,7 +2,7 @@
 k = 1..steps, then x_b (seed 002's row); the reference's values."""
 import numpy as np
 
-from autograder.grading import check_array, compare, fail, grades
+from autograder.grading.grading import check_array, compare, fail, grades
 
 POINTS = "t = k / (steps + 1) for k = 1, ..., steps"
 

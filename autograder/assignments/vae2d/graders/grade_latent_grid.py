@@ -3,7 +3,7 @@ shows it (z1 increasing along a row, z2 decreasing down the rows); the reference
 import numpy as np
 
 from autograder.assignments.vae2d import checks
-from autograder.grading import check_array, compare, fail, grades
+from autograder.grading.grading import check_array, compare, fail, grades
 
 
 @grades("latent_grid.shapes")

@@ -7,11 +7,11 @@ reconstruction term, so a message says which of the two is off.
 """
 import numpy as np
 
-from autograder import stats
 from autograder.assignments.vae2d import checks
 from autograder.assignments.vae2d.cases import LAYERS
-from autograder.comparators import close, max_difference
-from autograder.grading import check_array, fail, grades
+from autograder.grading import stats
+from autograder.grading.comparators import close, max_difference
+from autograder.grading.grading import check_array, fail, grades
 
 CLOSED_FORM = "KL = 0.5 * sum(exp(logvar) + mu^2 - 1 - logvar) over the latent dimensions"
 #: In case "decoder_ignores_z" the gradient w.r.t. linear3.weight depends on the sampled z; the others do not.
@@ -182,7 +182,7 @@ def test_sampled(sub):
 def _check_average(out, beta: float, case) -> None:
     """For a loss that draws (some of) its noise itself: its KL exactly, when its noise repeats under the same seed
     (the pairs loss(x, beta), loss(x, beta + 1) then differ by its KL on every call), and its average over many
-    calls against the reference's, call k of each seeded alike (:func:`autograder.stats.same_mean_paired`: within
+    calls against the reference's, call k of each seeded alike (:func:`autograder.grading.stats.same_mean_paired`: within
     ``stats.SIGMAS`` standard errors of the measured differences, plus the exact tests' tolerance)."""
     mine, reference = out.get("repeats"), out.get("expected/repeats")
     calls = len(reference)

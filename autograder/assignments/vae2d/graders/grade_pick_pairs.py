@@ -2,7 +2,7 @@
 d per row d when ``same``, ten random pairs of different digits otherwise, drawn with a generator seeded by seed."""
 import numpy as np
 
-from autograder.grading import check_array, fail, grades
+from autograder.grading.grading import check_array, fail, grades
 
 def _pairs(sub, key):
     cases, result = sub.run(key)

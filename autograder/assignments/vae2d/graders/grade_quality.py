@@ -4,7 +4,7 @@ import numpy as np
 
 from autograder.assignments.vae2d import checks, spec
 from autograder.assignments.vae2d.graders.grade_training import evaluation
-from autograder.grading import fail, grades
+from autograder.grading.grading import fail, grades
 
 
 @grades("quality.digit_grid")

@@ -1,10 +1,10 @@
 """Task 2, reparameterize: z = mu + exp(logvar / 2) * eps with eps ~ N(0, I), one fresh draw per row and call."""
 import numpy as np
 
-from autograder import stats
 from autograder.assignments.vae2d import cases as C
-from autograder.comparators import max_difference
-from autograder.grading import check_array, fail, grades
+from autograder.grading import stats
+from autograder.grading.comparators import max_difference
+from autograder.grading.grading import check_array, fail, grades
 
 
 @grades("reparameterize.shapes")

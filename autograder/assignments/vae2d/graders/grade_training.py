@@ -3,8 +3,8 @@ student code: the test-set ELBO of the trained weights."""
 import numpy as np
 
 from autograder.assignments.vae2d import cases, spec
-from autograder import grading
-from autograder.grading import check_array, fail, grades
+from autograder.grading import grading
+from autograder.grading.grading import check_array, fail, grades
 
 #: The methods a training run calls; their rules apply to it too.
 USED = spec.ASSIGNMENT.training_methods
@@ -13,7 +13,7 @@ KEY = "training.test_elbo"
 
 def where_to_look(failed: dict) -> str:
     """The methods training uses that failed their own tests, as a sentence ("" when none did); see
-    :func:`autograder.grading.where_to_look`."""
+    :func:`autograder.grading.grading.where_to_look`."""
     return grading.where_to_look(failed, USED)
 
 

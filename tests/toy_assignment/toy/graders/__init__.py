@@ -1,1 +1,1 @@
-"""The toy assignment's graders: one pytest module per group, run by autograder.harness."""
+"""The toy assignment's graders: one pytest module per group, run by autograder.harness.harness."""

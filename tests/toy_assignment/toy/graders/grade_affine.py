@@ -1,5 +1,5 @@
 """affine: y = x W^T + b, the layer ``linear`` applied to a batch."""
-from autograder.grading import compare, grades
+from autograder.grading.grading import compare, grades
 
 
 @grades("affine.values")

@@ -1,8 +1,8 @@
 """draw: z = mu + exp(logsigma) * eps, eps ~ N(0, I), fresh on every call (Kingma & Welling 2014, eq. 10)."""
 import numpy as np
 
-from autograder import stats
-from autograder.grading import check_array, fail, grades
+from autograder.grading import stats
+from autograder.grading.grading import check_array, fail, grades
 
 
 @grades("draw.shapes")

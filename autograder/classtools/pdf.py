@@ -5,7 +5,7 @@
 PDF starts with who handed it in, then holds the notebook's Markdown cells (the tasks and the students'
 written answers) and the figures its code cells saved, in order; code, printed logs and prompts are left
 out. It is nbconvert's ``webpdf`` export (its template and HTML) printed by Debian's Chromium
-(:mod:`autograder.browser`): nbconvert's own exporter launches a Chromium that Playwright downloads, which
+(:mod:`autograder.classtools.browser`): nbconvert's own exporter launches a Chromium that Playwright downloads, which
 the kit never does, so :class:`ChromiumPDFExporter` hands the same HTML to the kit's browser. Nothing is
 fetched from the network: formulas are typeset by a local copy of MathJax 3 (:data:`MATHJAX`, which ``make
 mathjax`` fetches from the npm registry into ``build/mathjax/``); without it they show as their TeX source and
@@ -28,8 +28,8 @@ from pathlib import Path
 
 from nbconvert.exporters.webpdf import WebPDFExporter
 
+from ..config import KIT_ROOT
 from . import batch
-from .config import KIT_ROOT
 
 #: Output types that hold a figure.
 FIGURES = ("image/png", "image/jpeg", "image/svg+xml")
@@ -71,7 +71,8 @@ class ChromiumPDFExporter(WebPDFExporter):
     def run_playwright(self, html: str) -> bytes:
         """The PDF of ``html`` (paginated, backgrounds printed). Raises RuntimeError without a browser."""
         if self.browser is None:
-            raise RuntimeError("ChromiumPDFExporter.browser is not set: open one with autograder.browser.chromium()")
+            raise RuntimeError("ChromiumPDFExporter.browser is not set: open one with "
+                               "autograder.classtools.browser.chromium()")
         if self.mathjax:
             html = html.replace("<head>", "<head>" + MATHJAX_CONFIG, 1)
         with tempfile.TemporaryDirectory(prefix="vae-kit-pdf-") as folder:
@@ -121,7 +122,7 @@ def heading_of(handin, result) -> str:
 
 def title_of(handin, result) -> str:
     """The PDF's title: the students' names (the key when the metadata names none) and the assignment's title."""
-    from .assignment import load
+    from ..core.assignment import load
 
     names = ", ".join(s.name for s in handin.students if s.name) or handin.key
     try:
@@ -200,9 +201,10 @@ def make_pdfs(out: Path, force: bool = False, browser=None, mathjax: Path | None
     (every one when ``force``); returns a :class:`PdfRun`.
 
     A notebook nbformat cannot read gets no PDF (an older one is removed) and is listed in ``failed``.
-    ``browser``: an open Playwright Browser to print with (default: one of :func:`autograder.browser.chromium`);
+    ``browser``: an open Playwright Browser to print with (default: one of
+    :func:`autograder.classtools.browser.chromium`);
     ``mathjax``: MathJax 3's ``tex-svg.js`` (when it is missing, formulas stay TeX and ``run.mathjax`` is False).
-    Raises :class:`autograder.browser.BrowserMissing` when Chromium or Playwright is missing.
+    Raises :class:`autograder.classtools.browser.BrowserMissing` when Chromium or Playwright is missing.
     """
     import contextlib
 

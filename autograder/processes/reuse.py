@@ -2,8 +2,8 @@
 
 A trusted child's outputs depend only on what it was asked: its assignment's probe and reference, the cases (their
 arrays included), the seed and the limits. When the kit grades its own corpus case after case in one process
-(:func:`autograder.runner.shared_fork_server`), most of those children are asked the same thing for every case:
-the expected values of the reference at the grader's fixed inputs. Inside :func:`reusing`, the runner asks
+(:func:`autograder.processes.forking.shared_fork_server`), most of those children are asked the same thing for every
+case: the expected values of the reference at the grader's fixed inputs. Inside :func:`reusing`, the runner asks
 :func:`get` before it starts one and :func:`put` after; outside (a student's grading), nothing is kept.
 
 A child that ran student code is never kept, and a request whose cases hold anything that came from a student
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .cases import ProbeResult
+from ..core.cases import ProbeResult
 
 #: At most this many results are kept (the oldest go first); a corpus grading asks for a few dozen.
 CAPACITY = 256

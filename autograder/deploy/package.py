@@ -13,9 +13,9 @@ import os
 import zipfile
 from pathlib import Path
 
-from .assignment import folder_of
-from .config import KIT_ROOT, mnist_root
-from .config import version
+from ..config import KIT_ROOT, mnist_root
+from ..config import version
+from ..core.assignment import folder_of
 
 GRADESCOPE = KIT_ROOT / "gradescope"
 #: Files at the root of the archive: name in the archive -> path in the kit, executable or not.
@@ -53,7 +53,7 @@ def contents(assignment: str, kit_root: Path = KIT_ROOT) -> list:
     return entries
 
 
-#: The classifier's name in the archive, beside the package (where :func:`autograder.harness.classifier_file`
+#: The classifier's name in the archive, beside the package (where :func:`autograder.harness.harness.classifier_file`
 #: looks first after ``$VAE_KIT_CLASSIFIER``).
 CLASSIFIER_NAME = "digits-cnn.npz"
 
@@ -72,7 +72,7 @@ def build(out: str | Path, assignment: str, kit_root: Path = KIT_ROOT, version_t
     Raises KeyError when the kit has no such assignment, FileNotFoundError when its quality checks need the
     digit classifier and there is none (``make classifier`` makes it).
     """
-    from .assignment import load
+    from ..core.assignment import load
 
     classifier = classifier_source() if load(assignment).classifier_groups else None
     if classifier is not None and not classifier.is_file():

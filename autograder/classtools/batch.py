@@ -1,8 +1,8 @@
 """Grade many submissions: one trusted ``python -m autograder grade`` process each, several at once.
 
 Input: files, folders of files (one per student), or Gradescope's "Export Submissions" zip or folder
-(:mod:`autograder.export`). Writes, per submission, ``OUT/<key>/results.json``, the grader's log, a copy of the
-graded file and ``OUT/<key>/handin.json`` (who handed it in, what was graded, and with which kit), then
+(:mod:`autograder.classtools.export`). Writes, per submission, ``OUT/<key>/results.json``, the grader's log, a copy
+of the graded file and ``OUT/<key>/handin.json`` (who handed it in, what was graded, and with which kit), then
 ``OUT/summary.csv`` (one row per student, numbers in numeric columns) and prints a table.
 
 The results folder travels: every path it stores is relative to ``OUT`` (:func:`graded_file`), so the class tools
@@ -32,18 +32,19 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .assignment import load as load_assignment
+from ..core.assignment import load as load_assignment
+from ..core.results import GradingResult
 from .export import SUFFIXES, Handin, export_handins, export_root, file_handins, is_export, unpack
-from .results import GradingResult
 
-KIT = Path(__file__).resolve().parent
+KIT = Path(__file__).resolve().parent.parent
 RECORD = "handin.json"
 RESULTS = "results.json"
 #: Seconds the graders get to stop after Ctrl-C before they are killed.
 STOP_GRACE = 20.0
 #: Modules of the package that do not take part in grading one submission: editing them regrades nobody.
-NOT_GRADING = frozenset({"batch.py", "export.py", "report.py", "similarity.py", "feedback.py", "pdf.py", "browser.py",
-                         "package.py", "assign.py"})
+NOT_GRADING = frozenset({f"classtools/{name}.py" for name in ("__init__", "batch", "export", "report", "similarity",
+                                                                "feedback", "pdf", "browser")}
+                        | {"deploy/package.py", "notebook/assign.py"})
 
 
 def kit_version() -> str:
@@ -62,11 +63,11 @@ def kit_version() -> str:
 
 
 def collect(paths, workdir: Path) -> list:
-    """The :class:`~autograder.export.Handin` of every submission under ``paths``, keys unique.
+    """The :class:`~autograder.classtools.export.Handin` of every submission under ``paths``, keys unique.
 
     A Gradescope export zip is unpacked into ``workdir`` (once per archive contents).
-    Raises :class:`~autograder.export.ExportError` on an unreadable export, FileNotFoundError on a missing path,
-    :class:`~autograder.export.NoSubmissions` on a folder that holds no submission.
+    Raises :class:`~autograder.classtools.export.ExportError` on an unreadable export, FileNotFoundError on a missing
+    path, :class:`~autograder.classtools.export.NoSubmissions` on a folder that holds no submission.
     """
     taken, handins = set(), []
     for path in map(Path, paths):
@@ -244,8 +245,8 @@ def recognised(path: Path) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _recognised(path: Path, mtime_ns: int, size: int) -> str:
-    from .assignment import UnknownAssignment, recognise
-    from .submission import classes_defined
+    from ..core.assignment import UnknownAssignment, recognise
+    from ..notebook.submission import classes_defined
 
     try:
         return recognise(classes_defined(path), path.name).name
@@ -282,7 +283,7 @@ def needed_assignments(handins: list, stamp: Stamp) -> list:
 def _nothing_to_grade(handin: Handin, stamp: Stamp) -> GradingResult:
     """0 on every test, with the handin's note: of the stamp's assignment, or with no test when it has none (the
     summary still lists the student, with the note)."""
-    from .harness import not_graded
+    from ..harness.harness import not_graded
 
     if not stamp.fallback:
         return GradingResult([], 0.0, handin.note)

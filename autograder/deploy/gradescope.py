@@ -21,10 +21,10 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from .assignment import Assignment, load, names
-from .config import version
-from .harness import not_graded
-from .results import GradingResult
+from ..config import version
+from ..core.assignment import Assignment, load, names
+from ..core.results import GradingResult
+from ..harness.harness import not_graded
 
 #: The file at the root of an assignment's ``autograder.zip`` that names the assignment it grades.
 ASSIGNMENT_FILE = "ASSIGNMENT"
@@ -70,7 +70,7 @@ def _files(folder: Path) -> list:
 
 
 def _defines_classes(path: Path, assignment: Assignment) -> bool:
-    from .submission import load_submission  # parses only; never runs the file
+    from ..notebook.submission import load_submission  # parses only; never runs the file
 
     return load_submission(path, assignment).error is None
 
@@ -134,7 +134,7 @@ def find_submission(folder: Path, assignment: Assignment | None = None, metadata
 
 def assignment_of(root: Path) -> Assignment:
     """The assignment that this ``autograder.zip`` grades: named in ``ROOT/source/ASSIGNMENT`` (written by
-    :func:`autograder.package.build`), or the kit's only one. Raises RuntimeError (the grader's failure) when
+    :func:`autograder.deploy.package.build`), or the kit's only one. Raises RuntimeError (the grader's failure) when
     neither says."""
     try:
         return load((root / "source" / ASSIGNMENT_FILE).read_text().strip())
@@ -187,7 +187,7 @@ def run(root: Path, seed: int = 0, deadline: float | None = None) -> GradingResu
         if choice.path is None:
             result = not_graded(assignment, choice.note, time.monotonic() - start)
         else:
-            from .harness import grade
+            from ..harness.harness import grade
 
             budget = None if not deadline else max(deadline - (time.monotonic() - start) - DEADLINE_MARGIN, 0.0)
             result = grade(choice.path, seed=seed, deadline=budget, assignment=assignment)

@@ -37,9 +37,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
-from .sandbox import jail
-from .sandbox.jail import (CLONE_NEWNET, MS_NODEV, MS_NOSUID, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,  # noqa: F401
+from .. import config
+from ..sandbox import jail
+from ..sandbox.jail import (CLONE_NEWNET, MS_NODEV, MS_NOSUID, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE,  # noqa: F401
                            SHARED_WRITABLE, mount, prctl, umount, unshare)
 
 
@@ -325,6 +325,14 @@ def _reap(pids) -> None:
             os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             pass
+
+
+def kill_group(pid: int) -> None:
+    """Kill the process group ``pid`` (a child's session), if it is still there and ours to kill."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def kill_uid(uid: int, attempts: int = 20) -> list[int]:

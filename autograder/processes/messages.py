@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from . import config
-from .cases import ChildFailure
+from .. import config
+from ..core.cases import ChildFailure
 
 #: Hints per error type the student's code raised (``{classes}``: "your VAE class").
 HINTS = {
@@ -54,7 +54,7 @@ def _hint(error: str, text: str, assignment=None) -> str:
 
 def describe_student_error(report: dict, assignment=None) -> str:
     """Turn a child's error report into a message for the student (fields of any type are tolerated), with the
-    hints of ``assignment`` (an :class:`autograder.assignment.Assignment`, or None for the generic ones)."""
+    hints of ``assignment`` (an :class:`autograder.core.assignment.Assignment`, or None for the generic ones)."""
     where, error, text = (str(report.get(k))[:2000] if report.get(k) else "" for k in ("where", "error", "message"))
     message = f"{where} raised {error}" + (f": {text}" if text else "") if error else f"{where}: {text}"
     frames = report.get("frames")

@@ -1,6 +1,6 @@
 """Grade one submission: run the pytest graders in this (trusted) process and collect a GradingResult.
 
-Student code never runs here; the graders reach it only through :mod:`autograder.runner` children.
+Student code never runs here; the graders reach it only through :mod:`autograder.processes.runner` children.
 pytest is run with the graders' folder as its only path, no conftest files, no plugin autoloading and
 no cache, so nothing outside the kit can change how tests run.
 """
@@ -16,14 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from . import config, isolation, runner
-from .assignment import Assignment, UnknownAssignment, key_group, load, recognise
-from .config import KIT_ROOT
-from .grading import GradedSubmission, GradingFailure, test_name
-from .results import GradingResult, TestResult
-from .cases import Case, ChildFailure
-from .runner import run_child
-from .submission import classes_defined, load_submission
+from .. import config
+from ..config import KIT_ROOT
+from ..core.assignment import PACKAGE, Assignment, UnknownAssignment, key_group, load, recognise
+from ..core.cases import Case, ChildFailure
+from ..core.results import GradingResult, TestResult
+from ..grading.grading import GradedSubmission, GradingFailure, test_name
+from ..notebook.submission import classes_defined, load_submission
+from ..processes import forking, isolation
+from ..processes.runner import run_child
 
 
 
@@ -229,7 +230,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
         Seconds that grading may take in all. Each child gets the smaller of its test's timeout and the time
         left; tests that find no time left fail with "not run: grading ran out of time", and every test
         graded before keeps its score. An interruption (Ctrl-C, or the SIGALRM of
-        :func:`autograder.gradescope.run`) ends grading the same way.
+        :func:`autograder.deploy.gradescope.run`) ends grading the same way.
 
     Returns
     -------
@@ -254,7 +255,7 @@ def grade(path: str | Path, seed: int = 0, root: Path | None = None, quiet: bool
     end = None if deadline is None else start + deadline
     collector = Collector(GradedSubmission(submission, seed, assignment, root, end), root)
     collector.graded.pending = {key for key in assignment.tests if key_group(key) in groups}
-    with runner.fork_server():
+    with forking.fork_server():
         check_sandbox(groups, assignment)
         code = pytest.main(_pytest_args(assignment, groups, quiet), plugins=[collector])
     wanted = [key for key in assignment.tests if key_group(key) in groups]
@@ -282,7 +283,7 @@ def _result(collector: Collector, assignment: Assignment, keys: list, groups, se
         summary.append(f"The written answers ({assignment.hand_graded_points:g} points) are graded by hand; "
                        "they are not in this score.")
     print(isolation.platform().summary())
-    print(runner.describe_sandbox())
+    print(forking.describe_sandbox())
     for staff in collector.staff:
         print(staff)
     for key, value in collector.properties.items():  # for the staff: "recorded: training_steps = 469"
@@ -297,7 +298,7 @@ def graders_of(assignment: Assignment, groups=None) -> dict:
     (all its groups when None), imported."""
     found = {}
     for group in assignment.groups if groups is None else groups:
-        module = importlib.import_module(f"{__package__}.assignments.{assignment.name}.graders.grade_{group}")
+        module = importlib.import_module(f"{PACKAGE}.{assignment.name}.graders.grade_{group}")
         for function in vars(module).values():
             for mark in getattr(function, "pytestmark", []):
                 if mark.name == "grades":

@@ -5,7 +5,7 @@ Gradescope's export holds one folder per submission (``submission_123456789/``) 
 ``submission_metadata.yml``, which maps each folder to its ``:submitters:`` (``:name:``, ``:email:``,
 ``:sid:``), ``:created_at:`` and more, with Ruby-symbol keys. The zip may put all of it inside one
 folder named after the assignment. Each submission's file to grade is chosen as on Gradescope
-(:func:`autograder.gradescope.find_submission`): a misnamed notebook is graded with a note, a missing
+(:func:`autograder.deploy.gradescope.find_submission`): a misnamed notebook is graded with a note, a missing
 one gives a note and no file, so neither is skipped.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .gradescope import IGNORED_FOLDERS, find_submission
+from ..deploy.gradescope import IGNORED_FOLDERS, find_submission
 
 METADATA = "submission_metadata.yml"
 SUFFIXES = (".ipynb", ".py")
@@ -215,7 +215,7 @@ def file_handins(path: Path, taken: set) -> list:
 
 def folder_handins(path: Path, taken: set) -> list:
     """One Handin per subfolder of ``path`` (one per student), keyed by the folder's name, its file chosen as on
-    Gradescope (:func:`autograder.gradescope.find_submission`; a subfolder without one is kept with a note and no
+    Gradescope (:func:`autograder.deploy.gradescope.find_submission`; a subfolder without one is kept with a note and no
     file). Empty when no subfolder holds a notebook or ``.py`` file."""
     folders = sorted(d for d in path.iterdir() if d.is_dir() and d.name not in IGNORED_FOLDERS and d.name[0] != ".")
     choices = {folder: find_submission(folder) for folder in folders}

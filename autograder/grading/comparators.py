@@ -1,6 +1,6 @@
 """Reusable comparators for graders: does an array equal what it should, and where does it differ most.
 
-Numpy only, for the trusted process. :func:`autograder.grading.compare` builds the student's message on them.
+Numpy only, for the trusted process. :func:`autograder.grading.grading.compare` builds the student's message on them.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ Runs in the trusted process, so it only parses (``ast``, ``nbformat``); student 
 A notebook is graded by the cell(s) that define its classes. A ``.py`` file is too, as a notebook exported to a
 script (``jupyter nbconvert --to script``, Colab's *Download .py*) holds the whole notebook: of its top-level
 statements, only the graded classes and what they read (top-level functions, classes, imports and constants)
-are run; loading MNIST, training, plotting, printing and IPython magics are not (see :mod:`autograder.script`).
+are run; loading MNIST, training, plotting, printing and IPython magics are not (see :mod:`autograder.notebook.script`).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class Submission:
     source : str
         The code the sandbox runs: the notebook cell(s) that define the assignment's classes (``class VAE``;
         IPython magics blanked), or the ``.py`` file with every line blanked but those of its classes and of the
-        top-level definitions they read (:func:`autograder.script.script_source`; line numbers kept).
+        top-level definitions they read (:func:`autograder.notebook.script.script_source`; line numbers kept).
     error : str or None
         Why the submission cannot be graded at all (unreadable, syntax error, no ``class VAE``).
     violations : dict of str to list of str
@@ -89,7 +89,7 @@ def _read_text(path: Path) -> str:
 
 def load_submission(path: str | Path, assignment) -> Submission:
     """Parse the notebook (``.ipynb``) or Python file (``.py``) at ``path`` as a submission of ``assignment``
-    (an :class:`autograder.assignment.Assignment`); never raises on bad input.
+    (an :class:`autograder.core.assignment.Assignment`); never raises on bad input.
 
     A submission that cannot be graded comes back with ``error`` set to a message for the student.
     """
@@ -127,8 +127,8 @@ def load_submission(path: str | Path, assignment) -> Submission:
 
 
 def _load_script(sub: Submission, text: str, classes: tuple, assignment) -> Submission:
-    """Fill ``sub`` from a ``.py`` file's ``text``: its classes and what they read (see :mod:`autograder.script`);
-    the rules read the whole file, as they read every cell of a notebook."""
+    """Fill ``sub`` from a ``.py`` file's ``text``: its classes and what they read (see
+    :mod:`autograder.notebook.script`); the rules read the whole file, as they read every cell of a notebook."""
     try:
         tree, text = parse_script(text)
     except (SyntaxError, ValueError) as exc:  # ValueError: a null byte, on Python 3.10

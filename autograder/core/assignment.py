@@ -26,9 +26,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import DEFAULT_VISIBILITY, KIT_ROOT, VISIBILITIES
+from ..config import DEFAULT_VISIBILITY, KIT_ROOT, VISIBILITIES
 
-ASSIGNMENTS = Path(__file__).resolve().parent / "assignments"
+ASSIGNMENTS = Path(__file__).resolve().parent.parent / "assignments"
+#: The package every assignment is imported from, as ``<PACKAGE>.<name>`` (a course's own folders join its path).
+PACKAGE = f"{__package__.rpartition('.')[0]}.assignments"
 #: The environment variable naming further folders of assignments (separated by ``os.pathsep``), a course's own.
 FOLDERS_VARIABLE = "VAE_KIT_ASSIGNMENTS"
 
@@ -186,7 +188,7 @@ class ProbeSpec:
     method : str
         The graded method it calls: its rules apply, and messages name it.
     cases : callable
-        ``cases(root) -> list of autograder.cases.Case``, with ``root`` the MNIST folder.
+        ``cases(root) -> list of autograder.core.cases.Case``, with ``root`` the MNIST folder.
     outputs : tuple of Output
         Everything it may return; anything else is refused by the runner.
     reference : tuple of str, or None
@@ -204,7 +206,7 @@ class ProbeSpec:
         A probe that runs student code runs its cases twice in one child: a second round after the first (so that
         whatever state the submission keeps, on its class, its module or its instances, persists), on the cases
         ``again(cases)`` gives, with other torch seeds; each test's grader is applied to both rounds (see
-        :meth:`autograder.grading.GradedSubmission.twice`). False for the training run (and probes that only
+        :meth:`autograder.grading.grading.GradedSubmission.twice`). False for the training run (and probes that only
         build the model); a probe that runs no student code runs once, or twice as the probe it serves does.
     again : callable or None
         ``again(cases) -> cases`` of the second round (the same number, names and sizes: other inputs where the
@@ -314,10 +316,11 @@ class Assignment:
         memory limits; a child keeps both rounds of calls).
     forbidden_modules : tuple of str
         Modules its code may not reach at all (the kit's VAEs: ``"torch.distributions"``), read from the source by
-        :mod:`autograder.rules` and watched while it runs by :mod:`autograder.sandbox.probing`.
+        :mod:`autograder.notebook.rules` and watched while it runs by :mod:`autograder.sandbox.probing`.
     notebook_variables : dict of str to str
         ``{name: advice}`` for variables that the notebook's other cells define and a method may not read (the
-        grader runs the graded classes alone): the hint of a ``NameError`` on them (:mod:`autograder.messages`).
+        grader runs the graded classes alone): the hint of a ``NameError`` on them
+        (:mod:`autograder.processes.messages`).
     correct_variants : dict of str to tuple of str
         ``{file of tests/corpus/<name>/correct/: probes}``: correct submissions that ``make false-failures``
         measures besides the reference, on the statistical probes whose code path they change (a loss drawing
@@ -482,7 +485,7 @@ def load(name: str) -> Assignment:
     """
     if name not in names():
         raise KeyError(f"no assignment {name!r}; the assignments are {', '.join(names())}")
-    assignment = importlib.import_module(f"{__package__}.assignments.{name}.spec").ASSIGNMENT
+    assignment = importlib.import_module(f"{PACKAGE}.{name}.spec").ASSIGNMENT
     if assignment.name != name:
         raise SpecError(f"autograder/assignments/{name}/spec.py declares the assignment {assignment.name!r}")
     return assignment.validate()

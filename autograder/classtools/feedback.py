@@ -81,8 +81,8 @@ def page_of(key: str) -> str:
 
 
 def context(handin, result, names: str) -> dict:
-    """What one feedback page shows: ``handin`` (:class:`~autograder.export.Handin`), its ``result``
-    (:class:`~autograder.results.GradingResult`) and the submitters' ``names``."""
+    """What one feedback page shows: ``handin`` (:class:`~autograder.classtools.export.Handin`), its ``result``
+    (:class:`~autograder.core.results.GradingResult`) and the submitters' ``names``."""
     shown = [t for t in result.tests if t.visibility != "hidden"]
     return {"key": handin.key, "names": names, "file": handin.origin or (handin.file.name if handin.file else ""),
             "note": handin.note, "score": result.score, "max_score": result.max_score, "output": result.output,

@@ -11,8 +11,8 @@ import ast
 
 import pytest
 
+from ..notebook.script import blank_magics
 from .grading import fail
-from .script import blank_magics
 
 
 def check_figure(sub, functions: tuple, title: str, cells_needed: int = 1) -> None:

@@ -3,7 +3,7 @@
 One self-contained HTML file (figures embedded as PNG, styles and scripts inline, no network): the score
 histogram and each test's pass rate (matplotlib), the named mistakes ranked by how many submissions made
 them, one row per student (scores per group, failed tests with their messages; sortable, searchable), the
-CSV for a gradebook, and the most similar pairs of submissions side by side (:mod:`autograder.similarity`).
+CSV for a gradebook, and the most similar pairs of submissions side by side (:mod:`autograder.classtools.similarity`).
 Everything is read from what ``grade-many --out OUT`` wrote; tests are grouped by the key in their
 ``tags``, so another assignment's groups and tests need no change here.
 """
@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import version
 from . import batch, feedback, similarity
-from .config import version
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.html.j2"
 _YOUR = re.compile(r"\bYours?\b[^\n]*")
@@ -150,9 +150,9 @@ def files_of(out: Path, key: str) -> dict:
 
 
 def context(out: Path, top: int = 10, graded: list | None = None) -> dict:
-    """Everything the page shows, from the results under ``out`` (``graded``: :func:`autograder.batch.load` of it,
-    when the caller has read them already); similarity within each assignment, against that assignment's template
-    (:func:`autograder.similarity.graded_pairs`)."""
+    """Everything the page shows, from the results under ``out`` (``graded``: :func:`autograder.classtools.batch.load`
+    of it, when the caller has read them already); similarity within each assignment, against that assignment's template
+    (:func:`autograder.classtools.similarity.graded_pairs`)."""
     graded = batch.load(out) if graded is None else graded
     rows = batch.summary_rows(graded)
     results = {handin.key: result for handin, result in graded}
@@ -187,7 +187,7 @@ def render(data: dict) -> str:
 
 def write_report(out: Path, top: int = 10) -> Path:
     """Write ``OUT/report.html`` for the class graded into ``out``, and each submission's feedback page
-    (``OUT/feedback/<key>.html``, :mod:`autograder.feedback`); returns the report's path.
+    (``OUT/feedback/<key>.html``, :mod:`autograder.classtools.feedback`); returns the report's path.
 
     Raises FileNotFoundError when ``out`` holds no graded submission.
     """

@@ -251,7 +251,7 @@ def class_answers(files: dict, template: Path | None, methods=()) -> tuple:
 def by_assignment(graded: list) -> dict:
     """``{assignment name: {key: file}}`` of ``graded`` (``[(Handin, GradingResult)]``), from the assignment each
     result records ("" for results that record none, or an assignment this kit does not have)."""
-    from .assignment import names
+    from ..core.assignment import names
 
     groups = {}
     for handin, result in graded:
@@ -262,7 +262,7 @@ def by_assignment(graded: list) -> dict:
 
 def spec_of(name: str) -> tuple:
     """``(template notebook or None, qualified method names)`` of assignment ``name`` ("": none, nothing)."""
-    from .assignment import load
+    from ..core.assignment import load
 
     if not name:
         return None, ()

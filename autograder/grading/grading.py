@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from .assignment import key_group
+from ..core.assignment import key_group
+from ..core.cases import STOPPING_KINDS, ChildFailure
+from ..notebook.submission import Submission
+from ..processes.runner import rounds, run_probe
 from .comparators import close, max_difference
-from .cases import STOPPING_KINDS, ChildFailure
-from .runner import rounds, run_probe
-from .submission import Submission
 
 
 class GradingFailure(AssertionError):
@@ -21,7 +21,8 @@ class GradingFailure(AssertionError):
 
 def grades(key: str):
     """Mark a grader function as the test ``key`` ("group.check") of its assignment's spec; loading the spec
-    checks that every test has a grader and every grader a test (:meth:`autograder.assignment.Assignment.validate`)."""
+    checks that every test has a grader and every grader a test
+    (:meth:`autograder.core.assignment.Assignment.validate`)."""
     return pytest.mark.grades(key)
 
 
@@ -51,7 +52,7 @@ SECOND_CALL = ("On a second call (the grader calls each method again, in the sam
 @dataclass
 class ProbeOutcome:
     """One run of a probe: its result per round (``rounds``: ProbeResults, each with its cases; one or two, see
-    :func:`autograder.runner.run_probe`), or the failure that stopped it; the timeout it had and the wall-clock
+    :func:`autograder.processes.runner.run_probe`), or the failure that stopped it; the timeout it had and the wall-clock
     seconds it took."""
 
     rounds: list
@@ -83,7 +84,7 @@ class GradedSubmission:
     submission : Submission
     seed : int
         Seeds the children's torch (statistical checks are calibrated over many seeds).
-    assignment : autograder.assignment.Assignment
+    assignment : autograder.core.assignment.Assignment
         Its tests, probes and their cases.
     root : Path
         The MNIST folder (holding ``MNIST/raw/``), for the cases that read it.
@@ -188,7 +189,7 @@ class GradedSubmission:
 
     def both_rounds(self, name: str, key: str | None = None) -> list:
         """The results of case ``name`` of test ``key``'s probe in each round of its calls (one or two
-        :class:`autograder.cases.CaseResult`), whatever round the grader is applied to: for checks across calls,
+        :class:`autograder.core.cases.CaseResult`), whatever round the grader is applied to: for checks across calls,
         such as a random method that draws the same values on every call (it reseeds). ``key`` defaults to the
         test being graded. Raises as :meth:`probe`."""
         key = key or self.key
@@ -197,7 +198,7 @@ class GradedSubmission:
 
     def case(self, name: str, key: str | None = None):
         """The result of case ``name`` of test ``key``'s probe (default: the test being graded), a
-        :class:`autograder.cases.CaseResult`; raises as :meth:`probe` does."""
+        :class:`autograder.core.cases.CaseResult`; raises as :meth:`probe` does."""
         return self.run(key)[1].case(name)
 
     def probe(self, name: str, method: str, timeout: float):

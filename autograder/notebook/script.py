@@ -5,7 +5,7 @@ A notebook exported to a script (``jupyter nbconvert --to script``, with its ``#
 loading MNIST, training, plotting. The grader runs none of that, as it runs only the class cell of a notebook.
 Of the file's top-level statements it keeps:
 
-- the last definition of each graded class (:func:`autograder.submission.class_cells`, as for a notebook);
+- the last definition of each graded class (:func:`autograder.notebook.submission.class_cells`, as for a notebook);
 - what the kept code reads, transitively, when it is one of: a function or class definition; an import of an
   allowed module or of the standard library; a constant, a name bound to an expression that loads nothing: literals,
   arithmetic, lambdas, and calls of builtins such as ``range`` or of ``torch``, ``numpy`` and ``math``

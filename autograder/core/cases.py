@@ -14,7 +14,7 @@ class Case:
     inputs (``arrays``) and JSON ``params``.
 
     ``name`` is how graders pick the case (:meth:`ProbeResult.case`); ``sizes`` names the sizes that declared
-    output shapes use (``{"batch": 5, "latent": 32}``, see :class:`autograder.assignment.Output`).
+    output shapes use (``{"batch": 5, "latent": 32}``, see :class:`autograder.core.assignment.Output`).
     """
 
     dims: tuple
@@ -24,7 +24,7 @@ class Case:
     sizes: dict = field(default_factory=dict)
 
     def shape_of(self, output) -> tuple:
-        """The shape declared for ``output`` (an :class:`autograder.assignment.Output`), sizes resolved."""
+        """The shape declared for ``output`` (an :class:`autograder.core.assignment.Output`), sizes resolved."""
         return tuple(self.sizes[n] if isinstance(n, str) else n for n in output.shape)
 
 

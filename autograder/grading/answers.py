@@ -2,7 +2,7 @@
 
 An answer cell is a Markdown cell that nbgrader's metadata marks as a manually graded answer
 (``{"nbgrader": {"solution": true, "grade": true, "grade_id": ...}}``); ``make student`` replaces its text by
-:data:`autograder.assign.TEXT_STUB`. Reads only the parsed notebook (nothing is run).
+:data:`autograder.notebook.assign.TEXT_STUB`. Reads only the parsed notebook (nothing is run).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def answer_cells(notebook) -> dict:
 
 def is_answered(text: str) -> bool:
     """Whether ``text`` holds an answer: not empty, and more than the template's placeholder."""
-    from .assign import TEXT_STUB
+    from ..notebook.assign import TEXT_STUB
 
     return bool(text.replace(TEXT_STUB, "").strip())
 
