@@ -2,6 +2,7 @@
 
 MNIST comes from ``$MNIST_ROOT`` (CI: ``../shared/data``); nothing here touches the network.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ for _threads in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_threads, "1")
 
 from autograder import config  # noqa: E402
+from autograder.processes import forking  # noqa: E402
 from autograder.assignments.vae import spec  # noqa: E402
 from autograder.core.assignment import load  # noqa: E402
 from autograder.harness import harness  # noqa: E402
@@ -66,13 +68,29 @@ def mutate(source: str, old: str, new: str) -> str:
     return source.replace(old, new)
 
 
+#: This worker's fork server and kept trusted results, shared by the gradings of grade_text (the kit's own mutants).
+GRADINGS = forking.LastingServer()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _gradings_stop():
+    """Stop this worker's shared fork server at the end of the session."""
+    yield
+    GRADINGS.close()
+
+
 def grade_text(tmp_path: Path, source: str, groups=METHOD_GROUPS, name: str = "submission.py", seed: int = 0,
-               assignment: str = "vae"):
+               assignment: str = "vae", shared: bool = True):
     """Grade ``source`` written to ``tmp_path/name`` as ``assignment``; returns {key: TestResult} and the
-    GradingResult."""
+    GradingResult.
+
+    ``shared``: fork its children from this worker's one fork server, with the trusted children's results of the
+    earlier gradings (:class:`autograder.processes.forking.LastingServer`; the source is the kit's own code); False
+    for a test of the fork server itself or of code that attacks it, which then gets a server of its own."""
     path = tmp_path / name
     path.write_text(source)
-    result = harness.grade(path, seed=seed, groups=groups, assignment=assignment)
+    with GRADINGS.sharing() if shared else contextlib.nullcontext():
+        result = harness.grade(path, seed=seed, groups=groups, assignment=assignment)
     return {t.key: t for t in result.tests}, result
 
 

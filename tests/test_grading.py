@@ -211,7 +211,7 @@ def test_without_a_fork_server_children_are_spawned_and_the_staff_told(tmp_path,
         raise RuntimeError("no fork here")
 
     monkeypatch.setattr(forking, "ForkServer", cannot_start)
-    tests, _ = grade_text(tmp_path, reference_source, groups=("encoder", "kl_divergence"))
+    tests, _ = grade_text(tmp_path, reference_source, groups=("encoder", "kl_divergence"), shared=False)
     assert all(t.score == t.max_score for t in tests.values()), [t.output for t in tests.values()]
     assert "fork server: off, it could not start (no fork here)" in capsys.readouterr().out
 
@@ -231,19 +231,19 @@ def test_a_shared_fork_server_serves_gradings_in_a_row_but_never_a_dead_or_unrea
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(forking, "ForkServer", counted)
         with forking.shared_fork_server() as shared:
-            first, _ = grade_text(tmp_path / "a", reference_source, groups=("encoder",))
+            first, _ = grade_text(tmp_path / "a", reference_source, groups=("encoder",), shared=False)
             second, _ = grade_text(tmp_path / "b", mutate(reference_source, "self.linear22(hidden)", "-self.linear22(hidden)"),
-                                   groups=("encoder",))
+                                   groups=("encoder",), shared=False)
             assert len(servers) == 1 and shared.alive()
             shared._buffer += b'{"pid": 1, "status": 0}\n'  # a message left unread
-            grade_text(tmp_path / "c", reference_source, groups=("encoder",))
+            grade_text(tmp_path / "c", reference_source, groups=("encoder",), shared=False)
             assert len(servers) == 2
             shared._buffer.clear()
             shared.process.kill()
             shared.process.wait()
-            grade_text(tmp_path / "d", reference_source, groups=("encoder",))
+            grade_text(tmp_path / "d", reference_source, groups=("encoder",), shared=False)
             assert len(servers) == 3
-        grade_text(tmp_path / "e", reference_source, groups=("encoder",))
+        grade_text(tmp_path / "e", reference_source, groups=("encoder",), shared=False)
         assert len(servers) == 4
     assert all(t.score == t.max_score for t in first.values())
     assert {t.key: t.score < t.max_score for t in second.values()} == {"encoder.shapes": False, "encoder.values": True}

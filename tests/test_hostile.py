@@ -677,7 +677,7 @@ def test_info_forged_by_student_code_costs_its_method(tmp_path, reference_source
     of another type, lose that method's points with a message naming both, and nothing else?"""
     source = mutate(reference_source, "        epsilon = torch.randn_like(mu)\n        return mu + torch.exp(logsigma)",
                     FORGE_INFO + "\n        return mu + torch.exp(logsigma)")
-    tests, _ = grade_text(tmp_path, source, groups=("sample_with_reparam", "kl_divergence"))
+    tests, _ = grade_text(tmp_path, source, groups=("sample_with_reparam", "kl_divergence"), shared=False)
     charged = {key for key in PART1.tests if key.startswith("sample_with_reparam.")}
     assert {key for key, test in tests.items() if test.score < test.max_score} == charged
     for key in charged:

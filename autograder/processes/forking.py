@@ -118,6 +118,44 @@ _SHARED: ForkServer | None = None
 FALLBACK = ""
 
 
+class LastingServer:
+    """One fork server, and the results of the trusted children kept (:mod:`autograder.processes.reuse`), for
+    gradings of code the staff trust that come one at a time (the kit's tests grade a mutant each): each
+    ``with lasting.sharing():`` block lets every :func:`fork_server` inside use them, as
+    :func:`shared_fork_server` does; :meth:`close` stops the server.
+
+    Only for the kit's own code, as :func:`shared_fork_server`. A server that has exited or left a message
+    unread is replaced at the next block.
+    """
+
+    def __init__(self, limits: config.Limits = config.LIMITS):
+        self.limits, self.server, self.kept = limits, None, {}
+
+    @contextlib.contextmanager
+    def sharing(self):
+        """Share the server (started now when there is none alive) and the kept results with the enclosed
+        gradings; yields the server (None when it could not start: each grading then starts its own)."""
+        global _SHARED
+        if self.server is None or not self.server.alive():
+            self.close()
+            try:
+                self.server = ForkServer(self.limits) if self.limits.fork_server and hasattr(os, "fork") else None
+            except (OSError, RuntimeError, ValueError):
+                self.server = None
+        _SHARED = self.server
+        try:
+            with reuse.reusing(self.kept):
+                yield self.server
+        finally:
+            _SHARED = None
+
+    def close(self) -> None:
+        """Stop the server, if one runs."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+
 @contextlib.contextmanager
 def shared_fork_server(limits: config.Limits = config.LIMITS):
     """Let every :func:`fork_server` inside reuse one server, for several gradings of trusted code in a row.
@@ -127,13 +165,12 @@ def shared_fork_server(limits: config.Limits = config.LIMITS):
     A server that has exited or left a message unread is not reused; that grading starts its own. The results of
     children that run no student code are kept for the later gradings inside (:mod:`autograder.processes.reuse`).
     """
-    global _SHARED
-    with fork_server(limits) as server, reuse.reusing():
-        _SHARED = server
-        try:
+    lasting = LastingServer(limits)
+    try:
+        with lasting.sharing() as server:
             yield server
-        finally:
-            _SHARED = None
+    finally:
+        lasting.close()
 
 
 @contextlib.contextmanager

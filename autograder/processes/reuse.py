@@ -27,10 +27,11 @@ _KEPT: dict | None = None
 
 
 @contextlib.contextmanager
-def reusing():
-    """Keep the trusted children's results of the enclosed gradings, for each other (forgotten on exit)."""
+def reusing(kept: dict | None = None):
+    """Keep the trusted children's results of the enclosed gradings, for each other: in ``kept`` (a dict this
+    module fills, to carry them from one ``with`` block to the next), else in a dict forgotten on exit."""
     global _KEPT
-    outer, _KEPT = _KEPT, ({} if _KEPT is None else _KEPT)
+    outer, _KEPT = _KEPT, (kept if kept is not None else {} if _KEPT is None else _KEPT)
     try:
         yield
     finally:
