@@ -20,6 +20,7 @@ import numpy as np
 from .. import config
 from ..core.cases import ChildFailure, ProbeResult
 from ..sandbox import protocol
+from . import tracing
 from .messages import student_failure
 
 MAX_RESULT_BYTES = 1 << 20
@@ -197,6 +198,8 @@ def collect(scratch: Path, method: str, child, stopped, staff: str, cases: list,
         failure = student_failure(result, staff, assignment=assignment)
         failure.reads, failure.tampered = reads, tampered
         raise failure
+    if student:
+        tracing.note(method, result.get("traced"))
     info = result.get("info")
     info = [info.get(str(i), {}) if isinstance(info, dict) else {} for i in range(len(cases))]
     info = [i if isinstance(i, dict) else {} for i in info]

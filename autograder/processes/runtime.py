@@ -21,6 +21,7 @@ import numpy as np
 from ..config import KIT_ROOT
 from ..core.assignment import folder_of, names
 from ..sandbox import protocol
+from . import tracing
 
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
 #: Files of the child runtime, copied out of the kit: the engine's child side and ``vae_utils.py``, then each
@@ -86,7 +87,7 @@ def write_request(scratch: Path, source, probe: str, cases: list, seed: int, lim
     request = {"probe": probe, "seed": seed, "threads": limits.threads, "memory_mb": limits.memory_mb,
                "module": f"probes_{assignment.name}" if assignment is not None else "probing",
                "class_name": (spec.class_name or assignment.class_name) if assignment is not None else None,
-               "student_code": source is not None, "record_fd": record_fd, "second_round": second_round,
+               "student_code": source is not None, "trace": source is not None and tracing.active(), "record_fd": record_fd, "second_round": second_round,
                "forbidden": list(assignment.forbidden_modules) if assignment is not None else [],
                "case_output_mb": limits.case_output_mb,
                "cases": [{"name": c.name, "dims": list(c.dims), "params": c.params} for c in cases]}

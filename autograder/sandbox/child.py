@@ -60,7 +60,7 @@ def main(scratch):
         arrays = {key: data[key] for key in data.files}
     try:
         outputs, info = probing.run(probes, request, arrays, (scratch / protocol.SOURCE).read_text(), filename)
-        result = {"status": "ok", "info": info}
+        result = {"status": "ok", "info": info, **({"traced": probing.TRACED} if request.get("trace") else {})}
     except probing.StudentError as exc:
         outputs, result = {}, {"status": "error", **exc.report(filename)}
     except Exception as exc:  # what student code returned broke the probe itself

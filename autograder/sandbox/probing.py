@@ -469,6 +469,8 @@ def run(module, request, arrays, source, filename):
     instances = Instances(vae_class) if student_code and second else None
     probe = getattr(module, "probe_" + request["probe"])
     outputs, info, seed = {}, {}, request["seed"]
+    if request.get("trace") and student_code:
+        _trace(filename)
     for index, case in enumerate(request["cases"]):
         prefix, again = f"{index}/", second is not None and index >= second
         mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
@@ -488,4 +490,23 @@ def run(module, request, arrays, source, filename):
             if changed:
                 send("T", changed)
             send("E", str(index))
+    sys.setprofile(None)
     return outputs, info
+
+
+#: The functions of the submission that ran, ``[name, first line]``, when the request asked (see :func:`_trace`).
+TRACED = []
+
+
+def _trace(filename):
+    """List in :data:`TRACED` each function of the submission (code compiled from ``filename``) that runs from
+    now on, until ``sys.setprofile(None)``: what the kit's own tests ask of the reference solution's children
+    (``autograder.processes.tracing``), never of a student's grading."""
+    seen = set()
+
+    def profile(frame, event, arg):
+        code = frame.f_code
+        if event == "call" and code.co_filename == filename and (code.co_name, code.co_firstlineno) not in seen:
+            seen.add((code.co_name, code.co_firstlineno))
+            TRACED.append([code.co_name, code.co_firstlineno])
+    sys.setprofile(profile)
