@@ -6,8 +6,9 @@ cases may share a server (:func:`autograder.processes.forking.shared_fork_server
 
 Each case is still graded by ``python -m autograder grade``'s own code (:func:`autograder.__main__.cmd_grade`)
 into its own results.json. Protocol: one JSON request per line on stdin (``path``, ``assignment``, ``groups``,
-``seed``, ``results``), one JSON reply per line on stdout (``{"status": CODE}``); the graders' own printing
-goes to stderr.
+``seed``, ``results``, ``trace``), one JSON reply per line on stdout (``{"status": CODE}``, and ``"traced"``:
+``{group: [[function name, first line], ...]}`` when the request asked for a trace, see
+:mod:`autograder.processes.tracing`); the graders' own printing goes to stderr.
 
 Usage: :class:`CorpusGrader` (``scripts/grade_corpus.py`` and ``tests/test_corpus.py`` use it).
 """
@@ -43,9 +44,17 @@ class CorpusGrader:
     def grade(self, path: Path, assignment: str, groups: str, results: Path, seed: int = 0) -> int:
         """Grade ``path`` as ``assignment`` on ``groups`` (comma-separated) into ``results``; the exit status
         ``python -m autograder grade`` would give."""
+        return self._ask(path, assignment, groups, results, seed)["status"]
+
+    def trace(self, path: Path, assignment: str, groups: str, results: Path) -> dict:
+        """Grade ``path`` as :meth:`grade` does, its children listing the functions of the submission they run
+        (:mod:`autograder.processes.tracing`); returns ``{group: [[function name, first line], ...]}``."""
+        return self._ask(path, assignment, groups, results, 0, trace=True)["traced"]
+
+    def _ask(self, path: Path, assignment: str, groups: str, results: Path, seed: int, trace: bool = False) -> dict:
         process = self._start()
         request = {"path": str(path), "assignment": assignment, "groups": groups, "seed": seed,
-                   "results": str(results)}
+                   "results": str(results), "trace": trace}
         try:
             process.stdin.write(json.dumps(request) + "\n")
             process.stdin.flush()
@@ -55,7 +64,7 @@ class CorpusGrader:
         if not reply:
             self.close()
             raise RuntimeError(f"the corpus grading process died while grading {path}")
-        return json.loads(reply)["status"]
+        return json.loads(reply)
 
     def close(self) -> None:
         """Stop the process (it ends when its stdin closes)."""
@@ -78,6 +87,7 @@ def serve(requests, replies) -> None:
     sys.path.insert(0, str(ROOT))
     from autograder.processes import forking
     from autograder.__main__ import cmd_grade
+    from autograder.processes import tracing
 
     with forking.shared_fork_server():
         for line in requests:
@@ -85,8 +95,12 @@ def serve(requests, replies) -> None:
             args = argparse.Namespace(path=request["path"], assignment=request["assignment"],
                                       groups=request["groups"], seed=request["seed"], results=request["results"],
                                       verbose=False, deadline=None)
-            status = cmd_grade(args)
-            replies.write(json.dumps({"status": status}) + "\n")
+            with tracing.tracing() if request.get("trace") else contextlib.nullcontext() as traced:
+                status = cmd_grade(args)
+            reply = {"status": status}
+            if request.get("trace"):
+                reply["traced"] = {group: sorted(seen) for group, seen in traced.items()}
+            replies.write(json.dumps(reply) + "\n")
             replies.flush()
 
 

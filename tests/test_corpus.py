@@ -2,6 +2,7 @@
 single-bug variants of it. Each file is graded in its own test (so pytest-xdist spreads them over the workers) by
 ``scripts/grade_corpus.py``'s code, which ``make corpus`` runs too."""
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT
@@ -10,6 +11,7 @@ from autograder.assignments.vae import spec
 from autograder.core.assignment import all_assignments
 
 sys.path.insert(0, str(ROOT / "scripts"))
+import corpus_changes  # noqa: E402
 import grade_corpus as corpus  # noqa: E402
 import handout  # noqa: E402
 
@@ -33,6 +35,32 @@ def _grader_stops():
 def graded(case, tmp_path, groups=None) -> dict:
     """The results.json of ``case`` graded on ``groups`` (default: what ``make corpus`` grades it on)."""
     return corpus.grade_case(case, tmp_path, GRADER, groups=groups)
+
+
+#: Per assignment, the functions of the solution each method group's children run (traced once per worker).
+_RUN = {}
+
+
+def functions_run(assignment, tmp_path) -> dict:
+    """``{group: {"Class.method", ...}}``: what the children of each method group run of the solution, traced by
+    the children themselves (see scripts/corpus_changes.py); every method group runs something, or the trace
+    failed and this raises."""
+    if assignment.name not in _RUN:
+        traced = GRADER.trace(assignment.solution_notebook, assignment.name, ",".join(assignment.methods),
+                              tmp_path / "solution-traced.json")
+        run = corpus_changes.functions_run(assignment, traced)
+        missing = [g for g in assignment.methods if not run.get(g)]
+        if missing:
+            raise RuntimeError(f"the trace of {assignment.name}'s solution lists nothing for {missing}")
+        _RUN[assignment.name] = run
+    return _RUN[assignment.name]
+
+
+def to_grade(case, tmp_path, groups) -> list:
+    """The groups of ``groups`` that the case's code can change (its other method groups run only code it
+    writes as the solution does, so they get the solution's full marks: test_solutions.py; ``make corpus``
+    grades them all)."""
+    return corpus_changes.groups_to_grade(case.path, case.assignment, groups, functions_run(case.assignment, tmp_path))
 
 
 @pytest.mark.parametrize("assignment", all_assignments(), ids=lambda a: a.name)
@@ -87,10 +115,11 @@ def _correct(case):
 def test_correct_variant_gets_full_marks(case, tmp_path, classifier_file):
     """Does this correct solution get every point of every test, but the training run and what it feeds when the
     methods the run calls are the reference's own (then it trains as the solution does, graded in its own test) or
-    the run is long (then `make test-all` grades it: test_correct_variant_trains)?"""
+    the run is long (then `make test-all` grades it: test_correct_variant_trains), and the method groups whose
+    children run only code it writes as the solution does (they get the solution's marks)?"""
     long = case.assignment.training_cpu_seconds > LONG_TRAINING
     skip = set(case.assignment.extra_groups) - {"figures"} if long or corpus.trains_like_reference(case) else set()
-    _full_marks(case, tmp_path, [g for g in case.assignment.groups if g not in skip])
+    _full_marks(case, tmp_path, to_grade(case, tmp_path, [g for g in case.assignment.groups if g not in skip]))
 
 
 @pytest.mark.slow
@@ -113,8 +142,9 @@ def _full_marks(case, tmp_path, groups) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("case", BUGS, ids=lambda c: c.name)
 def test_bug_costs_its_own_method_only(case, tmp_path, classifier_file):
-    """Does this bug lose points in its own method, none in another method, and name the mistake?"""
-    verdict = corpus.judge(case, graded(case, tmp_path))
+    """Does this bug lose points in its own method, none in another method (of those whose children run code that
+    it changes: the others run the solution's code), and name the mistake?"""
+    verdict = corpus.judge(case, graded(case, tmp_path, to_grade(case, tmp_path, corpus.groups_for(case))))
     assert verdict.lost[case.method] > 0, verdict.problems
     assert {g for g, points in verdict.lost.items() if points > 0} == {case.method}, verdict.problems
     if case.message:
@@ -149,3 +179,43 @@ def test_judge_and_totals_count_what_make_corpus_reports():
     assert (totals["caught"], totals["bugs"], totals["named"], totals["with_message"]) == (2, 3, 1, 3)
     assert totals["wrong_method_points"] == 2
     assert corpus.table(fine + wrong).count("WRONG") == 3
+
+
+def _solution_py(tmp_path, assignment, change=None, name="case.py") -> Path:
+    """The solution's source as a .py file, with ``change(source) -> source`` applied."""
+    source = corpus_changes._solution(assignment.name)[0]
+    path = tmp_path / name
+    path.write_text(change(source) if change else source)
+    return path
+
+
+def test_changes_are_the_functions_written_otherwise(tmp_path):
+    """Does corpus_changes find exactly the functions a case writes otherwise than the solution (docstrings aside) or
+    whose rules it breaks, and give up (None: grade every group) when a class's own statements or the set of its
+    functions differ?"""
+    vae = corpus.load("vae")
+    assert corpus_changes.changed(_solution_py(tmp_path, vae), vae) == set()
+    decoder = _solution_py(tmp_path, vae, lambda s: s.replace("return torch.sigmoid(", "return 1 * torch.sigmoid(", 1),
+                           "decoder.py")
+    assert corpus_changes.changed(decoder, vae) == {"VAE.decoder"}
+    documented = _solution_py(tmp_path, vae, lambda s: s.replace('"""', '"""Another word. ', 1), "documented.py")
+    assert corpus_changes.changed(documented, vae) == set()
+    imported = _solution_py(tmp_path, vae, lambda s: s.replace("        return torch.sigmoid(", "        import math\n"
+                                                                 "        return torch.sigmoid(", 1))
+    assert corpus_changes.changed(imported, vae) == {"VAE.decoder"}  # the line the children get, and the rule
+    for change in (lambda s: s.replace("class VAE(nn.Module):", "class VAE(nn.Module):\n    x = 1"),
+                   lambda s: s.replace("    def decoder(", "    def helper(self):\n        pass\n\n    def decoder(")):
+        assert corpus_changes.changed(_solution_py(tmp_path, vae, change), vae) is None
+    run = {g: {"VAE.__init__", vae.qualified_methods[g]} for g in vae.methods}
+    groups = corpus_changes.groups_to_grade(decoder, vae, vae.groups, run)
+    assert groups == [g for g in vae.groups if g == "decoder" or g not in vae.methods]
+    assert corpus_changes.groups_to_grade(documented, vae, vae.methods, run) == list(vae.methods)
+
+
+@pytest.mark.slow
+def test_each_method_group_runs_its_own_method_of_the_submission(tmp_path):
+    """Traced on Part 1's solution, does each method group's children run the submission's own method and its
+    constructor, and none of its other methods (the reference's pieces stand in for them)?"""
+    vae = corpus.load("vae")
+    run = functions_run(vae, tmp_path)
+    assert run == {g: {"VAE.__init__", vae.qualified_methods[g]} for g in vae.methods}
