@@ -9,6 +9,19 @@ so a folder that torchvision already filled works as it is. ``ROOT`` is, in orde
 the ``root`` argument, the environment variable ``MNIST_ROOT`` (the folder that holds ``MNIST/raw/``),
 or ``./data``. Missing files are downloaded from the standard mirrors and checked against their md5.
 torchvision is not needed.
+
+Contents, in this order (each part under a ``# ---`` heading of its own):
+
+* **MNIST** (every part): ``mnist_root``, ``download_mnist``, ``read_idx``, ``load_mnist_arrays``,
+  ``load_mnist``, ``MNIST``, ``mnist_loaders``.
+* **Part 1's figures** (``vae.ipynb``), after the Figure class all plots return: ``visualize_mnist``, ``visualize_vae_samples``, ``visualize_samples``,
+  ``visualize_embeddings``.
+* **Parts 2 and 3's figures** (``vae2d.ipynb``, ``cvae.ipynb``): ``plot_training_curves``, ``plot_latent_scatter``,
+  ``plot_manifold``, ``plot_digit_grid``, ``plot_image_row``, ``plot_reconstructions``, ``plot_beta_comparison``,
+  ``plot_interpolations``.
+
+Every function here is used by a notebook (the graders read the same figures back); nothing only the kit needs
+lives in this file.
 """
 from __future__ import annotations
 
@@ -29,6 +42,8 @@ __all__ = [
     "plot_latent_scatter", "plot_manifold", "plot_reconstructions", "plot_training_curves", "read_idx",
     "visualize_embeddings", "visualize_mnist", "visualize_samples", "visualize_vae_samples",
 ]
+
+# --- MNIST (every part) ----------------------------------------------------------------------------------------
 
 #: The four MNIST files and their md5 checksums (the values torchvision checks).
 MNIST_FILES = {
@@ -278,6 +293,8 @@ def mnist_loaders(batch_size: int = 128, test_batch_size: int = 1000, root=None,
     return train, test
 
 
+# --- Figures: the Figure class every plot returns, then Part 1's figures (vae.ipynb) ----------------------------
+
 _FIGURE_CLASS = None
 
 
@@ -441,6 +458,7 @@ def visualize_embeddings(vae, x, y, seed: int = 0):
     return fig
 
 
+# --- Parts 2 and 3's figures (vae2d.ipynb, cvae.ipynb) ---------------------------------------------------------
 # Part 2 (a 2-D latent space): training curves, the latent scatter, the manifold, digit grids, reconstructions,
 # the beta comparison and interpolations. Every image argument is a Tensor or ndarray whose values are in [0, 1].
 
