@@ -13,12 +13,13 @@ seconds of all its processes, ``RUSAGE_CHILDREN``; peak memory as the tree's sum
    autograder zip unpacked into a temporary /autograder, ``run_autograder`` run there. Then the ratios to the
    floor, every assignment in one row of one table. Targets: CPU <= 1.3 x the floor's; peak summed PSS <= 500 MB.
 3. Where each grading's time goes: the fork server, each sandbox child (probe, lifetime, CPU), the trusted process.
-4. Part 1's training: CPU seconds per epoch of the graded run (the solution's VAE, 784-400-(32,32)-400-784, batch
+4. The training speed of each measured assignment whose ``floor.py`` declares ``LAYERS``, its model's matmul
+   shapes (Part 1: the solution's VAE, 784-400-(32,32)-400-784): CPU seconds per epoch of the graded run (batch
    128, Adam as configured, one thread as in the sandbox; on that thread's CPU clock), against the
    arithmetic bound: the epoch's matmul FLOPs over this machine's single-thread float32 matmul rate
    measured at the same shapes. Target: >= 0.6 x the bound.
-5. Throughput of ``make grade`` (``grade-many --jobs 2``) on 50 copies of Part 1's solution. Target: >= 10 a
-   minute on 2 cores.
+5. Throughput of ``make grade`` (``grade-many --jobs 2``) on 50 copies of that assignment's solution (Part 1's).
+   Target: >= 10 a minute on 2 cores.
 
 Timings depend on the machine and on what else runs on it (the load average is printed); re-run after
 changes to the sandbox. ``--skip-throughput`` leaves out step 5. ``--quick`` checks that the benchmark works, in
@@ -50,11 +51,8 @@ sys.path.insert(0, str(KIT))
 
 from autograder import config  # noqa: E402
 from autograder.deploy import package  # noqa: E402
-
-from autograder.assignments.vae import spec  # noqa: E402
 from autograder.notebook.submission import load_submission  # noqa: E402
 
-SOLUTION = KIT / "solution" / "vae.ipynb"
 MB = 2**20
 #: The targets (Gradescope's default container: 768 MB, 0.5 vCPU, 600 s).
 TARGET_CPU_RATIO, TARGET_MB, TARGET_BOUND_FRACTION, TARGET_PER_MINUTE = 1.3, 500.0, 0.6, 10.0
@@ -281,27 +279,46 @@ def floor(mnist: Path, assignment, steps=None) -> dict:
 # ---------------------------------------------------------------------------------------------
 # 4. Training against the arithmetic bound
 
-LAYERS = ((784, 400), (400, 32), (400, 32), (32, 400), (400, 784))  # (in, out): linear1, 21, 22, 3, 4
+def floor_script():
+    """``scripts/floor.py`` as a module: the submission's module as the floor runs it, and each assignment's own
+    ``floor.py``."""
+    sys.path.insert(0, str(KIT / "scripts"))
+    return importlib.import_module("floor")
 
 
-def flops_per_sample() -> int:
-    """Matmul FLOPs of one training sample: forward 2*in*out per layer; backward 2*in*out for the weight
-    gradient of every layer and 2*in*out for the input gradient of every layer but the first."""
-    forward = sum(2 * i * o for i, o in LAYERS)
+def floor_module(assignment):
+    """``assignment``'s own ``floor.py`` (``autograder/assignments/<name>/floor.py``): its graded run's setup, and
+    ``LAYERS``, its model's matmul shapes, when it has its training speed measured."""
+    return floor_script().floor_module(assignment.name)
+
+
+def timed_assignments(measured: dict) -> list:
+    """The assignments of ``measured`` (``{name: (floor run, grading run)}``) whose training speed step 4 measures:
+    those whose ``floor.py`` declares ``LAYERS``, the (in, out) shapes of their model's matmuls."""
+    from autograder.core.assignment import load
+
+    return [load(name) for name in measured if hasattr(floor_module(load(name)), "LAYERS")]
+
+
+def flops_per_sample(layers: tuple) -> int:
+    """Matmul FLOPs of one training sample through ``layers`` ((in, out) each): forward 2*in*out per layer;
+    backward 2*in*out for the weight gradient of every layer and 2*in*out for the input gradient of every layer
+    but the first."""
+    forward = sum(2 * i * o for i, o in layers)
     weight_grads = forward
-    input_grads = forward - 2 * LAYERS[0][0] * LAYERS[0][1]
+    input_grads = forward - 2 * layers[0][0] * layers[0][1]
     return forward + weight_grads + input_grads
 
 
-def matmul_rate(batch: int = 128, repeats: int = 5, iterations: int = 50) -> dict:
-    """Single-thread float32 matmul FLOP/s of torch at the shapes of one training step (best of
+def matmul_rate(layers: tuple, batch: int = 128, repeats: int = 5, iterations: int = 50) -> dict:
+    """Single-thread float32 matmul FLOP/s of torch at the shapes of one training step through ``layers`` (best of
     ``repeats``), and at a 1024^3 product for comparison."""
     import torch
 
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(0)
     products = []  # (a, b) pairs of one step's forward and backward matmuls
-    for index, (i, o) in enumerate(LAYERS):
+    for index, (i, o) in enumerate(layers):
         x, w, g = (torch.randn(batch, i, generator=gen), torch.randn(o, i, generator=gen),
                    torch.randn(batch, o, generator=gen))
         products += [(x, w.t()), (g.t(), x)]  # forward; weight gradient
@@ -324,15 +341,15 @@ def matmul_rate(batch: int = 128, repeats: int = 5, iterations: int = 50) -> dic
     return {"step_flops": flops, "rate": flops / best, "square_rate": 2 * 1024**3 / big_best}
 
 
-def _timed_steps(vae, optimizer, batches, parts: dict) -> int:
-    """One Adam step of ``vae``'s negative ELBO per batch of ``batches``, adding the CPU-s of loading batches, the
-    forward pass, the backward pass and the step to ``parts``; returns the images trained on."""
+def _timed_steps(loss_of, optimizer, batches, parts: dict) -> int:
+    """One Adam step of the minibatch loss ``loss_of`` per batch of ``batches``, adding the CPU-s of loading
+    batches, the forward pass, the backward pass and the step to ``parts``; returns the images trained on."""
     samples, mark = 0, CLOCK()
     for x in batches:
         now = CLOCK()
         parts["batches"] += now - mark
         optimizer.zero_grad()
-        loss = -vae.elbo(x).mean()
+        loss = loss_of(x)
         mark = CLOCK()
         parts["forward"] += mark - now
         loss.backward()
@@ -341,56 +358,45 @@ def _timed_steps(vae, optimizer, batches, parts: dict) -> int:
         optimizer.step()
         mark = CLOCK()
         parts["step"] += mark - now
-        samples += x.shape[0]
+        samples += len(x[0] if isinstance(x, (tuple, list)) else x)
     return samples
 
 
-def training_epoch(mnist: Path, epochs: int = 1, fused: bool = spec.TRAINING.fused_adam, steps=None) -> dict:
-    """Time the graded training run's epoch in this process: the solution's VAE, the sandbox's settings
-    (one thread, batch size, Adam) and the training probe's batches. Splits the time into loading batches, the
-    forward pass (the submission's elbo), the backward pass and the optimizer step. ``fused`` chooses
-    ``Adam(fused=True)`` (the sandbox's, ``spec.TRAINING.fused_adam``) or plain Adam, for comparison; ``steps``
-    (the quick mode) stops each epoch after that many steps. Returns CPU-s (``epoch``, ``parts``) and wall-s."""
+def training_epoch(mnist: Path, assignment, fused: bool, steps=None) -> dict:
+    """Time one epoch of ``assignment``'s graded training run in this process: its solution's model, set up by its
+    ``floor.py`` as the training probe sets it up (its batches, its loss), the sandbox's settings (one thread,
+    Adam). Splits the time into loading batches, the forward pass (the submission's loss), the backward pass and
+    the optimizer step. ``fused`` chooses ``Adam(fused=True)`` (the sandbox's, ``TRAINING.fused_adam``) or plain
+    Adam, for comparison; ``steps`` (the quick mode) stops the epoch after that many steps. Returns CPU-s
+    (``epoch``, ``parts``) and wall-s."""
     import torch
 
-    sys.path.insert(0, str(KIT / "autograder" / "sandbox"))
-    import probing
-    import vae_utils
-
-    probes = importlib.import_module("autograder.assignments.vae.probes")  # the child side, as the sandbox runs it
-
-    t = spec.TRAINING
-    images, _ = vae_utils.load_mnist(train=True, root=mnist, download=False)
+    cases = importlib.import_module(f"autograder.assignments.{assignment.name}.cases")
+    params = {**cases.training(assignment.training, mnist)[0].params, "epochs": 1}
     torch.set_num_threads(config.LIMITS.threads)
-    vae_class, _ = probing.load(load_submission(SOLUTION, spec.ASSIGNMENT).source, "solution")
-    generator = torch.Generator().manual_seed(t.seed)
-    torch.manual_seed(t.seed)
-    vae = vae_class(784, t.latent_dim, t.hidden_dim)
-    optimizer = torch.optim.Adam(vae.parameters(), lr=t.learning_rate, **({"fused": True} if fused else {}))
+    source = load_submission(assignment.solution_notebook, assignment).source
+    module, probes = floor_script().child_modules(assignment.name, source)
+    model, batches, loss_of = floor_module(assignment).setup(module, probes, params)
+    optimizer = torch.optim.Adam(model.parameters(), lr=params["learning_rate"], **({"fused": True} if fused else {}))
     parts = {"batches": 0.0, "forward": 0.0, "backward": 0.0, "step": 0.0}
-    epoch_seconds, walls, samples = [], [], 0
-    for _ in range(epochs):
-        wall, start = time.perf_counter(), CLOCK()
-        batches = probes.training_batches(images, {"epochs": 1, "batch_size": t.batch_size}, generator)
-        samples += _timed_steps(vae, optimizer, itertools.islice(batches, steps), parts)
-        epoch_seconds.append(CLOCK() - start)
-        walls.append(time.perf_counter() - wall)
-    return {"epoch": min(epoch_seconds), "wall": min(walls), "samples_per_epoch": samples // epochs,
-            "parts": {k: v / epochs for k, v in parts.items()}}
+    wall, start = time.perf_counter(), CLOCK()
+    samples = _timed_steps(loss_of, optimizer, itertools.islice(batches, steps), parts)
+    return {"epoch": CLOCK() - start, "wall": time.perf_counter() - wall, "samples_per_epoch": samples,
+            "parts": parts}
 
 
 # ---------------------------------------------------------------------------------------------
 # 5. Throughput of make grade
 
 
-def throughput(mnist: Path, copies: int, jobs: int, work: Path) -> dict:
-    """Grade ``copies`` copies of Part 1's solution with ``grade-many --jobs`` (in a folder under ``work``); the
-    measurements of :func:`measured_run` with ``per_minute``, submissions graded a minute."""
+def throughput(mnist: Path, assignment, copies: int, jobs: int, work: Path) -> dict:
+    """Grade ``copies`` copies of ``assignment``'s solution with ``grade-many --jobs`` (in a folder under
+    ``work``); the measurements of :func:`measured_run` with ``per_minute``, submissions graded a minute."""
     with scratch(work) as tmp:
         folder = Path(tmp) / "submissions"
         folder.mkdir()
         for index in range(copies):
-            shutil.copy(SOLUTION, folder / f"copy{index:03d}.ipynb")
+            shutil.copy(assignment.solution_notebook, folder / f"copy{index:03d}{assignment.solution_notebook.suffix}")
         out = Path(tmp) / "grades"
         env = {**os.environ, "MNIST_ROOT": str(mnist)}
         run = measured_run([sys.executable, "-m", "autograder", "grade-many", str(folder), "--out", str(out),
@@ -436,13 +442,14 @@ def comparison_rows(measured: dict) -> list:
     return rows
 
 
-def training_rows(one: dict, train: dict, bound: float, rate: dict, other: dict, many) -> list:
-    """Part 1's training table: CPU-s of the graded epoch (in the sandbox, ``one``; here, ``train`` and ``other``
-    with the other Adam) against the arithmetic ``bound`` (s) at the matmul ``rate``; then the throughput ``many``
-    of make grade (or None)."""
+def training_rows(assignment, one: dict, train: dict, bound: float, rate: dict, other: dict, many) -> list:
+    """``assignment``'s training table: CPU-s of the graded epoch (in the sandbox, ``one``; here, ``train`` and
+    ``other`` with the other Adam) against the arithmetic ``bound`` (s) at the matmul ``rate``; then the throughput
+    ``many`` of make grade (or None)."""
     fraction, sandbox = bound / train["epoch"], one["training_loop_cpu"]
-    epoch_flops = flops_per_sample() * train["samples_per_epoch"]
-    rows = [["Part 1 (vae)", "measured", "target / detail", ""],
+    epoch_flops = flops_per_sample(floor_module(assignment).LAYERS) * train["samples_per_epoch"]
+    part = assignment.title.partition(":")[0]
+    rows = [[f"{part} ({assignment.name})", "measured", "target / detail", ""],
             ["training: CPU-s of the graded epoch, in the sandbox", *(  # not graded in the quick mode
                 [f"{sandbox:.2f} s", f"{bound / sandbox:.2f} of the bound"] if sandbox == sandbox
                 else ["not graded", ""]), ""],
@@ -451,8 +458,8 @@ def training_rows(one: dict, train: dict, bound: float, rate: dict, other: dict,
              f"{epoch_flops / 1e9:.0f} GFLOP / {rate['rate'] / 1e9:.1f} GFLOP/s", ""],
             ["  speed as a fraction of the bound", f"{fraction:.2f}", f">= {TARGET_BOUND_FRACTION}",
              verdict(fraction >= TARGET_BOUND_FRACTION)],
-            [f"  with Adam(fused={not spec.TRAINING.fused_adam}), not the sandbox's", f"{bound / other['epoch']:.2f}",
-             f"{other['epoch']:.2f} s per epoch", ""]]
+            [f"  with Adam(fused={not assignment.training.fused_adam}), not the sandbox's",
+             f"{bound / other['epoch']:.2f}", f"{other['epoch']:.2f} s per epoch", ""]]
     if many:
         rows += [[f"make grade: {many['graded']} copies, --jobs", f"{many['per_minute']:.1f} / min",
                   f">= {TARGET_PER_MINUTE:.0f} / min", verdict(many["per_minute"] >= TARGET_PER_MINUTE)],
@@ -478,14 +485,14 @@ def print_processes(name: str, one: dict) -> None:
           f"the trusted process and run_autograder the rest ({one['cpu'] - children_cpu:.1f} s).")
 
 
-def print_training_parts(train: dict, rate: dict, other: dict) -> None:
-    """Print Part 1's training epoch split into its parts (CPU-s) and the optimizer step with either Adam."""
-    parts = train["parts"]
+def print_training_parts(assignment, train: dict, rate: dict, other: dict) -> None:
+    """Print ``assignment``'s training epoch split into its parts (CPU-s) and the optimizer step with either Adam."""
+    parts, flops = train["parts"], flops_per_sample(floor_module(assignment).LAYERS)
     print("One training epoch, CPU-s split: " + ", ".join(f"{k} {v:.2f} s" for k, v in parts.items())
-          + f" ({train['samples_per_epoch']} images, {flops_per_sample() / 1e6:.2f} MFLOP each, "
+          + f" ({train['samples_per_epoch']} images, {flops / 1e6:.2f} MFLOP each, "
           f"matmul rate at these shapes {rate['rate'] / 1e9:.1f} GFLOP/s, at 1024^3 {rate['square_rate'] / 1e9:.1f}).")
     print(f"The optimizer step takes {parts['step']:.2f} s per epoch with the sandbox's "
-          f"Adam(fused={spec.TRAINING.fused_adam}), {other['parts']['step']:.2f} s with the other.")
+          f"Adam(fused={assignment.training.fused_adam}), {other['parts']['step']:.2f} s with the other.")
 
 
 def measure(mnist: Path, assignment, work: Path, quick: bool) -> tuple:
@@ -503,19 +510,21 @@ def measure(mnist: Path, assignment, work: Path, quick: bool) -> tuple:
     return low, one
 
 
-def part1_training(mnist: Path, one: dict, args) -> None:
-    """Part 1's training speed against the arithmetic bound, and make grade's throughput unless skipped; prints
-    them after the grading ``one`` of Part 1. In the quick mode: ``QUICK_STEPS`` steps of each epoch, the matmul
-    rate from one short repeat, and no throughput (the code paths, not the figures)."""
-    steps = QUICK_STEPS if args.quick else None
-    rate = matmul_rate(repeats=1, iterations=2) if args.quick else matmul_rate()
-    train = training_epoch(mnist, steps=steps)
-    other = training_epoch(mnist, fused=not spec.TRAINING.fused_adam, steps=steps)
-    bound = flops_per_sample() * train["samples_per_epoch"] / rate["rate"]
-    many = None if args.skip_throughput or args.quick else throughput(mnist, args.copies, args.jobs, args.work)
+def training_speed(mnist: Path, assignment, one: dict, args) -> None:
+    """``assignment``'s training speed against the arithmetic bound, and make grade's throughput unless skipped;
+    prints them after the grading ``one`` of ``assignment``. In the quick mode: ``QUICK_STEPS`` steps of the epoch,
+    the matmul rate from one short repeat, and no throughput (the code paths, not the figures)."""
+    steps, layers = QUICK_STEPS if args.quick else None, floor_module(assignment).LAYERS
+    fused = assignment.training.fused_adam
+    rate = matmul_rate(layers, repeats=1, iterations=2) if args.quick else matmul_rate(layers)
+    train = training_epoch(mnist, assignment, fused, steps=steps)
+    other = training_epoch(mnist, assignment, not fused, steps=steps)
+    bound = flops_per_sample(layers) * train["samples_per_epoch"] / rate["rate"]
+    many = (None if args.skip_throughput or args.quick
+            else throughput(mnist, assignment, args.copies, args.jobs, args.work))
     print()
-    print(table(training_rows(one, train, bound, rate, other, many)))
-    print_training_parts(train, rate, other)
+    print(table(training_rows(assignment, one, train, bound, rate, other, many)))
+    print_training_parts(assignment, train, rate, other)
 
 
 def main(argv=None) -> int:
@@ -545,8 +554,8 @@ def main(argv=None) -> int:
     print(table(comparison_rows(measured)))
     for name, (_, one) in measured.items():
         print_processes(name, one)
-    if "vae" in measured:
-        part1_training(mnist, measured["vae"][1], args)
+    for assignment in timed_assignments(measured):
+        training_speed(mnist, assignment, measured[assignment.name][1], args)
     print(f"\nLoad average at the end: {os.getloadavg()[0]:.2f} (other work on this machine slows the wall times).")
     return 0
 
