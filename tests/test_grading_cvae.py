@@ -59,13 +59,13 @@ def test_mistake_costs_its_own_method_and_is_named(source3, tmp_path, method, ol
 
 
 def test_spread_puts_every_head_and_the_output_over_both_signs():
-    """Are the numbers of cases.SPREAD those scripts/spread_cases.py computes from the reference, and do they make
-    each column of mu and logvar (and, outside the loss's cases, the pre-sigmoid) take both signs on each case's
-    inputs, so that a ReLU, an exp or a tanh where none belongs shows?"""
+    """Are the numbers of cases.SPREAD those autograder/assignments/cvae/tools/spread_cases.py computes from the
+    reference, and do they make each column of mu and logvar (and, outside the loss's cases, the pre-sigmoid) take
+    both signs on each case's inputs, so that a ReLU, an exp or a tanh where none belongs shows?"""
     import numpy as np
     import torch
 
-    sys.path.insert(0, str(ROOT / "scripts"))
+    sys.path.insert(0, str(ROOT / "autograder" / "assignments" / "cvae" / "tools"))
     import spread_cases
 
     from autograder.assignments.cvae import cases

@@ -89,7 +89,7 @@ def _spread(probe: str, case: Case) -> Case:
 
 
 def spread_cases(root=None):
-    """``(key, case)`` of every case that :data:`SPREAD` holds, before its spread (``scripts/spread_cases.py``
+    """``(key, case)`` of every case that :data:`SPREAD` holds, before its spread (``tools/spread_cases.py``
     computes SPREAD from them; with ``root``, the MNIST variant of the loss's constant case too)."""
     found = []
     for kind in CLASSES:
@@ -103,7 +103,7 @@ def spread_cases(root=None):
 
 #: Per case (``probe/name``), ``{layer: [scales, biases]}`` for fc_mu, fc_logvar (per column) and deconv3: the
 #: reference's outputs scaled (mu and logvar std 1, pre-sigmoid 1.5 but in the loss's cases) and centred on their
-#: medians over the case's inputs. Computed by ``scripts/spread_cases.py``; tests/test_grading_cvae.py checks them.
+#: medians over the case's inputs. Computed by ``tools/spread_cases.py``; tests/test_grading_cvae.py checks them.
 SPREAD = {
     'encoder/conv': {
         'fc_mu': [[81.037666, 92.015594], [-0.438992, -1.432844]],

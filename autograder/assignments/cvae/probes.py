@@ -44,7 +44,7 @@ def _reference_model(case, arrays=None):
 def spread(model, numbers: dict) -> None:
     """Scale the weights of the reference ``model``'s fc_mu, fc_logvar and deconv3 and set their biases, from
     ``numbers`` (``{layer: [scales, biases]}``, the case's ``params["spread"]``, computed on the case's inputs by
-    ``scripts/spread_cases.py``), so that mu, logvar and the pre-sigmoid span both signs: a ReLU, an exp or a
+    ``tools/spread_cases.py``), so that mu, logvar and the pre-sigmoid span both signs: a ReLU, an exp or a
     tanh where a head or the output has none then shows."""
     with torch.no_grad():
         for name, (scales, biases) in numbers.items():

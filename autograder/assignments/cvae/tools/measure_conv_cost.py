@@ -11,7 +11,8 @@ Each model is measured in a fresh process, so that its peak memory is its own: t
 imported, the model, Adam's state and one minibatch's activations and gradients (no MNIST: the inputs are random,
 which costs the same arithmetic; the MNIST arrays a training run holds are printed apart).
 
-Usage: ``python scripts/measure_conv_cost.py [--images 10000 30000 60000] [--repeats 5] [--batches 10]``.
+Usage: ``python autograder/assignments/cvae/tools/measure_conv_cost.py [--images 10000 30000 60000] [--repeats 5]
+[--batches 10]``.
 """
 import argparse
 import multiprocessing
@@ -22,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-SOLUTION = Path(__file__).resolve().parent.parent / "solution" / "cvae.ipynb"
+SOLUTION = Path(__file__).resolve().parents[4] / "solution" / "cvae.ipynb"  # the kit's
 #: The models measured: (label, class in the notebook).
 MODELS = (("MLP VAE", "MLPVAE"), ("ConvVAE", "ConvVAE"), ("CVAE", "ConditionalVAE"))
 BATCH = 128

@@ -2,8 +2,9 @@
 pre-sigmoid span both signs on the case's inputs (see ``autograder/assignments/cvae/cases.py``'s ``SPREAD``).
 
 The probes apply these numbers without a forward pass (a student's child holds no formula of a graded method), so
-they are computed here, once, with the reference: ``python scripts/spread_cases.py`` prints the dict to paste into
-cases.py; ``tests/test_grading_cvae.py`` checks that the pasted numbers still do what they should.
+they are computed here, once, with the reference: ``python autograder/assignments/cvae/tools/spread_cases.py``
+prints the dict to paste into cases.py; ``tests/test_grading_cvae.py`` checks that the pasted numbers still do
+what they should.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[4]  # the kit: autograder/assignments/cvae/tools/ is 4 levels down
 sys.path.insert(0, str(ROOT))
 
 from autograder.assignments.cvae import cases as C  # noqa: E402
