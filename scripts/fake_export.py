@@ -1,15 +1,16 @@
 """Build a folder and a zip laid out as Gradescope's "Export Submissions" of a class, from the kit's corpus.
 
-About 60 submissions with made-up students: every correct variant and a sample of the single-bug variants
-of ``tests/corpus`` (as ``vae.py``), the solution notebook, the blank template, notebooks whose VAE cell is a
-correct variant (with the solution's saved figures), a misnamed notebook, a submission with no notebook, a
-group submission, and copies disguised by renaming variables and reordering lines (:func:`disguise`).
+About 60 submissions with made-up students, of one assignment (``--assignment``; by default the one whose corpus
+holds the files :data:`PLANNED` names, Part 1's): every correct variant and a sample of the single-bug variants of
+its corpus (as ``<notebook>.py``), the solution notebook, the blank template, notebooks whose first class's cell is
+a correct variant (with the solution's saved figures), a misnamed notebook, a submission with no notebook, a group
+submission, and copies disguised by renaming variables and reordering lines (:func:`disguise`).
 
 Writes ``OUT/export/`` (``submission_metadata.yml`` and one ``submission_<id>/`` folder each),
 ``OUT/gradescope_export.zip`` (the same under one top folder, as Gradescope's zip) and ``OUT/planted.json``
 (which submission folders are disguised copies of which, for measuring the similarity check).
 
-Usage: ``python scripts/fake_export.py [--out build/fake_export] [--bugs 34] [--seed 12]``
+Usage: ``python scripts/fake_export.py [--assignment NAME] [--out build/fake_export] [--bugs 34] [--seed 12]``
 """
 from __future__ import annotations
 
@@ -28,12 +29,15 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.core.assignment import load  # noqa: E402
+from autograder.core.assignment import all_assignments, load, names  # noqa: E402
 from autograder.notebook.submission import load_submission  # noqa: E402
 
-CORPUS = ROOT / "tests" / "corpus" / "vae"
-SOLUTION = ROOT / "solution" / "vae.ipynb"
-TEMPLATE = ROOT / "student_template" / "vae.ipynb"
+#: The corpus files the export picks by name (under the assignment's corpus): the bug with a disguised copy, the
+#: correct variants handed in as notebooks, and the originals of the disguised copies with their seeds.
+PLANNED = {"copied_bug": "bugs/kl_no_half.py",
+           "notebooks": ("correct/elbo_row_loop.py", "correct/kl_textbook.py", "correct/sample_row_loop_device.py"),
+           "copies": (("correct/elbo_row_loop.py", 1), ("correct/sample_uniform_compare.py", 2),
+                      ("bugs/kl_no_half.py", 3))}
 FIRST = ("Amara Bruno Chen Dalia Emeka Farah Goran Hana Ines Jonas Kaito Leila Mateo Nadia Oskar Priya Quentin "
          "Rosa Samir Tova Ulla Viktor Wen Ximena Yusuf Zofia Anton Bea Cyrus Dara").split()
 LAST = ("Abara Bianchi Castillo Dubois Eriksen Fontaine Gupta Haddad Ivanova Jansen Kowalski Lindqvist Moreau "
@@ -99,44 +103,53 @@ def _disguise_class(cls, lines: list, rng: random.Random) -> list:
     return ("\n".join(head + body).rstrip() + "\n" + "\n".join(tail)).split("\n")
 
 
-def notebook_with(source: str) -> str:
-    """The solution notebook (its saved outputs kept) with its ``class VAE`` cell replaced by ``source``."""
-    nb = nbformat.read(SOLUTION, as_version=4)
-    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith("class VAE"))
-    cell.source = source[source.index("class VAE"):].rstrip() + "\n"
+def notebook_with(source: str, assignment) -> str:
+    """``assignment``'s solution notebook (its saved outputs kept) with the cell of its first class replaced by
+    ``source``."""
+    nb = nbformat.read(assignment.solution_notebook, as_version=4)
+    start = f"class {assignment.classes[0]}"
+    cell = next(c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start))
+    cell.source = source[source.index(start):].rstrip() + "\n"
     return nbformat.writes(nb)
 
 
-def class_source(path: Path, assignment: str = "vae") -> str:
-    """A corpus file of ``assignment`` without its ``# expect:`` header, as a student would hand it in: the code
-    the grader grades (of a whole notebook exported to a script, its classes alone; see
-    :mod:`autograder.notebook.script`)."""
-    return load_submission(path, load(assignment)).source.lstrip("\n")
+def class_source(path: Path, assignment: str | None = None) -> str:
+    """A corpus file of ``assignment`` (None: the assignment whose corpus holds ``path``) without its ``# expect:``
+    header, as a student would hand it in: the code the grader grades (of a whole notebook exported to a script,
+    its classes alone; see :mod:`autograder.notebook.script`)."""
+    found = load(assignment) if assignment else next(
+        (a for a in all_assignments() if a.corpus.resolve() in Path(path).resolve().parents), None)
+    if found is None:
+        raise KeyError(f"{path} is in no assignment's corpus: name its assignment")
+    return load_submission(path, found).source.lstrip("\n")
 
 
-def plan(bugs: int, seed: int) -> list:
-    """The submissions, each ``{"files": {name: text}, "copy_of": index or None, "group": bool}``."""
-    rng = random.Random(seed)
-    correct = sorted((CORPUS / "correct").glob("*.py"))
-    copied_bug = CORPUS / "bugs" / "kl_no_half.py"
-    others = [p for p in sorted((CORPUS / "bugs").glob("*.py")) if p != copied_bug]
+def default_assignment() -> str | None:
+    """The assignment whose corpus holds every file :data:`PLANNED` names (None when none does)."""
+    files = [PLANNED["copied_bug"], *PLANNED["notebooks"], *(f for f, _ in PLANNED["copies"])]
+    return next((n for n in names() if all((load(n).corpus / f).is_file() for f in files)), None)
+
+
+def plan(assignment, bugs: int, seed: int) -> list:
+    """The submissions of ``assignment``, each ``{"files": {name: text}, "copy_of": index or None, "group": bool}``."""
+    rng, corpus, script = random.Random(seed), assignment.corpus, Path(assignment.notebook).with_suffix(".py").name
+    source = lambda p: class_source(p, assignment.name)  # noqa: E731
+    correct = sorted((corpus / "correct").glob("*.py"))
+    copied_bug = corpus / PLANNED["copied_bug"]
+    others = [p for p in sorted((corpus / "bugs").glob("*.py")) if p != copied_bug]
     bug_files = sorted(rng.sample(others, bugs - 1) + [copied_bug])
-    subs = [{"files": {"vae.py": class_source(p)}, "why": f"corpus {p.parent.name}/{p.name}"}
-            for p in correct + bug_files]
-    notebook_variants = [CORPUS / "correct" / name
-                         for name in ("elbo_row_loop.py", "kl_textbook.py", "sample_row_loop_device.py")]
-    subs += [{"files": {"vae.ipynb": notebook_with(class_source(p))}, "why": f"notebook with {p.name}"}
-             for p in notebook_variants]
-    subs += [{"files": {"vae.ipynb": SOLUTION.read_text()}, "why": "the solution notebook"},
-             {"files": {"vae.ipynb": TEMPLATE.read_text()}, "why": "the blank template"},
-             {"files": {"VAE_final (1).ipynb": SOLUTION.read_text(), "vae_utils.py": "# the kit's helper\n"},
+    subs = [{"files": {script: source(p)}, "why": f"corpus {p.parent.name}/{p.name}"} for p in correct + bug_files]
+    subs += [{"files": {assignment.notebook: notebook_with(source(p), assignment)}, "why": f"notebook with {p.name}"}
+             for p in (corpus / name for name in PLANNED["notebooks"])]
+    solution = assignment.solution_notebook.read_text()
+    subs += [{"files": {assignment.notebook: solution}, "why": "the solution notebook"},
+             {"files": {assignment.notebook: assignment.template_notebook.read_text()}, "why": "the blank template"},
+             {"files": {"VAE_final (1).ipynb": solution, "vae_utils.py": "# the kit's helper\n"},
               "why": "misnamed notebook"},
              {"files": {"report.txt": "I could not get the notebook to run, sorry.\n"}, "why": "no notebook"}]
-    for original, copy_seed in ((CORPUS / "correct" / "elbo_row_loop.py", 1),
-                                (CORPUS / "correct" / "sample_uniform_compare.py", 2),
-                                (CORPUS / "bugs" / "kl_no_half.py", 3)):
+    for original, copy_seed in ((corpus / name, copy_seed) for name, copy_seed in PLANNED["copies"]):
         index = next(i for i, s in enumerate(subs) if s["why"].endswith(f"/{original.name}"))
-        subs.append({"files": {"vae.py": disguise(class_source(original), copy_seed)}, "copy_of": index,
+        subs.append({"files": {script: disguise(source(original), copy_seed, assignment.classes)}, "copy_of": index,
                      "why": f"disguised copy of {original.name}"})
     subs[0]["group"] = True
     return subs
@@ -161,10 +174,11 @@ def metadata_yaml(entries: list) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build(out: Path, bugs: int = 34, seed: int = 12) -> dict:
-    """Write the export folder, its zip and planted.json under ``out``; returns planted.json's content."""
+def build(out: Path, assignment, bugs: int = 34, seed: int = 12) -> dict:
+    """Write the export folder of ``assignment``, its zip and planted.json under ``out``; returns planted.json's
+    content."""
     rng = random.Random(seed)
-    subs = plan(bugs, seed)
+    subs = plan(assignment, bugs, seed)
     people = students(len(subs) + 1, rng)
     export = out / "export"
     shutil.rmtree(export, ignore_errors=True)
@@ -192,8 +206,12 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "build" / "fake_export"))
     parser.add_argument("--bugs", type=int, default=34, help="single-bug variants to include")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--assignment", choices=names(), default=default_assignment(),
+                        help="whose corpus (default: the one that holds the files PLANNED names)")
     args = parser.parse_args(argv)
-    planted = build(Path(args.out), args.bugs, args.seed)
+    if args.assignment is None:
+        parser.error("no assignment's corpus holds the files PLANNED names: name one with --assignment")
+    planted = build(Path(args.out), load(args.assignment), args.bugs, args.seed)
     print(f"{len(planted['what'])} submissions ({len(planted['copies'])} disguised copies) in {args.out}/export "
           f"and {args.out}/gradescope_export.zip")
     return 0

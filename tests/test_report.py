@@ -14,7 +14,7 @@ import pytest
 from conftest import ROOT, SOLUTION
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from fake_export import CORPUS, class_source, disguise  # noqa: E402
+from fake_export import class_source, disguise  # noqa: E402
 
 from autograder.classtools import batch  # noqa: E402
 from autograder.classtools.export import Handin, Student  # noqa: E402
@@ -24,6 +24,9 @@ from autograder.core.assignment import load  # noqa: E402
 from autograder.core.results import GradingResult, TestResult  # noqa: E402
 from autograder.grading.grading import GradingFailure, compare  # noqa: E402
 from autograder.harness.harness import not_graded  # noqa: E402
+
+#: Part 1's corpus, whose files these tests hand in.
+CORPUS = load("vae").corpus
 
 GROUPS = ("encoder", "kl_divergence", "elbo")
 KL_HALF = "Your KL misses the factor 1/2: it is 0.5 * sum(sigma^2 + mu^2 - 1 - 2 * logsigma)."

@@ -9,12 +9,15 @@ import pytest
 from conftest import ROOT, SOLUTION, TEMPLATE
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from fake_export import CORPUS, class_source, disguise  # noqa: E402
+from fake_export import class_source, disguise  # noqa: E402
 from similarity_separation import corpus_class, corpus_pairs, nothing_distinctive, separation  # noqa: E402
 
 from autograder.classtools import similarity  # noqa: E402
 from autograder.classtools.similarity import answer_regions, cells_of, compare, method_regions  # noqa: E402
-from autograder.core.assignment import names  # noqa: E402
+from autograder.core.assignment import load, names  # noqa: E402
+
+#: Part 1's corpus, whose files these tests hand in.
+CORPUS = load("vae").corpus
 
 METHODS = {f"VAE.{m}" for m in ("encoder", "sample_with_reparam", "decoder", "kl_divergence", "elbo", "sample")}
 #: The closed-form KL as a textbook prints it (Kingma & Welling 2014, appendix B), in Part 1's names.
