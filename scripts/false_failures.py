@@ -79,7 +79,7 @@ def grader_tests(assignment, probe: str) -> list:
     return [(key, found[key]) for key in wanted if key in found]
 
 
-def run_seeds(source: str, probe: str, seeds: int, timeout: float = 600.0, assignment: str = "vae") -> list:
+def run_seeds(source: str, probe: str, seeds: int, assignment: str, timeout: float = 600.0) -> list:
     """Run ``probe`` on its cases repeated ``seeds`` times; returns one OneSeed per repetition and round of calls
     (a probe that repeats its cases, as grading does, gives twice as many).
 
@@ -99,11 +99,11 @@ def run_seeds(source: str, probe: str, seeds: int, timeout: float = 600.0, assig
     return per_seed
 
 
-def measure(source: str, probe: str, seeds: int, assignment: str = "vae") -> dict:
+def measure(source: str, probe: str, seeds: int, assignment: str) -> dict:
     """Per test key of ``probe``'s graders (of ``assignment``): (seeds tried, failures, first failure message);
     a test that needs a trusted child of its own: (0, 0, "not measured: ...")."""
     counts = {}
-    runs = run_seeds(source, probe, seeds, assignment=assignment)
+    runs = run_seeds(source, probe, seeds, assignment)
     for key, test in grader_tests(load(assignment), probe):
         failures, first = 0, ""
         try:

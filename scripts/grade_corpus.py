@@ -78,14 +78,13 @@ class Verdict:
         return not self.problems
 
 
-def parse_case(path: Path, assignment: Assignment | None = None) -> Case:
+def parse_case(path: Path, assignment: Assignment) -> Case:
     """Read the ``# expect:``, ``# message:`` and ``# why:`` header of a corpus file (of a notebook: the same
     fields in its ``metadata.vae_kit_corpus``).
 
-    ``assignment``: the one it is graded as (default Part 1, ``vae``). Raises ValueError when the header is
-    missing or names an unknown method.
+    ``assignment``: the one it is graded as. Raises ValueError when the header is missing or names an unknown
+    method.
     """
-    assignment = assignment or load("vae")
     fields = {}
     if path.suffix == ".ipynb":
         header = json.loads(path.read_text()).get("metadata", {}).get("vae_kit_corpus", {})

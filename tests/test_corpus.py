@@ -95,9 +95,10 @@ def test_header_names_a_method(tmp_path):
         path = tmp_path / "case.py"
         path.write_text(header + "class VAE:\n    pass\n")
         with pytest.raises(ValueError, match="expect"):
-            corpus.parse_case(path)  # Part 1's methods
+            corpus.parse_case(path, spec.ASSIGNMENT)  # Part 1's methods
     path.write_text("# expect: bug in elbo\n# message: KL\n# why: w\nclass VAE:\n    pass\n")
-    assert (corpus.parse_case(path).method, corpus.parse_case(path).message) == ("elbo", "KL")
+    case = corpus.parse_case(path, spec.ASSIGNMENT)
+    assert (case.method, case.message) == ("elbo", "KL")
 
 
 #: A training run longer than this (the reference's, in CPU-s on this machine: spec ``training_cpu_seconds``) is

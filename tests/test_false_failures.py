@@ -10,12 +10,12 @@ import false_failures  # noqa: E402
 def test_measurement_sees_a_wrong_reparameterization(reference_source):
     """Over a few seeds (each graded on its two rounds of calls, as grading does), does the reference pass every
     sample_with_reparam test and a variance-scaled one fail the statistics on every seed and round?"""
-    counts = false_failures.measure(reference_source, "sample_with_reparam", 3)
+    counts = false_failures.measure(reference_source, "sample_with_reparam", 3, "vae")
     assert {key: (tried, failures) for key, (tried, failures, _) in counts.items()} == {
         "sample_with_reparam.shapes": (6, 0), "sample_with_reparam.statistics": (6, 0),
         "sample_with_reparam.gradients": (6, 0)}
     wrong = mutate(reference_source, "torch.exp(logsigma) * epsilon", "torch.exp(2 * logsigma) * epsilon")
-    counts = false_failures.measure(wrong, "sample_with_reparam", 3)
+    counts = false_failures.measure(wrong, "sample_with_reparam", 3, "vae")
     tried, failures, first = counts["sample_with_reparam.statistics"]
     assert (tried, failures) == (6, 6) and "variance" in first
 
