@@ -21,8 +21,9 @@ CLASSIFIED := $(shell $(PYTHON) -c 'from autograder.core.assignment import folde
 	print(*[n for n in names() if "classifier_groups=" in (folder_of(n) / "spec.py").read_text()])')
 # what grade and autograder need first: the classifier, when an assignment of theirs judges digits with it
 NEEDS_CLASSIFIER := $(if $(filter $(CLASSIFIED),$(ASSIGNMENTS)),$(if $(VAE_KIT_CLASSIFIER),,$(CLASSIFIER)))
-# the solution notebook `make solution` runs (Part 2: NOTEBOOK=solution/vae2d.ipynb, Part 3: solution/cvae.ipynb)
-NOTEBOOK ?= solution/vae.ipynb
+# the solution notebooks `make solution` runs (default: those of $(ASSIGNMENTS); or NOTEBOOK=solution/vae2d.ipynb)
+NOTEBOOK ?= $(shell $(PY) -c 'from autograder.core.assignment import load; \
+	print(*[load(a).solution_notebook for a in "$(ASSIGNMENTS)".split()])')
 OUT ?= build/grades
 JOBS ?= 2
 # pytest-xdist workers for `make test`
@@ -101,8 +102,8 @@ false-failures: data  ## false-failure rate of every assignment's statistical ch
 student: $(VENV)/.installed  ## write every student_template/<name>.ipynb, and generated references, from the solutions
 	$(PY) -m autograder assign --all
 
-solution: data  ## re-run the solution notebook $(NOTEBOOK) in place, saving its outputs
-	$(PY) -m autograder execute $(NOTEBOOK)
+solution: data  ## re-run each solution notebook of $(NOTEBOOK) in place, saving its outputs (ASSIGNMENT=name for one)
+	set -e; for notebook in $(NOTEBOOK); do $(PY) -m autograder execute $$notebook; done
 
 autograder: $(NEEDS_CLASSIFIER)  ## build build/autograder-<name>.zip for Gradescope, one per assignment (README, "Gradescope")
 	$(PYTHON) -m autograder package $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) --out 'build/autograder-{assignment}.zip'

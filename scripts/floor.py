@@ -117,7 +117,7 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("submission", nargs="?", help="default: the assignment's solution notebook")
-    parser.add_argument("--assignment", default="vae", choices=names())
+    parser.add_argument("--assignment", required=True, choices=names())
     parser.add_argument("--steps", type=int, help="stop training after this many steps (default: the whole run)")
     args = parser.parse_args(argv)
     submission = args.submission or str(load(args.assignment).solution_notebook)

@@ -38,7 +38,7 @@ DERIVED = "# derived from the reference:"
 REFERENCE_ITSELF = "# the reference itself:"
 
 
-def corpus_class(with_bugs: bool = True, assignment: str = "vae") -> tuple:
+def corpus_class(assignment: str, with_bugs: bool = True) -> tuple:
     """``({key: code}, [(original, copy)])``: the corpus of ``assignment``, and a disguised copy of each correct
     variant."""
     spec = load(assignment)
@@ -55,7 +55,7 @@ def corpus_class(with_bugs: bool = True, assignment: str = "vae") -> tuple:
     return codes, copies
 
 
-def corpus_answers(codes: dict, assignment: str = "vae") -> tuple:
+def corpus_answers(codes: dict, assignment: str) -> tuple:
     """``({key: {region: code}}, template text)``: the answer regions of ``codes`` (``{key: code}``) as a class of
     ``assignment``, against its template, method by method."""
     template, methods = similarity.spec_of(assignment)
@@ -65,14 +65,14 @@ def corpus_answers(codes: dict, assignment: str = "vae") -> tuple:
     return answers, "\n\n".join(cells)
 
 
-def corpus_pairs(codes: dict, assignment: str = "vae") -> list:
+def corpus_pairs(codes: dict, assignment: str) -> list:
     """:func:`autograder.classtools.similarity.compare` over ``codes`` as a class of ``assignment``
     (:func:`corpus_answers`)."""
     answers, template = corpus_answers(codes, assignment)
     return similarity.compare(answers, template, assignment=assignment)
 
 
-def nothing_distinctive(codes: dict, assignment: str = "vae") -> set:
+def nothing_distinctive(codes: dict, assignment: str) -> set:
     """The keys of ``codes`` whose answer code is all common: the template's, or found in more than
     :data:`autograder.classtools.similarity.COMMON_MIN` submissions of the class (a variant that differs from the
     reference only by a textbook line that several others wrote too). A copy of one shares nothing that tells it
@@ -83,7 +83,7 @@ def nothing_distinctive(codes: dict, assignment: str = "vae") -> set:
             if not any(similarity.fingerprint(code, common).token_coverage for code in regions.values())}
 
 
-def separation(pairs: list, copies: list, assignment: str = "vae", common: set = frozenset()) -> dict:
+def separation(pairs: list, copies: list, assignment: str, common: set = frozenset()) -> dict:
     """Scores by kind of pair: ``copies`` (a disguised copy and its original); ``common copies`` (the same, of an
     original in ``common``: see :func:`nothing_distinctive`); ``independent`` (two correct variants, or a copy and
     a variant it was not copied from: written differently); ``derived`` (pairs with a single-bug variant, or with a
@@ -115,7 +115,7 @@ def describe(name: str, pairs: list) -> str:
 def report(assignment: str, with_bugs: bool) -> tuple:
     """Print the separation on the corpus of ``assignment``; returns (copies not flagged, independent pairs
     flagged), copies of code common to the class left out."""
-    codes, copies = corpus_class(with_bugs, assignment)
+    codes, copies = corpus_class(assignment, with_bugs)
     common = nothing_distinctive(codes, assignment)
     kinds = separation(corpus_pairs(codes, assignment), copies, assignment, common)
     print(f"{assignment}: {len(codes)} submissions ({len(copies)} disguised copies); common code: in more than "
