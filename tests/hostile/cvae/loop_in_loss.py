@@ -3,8 +3,8 @@
 # groups: cond_loss,cond_decoder,training,generation
 # zero: cond_loss,training,generation
 # full: cond_decoder
-# message: (?s)timed out after 8 s in cond_loss.*not attempted: the training run calls cond_loss
-# timeout: 8
+# message: (?s)timed out after 4 s in cond_loss.*not attempted: the training run calls cond_loss
+# timeout: 4
 # Hostile fixture of tests/test_hostile.py, Part 3 (graded with --assignment cvae): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
 class ConvVAE(nn.Module):

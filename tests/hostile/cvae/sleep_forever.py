@@ -3,8 +3,8 @@
 # groups: conv_decoder,conv_encoder
 # zero: conv_decoder
 # full: conv_encoder
-# message: timed out after 12 s in conv_decoder
-# timeout: 12
+# message: timed out after 4 s in conv_decoder
+# timeout: 4
 # Hostile fixture of tests/test_hostile.py, Part 3 (graded with --assignment cvae): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
 class ConvVAE(nn.Module):

@@ -3,8 +3,8 @@
 # groups: decoder,kl_divergence
 # zero: decoder
 # full: kl_divergence
-# message: timed out after 12 s in decoder
-# timeout: 12
+# message: timed out after 4 s in decoder
+# timeout: 4
 # Hostile fixture of tests/test_hostile.py: every loop, allocation, fork and sleep in it is bounded.
 # @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
 class VAE(nn.Module):

@@ -3,8 +3,8 @@
 # groups: encoder,sample_with_reparam,decoder,kl_divergence,elbo,sample,training
 # zero: sample_with_reparam,training
 # full: encoder,decoder,kl_divergence,elbo,sample
-# message: (?s)timed out after 8 s in sample_with_reparam.*not attempted: the training run calls sample_with_reparam
-# timeout: 8
+# message: (?s)timed out after 4 s in sample_with_reparam.*not attempted: the training run calls sample_with_reparam
+# timeout: 4
 # autograder timeout: 90
 # Hostile fixture of tests/test_hostile.py: every loop, allocation, fork and sleep in it is bounded.
 # @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.

@@ -3,8 +3,8 @@
 # groups: decoder,encoder
 # zero: decoder
 # full: encoder
-# message: timed out after 12 s in decoder
-# timeout: 12
+# message: timed out after 4 s in decoder
+# timeout: 4
 # Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,
 # fork and sleep in it is bounded. @KIT@, @RESULTS@, @SENTINEL@ and @PORT@ are filled in by the test before grading.
 class VAE2D(nn.Module):

@@ -3,8 +3,8 @@
 # groups: loss,reconstruct,training,quality
 # zero: loss,training,quality
 # full: reconstruct
-# message: (?s)timed out after 8 s in loss.*not attempted: the training run calls loss
-# timeout: 8
+# message: (?s)timed out after 4 s in loss.*not attempted: the training run calls loss
+# timeout: 4
 # autograder timeout: 90
 # twin: loop_in_elbo
 # Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,

@@ -3,8 +3,8 @@
 # groups: reparameterize,loss,training,quality
 # zero: reparameterize,training,quality
 # full: loss
-# message: (?s)timed out after 8 s in reparameterize.*not attempted: the training run calls reparameterize
-# timeout: 8
+# message: (?s)timed out after 4 s in reparameterize.*not attempted: the training run calls reparameterize
+# timeout: 4
 # autograder timeout: 90
 # twin: loop_in_reparam
 # Hostile fixture of tests/test_hostile.py, Part 2 (graded with --assignment vae2d): every loop, allocation,
