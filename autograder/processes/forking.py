@@ -138,10 +138,7 @@ class LastingServer:
         global _SHARED
         if self.server is None or not self.server.alive():
             self.close()
-            try:
-                self.server = ForkServer(self.limits) if self.limits.fork_server and hasattr(os, "fork") else None
-            except (OSError, RuntimeError, ValueError):
-                self.server = None
+            self.server, _ = _start_server(self.limits)
         _SHARED = self.server
         try:
             with reuse.reusing(self.kept):
@@ -189,14 +186,7 @@ def fork_server(limits: config.Limits = config.LIMITS):
         finally:
             _SERVER = None
         return
-    FALLBACK, server = "", None
-    if not limits.fork_server or not hasattr(os, "fork"):
-        FALLBACK = "turned off in config.LIMITS.fork_server" if hasattr(os, "fork") else "no os.fork here"
-    else:
-        try:
-            server = ForkServer(limits)
-        except (OSError, RuntimeError, ValueError) as exc:
-            FALLBACK = f"it could not start ({exc})"
+    server, FALLBACK = _start_server(limits)
     _SERVER = server
     try:
         yield server
@@ -204,6 +194,19 @@ def fork_server(limits: config.Limits = config.LIMITS):
         _SERVER = None
         if server is not None:
             server.close()
+
+
+def _start_server(limits: config.Limits):
+    """``(a started ForkServer, "")``, or ``(None, why not)`` where ``limits.fork_server`` is off, there is no
+    ``os.fork`` or the server failed to start."""
+    if not hasattr(os, "fork"):
+        return None, "no os.fork here"
+    if not limits.fork_server:
+        return None, "turned off in config.LIMITS.fork_server"
+    try:
+        return ForkServer(limits), ""
+    except (OSError, RuntimeError, ValueError) as exc:
+        return None, f"it could not start ({exc})"
 
 
 def describe_sandbox() -> str:
