@@ -85,11 +85,9 @@ def functions_run(assignment, traced: dict) -> dict:
     line], ...]}``): each traced code (a method, or a function, comprehension or lambda inside one) counted as
     the outermost function of the solution's source that holds its first line."""
     tree = ast.parse(_solution(assignment.name)[0])
-    spans = [(f"{c.name}.{f.name}", min([f.lineno] + [d.lineno for d in f.decorator_list]), f.end_lineno)
-             for c in tree.body if isinstance(c, ast.ClassDef)
-             for f in c.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    spans += [(f.name, min([f.lineno] + [d.lineno for d in f.decorator_list]), f.end_lineno)
-              for f in tree.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    owners = [(f"{c.name}.", c.body) for c in tree.body if isinstance(c, ast.ClassDef)] + [("", tree.body)]
+    spans = [(prefix + f.name, min([f.lineno] + [d.lineno for d in f.decorator_list]), f.end_lineno)
+             for prefix, body in owners for f in body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))]
     return {group: {name for _, line in pairs for name, first, last in spans if first <= line <= last}
             for group, pairs in traced.items()}
 

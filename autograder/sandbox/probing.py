@@ -469,7 +469,8 @@ def run(module, request, arrays, source, filename):
     instances = Instances(vae_class) if student_code and second else None
     probe = getattr(module, "probe_" + request["probe"])
     outputs, info, seed = {}, {}, request["seed"]
-    if request.get("trace") and student_code:
+    tracing = bool(request.get("trace")) and student_code
+    if tracing:
         _trace(filename)
     for index, case in enumerate(request["cases"]):
         prefix, again = f"{index}/", second is not None and index >= second
@@ -490,7 +491,8 @@ def run(module, request, arrays, source, filename):
             if changed:
                 send("T", changed)
             send("E", str(index))
-    sys.setprofile(None)
+    if tracing:
+        sys.setprofile(None)
     return outputs, info
 
 
