@@ -38,9 +38,12 @@ def test_read_idx_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("data, problem", [(b"\x00\x00\x42\x01", "magic"),
-                                           (bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"abc", "truncated")])
+                                           (bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"abc", "truncated"),
+                                           (bytes([0, 0, 8, 2]) + b"\x00", "truncated"),
+                                           (bytes([0, 0, 8, 1]) + struct.pack(">I", 2) + b"abc", "more data")])
 def test_read_idx_rejects_bad_files(tmp_path, data, problem):
-    """Does read_idx refuse a file with a bad magic number or too little data, saying which?"""
+    """Does read_idx refuse a file with a bad magic number, too little data (or header) or more data than its shape
+    holds, saying which?"""
     (tmp_path / "bad").write_bytes(data)
     with pytest.raises(ValueError, match=problem):
         vae_utils.read_idx(tmp_path / "bad")
