@@ -94,3 +94,28 @@ def test_a_wrong_latent_dim_in_conditional_init_costs_only_its_layers(source3, t
     wrong = mutate(source3, "super().__init__(latent_dim)" + marker, "super().__init__(latent_dim + 1)" + marker)
     tests, _ = grade_text(tmp_path, wrong, groups=("cond_layers", "sample"), assignment="cvae")
     assert lost_groups(tests) == {"cond_layers"}, {k: t.output for k, t in tests.items() if t.score < t.max_score}
+
+
+def test_sample_decodes_in_parts_the_same_images_row_by_row():
+    """Does the reference decoder that a student's ``sample`` calls (probes.decode_in_parts, which keeps the
+    deconvolutions' memory small) return the images of one call, in order, for many codes, and pass any other
+    call (one code, a keyword, mismatched lengths) through unchanged?"""
+    import torch
+
+    sys.path.insert(0, str(ROOT / "autograder" / "sandbox"))  # the children import probing as a sibling
+    from autograder.assignments.cvae import probes
+
+    calls = []
+
+    def decoder(z, c=None):
+        calls.append(len(z))
+        return z * 2 + (0 if c is None else c[:, None])
+
+    z, c = torch.randn(250, 2), torch.arange(250) % 10
+    parts = probes.decode_in_parts(decoder, rows=100)
+    assert torch.equal(parts(z, c), z * 2 + c[:, None]) and calls == [100, 100, 50]
+    calls.clear()
+    assert torch.equal(parts(z[:5], c[:5]), z[:5] * 2 + c[:5, None]) and calls == [5]
+    assert torch.equal(parts(z, c=c), z * 2 + c[:, None]) and calls == [5, 250]
+    with pytest.raises(RuntimeError):
+        parts(z, c[:7])  # the decoder's own error, as without parts

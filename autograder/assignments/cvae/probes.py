@@ -299,11 +299,28 @@ def _loss_terms(case, arrays):
     return out
 
 
+#: Codes the reference decoder takes at once where a student's method decodes many (``sample`` of 1,000 labels:
+#: at once, the deconvolutions' activations take about 370 MB; in parts of 100, a tenth).
+DECODE_ROWS = 100
+
+
+def decode_in_parts(decoder, rows: int = DECODE_ROWS):
+    """``decoder(z, c)`` run on at most ``rows`` codes at a time when called with two tensors of the same length
+    (the same images, row by row, in order); called in any other way, ``decoder`` itself."""
+    def decode(*args, **kwargs):
+        if kwargs or len(args) != 2 or not all(isinstance(a, torch.Tensor) and a.dim() for a in args) \
+                or len(args[0]) != len(args[1]) or len(args[0]) <= rows:
+            return decoder(*args, **kwargs)
+        return torch.cat([decoder(z, c) for z, c in zip(args[0].split(rows), args[1].split(rows))])
+    return decode
+
+
 def probe_sample(student_class, case, arrays):
-    """sample(c) with the reference decoder: the images, and the decoder's input (z and the label's one-hot
-    vector, recorded by a hook on fc_dec)."""
+    """sample(c) with the reference decoder (:func:`decode_in_parts`): the images, and the decoder's input (z and
+    the label's one-hot vector, recorded by a hook on fc_dec)."""
     vae, reference = build(student_class, "ConditionalVAE", case, arrays)
     surround(vae, reference, "sample")
+    vae.decoder = decode_in_parts(vae.decoder)
     seen = []
     vae.fc_dec.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
     with torch.no_grad():  # sampling needs no gradients, and their activations would take ~200 MB
@@ -424,7 +441,7 @@ def probe_evaluate(_, case, arrays):
         for name in LAYERS:
             for key, value in getattr(vae, name).state_dict().items():
                 value.copy_(tensor(arrays[f"w/{name}.{key}"]))
-        elbo = sum(float(-vae.loss(xb, cb).sum()) for xb, cb in zip(x.split(500), c.split(500)))
+        elbo = sum(float(-vae.loss(xb, cb).sum()) for xb, cb in zip(x.split(DECODE_ROWS), c.split(DECODE_ROWS)))
         digits = torch.arange(10, device=DEVICE).repeat_interleave(p["per_digit"])
         samples = vae.decoder(torch.randn(len(digits), 2, device=DEVICE), digits)
         z = torch.randn(p["fixed_codes"], 2, device=DEVICE)
