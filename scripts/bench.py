@@ -18,8 +18,9 @@ seconds of all its processes, ``RUSAGE_CHILDREN``; peak memory as the tree's sum
    128, Adam as configured, one thread as in the sandbox; on that thread's CPU clock), against the
    arithmetic bound: the epoch's matmul FLOPs over this machine's single-thread float32 matmul rate
    measured at the same shapes. Target: >= 0.6 x the bound.
-5. Throughput of ``make grade`` (``grade-many --jobs 2``) on 50 copies of that assignment's solution (Part 1's).
-   Target: >= 10 a minute on 2 cores.
+5. Throughput of ``make grade`` (``grade-many --jobs 2``) on 50 copies of each measured assignment's solution
+   (``--copies``). Target: the ``TARGET_PER_MINUTE`` of the assignment's ``floor.py`` (Parts 2 and 3, which train
+   for tens of seconds: 5), else 10 a minute, on 2 cores.
 
 Timings depend on the machine and on what else runs on it (the load average is printed); re-run after
 changes to the sandbox. ``--skip-throughput`` leaves out step 5. ``--quick`` checks that the benchmark works, in
@@ -442,10 +443,9 @@ def comparison_rows(measured: dict) -> list:
     return rows
 
 
-def training_rows(assignment, one: dict, train: dict, bound: float, rate: dict, other: dict, many) -> list:
+def training_rows(assignment, one: dict, train: dict, bound: float, rate: dict, other: dict) -> list:
     """``assignment``'s training table: CPU-s of the graded epoch (in the sandbox, ``one``; here, ``train`` and
-    ``other`` with the other Adam) against the arithmetic ``bound`` (s) at the matmul ``rate``; then the throughput
-    ``many`` of make grade (or None)."""
+    ``other`` with the other Adam) against the arithmetic ``bound`` (s) at the matmul ``rate``."""
     fraction, sandbox = bound / train["epoch"], one["training_loop_cpu"]
     epoch_flops = flops_per_sample(floor_module(assignment).LAYERS) * train["samples_per_epoch"]
     part = assignment.title.partition(":")[0]
@@ -460,12 +460,25 @@ def training_rows(assignment, one: dict, train: dict, bound: float, rate: dict, 
              verdict(fraction >= TARGET_BOUND_FRACTION)],
             [f"  with Adam(fused={not assignment.training.fused_adam}), not the sandbox's",
              f"{bound / other['epoch']:.2f}", f"{other['epoch']:.2f} s per epoch", ""]]
-    if many:
-        rows += [[f"make grade: {many['graded']} copies, --jobs", f"{many['per_minute']:.1f} / min",
-                  f">= {TARGET_PER_MINUTE:.0f} / min", verdict(many["per_minute"] >= TARGET_PER_MINUTE)],
-                 ["  wall / CPU of the whole batch", f"{many['wall']:.0f} s / {many['cpu']:.0f} s",
-                  f"{many['full_marks']}/{many['graded']} full marks, {many['cpu'] / many['graded']:.1f} CPU-s each",
-                  ""]]
+    return rows
+
+
+def target_per_minute(assignment) -> float:
+    """Submissions a minute that ``make grade`` should grade on 2 cores: the assignment's ``floor.py``'s
+    ``TARGET_PER_MINUTE``, else :data:`TARGET_PER_MINUTE`."""
+    return float(getattr(floor_module(assignment), "TARGET_PER_MINUTE", TARGET_PER_MINUTE))
+
+
+def throughput_rows(many: dict, jobs: int) -> list:
+    """The throughput table: per assignment (``many``: ``{assignment: throughput run}``), the copies graded, the
+    submissions a minute against the target, wall and CPU of the batch, CPU-s per submission, full marks."""
+    rows = [["assignment", "copies", f"per minute (--jobs {jobs})", "target", "", "wall-s / CPU-s of the batch",
+             "CPU-s each", "full marks"]]
+    for assignment, run in many.items():
+        target = target_per_minute(assignment)
+        rows.append([assignment.name, str(run["graded"]), f"{run['per_minute']:.1f}", f">= {target:g}",
+                     verdict(run["per_minute"] >= target), f"{run['wall']:.0f} / {run['cpu']:.0f}",
+                     f"{run['cpu'] / max(run['graded'], 1):.1f}", f"{run['full_marks']}/{run['graded']}"])
     return rows
 
 
@@ -511,19 +524,17 @@ def measure(mnist: Path, assignment, work: Path, quick: bool) -> tuple:
 
 
 def training_speed(mnist: Path, assignment, one: dict, args) -> None:
-    """``assignment``'s training speed against the arithmetic bound, and make grade's throughput unless skipped;
-    prints them after the grading ``one`` of ``assignment``. In the quick mode: ``QUICK_STEPS`` steps of the epoch,
-    the matmul rate from one short repeat, and no throughput (the code paths, not the figures)."""
+    """``assignment``'s training speed against the arithmetic bound; prints it after the grading ``one`` of
+    ``assignment``. In the quick mode: ``QUICK_STEPS`` steps of the epoch and the matmul rate from one short repeat
+    (the code paths, not the figures)."""
     steps, layers = QUICK_STEPS if args.quick else None, floor_module(assignment).LAYERS
     fused = assignment.training.fused_adam
     rate = matmul_rate(layers, repeats=1, iterations=2) if args.quick else matmul_rate(layers)
     train = training_epoch(mnist, assignment, fused, steps=steps)
     other = training_epoch(mnist, assignment, not fused, steps=steps)
     bound = flops_per_sample(layers) * train["samples_per_epoch"] / rate["rate"]
-    many = (None if args.skip_throughput or args.quick
-            else throughput(mnist, assignment, args.copies, args.jobs, args.work))
     print()
-    print(table(training_rows(assignment, one, train, bound, rate, other, many)))
+    print(table(training_rows(assignment, one, train, bound, rate, other)))
     print_training_parts(assignment, train, rate, other)
 
 
@@ -537,8 +548,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="one short run each, to check that the bench works: "
                         f"the floor and Part 1's timed epoch stop after {QUICK_STEPS} steps, grading grades the first method "
                         "only; no throughput")
-    parser.add_argument("--copies", type=int, default=50, help="submissions graded for Part 1's throughput")
-    parser.add_argument("--jobs", type=int, default=2, help="grade-many --jobs for Part 1's throughput")
+    parser.add_argument("--copies", type=int, default=50, help="copies of each solution graded for the throughput")
+    parser.add_argument("--jobs", type=int, default=2, help="grade-many --jobs for the throughput")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--work", type=Path, default=KIT / "build" / "bench", help="folder for temporary files")
     args = parser.parse_args(argv)
@@ -556,6 +567,10 @@ def main(argv=None) -> int:
         print_processes(name, one)
     for assignment in timed_assignments(measured):
         training_speed(mnist, assignment, measured[assignment.name][1], args)
+    if not (args.quick or args.skip_throughput):
+        many = {a: throughput(mnist, a, args.copies, args.jobs, args.work) for a in chosen}
+        print(f"\nmake grade's throughput, {args.copies} copies of each solution:")
+        print(table(throughput_rows(many, args.jobs)))
     print(f"\nLoad average at the end: {os.getloadavg()[0]:.2f} (other work on this machine slows the wall times).")
     return 0
 

@@ -4,6 +4,10 @@ no sandbox: ``scripts/floor.py`` gives it the submission's module and this assig
 """
 from .spec import QUALITY
 
+#: Submissions a minute that ``make grade`` should grade on 2 cores (``scripts/bench.py``'s throughput; the kit's
+#: default, 10, is for an assignment whose training takes a few seconds).
+TARGET_PER_MINUTE = 5.0
+
 
 def setup(module, probes, params: dict) -> tuple:
     """The graded run: the submission's VAE2D at the grader's starting weights, the iterator of the training probe's
