@@ -328,3 +328,22 @@ def test_calibration_of_each_assignment_with_a_training_run_is_in_its_folder():
     assert calibrate.settings(training, ["epochs=3"]).epochs == 3 and training.epochs != 3
     with pytest.raises(SystemExit, match="has no field 'nope'"):
         calibrate.settings(training, ["nope=1"])
+
+
+def test_a_pass_mark_keeps_its_margins_8_std_below_the_seeds_mean_and_below_the_worst():
+    """Does calibrate.summary say that a pass mark keeps its margins only when it lies at least 8 standard deviations
+    of the reference's seeds below their mean and below the worst seed, and do the training candidates
+    (scripts/training_candidates.py) count a bug as caught when a measure misses its mark or its run failed?"""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import calibrate
+    import training_candidates
+
+    rows = [{"test_elbo": v, "train_cpu_s": 10.0} for v in (-100.0, -101.0, -99.0)]  # mean -100, std 1
+    assert calibrate.summary(rows, {"test_elbo": -109.0})[1].endswith("✓")
+    assert calibrate.summary(rows, {"test_elbo": -107.5})[1].endswith("✗")  # 7.5 std below the mean
+    assert calibrate.summary(rows[:1] * 3, {"test_elbo": -100.0})[1].endswith("✗")  # at the worst seed
+    below_mean, below_worst = training_candidates.margins(rows, {"test_elbo": -109.0})["test_elbo"]
+    assert below_mean == pytest.approx(9.0) and below_worst is True
+    assert training_candidates.missed({"test_elbo": -120.0}, {"test_elbo": -110.0}) == ["test_elbo"]
+    assert training_candidates.missed({"test_elbo": -100.0}, {"test_elbo": -110.0}) == []
+    assert training_candidates.missed("ChildFailure: timed out", {"test_elbo": -110.0}) == ["run failed"]

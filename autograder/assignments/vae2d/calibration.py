@@ -8,11 +8,11 @@ from autograder.processes.runner import run_probe
 
 from . import cases, checks, spec
 
-MEASURES = ("test_elbo", "digit_grid", "reconstructions", "digits_shown")
+MEASURES = ("test_elbo", "digit_grid", "reconstructions", "digits_shown", "train_cpu_s")
 
 
 def thresholds() -> dict:
-    """``{measure: pass mark}`` of the spec."""
+    """``{measure: pass mark}`` of the spec (the CPU seconds have none)."""
     q, t = spec.QUALITY, spec.TRAINING
     return {"test_elbo": t.min_test_elbo, "digit_grid": q.min_digit_grid, "reconstructions": q.min_reconstructions,
             "digits_shown": q.min_digits}
@@ -21,7 +21,7 @@ def thresholds() -> dict:
 def one_seed(source: str, root, training, judges) -> dict:
     """The graded measures of ``source`` trained with the settings ``training``: its test ELBO (nats), the share of
     the digit grid and of the reconstructions the classifier reads as the digit meant, and how many digits its
-    prior samples show. ``judges`` holds the ``classifier`` and the test ``labels``."""
+    prior samples show, and the training loop's CPU seconds. ``judges`` holds the ``classifier`` and the test ``labels``."""
     trained = run_probe(source, "training", cases.training(training, root), "training", 1800, training.seed,
                         assignment=spec.ASSIGNMENT)
     weights = {k: v for k, v in trained.outputs[0].items() if k.startswith("w/")}
@@ -33,4 +33,5 @@ def one_seed(source: str, root, training, judges) -> dict:
     return {"test_elbo": float(out["test_elbo"][0]), "digit_grid": float(np.mean(grid)),
             "reconstructions": classifier.accuracy(out["reconstructions"],
                                                    judges.labels[:len(out["reconstructions"])]),
-            "digits_shown": float(np.sum(counts >= max(1, q.min_share * len(out["samples"]))))}
+            "digits_shown": float(np.sum(counts >= max(1, q.min_share * len(out["samples"])))),
+            "train_cpu_s": float(trained.info[0].get("cpu_seconds", np.nan))}
