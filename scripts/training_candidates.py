@@ -174,6 +174,10 @@ def main(argv=None) -> int:
                **results}
     for bug, measures in results["today"]["bugs"].items():
         print(f"  today {bug}: {measures}", flush=True)
+    for name, result in results.items():
+        print(f"{name}, the reference over {args.seeds} seeds: " + "; ".join(
+            f"{m} {np.mean(v):.3f} +- {np.std(v, ddof=1):.3f} (worst {min(v) if m != 'train_cpu_s' else max(v):.3f})"
+            for m in result["rows"][0] for v in [[r[m] for r in result["rows"]]]))
     print_table({"today": assignment.training, **trainings}, results, calibration, len(bugs) if args.bugs else None,
                 changed)
     return 0

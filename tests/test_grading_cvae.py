@@ -119,3 +119,25 @@ def test_sample_decodes_in_parts_the_same_images_row_by_row():
     assert torch.equal(parts(z, c=c), z * 2 + c[:, None]) and calls == [5, 250]
     with pytest.raises(RuntimeError):
         parts(z, c[:7])  # the decoder's own error, as without parts
+
+
+def test_trusted_test_elbo_in_parts_is_one_call_per_block():
+    """Does the trusted evaluation's test-set ELBO (probes.test_elbo_sum: blocks of 500 images, each block's noise
+    drawn at once, run 100 images at a time to keep its memory small) give the numbers of one call of the
+    reference's loss per block of 500, and leave the random stream where those calls leave it?"""
+    import torch
+
+    sys.path.insert(0, str(ROOT / "autograder" / "sandbox"))  # the children import probing as a sibling
+    from autograder.assignments.cvae import probes, reference
+
+    torch.manual_seed(1)
+    vae = reference.ConditionalVAE(2)
+    x, c = torch.rand(1200, 1, 28, 28), torch.arange(1200) % 10
+    with torch.no_grad():
+        torch.manual_seed(5)
+        blocks, after_blocks = sum(float(-vae.loss(xb, cb).sum()) for xb, cb in zip(x.split(500), c.split(500))), \
+            torch.randn(3)
+        torch.manual_seed(5)
+        parts, after_parts = probes.test_elbo_sum(vae, x, c), torch.randn(3)
+    assert parts == pytest.approx(blocks, rel=1e-6) and torch.equal(after_parts, after_blocks)
+    assert "reparameterize" not in vae.__dict__  # the reference's own method again
