@@ -1,7 +1,7 @@
 """Choose an assignment's graded training run: candidate settings measured on the reference and on the corpus's bugs.
 
 Each candidate is a set of fields of the spec's ``TRAINING`` replaced (``"epochs=2 learning_rate=0.002"``; the
-spec's own settings are always measured too, as ``today``). For each candidate:
+spec's own settings, or those of ``--baseline``, are always measured too, as ``today``). For each candidate:
 
 - the reference (the solution notebook's class) trained as graded over ``--seeds`` seeds, each measured by the
   assignment's ``calibration.py`` as its graders judge it (test-set ELBO, the quality checks, the training loop's
@@ -15,9 +15,9 @@ spec's own settings are always measured too, as ``today``). For each candidate:
   the candidate does not (today's settings are run only on the bugs some candidate misses).
 
 Usage: ``python scripts/training_candidates.py --assignment NAME [--seeds 8] [--bugs] [--jobs 2]
-[--candidate "FIELD=VALUE ..."]... [--marks "MEASURE=VALUE ..."]``; the marks are the spec's (``min_test_elbo``
-can be a candidate's field; ``--marks`` judges with others). MNIST
-under ``$MNIST_ROOT``; the digit classifier as the grader finds it.
+[--candidate "FIELD=VALUE ..."]... [--baseline "FIELD=VALUE ..."] [--marks "MEASURE=VALUE ..."]``; the marks are
+the spec's (``min_test_elbo`` can be a candidate's field; ``--marks`` judges with others). MNIST under
+``$MNIST_ROOT``; the digit classifier as the grader finds it.
 """
 from __future__ import annotations
 
@@ -152,6 +152,9 @@ def main(argv=None) -> int:
                         help="fields of the spec's TRAINING replaced (repeat for several candidates)")
     parser.add_argument("--bugs", action="store_true", help="train the corpus's bugs with each candidate too")
     parser.add_argument("--jobs", type=int, default=2, help="training runs at once (default 2)")
+    parser.add_argument("--baseline", default="", metavar="'FIELD=VALUE ...'",
+                        help="the settings the candidates are compared with, as fields of the spec's TRAINING "
+                             "replaced (default: the spec's own; the table's 'today')")
     parser.add_argument("--marks", default="", metavar="'MEASURE=VALUE ...'",
                         help="pass marks judged instead of the spec's (digit_grid=0.35): what the bugs and margins "
                              "would be with them")
@@ -159,6 +162,7 @@ def main(argv=None) -> int:
     assignment = load(args.assignment)
     calibration = importlib.import_module(f"autograder.assignments.{assignment.name}.calibration")
     bugs = bug_cases(assignment) if args.bugs else []
+    today = calibrate.settings(assignment.training, args.baseline.split())
     trainings = {c: calibrate.settings(assignment.training, c.split()) for c in args.candidate}
     changed = {k: float(v) for k, _, v in (m.partition("=") for m in args.marks.split())}
     results = {}
@@ -170,15 +174,14 @@ def main(argv=None) -> int:
     # today's settings: the reference's seeds, and only the bugs some candidate misses (whether today catches them)
     missed_somewhere = [b for b in bugs if any(not missed(results[n]["bugs"][b.name],
                                                           marks(calibration, trainings[n], changed)) for n in results)]
-    results = {"today": run_candidate(assignment, assignment.training, args.seeds, missed_somewhere, args.jobs),
-               **results}
+    results = {"today": run_candidate(assignment, today, args.seeds, missed_somewhere, args.jobs), **results}
     for bug, measures in results["today"]["bugs"].items():
         print(f"  today {bug}: {measures}", flush=True)
     for name, result in results.items():
         print(f"{name}, the reference over {args.seeds} seeds: " + "; ".join(
             f"{m} {np.mean(v):.3f} +- {np.std(v, ddof=1):.3f} (worst {min(v) if m != 'train_cpu_s' else max(v):.3f})"
             for m in result["rows"][0] for v in [[r[m] for r in result["rows"]]]))
-    print_table({"today": assignment.training, **trainings}, results, calibration, len(bugs) if args.bugs else None,
+    print_table({"today": today, **trainings}, results, calibration, len(bugs) if args.bugs else None,
                 changed)
     return 0
 
