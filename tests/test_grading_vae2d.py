@@ -66,3 +66,11 @@ def test_grade_recognises_vae2d_and_writes_its_assignment(tmp_path, source2):
                     "encoder,decoder"], cwd=ROOT, check=True, capture_output=True)
     data = json.loads(results.read_text())
     assert data["extra_data"] == {"assignment": "vae2d"} and data["score"] == data["max_score"] == 15
+
+
+def test_quality_test_names_state_the_marks_the_graders_apply():
+    """Does the coverage test's name, which students read, state the number of digits its grader requires?"""
+    from autograder.assignments.vae2d import spec
+
+    names = harness.names_of_tests(PART2)
+    assert f"show at least {spec.QUALITY.min_digits} of the 10 digits?" in names["quality.coverage"]

@@ -169,3 +169,15 @@ def test_stated_run_time_is_the_readmes_measure():
     text = nbformat.read(ROOT / "solution" / "vae2d.ipynb", as_version=4).cells[0].source
     minutes = int(re.search(r"runs top to bottom on a CPU in about (\d+) minutes", text).group(1))
     assert round(low / 60) <= minutes <= round(high / 60)
+
+
+@pytest.mark.parametrize("path", [SOLUTION2, TEMPLATE2])
+def test_points_table_states_the_graded_training_run(path):
+    """Does the points table state the training run the grader runs (its epochs) and the pass mark it applies?"""
+    from autograder.assignments.vae2d import spec
+
+    text = nbformat.read(path, as_version=4).cells[0].source
+    stated = re.search(r"the training run: (\d+) epochs with your `loss` reach a test-set ELBO of at least (-?\d+) nats",
+                       text)
+    assert stated, text[:2000]
+    assert (int(stated.group(1)), float(stated.group(2))) == (spec.TRAINING.epochs, spec.TRAINING.min_test_elbo)

@@ -69,16 +69,19 @@ class Training:
     noise). ``min_test_elbo`` is calibrated with ``scripts/calibrate.py --assignment vae2d``: see the README.
     """
 
-    #: 5 epochs of 64 images a step: with 2 latent dimensions, 1 epoch of 128 leaves the digits mixed (the per-digit
-    #: grid 46% right, 5 digits among the samples), and after 3 epochs of 64 some seeds' samples still miss 4
-    #: and 5 (7 digits shown); see the README for the calibration.
-    epochs: int = 5
-    batch_size: int = 64
-    learning_rate: float = 1e-3
+    #: 3 epochs of 128 images a step at Adam 3e-3: the cheapest run measured by ``scripts/training_candidates.py
+    #: --assignment vae2d`` that keeps every pass mark at least 8 standard deviations of the reference's seeds below
+    #: their mean and catches every corpus bug that the previous run (5 epochs of 64 at
+    #: 1e-3) caught, at about half its CPU. With 2 latent dimensions, 1 epoch of 128 at 1e-3 leaves the digits mixed
+    #: (the per-digit grid 46% right, 5 digits among the samples), and 2 epochs of 128 at 3e-3 let a seed's
+    #: samples show only 8 digits; see the README.
+    epochs: int = 3
+    batch_size: int = 128
+    learning_rate: float = 3e-3
     hidden_dim: int = 512
     seed: int = 0
     fused_adam: bool = True
-    #: The reference over 8 seeds: -156.1 +- 0.6 nats, worst -157.3 (see the README).
+    #: The reference over 8 seeds: -157.4 +- 0.7 nats, worst -158.6 (see the README).
     min_test_elbo: float = -165.0
 
 
@@ -95,17 +98,18 @@ class Quality:
     #: Rows of the per-digit grid: images decoded from each digit's region of the latent plane.
     per_digit: int = 5
     #: At least this fraction of the per-digit grid's images is classified as its row's digit (reference, 8 seeds:
-    #: 0.85 +- 0.08, worst 0.74).
-    min_digit_grid: float = 0.5
+    #: 0.83 +- 0.06, worst 0.76; a decoder that ignores z: 0.1).
+    min_digit_grid: float = 0.35
     #: Test images reconstructed; at least this fraction of their reconstructions keeps its label (reference:
-    #: 0.60 +- 0.02, worst 0.57: two latent dimensions cannot hold every digit's details).
+    #: 0.58 +- 0.02, worst 0.56: two latent dimensions cannot hold every digit's details).
     reconstructions: int = 1000
-    min_reconstructions: float = 0.45
+    min_reconstructions: float = 0.43
     #: Images decoded from z ~ N(0, I); they must show at least this many of the 10 digits (seed 001:
     #: "clearly capture most of the 10 different digit classes"), each in at least ``min_share`` of them.
     samples: int = 1000
-    #: The reference shows 9.75 +- 0.46 digits, worst 9.
-    min_digits: int = 8
+    #: The reference shows 9.5 +- 0.5 digits, worst 9: 8 standard deviations below the mean is 5 digits (a model
+    #: that collapsed shows 1 to 3; every corpus bug this check catches also misses the test-ELBO mark).
+    min_digits: int = 5
     min_share: float = 0.005
 
 
@@ -200,6 +204,6 @@ ASSIGNMENT = Assignment(
     classes=("VAE2D",), methods=METHODS, task_points=TASK_POINTS, tests=TESTS, probes=PROBES,
     extra_groups=("training", "quality", "figures"), allowed_imports=ALLOWED_IMPORTS, leaderboard=LEADERBOARD,
     training=TRAINING, data_groups=("training", "quality", "loss"), classifier_groups=("quality",),
-    training_cpu_seconds=28.0, training_methods=("encoder", "reparameterize", "decoder", "loss"),
+    training_cpu_seconds=15.5, training_methods=("encoder", "reparameterize", "decoder", "loss"),
     generated_reference=True, statistical=STATISTICAL, correct_variants=CORRECT_VARIANTS,
     forbidden_modules=FORBIDDEN_MODULES, notebook_variables=NOTEBOOK_VARIABLES)

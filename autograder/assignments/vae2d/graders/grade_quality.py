@@ -34,11 +34,11 @@ def test_reconstructions(sub, digit_classifier, mnist_test):
 
 @grades("quality.coverage")
 def test_coverage(sub, digit_classifier):
-    """do samples decoded from z ~ N(0, I) show at least 8 of the 10 digits?"""
+    """do samples decoded from z ~ N(0, I) show at least 5 of the 10 digits?"""
     q, samples = spec.QUALITY, evaluation(sub)["samples"]
     counts = checks.digit_counts(digit_classifier.predict(samples))
     shown = [d for d in range(10) if counts[d] >= max(1, q.min_share * len(samples))]
     if len(shown) < q.min_digits:
         fail(f"{len(samples)} samples from the prior show only {len(shown)} of the 10 digits ({shown}; at least "
-             f"{q.min_digits} are required, seed 001): counts per digit {counts.tolist()}. A KL weighted too much "
+             f"{q.min_digits} are required): counts per digit {counts.tolist()}. A KL weighted too much "
              "or too little, or a wrong KL, collapses or scatters the latent space.")

@@ -32,8 +32,8 @@ exactly: the shapes, the meaning and the units of what it returns.
 | 7 | `interpolate` | 10 |
 | 8 | `pick_pairs` | 5 |
 | | **the eight tasks** | **60** |
-| | the training run: 5 epochs with your `loss` reach a test-set ELBO of at least -165 nats | 6 |
-| | what the trained model makes, judged by a digit classifier: the per-digit grid, reconstructions, samples of most digits | 6 |
+| | the training run: 3 epochs with your `loss` reach a test-set ELBO of at least -165 nats | 6 |
+| | what the trained model makes, judged by a digit classifier: the per-digit grid, reconstructions, samples of at least 5 digits | 6 |
 | | the eight figures, saved in this notebook | 8 |
 | | **in all** | **80** |
 
