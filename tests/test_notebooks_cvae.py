@@ -192,12 +192,15 @@ def test_notebook_points_only_at_what_it_holds():
 
 
 def test_notebook_states_the_training_pass_mark():
-    """Does the points table state the test-set ELBO the training run must reach, the one the grader applies?"""
+    """Does the points table state the training run the grader runs (the training images) and the test-set ELBO it
+    must reach, the one the grader applies?"""
     from autograder.assignments.cvae import spec
 
     for path in (SOLUTION3, TEMPLATE3):
         stated = re.findall(r"test-set ELBO of at least (-?\d+) nats", _markdown(path))
         assert [float(value) for value in stated] == [spec.TRAINING.min_test_elbo], path
+        images = re.findall(r"trained with your `loss` on ([\d,]+) images", _markdown(path))
+        assert [int(value.replace(",", "")) for value in images] == [spec.TRAINING.images], path
 
 
 @pytest.mark.parametrize("path", [SOLUTION3, TEMPLATE3])
