@@ -102,8 +102,10 @@ def test_header_names_a_method(tmp_path):
 
 
 #: A training run longer than this (the reference's, in CPU-s on this machine: spec ``training_cpu_seconds``) is
-#: graded in ``make test-all`` (marked extended); ``make test`` grades the variant's methods and figures.
-LONG_TRAINING = 15.0
+#: graded in ``make test-all`` (marked extended); ``make test`` grades the variant's methods and figures. Part 1's
+#: run (4.4 CPU-s) is graded in ``make test``; Parts 2 and 3's (10 to 17 CPU-s, for each of their 15 and 18
+#: variants that train otherwise than the reference) in ``make test-all``.
+LONG_TRAINING = 8.0
 
 
 def _correct(case):
