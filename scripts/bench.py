@@ -470,13 +470,15 @@ def target_per_minute(assignment) -> float:
 
 
 def throughput_rows(many: dict, jobs: int) -> list:
-    """The throughput table: per assignment (``many``: ``{assignment: throughput run}``), the copies graded, the
+    """The throughput table: per assignment (``many``: ``{name: throughput run}``), the copies graded, the
     submissions a minute against the target, wall and CPU of the batch, CPU-s per submission, full marks."""
+    from autograder.core.assignment import load
+
     rows = [["assignment", "copies", f"per minute (--jobs {jobs})", "target", "", "wall-s / CPU-s of the batch",
              "CPU-s each", "full marks"]]
-    for assignment, run in many.items():
-        target = target_per_minute(assignment)
-        rows.append([assignment.name, str(run["graded"]), f"{run['per_minute']:.1f}", f">= {target:g}",
+    for name, run in many.items():
+        target = target_per_minute(load(name))
+        rows.append([name, str(run["graded"]), f"{run['per_minute']:.1f}", f">= {target:g}",
                      verdict(run["per_minute"] >= target), f"{run['wall']:.0f} / {run['cpu']:.0f}",
                      f"{run['cpu'] / max(run['graded'], 1):.1f}", f"{run['full_marks']}/{run['graded']}"])
     return rows
@@ -568,7 +570,7 @@ def main(argv=None) -> int:
     for assignment in timed_assignments(measured):
         training_speed(mnist, assignment, measured[assignment.name][1], args)
     if not (args.quick or args.skip_throughput):
-        many = {a: throughput(mnist, a, args.copies, args.jobs, args.work) for a in chosen}
+        many = {a.name: throughput(mnist, a, args.copies, args.jobs, args.work) for a in chosen}
         print(f"\nmake grade's throughput, {args.copies} copies of each solution:")
         print(table(throughput_rows(many, args.jobs)))
     print(f"\nLoad average at the end: {os.getloadavg()[0]:.2f} (other work on this machine slows the wall times).")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from autograder.core.assignment import names
+from autograder.core.assignment import load, names
 from conftest import MNIST, ROOT
 
 #: The cells of a row of the side-by-side table that are numbers: CPU-s, CPU ratio, wall-s, wall ratio, PSS MB.
@@ -42,3 +42,18 @@ def test_quick_bench_measures_every_assignment(request):
         for index in NUMBERS:
             assert float(cells[index]) > 0, f"{name}: cell {index} of its row is {cells[index]!r}:\n{run.stdout}"
     assert re.search(r"speed as a fraction of the bound\s+[\d.]+", run.stdout), f"no Part 1 training table:\n{run.stdout}"
+
+
+def test_throughput_table_has_a_row_per_assignment_with_its_own_target():
+    """Does the throughput table (``make bench``'s last step, which the quick mode leaves out) give each assignment
+    its submissions a minute against the target of its floor.py (5 for an assignment that declares it, else 10)?"""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench
+
+    run = {"graded": 20, "full_marks": 20, "per_minute": 6.0, "wall": 200.0, "cpu": 380.0}
+    rows = bench.throughput_rows({name: run for name in names()}, 2)
+    assert [row[0] for row in rows[1:]] == list(names())
+    for row in rows[1:]:
+        target = bench.target_per_minute(load(row[0]))
+        assert row[2] == "6.0" and row[3] == f">= {target:g}" and row[4] == ("ok" if 6.0 >= target else "MISSED")
+    assert {bench.target_per_minute(load(n)) for n in names()} == {5.0, 10.0}
