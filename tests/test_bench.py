@@ -56,4 +56,4 @@ def test_throughput_table_has_a_row_per_assignment_with_its_own_target():
     for row in rows[1:]:
         target = bench.target_per_minute(load(row[0]))
         assert row[2] == "6.0" and row[3] == f">= {target:g}" and row[4] == ("ok" if 6.0 >= target else "MISSED")
-    assert {bench.target_per_minute(load(n)) for n in names()} == {5.0, 10.0}
+    assert {5.0, 10.0} <= {bench.target_per_minute(load(n)) for n in names()}  # Parts 2 and 3; Part 1
