@@ -39,7 +39,7 @@
 # | (f) | which model does better | 6 |
 # | (h) | how the conditional VAE compares | 6 |
 # | | **the written answers** | **20** |
-# | | the training run: your `ConditionalVAE`, trained with your `loss` on 20,000 images, reaches a test-set ELBO of at least -205 nats | 5 |
+# | | the training run: your `ConditionalVAE`, trained with your `loss` on 10,000 images, reaches a test-set ELBO of at least -205 nats | 5 |
 # | | the digits it generates when asked for one, judged by a digit classifier, and a label that changes the image | 5 |
 # | | the figures, saved in this notebook | 5 |
 # | | **total** | **95** |
