@@ -81,7 +81,8 @@ def bug_cases(assignment) -> list:
     :func:`corpus_changes.changed` cannot tell): the others train as the reference does."""
     trained = {assignment.qualified_methods[m] for m in assignment.training_methods}
     bugs = [c for c in grade_corpus.load_cases("", assignment) if c.kind == "bug"]
-    return [c for c in bugs if (lambda differ: differ is None or differ & trained)(corpus_changes.changed(c.path, assignment))]
+    differs = {c.name: corpus_changes.changed(c.path, assignment) for c in bugs}
+    return [c for c in bugs if differs[c.name] is None or differs[c.name] & trained]
 
 
 #: In each worker process: the assignment, its calibration module and what judges it (see :func:`_start_worker`).
@@ -116,6 +117,18 @@ def run_candidate(assignment, training, seeds: int, bugs: list, jobs: int) -> di
     if failed:
         raise SystemExit(f"the reference failed to train with {training}: {failed[0]}")
     return {"rows": rows, "bugs": dict(zip((c.name for c in bugs), results[seeds:]))}
+
+
+def print_measured(results: dict, seeds: int) -> None:
+    """Print what each run measured: every bug's measures (or why its run failed), then the reference's mean, std
+    and worst seed per measure (the most CPU-s for the training loop)."""
+    for name, result in results.items():
+        for bug, measures in result["bugs"].items():
+            print(f"  {name} {bug}: {measures}")
+    for name, result in results.items():
+        print(f"{name}, the reference over {seeds} seeds: " + "; ".join(
+            f"{m} {np.mean(v):.3f} +- {np.std(v, ddof=1):.3f} (worst {min(v) if m != 'train_cpu_s' else max(v):.3f})"
+            for m in result["rows"][0] for v in [[r[m] for r in result["rows"]]]))
 
 
 def print_table(trainings: dict, results: dict, calibration, bugs: int | None, changed: dict) -> None:
@@ -168,22 +181,15 @@ def main(argv=None) -> int:
     results = {}
     for name, training in trainings.items():
         results[name] = run_candidate(assignment, training, args.seeds, bugs, args.jobs)
-        print(f"measured {name}:", flush=True)
-        for bug, measures in results[name]["bugs"].items():
-            print(f"  {bug}: {measures}", flush=True)
+        print(f"measured {name}", flush=True)
     # today's settings: the reference's seeds, and only the bugs some candidate misses (whether today catches them)
     missed_somewhere = [b for b in bugs if any(not missed(results[n]["bugs"][b.name],
                                                           marks(calibration, trainings[n], changed)) for n in results)]
     results = {"today": run_candidate(assignment, today, args.seeds, missed_somewhere, args.jobs), **results}
-    for bug, measures in results["today"]["bugs"].items():
-        print(f"  today {bug}: {measures}", flush=True)
-    for name, result in results.items():
-        print(f"{name}, the reference over {args.seeds} seeds: " + "; ".join(
-            f"{m} {np.mean(v):.3f} +- {np.std(v, ddof=1):.3f} (worst {min(v) if m != 'train_cpu_s' else max(v):.3f})"
-            for m in result["rows"][0] for v in [[r[m] for r in result["rows"]]]))
-    print_table({"today": today, **trainings}, results, calibration, len(bugs) if args.bugs else None,
-                changed)
+    print_measured(results, args.seeds)
+    print_table({"today": today, **trainings}, results, calibration, len(bugs) if args.bugs else None, changed)
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())
