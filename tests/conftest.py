@@ -162,10 +162,8 @@ def run_autograder(root: Path, **env):
 CLASSIFIER = ROOT / "build" / "classifier" / "digits-cnn.npz"
 
 
-@pytest.fixture(scope="session")
-def classifier_file() -> Path:
-    """The digit classifier the quality checks read (``$VAE_KIT_CLASSIFIER``, which the graders inherit):
-    ``build/classifier/digits-cnn.npz``, trained here under a lock when missing (never next to the shared data)."""
+def train_classifier_once() -> None:
+    """Train ``build/classifier/digits-cnn.npz`` on one thread, under a lock, unless a valid one is there."""
     import fcntl
 
     import digit_classifier
@@ -180,6 +178,41 @@ def classifier_file() -> Path:
 
             torch.set_num_threads(1)
             digit_classifier.save(digit_classifier.train(MNIST, "cnn", 0), path=CLASSIFIER)
+
+
+#: The controller's background training of the classifier (see :func:`pytest_sessionstart`), or None.
+_TRAINING = []
+
+
+def pytest_sessionstart(session):
+    """In the controller of a run on several workers, with no classifier given and none trained yet, start training
+    it in a process of its own: its half a minute of CPU then overlaps the workers' tests, and a worker that needs
+    it waits on its lock while the other two processes keep both cores busy (trained in a worker's fixture, the
+    other worker sat idle on the lock meanwhile)."""
+    if hasattr(session.config, "workerinput") or not session.config.getoption("numprocesses", None) \
+            or os.environ.get("VAE_KIT_CLASSIFIER"):
+        return
+    import digit_classifier
+
+    try:
+        digit_classifier.load(CLASSIFIER)
+    except digit_classifier.ClassifierFileError:
+        _TRAINING.append(subprocess.Popen([sys.executable, "-c", "import conftest; conftest.train_classifier_once()"],
+                                          cwd=Path(__file__).parent))
+
+
+def pytest_sessionfinish(session):
+    """Wait for the controller's background training, when it started one (the file it writes is kept)."""
+    for process in _TRAINING:
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def classifier_file() -> Path:
+    """The digit classifier the quality checks read (``$VAE_KIT_CLASSIFIER``, which the graders inherit):
+    ``build/classifier/digits-cnn.npz``, trained here under a lock when missing (never next to the shared data),
+    or waited for while the controller trains it (:func:`pytest_sessionstart`)."""
+    train_classifier_once()
     os.environ["VAE_KIT_CLASSIFIER"] = str(CLASSIFIER)
     return CLASSIFIER
 
