@@ -46,8 +46,21 @@ def pytest_configure(config):
         raise pytest.UsageError(f"MNIST not found under {root}/MNIST/raw: set MNIST_ROOT (CI: ../shared/data)")
 
 
+#: Tests that need the digit classifier start after this share of the others: by then the controller has trained
+#: it (:func:`pytest_sessionstart`, about half a minute), and no worker waits for it.
+CLASSIFIER_AFTER = 0.5
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``root`` are skipped, with the reason, when not running as root."""
+    """The tests that need the digit classifier move after the first half of the others (their order kept, the
+    same in every worker); tests marked ``root`` are skipped, with the reason, when not running as root."""
+    def reads_classifier(item) -> bool:  # asks for the fixture, or is marked as reading it otherwise
+        return "classifier_file" in getattr(item, "fixturenames", ()) or item.get_closest_marker("classifier")
+
+    needs = [item for item in items if reads_classifier(item)]
+    others = [item for item in items if not reads_classifier(item)]
+    start = int(len(others) * CLASSIFIER_AFTER)
+    items[:] = others[:start] + needs + others[start:]
     if os.geteuid() == 0:
         return
     skip = pytest.mark.skip(reason="needs root: the sandbox's uid drop and namespaces are off without it (README)")

@@ -28,6 +28,7 @@ def table_rows(output: str) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.classifier
 def test_quick_bench_measures_every_assignment(request):
     """does ``scripts/bench.py --quick`` exit 0 with a row of numbers for every assignment, and time Part 1's training
     steps against the arithmetic bound?"""

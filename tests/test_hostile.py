@@ -101,10 +101,12 @@ ENGINE_ATTACKS = frozenset({
 
 
 def params(fixtures) -> list:
-    """pytest params of ``fixtures``, marked ``root`` when their header says they need it, and ``extended`` when
-    they are another assignment's twin of an attack on the engine alone (:data:`ENGINE_ATTACKS`)."""
+    """pytest params of ``fixtures``, marked ``root`` when their header says they need it, ``classifier`` when they
+    grade a group that reads the digit classifier, and ``extended`` when they are another assignment's twin of an
+    attack on the engine alone (:data:`ENGINE_ATTACKS`)."""
     def marks(f):
         found = [pytest.mark.root] if header(f).get("needs") == "root" else []
+        found += [pytest.mark.classifier] if CLASSIFIER_GROUPS & set(split(header(f).get("groups"))) else []
         return found + ([pytest.mark.extended] if f.parent.name != ENGINE_HOME and f.stem in ENGINE_ATTACKS else [])
 
     return [pytest.param(f, marks=marks(f), id=fixture_id(f)) for f in fixtures]
