@@ -65,6 +65,16 @@ def settings(training, changes: list):
 MARGIN_STD = 8.0
 
 
+def margin(values, mark: float) -> tuple:
+    """How far ``mark`` lies below the seeds' ``values``: (below their mean, below the worst seed), each in their
+    standard deviations (inf when they do not vary), and whether the mark keeps its margins (>= ``MARGIN_STD`` below
+    the mean, and below the worst seed)."""
+    values = np.asarray(values, dtype=float)
+    std = values.std(ddof=1) if len(values) > 1 else 0.0
+    below_mean, below_worst = ((v - mark) / std if std > 0 else float("inf") for v in (values.mean(), values.min()))
+    return below_mean, below_worst, bool(below_mean >= MARGIN_STD and values.min() > mark)
+
+
 def summary(rows: list, thresholds: dict) -> list:
     """Lines of the table: per measure with a pass mark, the seeds' mean, std and worst, the mark, its distance
     below the mean in std, below the worst in std, and whether it keeps the margins (>= ``MARGIN_STD`` std below
@@ -79,10 +89,8 @@ def summary(rows: list, thresholds: dict) -> list:
         std = values.std(ddof=1) if len(values) > 1 else 0.0
         line = f"{measure:>15}  {values.mean():9.3f}  {std:7.3f}  {worst:9.3f}"
         if measure in thresholds:
-            threshold = thresholds[measure]
-            below_mean, below_worst = ((v - threshold) / std if std > 0 else float("inf") for v in (values.mean(), worst))
-            kept = below_mean >= MARGIN_STD and worst > threshold
-            line += f"  {threshold:9.3f}  {below_mean:8.1f}σ  {below_worst:9.1f}σ  {'✓' if kept else '✗'}"
+            below_mean, below_worst, kept = margin(values, thresholds[measure])
+            line += f"  {thresholds[measure]:9.3f}  {below_mean:8.1f}σ  {below_worst:9.1f}σ  {'✓' if kept else '✗'}"
         lines.append(line)
     return lines
 

@@ -66,13 +66,13 @@ def missed(measures, marks_: dict) -> list:
 
 
 def margins(rows: list, marks_: dict) -> dict:
-    """Per measure: the mark's distance below the seeds' mean, in their standard deviations, and whether it lies
-    below the worst seed; plus the training loop's mean CPU seconds (``cpu``)."""
+    """Per measure: the mark's distance below the seeds' mean, in their standard deviations, whether it lies below
+    the worst seed, and whether it keeps its margins (:func:`calibrate.margin`); plus the training loop's mean CPU
+    seconds (``cpu``)."""
     out = {"cpu": float(np.mean([r["train_cpu_s"] for r in rows]))}
     for m, mark in marks_.items():
-        values = np.array([r[m] for r in rows])
-        std = values.std(ddof=1)
-        out[m] = ((values.mean() - mark) / std if std > 0 else float("inf"), bool(values.min() > mark))
+        below_mean, _, kept = calibrate.margin([r[m] for r in rows], mark)
+        out[m] = (below_mean, bool(min(r[m] for r in rows) > mark), kept)
     return out
 
 
@@ -143,7 +143,7 @@ def print_table(trainings: dict, results: dict, calibration, bugs: int | None, c
     for name, training in trainings.items():
         got = margins(results[name]["rows"], marks(calibration, training, changed))
         cells = [f"{got[m][0]:>6.1f}σ {'<worst' if got[m][1] else '>worst':>8}" for m in measures]
-        kept = all(got[m][0] >= calibrate.MARGIN_STD and got[m][1] for m in measures)
+        kept = all(got[m][2] for m in measures)
         measured = {b: missed(m, marks(calibration, training, changed)) for b, m in results[name]["bugs"].items()}
         caught = f"{sum(bool(v) for v in measured.values()):>3}/{len(measured)}"
         print(f"{name:<48} {got['cpu']:>11.1f} {got['cpu'] / today:>6.2f}  " + "  ".join(cells)

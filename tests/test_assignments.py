@@ -342,8 +342,9 @@ def test_a_pass_mark_keeps_its_margins_8_std_below_the_seeds_mean_and_below_the_
     assert calibrate.summary(rows, {"test_elbo": -109.0})[1].endswith("✓")
     assert calibrate.summary(rows, {"test_elbo": -107.5})[1].endswith("✗")  # 7.5 std below the mean
     assert calibrate.summary(rows[:1] * 3, {"test_elbo": -100.0})[1].endswith("✗")  # at the worst seed
-    below_mean, below_worst = training_candidates.margins(rows, {"test_elbo": -109.0})["test_elbo"]
-    assert below_mean == pytest.approx(9.0) and below_worst is True
+    below_mean, below_worst, kept = training_candidates.margins(rows, {"test_elbo": -109.0})["test_elbo"]
+    assert below_mean == pytest.approx(9.0) and below_worst is True and kept is True
+    assert training_candidates.margins(rows, {"test_elbo": -107.5})["test_elbo"][2] is False
     assert training_candidates.missed({"test_elbo": -120.0}, {"test_elbo": -110.0}) == ["test_elbo"]
     assert training_candidates.missed({"test_elbo": -100.0}, {"test_elbo": -110.0}) == []
     assert training_candidates.missed("ChildFailure: timed out", {"test_elbo": -110.0}) == ["run failed"]
