@@ -72,7 +72,7 @@ class Training:
     #: 3 epochs of 128 images a step at Adam 3e-3: the cheapest run measured by ``scripts/training_candidates.py
     #: --assignment vae2d`` that keeps every pass mark at least 8 standard deviations of the reference's seeds below
     #: their mean and catches every corpus bug that the previous run (5 epochs of 64 at
-    #: 1e-3) caught, at about half its CPU. With 2 latent dimensions, 1 epoch of 128 at 1e-3 leaves the digits mixed
+    #: 1e-3) caught, at about a third of its CPU. With 2 latent dimensions, 1 epoch of 128 at 1e-3 leaves the digits mixed
     #: (the per-digit grid 46% right, 5 digits among the samples), and 2 epochs of 128 at 3e-3 let a seed's
     #: samples show only 8 digits; see the README.
     epochs: int = 3
