@@ -390,6 +390,15 @@ class Assignment:
         return self.folder / "graders"
 
     @property
+    def expectations(self) -> dict:
+        """``{test key: expect(case) -> dict}`` from its ``expect.py``'s ``EXPECT``: what a test expects at a case's
+        inputs (the reference's outputs, named mistakes), for the graders and, as data, for the notebook's checks
+        (:meth:`autograder.grading.grading.GradedSubmission.expected`). Empty when it has no ``expect.py``."""
+        if not (self.folder / "expect.py").is_file():
+            return {}
+        return importlib.import_module(f"{PACKAGE}.{self.name}.expect").EXPECT
+
+    @property
     def probes_file(self) -> Path:
         """Its child-side probes, copied into the child runtime as ``probes_<name>.py``."""
         return self.folder / "probes.py"

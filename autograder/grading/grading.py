@@ -5,18 +5,19 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 
 from ..core.assignment import key_group
 from ..core.cases import STOPPING_KINDS, ChildFailure
 from ..notebook.submission import Submission
 from ..processes.runner import rounds, run_probe
-from .comparators import close, max_difference
+from ..sandbox.vae_check import CheckFailure, breaks_rules, fail, second_call
+from ..sandbox.vae_check import check_array, compare  # noqa: F401 - what graders import from here
+from .comparators import close, max_difference  # noqa: F401 - what graders import from here
 
 
-class GradingFailure(AssertionError):
-    """A check failed; ``str(exc)`` is the message the student sees."""
+#: A check failed; ``str(exc)`` is the message the student sees (the same class as the notebook's checks raise).
+GradingFailure = CheckFailure
 
 
 def grades(key: str):
@@ -34,19 +35,9 @@ def test_name(key: str, function) -> str:
 test_name.__test__ = False  # not a pytest test
 
 
-def fail(message: str):
-    """Fail the current test with ``message``, the text the student sees (raises GradingFailure)."""
-    raise GradingFailure(message)
-
-
 #: A child is not started with less than this many seconds of grading left.
 MIN_SECONDS_LEFT = 2.0
 OUT_OF_TIME = "not run: grading ran out of time (the grader's overall time limit) before this test"
-
-
-#: What a failure in the second round of a probe's calls starts with (see :meth:`GradedSubmission.twice`).
-SECOND_CALL = ("On a second call (the grader calls each method again, in the same process after the first round of "
-               "tests, with another random seed{inputs}): ")
 
 
 @dataclass
@@ -136,9 +127,7 @@ class GradedSubmission:
             try:
                 grader()
             except GradingFailure as exc:
-                inputs = ", and other inputs" if self.other_inputs else ""
-                message = str(exc)
-                raise GradingFailure(SECOND_CALL.format(inputs=inputs) + message[:1].lower() + message[1:]) from None
+                raise GradingFailure(second_call(str(exc), self.other_inputs)) from None
         finally:
             self.round = 0
 
@@ -152,7 +141,7 @@ class GradedSubmission:
                                                            for b in broken):
             broken.append(self.runtime_violations[method])
         if broken:
-            fail(f"{method} " + "; it also ".join(broken) + ". This costs all of its points.")
+            fail(breaks_rules(method, broken))
 
     def record_runtime_breaches(self, found, method: str) -> None:
         """Note every method the sandbox saw reading a forbidden module while it ran (a path the source did
@@ -200,6 +189,11 @@ class GradedSubmission:
         """The result of case ``name`` of test ``key``'s probe (default: the test being graded), a
         :class:`autograder.core.cases.CaseResult`; raises as :meth:`probe` does."""
         return self.run(key)[1].case(name)
+
+    def expected(self, case, key: str | None = None) -> dict:
+        """What test ``key`` (default: the test being graded) expects at ``case``: its assignment's
+        ``expect.py`` function applied to it (the reference's outputs and the named mistakes, by name)."""
+        return self.assignment.expectations[key or self.key](case)
 
     def probe(self, name: str, method: str, timeout: float):
         """Run probe ``name`` after checking ``method``'s rules, once per submission and timeout.
@@ -335,50 +329,3 @@ def check_moved(info: dict, look: str = "") -> None:
                         "constants in their place.")
         fail(f"training did not change {which} (from the grader's starting weights): the gradient of your loss "
              f"with respect to them is zero. {hint}")
-
-
-def check_array(array: np.ndarray, shape: tuple, what: str, floating: bool = True) -> None:
-    """Fail unless ``array`` has ``shape`` (and a float dtype when ``floating``)."""
-    if array.shape != tuple(shape):
-        fail(f"{what} should have shape {tuple(shape)}, but has shape {array.shape}")
-    if floating and array.dtype.kind != "f":
-        fail(f"{what} should be a float tensor, but has dtype {array.dtype}")
-    if floating and not np.all(np.isfinite(array)):
-        fail(f"{what} contains NaN or infinite values")
-
-
-def compare(got: np.ndarray, expected: np.ndarray, what: str, mistakes=(), rtol: float = 1e-4,
-            atol: float = 1e-4) -> None:
-    """Fail unless ``got`` equals ``expected``; name a known mistake when ``got`` matches one.
-
-    Parameters
-    ----------
-    got, expected : array-like
-        What the submission returned and what it should have; any shapes (a shape mismatch fails with
-        both shapes in the message).
-    what : str
-        What is compared, for the message ("the KL for VAE(13, 3, 7)").
-    mistakes : iterable of (str, array)
-        What a known mistake would have returned, with the sentence that explains it
-        ("Your KL equals ...; in this assignment ..."). The first candidate that ``got`` matches within the
-        same tolerances is named; candidates may have any shape.
-    rtol, atol : float
-        Tolerances of ``np.allclose``; callers choose them from float32 round-off of the computation.
-
-    Raises
-    ------
-    GradingFailure
-        With what was expected, what was got (at the entry that differs most) and the named mistake.
-    """
-    got = np.asarray(got)
-    if got.shape != np.shape(expected):
-        message = f"{what} should have shape {np.shape(expected)}, but has shape {got.shape}."
-    elif close(expected, got, rtol, atol):
-        return
-    else:
-        message = f"{what} is not what it should be: {max_difference(expected, got)}."
-    for explanation, candidate in mistakes:
-        if close(candidate, got, rtol, atol):
-            message += f"\n  {explanation}"
-            break
-    fail(message)

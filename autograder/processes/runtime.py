@@ -26,7 +26,8 @@ from . import tracing
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
 #: Files of the child runtime, copied out of the kit: the engine's child side and ``vae_utils.py``, then each
 #: assignment's ``probes.py`` as ``probes_<name>.py`` (see :func:`runtime`). No reference piece is among them.
-RUNTIME_FILES = tuple(SANDBOX / f"{name}.py" for name in ("child", "protocol", "probing", "jail", "forkserver")) + (
+RUNTIME_FILES = tuple(SANDBOX / f"{name}.py" for name in ("child", "protocol", "probing", "jail", "forkserver",
+                                                          "vae_check")) + (
     KIT_ROOT / "vae_utils.py",)
 
 

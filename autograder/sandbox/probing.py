@@ -8,47 +8,14 @@ of JSON values. Nothing here decides a score; the trusted process does, from wha
 import importlib
 import os
 import sys
-import traceback
 import types
 
 import numpy as np
 import protocol
 import torch
+from vae_check import Instances, StudentError, call, method, pair, tensor, to_array  # noqa: F401 - the probes' API
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-class StudentError(Exception):
-    """Student code raised, or returned something that is not what the docstring promises."""
-
-    def __init__(self, where, message, exc=None):
-        super().__init__(message)
-        self.where, self.message, self.exc = where, message, exc
-
-    def report(self, filename):
-        """JSON for the trusted process: where it happened, what, and the student's own frames."""
-        frames = []
-        if self.exc is not None:
-            frames = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
-                      for f in traceback.extract_tb(self.exc.__traceback__) if f.filename == filename]
-        return {"where": self.where, "message": self.message, "frames": frames[-5:],
-                "error": type(self.exc).__name__ if self.exc is not None else None}
-
-
-def call(where, fn, *args):
-    """Call student code; any exception, SystemExit included, becomes a StudentError naming ``where``."""
-    try:
-        return fn(*args)
-    except BaseException as exc:  # noqa: B036 - a submission may raise SystemExit or KeyboardInterrupt
-        raise StudentError(where, str(exc).strip()[:2000], exc) from None
-
-
-def method(vae, name):
-    """The bound method ``vae.name``; a StudentError when the VAE has none."""
-    found = getattr(vae, name, None)
-    if not callable(found):
-        raise StudentError(name, f"your VAE has no method {name}(...); the notebook's VAE class defines it")
-    return found
 
 
 #: What a record line may hold: the read's and the methods' names (anything else becomes "_").
@@ -253,29 +220,6 @@ def load(source, filename, class_name="VAE", send=None, forbidden=()):
     return vae_class, intact
 
 
-def tensor(array):
-    return torch.as_tensor(np.asarray(array), device=DEVICE)
-
-
-def to_array(value, where, name):
-    """Raw ndarray of a returned tensor; anything that is not a torch.Tensor is a StudentError."""
-    if not isinstance(value, torch.Tensor):
-        raise StudentError(where, f"{name} should be a torch.Tensor, but {where} returned "
-                                  f"{type(value).__name__}")
-    value = torch.Tensor.detach(value).cpu()
-    if value.dtype not in (torch.float32, torch.float64, torch.int64, torch.int32, torch.uint8, torch.bool):
-        raise StudentError(where, f"{name} has dtype {value.dtype}; a float32 tensor is expected")
-    return np.array(value.numpy())
-
-
-def pair(value, where, names):
-    """Split a returned (a, b) tuple into two arrays."""
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        got = type(value).__name__ + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
-        raise StudentError(where, f"{where} should return a tuple ({', '.join(names)}), but returned {got}")
-    return {name: to_array(v, where, name) for name, v in zip(names, value)}
-
-
 #: What, besides the weights' shapes, makes a layer the grader's: its layout.
 LAYOUT = ("stride", "padding", "output_padding", "dilation", "groups", "padding_mode", "in_features", "out_features")
 
@@ -400,42 +344,6 @@ def probe_ping(_, case, arrays):
     for module in ("vae_utils", "torch.distributions", "gzip"):
         importlib.import_module(module)
     return {"ok": np.ones(1)}, {"torch": torch.__version__}
-
-
-class Instances:
-    """Makes the second round of a probe's cases meet the first round's models: while case ``i`` of round 2 runs,
-    building the submission's class ``klass`` (as the probes do, ``klass(...)`` or ``klass.__new__(klass)``)
-    returns, in order, the instances that case ``i`` of round 1 built, without running ``__init__`` again; so
-    whatever a method keeps on its model, class or module persists into the second calls. Set up before round 1.
-    """
-
-    def __init__(self, klass):
-        self.made, self.queue, self.reused, self.case, self.again = {}, [], set(), 0, False
-        original_new, original_init, plain = klass.__new__, klass.__init__, klass.__new__ is object.__new__
-
-        def __new__(cls, *args, **kwargs):
-            if cls is klass and self.again and self.queue:
-                instance = self.queue.pop(0)
-                self.reused.add(id(instance))
-                return instance
-            instance = original_new(cls) if plain else original_new(cls, *args, **kwargs)
-            if cls is klass and not self.again:
-                self.made.setdefault(self.case, []).append(instance)
-            return instance
-
-        def __init__(instance, *args, **kwargs):
-            if id(instance) in self.reused:
-                self.reused.discard(id(instance))
-                return None
-            return original_init(instance, *args, **kwargs)
-
-        __init__.__wrapped__ = original_init
-        klass.__new__, klass.__init__ = staticmethod(__new__), __init__
-
-    def start(self, case: int, again: bool) -> None:
-        """Case ``case`` (its index within its round) of round 1 (``again`` False) or 2 begins."""
-        self.case, self.again, self.reused = case, again, set()
-        self.queue = list(self.made.get(case, [])) if again else []
 
 
 def _check_size(outputs, request, index):

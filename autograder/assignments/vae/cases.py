@@ -16,8 +16,13 @@ SIZES = ((784, 32, 100), (13, 3, 7))
 SIZE_NAMES = ("notebook", "odd")
 
 
+#: Added to every case's seed when not empty: the notebook's checks use the grader's kinds of cases with other draws
+#: (``make student`` sets it; the grader never does), so that their data does not hold the grader's own inputs.
+SALT: tuple = ()
+
+
 def _rng(name: str, index: int = 0) -> np.random.Generator:
-    return np.random.default_rng([sum(map(ord, name)), index])
+    return np.random.default_rng([sum(map(ord, name)), index, *SALT])
 
 
 def encoder():

@@ -1,0 +1,1277 @@
+"""Check your VAE's methods in the notebook, as the grader checks them: ``check("encoder", VAE)``.
+
+A check runs the grader's visible tests of one method in your own kernel (CPU or CUDA, no sandbox, no network)
+and prints, for each, what the grader prints: a mark, the test's name and, when it fails, the grader's own
+message. Its inputs and the values it expects are data, ``checks_<assignment>.npz`` beside this file (outputs of
+the course's reference at fixed inputs and weights, other than those the grader uses); no reference code is in
+here. The grader also runs the rules on your code, runs your methods on inputs of its own and, in Parts 2 and 3,
+trains your model: a passed check is not yet a grade.
+
+This file is the kit's: the grader runs the same comparators, statistical tests, messages and judges
+(``autograder/sandbox/vae_check.py``, which ``student_template/vae_check.py`` links to). It needs numpy and torch
+only, and imports torch only when a check runs.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+# --- failures and comparators (the grader's: autograder.grading imports them from here) -----------------------
+
+
+class CheckFailure(AssertionError):
+    """A test failed; ``str(exc)`` is the message the student sees (the grader's ``GradingFailure``)."""
+
+
+def fail(message: str):
+    """Fail the current test with ``message``, the text the student sees (raises CheckFailure)."""
+    raise CheckFailure(message)
+
+
+def max_difference(expected, got) -> str:
+    """Where and how much two arrays of the same shape differ, for a message."""
+    expected, got = np.asarray(expected, np.float64), np.asarray(got, np.float64)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(expected - got)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    index = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
+    where = f" at {list(map(int, index))}" if index else ""
+    return (f"max |difference| {float(diff[index]):.4g}{where}: expected {float(expected[index]):.6g}, "
+            f"got {float(got[index]):.6g}")
+
+
+def close(expected, got, rtol: float = 1e-4, atol: float = 1e-4) -> bool:
+    """True when ``got`` has the shape of ``expected`` and equals it within float32 round-off."""
+    got = np.asarray(got)
+    return got.shape == np.shape(expected) and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
+
+
+def check_array(array: np.ndarray, shape: tuple, what: str, floating: bool = True) -> None:
+    """Fail unless ``array`` has ``shape`` (and a float dtype when ``floating``) and, if float, finite values."""
+    if array.shape != tuple(shape):
+        fail(f"{what} should have shape {tuple(shape)}, but has shape {array.shape}")
+    if floating and array.dtype.kind != "f":
+        fail(f"{what} should be a float tensor, but has dtype {array.dtype}")
+    if floating and not np.all(np.isfinite(array)):
+        fail(f"{what} contains NaN or infinite values")
+
+
+def compare(got: np.ndarray, expected: np.ndarray, what: str, mistakes=(), rtol: float = 1e-4,
+            atol: float = 1e-4) -> None:
+    """Fail unless ``got`` equals ``expected``; name a known mistake when ``got`` matches one.
+
+    Parameters
+    ----------
+    got, expected : array-like
+        What the submission returned and what it should have; any shapes (a shape mismatch fails with
+        both shapes in the message).
+    what : str
+        What is compared, for the message ("the KL for VAE(13, 3, 7)").
+    mistakes : iterable of (str, array)
+        What a known mistake would have returned, with the sentence that explains it; the first candidate
+        that ``got`` matches within the same tolerances is named; candidates may have any shape.
+    rtol, atol : float
+        Tolerances of ``np.allclose``; callers choose them from float32 round-off of the computation.
+
+    Raises
+    ------
+    CheckFailure
+        With what was expected, what was got (at the entry that differs most) and the named mistake.
+    """
+    got = np.asarray(got)
+    if got.shape != np.shape(expected):
+        message = f"{what} should have shape {np.shape(expected)}, but has shape {got.shape}."
+    elif close(expected, got, rtol, atol):
+        return
+    else:
+        message = f"{what} is not what it should be: {max_difference(expected, got)}."
+    for explanation, candidate in mistakes:
+        if close(candidate, got, rtol, atol):
+            message += f"\n  {explanation}"
+            break
+    fail(message)
+
+
+#: What a failure in the second round of a method's calls starts with.
+SECOND_CALL = ("On a second call (the grader calls each method again, in the same process after the first round of "
+               "tests, with another random seed{inputs}): ")
+
+
+def second_call(message: str, other_inputs: bool) -> str:
+    """``message`` of a test that failed on the second round of calls, as the student reads it."""
+    return SECOND_CALL.format(inputs=", and other inputs" if other_inputs else "") + message[:1].lower() + message[1:]
+
+
+def breaks_rules(method: str, broken) -> str:
+    """The message of a method whose code breaks the rules (``broken``: what it does, each a phrase)."""
+    return f"{method} " + "; it also ".join(broken) + ". This costs all of its points."
+
+
+# --- statistical tests of random draws (the grader's: autograder.grading.stats) ---------------------------------
+
+# Statistical checks of random draws, each a z-test at a fixed number of standard errors.
+# 
+# Each function returns None when the draws pass, or a sentence saying what is off. With ``SIGMAS = 6``
+# a correct implementation fails a single check with probability about 2e-9; the measured false-failure
+# rate over many seeds is printed by ``scripts/false_failures.py``.
+# 
+
+SIGMAS = 6.0
+#: P(|e| < 1) for e ~ N(0, 1).
+P_WITHIN_ONE = 0.6826894921370859
+
+
+def standard_normal(e: np.ndarray, what: str) -> str | None:
+    """Check that the rows of ``e`` (shape (n, d)) are independent N(0, I) draws.
+
+    Tests, per column, the mean (0) and the standard deviation (1); over all entries, the fraction
+    within one standard deviation (normality); and the correlation between columns and between
+    consecutive rows (independence), then :func:`independent_rows` (repeated rows or values, correlations between
+    rows at every lag). Rows that are all identical are reported as such first.
+    Returns None, or the first problem found as a sentence about ``what``.
+    """
+    e = np.asarray(e, np.float64)
+    n, d = e.shape
+    if n > 1 and np.all(e[1:] == e[:1]):
+        return f"all {n} rows of {what} are the same"
+    mean, std = e.mean(0), e.std(0)
+    if np.any(np.abs(mean) > SIGMAS / np.sqrt(n)):
+        return f"{what} should have mean 0, but the column means are {np.round(mean, 3).tolist()}"
+    if np.any(np.abs(std - 1) > SIGMAS / np.sqrt(2 * n)):
+        return f"{what} should have standard deviation 1, but the column std's are {np.round(std, 3).tolist()}"
+    within = np.mean(np.abs(e) < 1)
+    if abs(within - P_WITHIN_ONE) > SIGMAS * np.sqrt(P_WITHIN_ONE * (1 - P_WITHIN_ONE) / e.size):
+        return (f"{what} should be normally distributed: {within:.1%} of values lie within one standard "
+                f"deviation of the mean, where a normal distribution has {P_WITHIN_ONE:.1%}")
+    if d > 1:
+        corr = np.corrcoef(e, rowvar=False)[~np.eye(d, dtype=bool)]
+        if np.any(np.abs(corr) > SIGMAS / np.sqrt(n)):
+            return (f"the latent dimensions of {what} should be independent, but are correlated "
+                    f"(correlation up to {np.abs(corr).max():.2f}): draw separate noise for every entry")
+    rows = np.corrcoef(e[:-1].ravel(), e[1:].ravel())[0, 1]
+    if abs(rows) > SIGMAS / np.sqrt(e[:-1].size):
+        return (f"the rows of {what} should be independent, but consecutive rows are correlated "
+                f"({rows:.2f}): draw separate noise for every data point")
+    return independent_rows(e, what)
+
+
+#: Rows (up to sign) or values in a column that repeat are charged beyond these counts; chance gives far fewer.
+REPEATED_ROWS = 3
+REPEATED_VALUES_SHARE = 0.01
+
+
+def independent_rows(e: np.ndarray, what: str) -> str | None:
+    """Check that no row of ``e`` (shape (n, d), meant to be independent N(0, I) rows) depends on another.
+
+    Three tests, each far beyond what chance gives: rows that repeat another row, exactly or negated (up to
+    float32 round-off; for d >= 2 independent rows coincide with probability < 1e-15 per pair, and more than
+    :data:`REPEATED_ROWS` are charged); values repeated exactly within a column (float32 draws collide about
+    0.3 times per column of 4,000; more than :data:`REPEATED_VALUES_SHARE` of a column is charged); and the
+    correlation between row i of column a and row i + k of column b, for every pair of columns and every
+    lag k >= 1 leaving at least a quarter of the rows (:func:`_lagged_correlation`).
+    Returns None, or the first problem found as a sentence about ``what``.
+    """
+    e = np.asarray(e, np.float64)
+    n, d = e.shape
+    repeated = _repeated_rows(e) if d >= 2 else 0
+    if repeated > REPEATED_ROWS:
+        return (f"the rows of {what} should be independent, but {repeated} of its {n} rows repeat another row "
+                f"(exactly or negated): draw separate noise for every data point, do not reuse or mirror a draw")
+    for column in range(d):
+        values = np.unique(e[:, column], return_counts=True)[1]
+        repeats = int((values[values > 1]).sum())
+        if repeats > max(5, REPEATED_VALUES_SHARE * n):
+            return (f"the rows of {what} should be independent, but {repeats} of the {n} values of column "
+                    f"{column} repeat exactly: draw separate noise for every data point")
+    found = _lagged_correlation(e)
+    if found is not None:
+        correlation, lag, a, b = found
+        columns = f"column {a}" if a == b else f"column {a} and column {b}"
+        return (f"the rows of {what} should be independent, but row i and row i + {lag} are correlated "
+                f"({correlation:.2f}, {columns}): draw separate noise for every data point")
+    return None
+
+
+def _repeated_rows(e: np.ndarray, tolerance: float = 1e-5) -> int:
+    """How many rows of ``e`` (n, d) equal another row, entry by entry or negated, within ``tolerance``
+    (relative and absolute): neighbours in the order of |first column| are compared, three positions apart at
+    most."""
+    magnitude = np.abs(e)
+    ordered = magnitude[np.argsort(magnitude[:, 0], kind="stable")]
+    repeated = np.zeros(len(e), bool)
+    for step in (1, 2, 3):
+        same = np.all(np.isclose(ordered[step:], ordered[:-step], rtol=tolerance, atol=tolerance), axis=1)
+        repeated[step:] |= same
+    return int(repeated.sum())
+
+
+def _lagged_correlation(e: np.ndarray):
+    """The most significant correlation between column a at row i and column b at row i + k, over every pair of
+    columns (a, b) and every lag 1 <= k <= n - max(n // 4, 2): ``(correlation, k, a, b)`` when it lies beyond
+    the threshold, else None.
+
+    Each lagged sum of products of standardised columns, divided by sqrt(n - k), is about N(0, 1) for
+    independent rows; the threshold is ``SIGMAS`` standard errors widened for the number L of sums tested,
+    sqrt(SIGMAS^2 + 2 ln L) (7.6 for 4,000 rows of 4 columns), so that all L together fail correct code no
+    more often than one test at ``SIGMAS`` does (Bonferroni, with the normal tail).
+    """
+    n, d = e.shape
+    last = n - max(n // 4, 2)
+    if last < 1:
+        return None
+    s = (e - e.mean(0)) / np.where(e.std(0) > 0, e.std(0), 1.0)
+    spectra = np.fft.rfft(s, 2 * n, axis=0)
+    overlap = np.sqrt(n - np.arange(1, last + 1))
+    threshold = np.sqrt(SIGMAS**2 + 2 * np.log(d * d * last))
+    worst = None
+    for a in range(d):
+        for b in range(d):
+            sums = np.fft.irfft(np.conj(spectra[:, a]) * spectra[:, b], 2 * n)[1:last + 1]
+            score = np.abs(sums) / overlap
+            k = int(np.argmax(score))
+            if score[k] > threshold and (worst is None or score[k] > worst[0]):
+                worst = (score[k], float(sums[k] / (n - 1 - k)), k + 1, a, b)
+    return None if worst is None else worst[1:]
+
+
+def bernoulli(x: np.ndarray, theta: np.ndarray, bins: int = 5) -> str | None:
+    """Check that ``x`` (values in {0, 1}) was drawn from Bernoulli(``theta``), entry by entry, independently.
+
+    ``x`` and ``theta`` have the same shape (n, d): n samples of d pixels. Within each of ``bins``
+    equal-width bins of theta, the count of ones must match the sum of theta within ``SIGMAS`` binomial
+    standard errors (the marginals); then the residuals x - theta must be uncorrelated between consecutive
+    samples and between neighbouring pixels (see :func:`_residual_correlation`). Returns None, or a
+    sentence; when the draws are thresholds of theta with shared noise, the sentence says so.
+    """
+    x, theta = np.asarray(x, np.float64), np.asarray(theta, np.float64)
+    problem = _bernoulli_marginals(x.ravel(), theta.ravel(), bins)
+    if problem is None and x.ndim == 2 and x.shape[0] > 1:
+        correlation = _residual_correlation(x[:-1], x[1:], theta[:-1], theta[1:])
+        if correlation is not None:
+            problem = (f"the samples should be drawn independently, but consecutive samples are correlated "
+                       f"({correlation:.2f}) pixel by pixel")
+    if problem is None and x.ndim == 2 and x.shape[1] > 1:
+        correlation = _residual_correlation(x[:, :-1], x[:, 1:], theta[:, :-1], theta[:, 1:])
+        if correlation is not None:
+            problem = (f"the pixels of a sample should be drawn independently, but neighbouring pixels are "
+                       f"correlated ({correlation:.2f})")
+    if problem is None or x.ndim != 2:
+        return problem
+    if _thresholds(x.reshape(-1, 1), theta.reshape(-1, 1), min_lines=1):
+        problem += (". Your draws are a fixed threshold of theta (every 1 has a larger theta than every 0), not "
+                    "random draws: sample with torch.bernoulli(theta)")
+    elif _thresholds(x, theta, min_lines=5):
+        problem += (". For every pixel, your draws over all samples are a threshold of theta: one uniform noise "
+                    "value per pixel is shared by every sample; draw fresh noise for every sample and pixel, "
+                    "e.g. torch.bernoulli(theta)")
+    elif _thresholds(x.T, theta.T, min_lines=100):
+        problem += (". For every sample, your draws are a threshold of theta: one uniform noise value is shared "
+                    "by all its pixels; draw fresh noise for every pixel, e.g. torch.bernoulli(theta)")
+    return problem
+
+
+def _bernoulli_marginals(x, theta, bins):
+    """The binned count test of :func:`bernoulli` on flat arrays; None or a sentence."""
+    edges = np.linspace(0, 1, bins + 1)
+    for low, high in zip(edges[:-1], edges[1:]):
+        inside = (theta >= low) & (theta < high) if high < 1 else (theta >= low)
+        if inside.sum() < 50:
+            continue
+        expected, variance = theta[inside].sum(), (theta[inside] * (1 - theta[inside])).sum()
+        ones = x[inside].sum()
+        if abs(ones - expected) > SIGMAS * np.sqrt(variance) + 1:
+            return (f"where the decoder gives theta in [{low:.1f}, {high:.1f}), {ones / inside.sum():.1%} of the "
+                    f"pixels are 1, but Bernoulli(theta) draws would give {expected / inside.sum():.1%}")
+    return None
+
+
+def _thresholds(x, theta, min_lines) -> bool:
+    """True when, in each of at least ``min_lines`` columns of ``x`` holding both 0s and 1s, every 1 has a
+    larger theta than every 0: the signature of x = (u < theta) with one u per column. Independent
+    Bernoulli draws over thousands of rows of spread-out theta (almost) never line up like that."""
+    mixed = [j for j in range(x.shape[1]) if 0 < x[:, j].sum() < len(x)]
+    if len(mixed) < min_lines:
+        return False
+    return all(theta[x[:, j] == 0, j].max() <= theta[x[:, j] == 1, j].min() for j in mixed)
+
+
+def _residual_correlation(x1, x2, theta1, theta2) -> float | None:
+    """The correlation of the residuals x - theta of paired draws, when it is significant, else None.
+
+    For independent x1 ~ Bernoulli(theta1) and x2 ~ Bernoulli(theta2), the products
+    (x1 - theta1)(x2 - theta2) have mean 0 and variance theta1(1 - theta1) theta2(1 - theta2), and
+    different pairs' products are uncorrelated, so their sum has standard error
+    sqrt(sum theta1(1 - theta1) theta2(1 - theta2)); the sum fails beyond ``SIGMAS`` of them.
+    """
+    r1, r2 = x1 - theta1, x2 - theta2
+    total = np.sum(r1 * r2)
+    error = np.sqrt(np.sum(theta1 * (1 - theta1) * theta2 * (1 - theta2)))
+    if abs(total) <= SIGMAS * error + 1e-9:
+        return None
+    return float(total / np.sqrt(np.sum(r1**2) * np.sum(r2**2)))
+
+
+def same_mean(draws: np.ndarray, reference: np.ndarray, round_off=1e-6) -> bool:
+    """True when the means of ``draws`` (k, ...) and ``reference`` (m, ...) agree along axis 0 within
+    ``SIGMAS`` standard errors of their difference (estimated from both samples' variances), plus ``round_off``
+    (a number, or an array broadcast against the means) for float32 round-off."""
+    draws, reference = np.asarray(draws, np.float64), np.asarray(reference, np.float64)
+    error = np.sqrt(draws.var(0) / len(draws) + reference.var(0) / len(reference))
+    return bool(np.all(np.abs(draws.mean(0) - reference.mean(0)) <= SIGMAS * error + round_off))
+
+
+def same_mean_paired(draws: np.ndarray, reference: np.ndarray, round_off=1e-6) -> bool:
+    """True when ``draws`` and ``reference`` (both (k, ...), row i of each made from the same seed) have the same
+    mean along axis 0: the mean of their differences lies within ``SIGMAS`` standard errors of 0 (estimated from
+    the differences, which are independent across rows whatever the pairing does), plus ``round_off`` (a number,
+    or an array broadcast against the means). Draws that share their noise with the reference's differ by
+    little, so the test is as sharp as that sharing makes it; unshared draws make it an ordinary two-sample test."""
+    differences = np.asarray(draws, np.float64) - np.asarray(reference, np.float64)
+    error = differences.std(0, ddof=1) / np.sqrt(len(differences))
+    return bool(np.all(np.abs(differences.mean(0)) <= SIGMAS * error + round_off))
+
+
+# --- running student code: its errors, its outputs (the sandbox's children run the same) ---------------------
+
+
+class StudentError(Exception):
+    """Student code raised, or returned something that is not what the docstring promises."""
+
+    def __init__(self, where, message, exc=None):
+        super().__init__(message)
+        self.where, self.message, self.exc = where, message, exc
+
+    def report(self, filename):
+        """JSON for the trusted process: where it happened, what, and the student's own frames (those of code
+        compiled from ``filename``; a callable ``filename(name) -> bool`` picks them in a notebook's kernel)."""
+        frames = []
+        if self.exc is not None:
+            mine = filename if callable(filename) else filename.__eq__
+            frames = [f"line {f.lineno}, in {f.name}: {(f.line or '').strip()}"
+                      for f in traceback.extract_tb(self.exc.__traceback__) if mine(f.filename)]
+        return {"where": self.where, "message": self.message, "frames": frames[-5:],
+                "error": type(self.exc).__name__ if self.exc is not None else None}
+
+
+def call(where, fn, *args):
+    """Call student code; any exception, SystemExit included, becomes a StudentError naming ``where``."""
+    try:
+        return fn(*args)
+    except BaseException as exc:  # noqa: B036 - a submission may raise SystemExit or KeyboardInterrupt
+        raise StudentError(where, str(exc).strip()[:2000], exc) from None
+
+
+def method(vae, name):
+    """The bound method ``vae.name``; a StudentError when the VAE has none."""
+    found = getattr(vae, name, None)
+    if not callable(found):
+        raise StudentError(name, f"your VAE has no method {name}(...); the notebook's VAE class defines it")
+    return found
+
+
+def to_array(value, where, name):
+    """Raw ndarray of a returned tensor; anything that is not a torch.Tensor is a StudentError."""
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        raise StudentError(where, f"{name} should be a torch.Tensor, but {where} returned "
+                                  f"{type(value).__name__}")
+    value = torch.Tensor.detach(value).cpu()
+    if value.dtype not in (torch.float32, torch.float64, torch.int64, torch.int32, torch.uint8, torch.bool):
+        raise StudentError(where, f"{name} has dtype {value.dtype}; a float32 tensor is expected")
+    return np.array(value.numpy())
+
+
+def pair(value, where, names):
+    """Split a returned (a, b) tuple into two arrays."""
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        got = type(value).__name__ + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
+        raise StudentError(where, f"{where} should return a tuple ({', '.join(names)}), but returned {got}")
+    return {name: to_array(v, where, name) for name, v in zip(names, value)}
+
+
+class Instances:
+    """Makes the second round of a probe's cases meet the first round's models: while case ``i`` of round 2 runs,
+    building the submission's class ``klass`` (as the probes do, ``klass(...)`` or ``klass.__new__(klass)``)
+    returns, in order, the instances that case ``i`` of round 1 built, without running ``__init__`` again; so
+    whatever a method keeps on its model, class or module persists into the second calls. Set up before round 1;
+    :meth:`restore` puts the class back as it was.
+    """
+
+    def __init__(self, klass):
+        self.made, self.queue, self.reused, self.case, self.again = {}, [], set(), 0, False
+        original_new, original_init, plain = klass.__new__, klass.__init__, klass.__new__ is object.__new__
+        self.klass, self.saved = klass, {k: klass.__dict__[k] for k in ("__new__", "__init__") if k in klass.__dict__}
+        self.inherited_new = original_new
+
+        def __new__(cls, *args, **kwargs):
+            if cls is klass and self.again and self.queue:
+                instance = self.queue.pop(0)
+                self.reused.add(id(instance))
+                return instance
+            instance = original_new(cls) if plain else original_new(cls, *args, **kwargs)
+            if cls is klass and not self.again:
+                self.made.setdefault(self.case, []).append(instance)
+            return instance
+
+        def __init__(instance, *args, **kwargs):
+            if id(instance) in self.reused:
+                self.reused.discard(id(instance))
+                return None
+            return original_init(instance, *args, **kwargs)
+
+        __init__.__wrapped__ = original_init
+        klass.__new__, klass.__init__ = staticmethod(__new__), __init__
+
+    def start(self, case: int, again: bool) -> None:
+        """Case ``case`` (its index within its round) of round 1 (``again`` False) or 2 begins."""
+        self.case, self.again, self.reused = case, again, set()
+        self.queue = list(self.made.get(case, [])) if again else []
+
+    def restore(self) -> None:
+        """Put the class's own ``__init__`` back, and a ``__new__`` that does what its own did (a notebook's kernel
+        keeps using the class; CPython cannot take an assigned ``__new__`` back off a class)."""
+        klass, inherited = self.klass, self.inherited_new
+        if "__init__" in self.saved:
+            klass.__init__ = self.saved["__init__"]
+        else:
+            del klass.__init__
+        if "__new__" in self.saved:
+            klass.__new__ = self.saved["__new__"]
+        elif inherited is object.__new__:
+            klass.__new__ = staticmethod(lambda cls, *args, **kwargs: object.__new__(cls))
+        else:
+            klass.__new__ = staticmethod(lambda cls, *args, **kwargs: inherited(cls, *args, **kwargs))
+
+
+#: Hints per error type the student's code raised (``{classes}``: "your VAE class").
+HINTS = {
+    "NotImplementedError": "replace `# YOUR CODE HERE` and `raise NotImplementedError()` with your code",
+    "NameError": "the grader runs only {classes}, with torch, nn, F, np and device defined as in "
+                 "the notebook's first cell: do not rely on variables defined in other cells",
+}
+#: A method that moves tensors to the GPU by name fails on the grader, which has none.
+CUDA_HINT = ("the grader runs on a machine without a GPU, so `.cuda()` and `.to('cuda')` fail here even "
+             "though the same code runs on a Colab GPU. Use the notebook's `device` variable (`.to(device)`, "
+             "which the grader sets to its own CPU), or the device of your inputs (`torch.randn_like(mu)`, "
+             "`device=mu.device`)")
+
+
+def your_classes(names) -> str:
+    """"your VAE class", "your ConvVAE and ConditionalVAE classes" (``names``; empty: "your classes")."""
+    names = list(names)
+    if not names:
+        return "your classes"
+    return f"your {names[0]} class" if len(names) == 1 else f"your {', '.join(names[:-1])} and {names[-1]} classes"
+
+
+def hint(error: str, text: str, classes=(), variables=None) -> str:
+    """The hint for an error the student's code raised: a known mistake first (a variable of the notebook's other
+    cells, with the advice ``variables`` gives for it; a GPU), then one per error type."""
+    import re
+
+    undefined = re.search(r"name '(\w+)' is not defined", text) if error == "NameError" else None
+    classes = your_classes(classes)
+    if undefined:
+        name = undefined.group(1)
+        advice = (variables or {}).get(name, f"if `{name}` is a variable of another cell, pass what the method "
+                                             "needs as an argument or compute it from its inputs; otherwise "
+                                             "check its spelling")
+        return (f"`{name}` is not defined where the grader runs your method: the grader runs only {classes} "
+                f"(with torch, nn, F, np and device as in the notebook's first cell), not the notebook's other "
+                f"cells, so each method must work on its own. {advice[0].upper() + advice[1:]}")
+    if error in ("AssertionError", "RuntimeError") and re.search(r"CUDA|NVIDIA|cuda", text):
+        return CUDA_HINT
+    return HINTS.get(error, "").format(classes=classes)
+
+
+def describe_student_error(report: dict, classes=(), variables=None) -> str:
+    """Turn an error report (:meth:`StudentError.report`; fields of any type are tolerated) into the message
+    the student reads, with the hints for ``classes`` and the notebook's ``variables``."""
+    where, error, text = (str(report.get(k))[:2000] if report.get(k) else "" for k in ("where", "error", "message"))
+    message = f"{where} raised {error}" + (f": {text}" if text else "") if error else f"{where}: {text}"
+    frames = report.get("frames")
+    frames = [str(f)[:500] for f in frames[-5:]] if isinstance(frames, list) else []
+    if frames:
+        message += "\n  in your code, " + "\n  called from ".join(str(f) for f in reversed(frames))
+    found = hint(error, text, classes, variables)
+    return message + (f"\n  Hint: {found}." if found else "")
+
+
+# --- Part 1's judges: the bodies of autograder/assignments/vae/graders -----------------------------------------
+# Each takes ``sub``, the submission as the grader or a check sees it: ``sub.run()`` -> (cases, result with
+# ``outputs``), ``sub.case(name)`` -> (``case``, ``outputs``, ``info``), ``sub.both_rounds(name)``, and
+# ``sub.expected(case)``: what the grader expects of the test being judged, from the reference (data in a check).
+
+
+def sigmoid(a):
+    """1 / (1 + exp(-a)), computed without overflow."""
+    a = np.asarray(a, np.float64)
+    return np.exp(-np.logaddexp(0.0, -a))
+
+
+def vae_encoder_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        for name in ("mu", "logsigma"):
+            check_array(out[name], (len(case.arrays["x"]), case.dims[1]),
+                        f"{name} for x of shape {case.arrays['x'].shape} and VAE{case.dims}")
+
+
+def vae_encoder_values(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        expected = sub.expected(case)
+        for name in ("mu", "logsigma"):
+            compare(out[name], expected[name], f"{name} for VAE{case.dims}", expected[f"mistakes/{name}"])
+
+
+def vae_decoder_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        theta = out["theta"]
+        check_array(theta, (len(case.arrays["z"]), case.dims[0]), f"theta for z of shape {case.arrays['z'].shape}")
+        if theta.min() < 0 or theta.max() > 1:
+            fail(f"theta should be Bernoulli means in (0, 1), but ranges over [{theta.min():.3g}, {theta.max():.3g}]: "
+                 "apply a sigmoid to the output of linear4")
+
+
+def vae_decoder_values(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        expected = sub.expected(case)
+        compare(out["theta"], expected["theta"], f"theta for VAE{case.dims}", expected["mistakes/theta"])
+
+
+def vae_kl_divergence_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        batch = len(case.arrays["mu"])
+        if out["kl"].shape in ((), (1,)):
+            fail(f"the KL should have shape ({batch},), one value per data point, but is a single number: "
+                 "sum over the latent dimensions only (dim=-1), not over the batch")
+        check_array(out["kl"], (batch,), f"the KL for mu of shape {case.arrays['mu'].shape}")
+
+
+def vae_kl_divergence_values(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        expected = sub.expected(case)
+        compare(out["kl"], expected["kl"], f"the KL for VAE{case.dims}", expected["mistakes/kl"])
+
+
+def vae_sample_with_reparam_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        for key, z in sorted(out.items()):
+            if key.startswith("z"):
+                check_array(z, case.arrays["mu"].shape, f"z for mu of shape {case.arrays['mu'].shape}")
+
+
+def vae_sample_with_reparam_statistics(sub):
+    found = sub.case("statistics")
+    out, rows = found.outputs, found.case.arrays
+    mu, sigma = rows["mu"][0].astype(np.float64), np.exp(rows["logsigma"][0].astype(np.float64))
+    shape = rows["mu"].shape
+    for key in ("z0", "z1"):
+        check_array(out[key], shape, "z")
+    if np.allclose(out["z0"], rows["mu"], rtol=0, atol=1e-6):
+        fail("z equals mu on every row: there is no noise. Draw eps ~ N(0, I), e.g. torch.randn_like(mu), and "
+             "return z = mu + exp(logsigma) * eps.")
+    if np.mean(out["z0"] == out["z1"]) > 0.5:
+        fail("two calls with the same mu and logsigma returned the same z: draw fresh noise on every call "
+             "(do not reseed the random generator inside the method)")
+    where = (f" with mu = {np.round(mu, 3).tolist()} and logsigma = {np.round(np.log(sigma), 3).tolist()}.")
+    for key, which in (("z0", ""), ("z1", "In the second of two calls on one model: ")):
+        z = out[key].astype(np.float64)
+        problem = standard_normal((z - mu) / sigma, "(z - mu) / exp(logsigma)")
+        if problem:
+            fail(f"{which}{problem}. Checked over {shape[0]} rows{where}{_explain_reparam(z, mu, sigma)}")
+    # both calls' rows at once: the rows of a call, and the two calls, must be independent draws
+    z = np.concatenate([out["z0"], out["z1"]]).astype(np.float64)
+    problem = standard_normal((z - mu) / sigma, "(z - mu) / exp(logsigma)")
+    if problem:
+        first = out["z0"].astype(np.float64)
+        fail(f"{problem}. Checked over two calls of {shape[0]} rows{where}{_explain_reparam(first, mu, sigma)}")
+
+
+def _explain_reparam(z, mu, sigma) -> str:
+    """A sentence naming the known mistake that draws like ``z`` (n, d) show, or ""."""
+    n, eps = len(z), (z - mu) / sigma
+    if n > 1 and np.all(z[1:] == z[:1]):
+        return ("\n  Your noise is the same for every row of the batch: draw separate noise for every data "
+                "point, e.g. torch.randn_like(mu), which has one entry per row and latent dimension.")
+    if eps.min() >= 0 and eps.max() <= 1:
+        return ("\n  Your noise eps = (z - mu) / sigma lies in [0, 1]: it is uniform (torch.rand); the "
+                "reparameterization needs standard normal noise, torch.randn_like(mu).")
+    # Within SIGMAS standard errors of 0 in every column: z is centred at 0 rather than at mu.
+    if np.all(np.abs(z.mean(0)) <= SIGMAS * z.std(0) / np.sqrt(n)) and np.any(mu != 0):
+        return "\n  Your z is centred at 0, not at mu: add mu, z = mu + exp(logsigma) * eps."
+    spread = (z - mu).std(0)
+    explanations = [("exp(2 * logsigma), the variance", sigma**2),
+                    ("exp(logsigma / 2), as if logsigma were a log-variance", np.sqrt(sigma)),
+                    ("logsigma itself, without exp", np.abs(np.log(sigma)))]
+    for name, scale in explanations:
+        # 10% is many standard errors of a standard deviation estimated from thousands of rows (1.1%),
+        # and less than the smallest gap between the candidate scales of this case.
+        if np.allclose(spread, scale, rtol=0.1):
+            return (f"\n  Your z spreads around mu with standard deviation {name}: scale eps by "
+                    "sigma = exp(logsigma), the standard deviation.")
+    return ""
+
+
+def vae_sample_with_reparam_gradients(sub):
+    found = sub.case("gradients")
+    case, out, info = found.case, found.outputs, found.info
+    mu, z = case.arrays["mu"].astype(np.float64), out["z0"]
+    check_array(z, mu.shape, "z")
+    for name in ("mu", "logsigma"):
+        if not info.get(f"grad_{name}"):
+            fail(f"no gradient flows from z back to {name}: z must be computed from mu and logsigma with "
+                 "differentiable operations (no .detach(), .item(), .numpy(), torch.no_grad() or new tensors "
+                 "filled in place)")
+        check_array(out[f"grad_{name}"], mu.shape, f"dz/d{name}")
+    if not np.allclose(out["grad_mu"], 1.0, atol=1e-4):
+        extra = ""
+        if np.all(out["grad_mu"] == 0) and np.all(out["grad_logsigma"] == 0):
+            extra = ("\n  Your z carries zero gradients: a sampler such as torch.normal(mu, sigma) draws from the "
+                     "right distribution but does not pass gradients to mu and sigma. That is what the "
+                     "reparameterization trick is for: z = mu + exp(logsigma) * eps with eps ~ N(0, I).")
+        fail(f"dz/dmu should be 1 for every entry (z = mu + sigma * eps), but ranges over "
+             f"[{out['grad_mu'].min():.3g}, {out['grad_mu'].max():.3g}]" + extra)
+    if np.allclose(z, mu, rtol=0, atol=1e-6):
+        fail("z equals mu: there is no noise, so dz/dlogsigma = exp(logsigma) * eps is 0 where it should not "
+             "be. Draw eps ~ N(0, I) and return z = mu + exp(logsigma) * eps.")
+    if not np.allclose(out["grad_logsigma"], z - mu, rtol=1e-3, atol=1e-4):
+        fail("dz/dlogsigma should be exp(logsigma) * eps = z - mu for every entry, but is not: "
+             f"{max_difference(z - mu, out['grad_logsigma'])}." + _explain_reparam_gradient(case, out, z - mu))
+
+
+def _explain_reparam_gradient(case, out, spread) -> str:
+    """A sentence naming the mistake that dz/dlogsigma shows, or ""."""
+    logsigma, got = case.arrays["logsigma"].astype(np.float64), out["grad_logsigma"]
+    if np.allclose(got, 2 * spread, rtol=1e-3, atol=1e-4):
+        return "\n  Yours is 2 (z - mu): you scale eps by the variance exp(2 logsigma), not the standard deviation."
+    if np.allclose(got, 0.5 * spread, rtol=1e-3, atol=1e-4):
+        return "\n  Yours is (z - mu) / 2: you read logsigma as a log-variance; it is the log standard deviation."
+    if np.allclose(got * logsigma, spread, rtol=1e-3, atol=1e-4):
+        return ("\n  Yours is eps itself: z = mu + logsigma * eps uses logsigma without exp; scale eps by "
+                "sigma = exp(logsigma).")
+    return ""
+
+
+def vae_elbo_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        batch = len(case.arrays["x"])
+        if out["elbo"].shape in ((), (1,)):
+            fail(f"the ELBO should have shape ({batch},), one value per data point, but is a single number: "
+                 "do not average or sum over the batch (the training loop takes the mean)")
+        check_array(out["elbo"], (batch,), f"the ELBO for x of shape {case.arrays['x'].shape}")
+
+
+def vae_elbo_point_mass(sub):
+    for name, what in (("point_mass", ""), ("mnist", " on real MNIST test images")):
+        found = sub.case(name)
+        case, out = found.case, found.outputs
+        check_array(out["elbo"], (len(case.arrays["x"]),), f"the ELBO{what}")
+        expected = sub.expected(case)
+        compare(out["elbo"], expected["elbo"], f"the ELBO with q(z|x) a point mass{what}", expected["mistakes/elbo"],
+                rtol=1e-4, atol=1e-2)
+
+
+def _drew_given_noise(info) -> bool:
+    """True when elbo drew z only through self.sample_with_reparam, so the grader's noise was used."""
+    return bool(info.get("sample_calls")) and not info.get("fresh_calls")
+
+
+def vae_elbo_sampled(sub):
+    found = sub.case("sampled")
+    case, out, info = found.case, found.outputs, found.info
+    check_array(out["elbo"], (len(case.arrays["x"]),), "the ELBO")
+    expected = sub.expected(case)
+    if _drew_given_noise(info):
+        compare(out["elbo"], expected["elbo"], "the ELBO for the z drawn by sample_with_reparam",
+                expected["mistakes/elbo"], rtol=1e-4, atol=1e-2)
+        return
+    # elbo draws (some of) its noise itself: compare its average over many calls with the grader's.
+    draws, reference = out["repeats"], expected["draws"]
+    check_array(draws, (case.params["repeats"], 2), "the ELBO over repeated calls")
+    draws = draws.astype(np.float64)
+    # Identical draws: a float32 std of identical values is not exactly 0, so compare the draws themselves.
+    if np.all(draws == draws[:1]):
+        fail("the ELBO is the same on every call, so it does not sample z ~ q(z|x): "
+             "use z = self.sample_with_reparam(mu, logsigma)")
+    if not same_mean(draws, reference):
+        fail(f"the ELBO averaged over {len(draws)} calls is {np.round(draws.mean(0), 2).tolist()} nats; the "
+             f"grader's is {np.round(reference.mean(0), 2).tolist()} (your elbo does not call "
+             "self.sample_with_reparam, so only its average can be checked)")
+
+
+def vae_elbo_gradients(sub):
+    found = sub.case("sampled")
+    case, out, info = found.case, found.outputs, found.info
+    missing = [layer for layer, present in sorted(info.get("grads", {}).items()) if not present]
+    if missing or not info.get("grads"):
+        fail(f"no gradient of the ELBO reaches {', '.join(missing) or 'the model'}: keep the computation in torch "
+             "(no .detach(), .item(), .numpy() or torch.no_grad())")
+    values_right = _drew_given_noise(info) and close(sub.expected(case)["elbo"], out["elbo"], 1e-4, 1e-2)
+    for layer in VAE_LAYERS:
+        got, expected = out[f"grad/{layer}"], out[f"reference_grad/{layer}"]
+        check_array(got, expected.shape, f"the gradient of the ELBO w.r.t. {layer}.weight")
+        # float32 backward passes that sum the same terms in another order agree to ~1e-6 relative;
+        # rtol 1e-3 with an absolute floor of 1e-4 of the largest entry leaves room for the forms of the ELBO.
+        if _drew_given_noise(info) and not np.allclose(got, expected, rtol=1e-3, atol=1e-4 * np.abs(expected).max()):
+            extra = ""
+            if values_right:
+                extra = ("\n  Your ELBO's values are right but its gradients are not: part of it is cut from the "
+                         "autograd graph (.detach(), .data, .item(), torch.no_grad() or a tensor rebuilt from "
+                         "values), so training would follow the wrong gradient.")
+            fail(f"the gradient of the ELBO w.r.t. {layer}.weight differs from the reference's: "
+                 f"{max_difference(expected, got)}" + extra)
+
+
+def _sample_case(sub):
+    prior = sub.case("prior")
+    return prior.case, prior.outputs
+
+
+def vae_sample_shapes(sub):
+    case, out = _sample_case(sub)
+    count = case.params["num_samples"]
+    check_array(out["x"], (count, case.dims[0]), f"sample({count})", floating=False)
+
+
+def vae_sample_prior(sub):
+    case, out = _sample_case(sub)
+    count = case.params["num_samples"]
+    if "z" not in out:
+        fail("sample never passed anything through the decoder (self.decoder, or its layer linear3)")
+    check_array(out["z"], (count, case.dims[1]), "the z that sample passes to the decoder")
+    z = out["z"]
+    problem = standard_normal(z, "the z that sample passes to the decoder")
+    if problem:
+        extra = ""
+        if z.min() >= 0 and z.max() <= 1:
+            extra = "\n  Your z lies in [0, 1]: it is uniform (torch.rand), not drawn from the prior N(0, I)."
+        fail(problem + ": draw z from the prior with torch.randn(num_samples, latent_dim)" + extra)
+    draws = [found.outputs.get("z") for found in sub.both_rounds("prior")]
+    if len(draws) == 2 and all(d is not None for d in draws) and draws[0].shape == draws[1].shape \
+            and np.mean(draws[0] == draws[1]) > 0.5:
+        fail("two calls of sample drew the same z: draw fresh noise on every call (do not reseed the random "
+             "generator inside the method)")
+
+
+def vae_sample_bernoulli(sub):
+    case, out = _sample_case(sub)
+    x, count = out["x"], case.params["num_samples"]
+    check_array(x, (count, case.dims[0]), f"sample({count})", floating=False)
+    if "logits" not in out:
+        fail("sample never passed anything through the decoder (self.decoder, or its layer linear4)")
+    theta = sigmoid(out["logits"].astype(np.float64))
+    if not np.all(np.isin(x, (0, 1))):
+        extra = ""
+        if theta.shape == x.shape and np.allclose(x, theta, atol=1e-5):
+            extra = " Yours are the probabilities theta themselves: draw from them with torch.bernoulli(theta)."
+        fail(f"samples should be 0 or 1, but values range over [{x.min():.3g}, {x.max():.3g}]." + extra)
+    if theta.shape != x.shape:
+        fail(f"the decoder output has shape {theta.shape}, the samples {x.shape}")
+    problem = bernoulli(x, theta)
+    if problem:
+        if np.array_equal(x, theta > 0.5):
+            problem = problem.split(". Your draws are")[0] + (". Yours are theta rounded at 0.5: draw from theta "
+                                                               "with torch.bernoulli(theta)")
+        fail(problem)
+
+
+#: The judge of each test, by assignment and test key.
+JUDGES = {"vae": {
+    "encoder.shapes": vae_encoder_shapes, "encoder.values": vae_encoder_values,
+    "sample_with_reparam.shapes": vae_sample_with_reparam_shapes,
+    "sample_with_reparam.statistics": vae_sample_with_reparam_statistics,
+    "sample_with_reparam.gradients": vae_sample_with_reparam_gradients,
+    "decoder.shapes": vae_decoder_shapes, "decoder.values": vae_decoder_values,
+    "kl_divergence.shapes": vae_kl_divergence_shapes, "kl_divergence.values": vae_kl_divergence_values,
+    "elbo.shapes": vae_elbo_shapes, "elbo.point_mass": vae_elbo_point_mass, "elbo.sampled": vae_elbo_sampled,
+    "elbo.gradients": vae_elbo_gradients,
+    "sample.shapes": vae_sample_shapes, "sample.prior": vae_sample_prior, "sample.bernoulli": vae_sample_bernoulli,
+}}
+
+
+# --- Part 1's probes: how the grader's children, and a check, call the methods ---------------------------------
+
+#: The five layers of Part 1's VAE.
+VAE_LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
+
+
+def device():
+    """CUDA when there is a GPU, else the CPU: where the methods run (the grader has no GPU)."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def tensor(array):
+    """``array`` as a torch tensor on :func:`device`."""
+    import torch
+
+    return torch.as_tensor(np.asarray(array), device=device())
+
+
+def vae_build(vae_class, case, arrays):
+    """``VAE(*dims)`` with the grader's weights copied into its five layers; a StudentError when a layer is not
+    the notebook's ``nn.Linear`` of the right shape."""
+    import torch
+
+    obs_dim, latent_dim, hidden_dim = case["dims"]
+    vae = call("VAE.__init__", vae_class, obs_dim, latent_dim, hidden_dim)
+    if not isinstance(vae, torch.nn.Module):
+        raise StudentError("VAE.__init__", "VAE must be an nn.Module")
+    with torch.no_grad():
+        for layer in VAE_LAYERS:
+            module = getattr(vae, layer, None)
+            weight = arrays[f"w/{layer}.weight"]
+            if not isinstance(module, torch.nn.Linear) or tuple(module.weight.shape) != weight.shape:
+                shape = f"nn.Linear({weight.shape[1]}, {weight.shape[0]})"
+                raise StudentError("VAE.__init__", f"VAE{tuple(case['dims'])} should have layer {layer} = "
+                                                   f"{shape}, as in the notebook; got {module!r}")
+            module.weight.copy_(tensor(weight))
+            module.bias.copy_(tensor(arrays[f"w/{layer}.bias"]))
+    return vae.to(device())
+
+
+def vae_probe_encoder(vae_class, case, arrays):
+    vae = vae_build(vae_class, case, arrays)
+    return pair(call("encoder", method(vae, "encoder"), tensor(arrays["x"])), "encoder", ("mu", "logsigma")), {}
+
+
+def vae_probe_decoder(vae_class, case, arrays):
+    vae = vae_build(vae_class, case, arrays)
+    return {"theta": to_array(call("decoder", method(vae, "decoder"), tensor(arrays["z"])), "decoder", "theta")}, {}
+
+
+def vae_probe_kl_divergence(vae_class, case, arrays):
+    vae = vae_build(vae_class, case, arrays)
+    kl = call("kl_divergence", method(vae, "kl_divergence"), tensor(arrays["mu"]), tensor(arrays["logsigma"]))
+    return {"kl": to_array(kl, "kl_divergence", "kl")}, {}
+
+
+def vae_probe_sample_with_reparam(vae_class, case, arrays):
+    """Draw z for the given mu/logsigma ``repeats`` times; with ``grad``, also dz/dmu and dz/dlogsigma."""
+    import torch
+
+    vae = vae_build(vae_class, case, arrays)
+    outputs, info = {}, {}
+    mu = tensor(arrays["mu"]).requires_grad_(case["params"]["grad"])
+    logsigma = tensor(arrays["logsigma"]).requires_grad_(case["params"]["grad"])
+    for repeat in range(case["params"]["repeats"]):
+        z = call("sample_with_reparam", method(vae, "sample_with_reparam"), mu, logsigma)
+        outputs[f"z{repeat}"] = to_array(z, "sample_with_reparam", "z")
+    if case["params"]["grad"]:
+        grads = (None, None)
+        if z.requires_grad:
+            grads = call("sample_with_reparam (backward pass)",
+                         lambda: torch.autograd.grad(z.sum(), [mu, logsigma], allow_unused=True))
+        for name, grad in zip(("mu", "logsigma"), grads):
+            info[f"grad_{name}"] = grad is not None
+            outputs[f"grad_{name}"] = to_array(grad, "", "") if grad is not None else np.zeros(0)
+    return outputs, info
+
+
+def vae_given_noise(known, epsilon, draw):
+    """A ``sample_with_reparam(mu, logsigma)`` for the ELBO's probe that uses the grader's noise ``epsilon``.
+
+    ``known`` (batch, 2 * latent) holds the rows ``[mu, logsigma]`` of the whole batch; ``draw(mu, logsigma, eps)``
+    draws z. A call on the whole batch gets ``epsilon``; a call on some rows of it (an elbo that loops over data
+    points) gets the rows of ``epsilon`` whose mu and logsigma it was given; any other call draws fresh noise.
+    Returns the function and two lists that grow by one shape per call: calls that used ``epsilon``, and calls
+    that drew fresh noise.
+    """
+    import torch
+
+    calls, fresh = [], []
+
+    def injected(mu, logsigma):
+        if mu.shape == epsilon.shape:
+            return epsilon
+        if mu.dim() > 2 or mu.shape[-1:] != epsilon.shape[-1:] or logsigma.shape != mu.shape:
+            return None
+        with torch.no_grad():
+            rows = torch.cat([mu, logsigma], -1).reshape(-1, known.shape[-1])
+            distance = (rows[:, None, :] - known[None, :, :]).abs().amax(-1)
+            best = distance.argmin(-1)
+        # Rows recomputed from a sub-batch differ from the full batch's by float32 round-off (~1e-6).
+        if rows.shape[0] > len(known) or bool((distance.gather(1, best[:, None]) > 1e-4).any()):
+            return None
+        return epsilon[best].reshape(mu.shape)
+
+    def sample_with_reparam(mu, logsigma):
+        noise = injected(mu, logsigma)
+        (fresh if noise is None else calls).append(tuple(mu.shape))
+        return draw(mu, logsigma, torch.randn_like(mu) if noise is None else noise)
+
+    return sample_with_reparam, calls, fresh
+
+
+def vae_elbo_run(vae, x, calls, fresh, repeats):
+    """Call the student's ``elbo(x)`` (its pieces already in place), its gradients w.r.t. the five weights, and
+    ``repeats`` extra draws on x[:2]: the ELBO probe's outputs and info."""
+    import torch
+
+    value = call("elbo", method(vae, "elbo"), x)
+    outputs = {"elbo": to_array(value, "elbo", "elbo")}
+    info = {"sample_calls": len(calls), "fresh_calls": len(fresh), "grads": {}}
+    params = [getattr(vae, layer).weight for layer in VAE_LAYERS]
+    grads = [None] * len(VAE_LAYERS)
+    if value.requires_grad:
+        grads = call("elbo (backward pass)", lambda: torch.autograd.grad(value.sum(), params, allow_unused=True))
+    for layer, grad in zip(VAE_LAYERS, grads):
+        info["grads"][layer] = grad is not None
+        outputs[f"grad/{layer}"] = to_array(grad, "", "") if grad is not None else np.zeros(0)
+    with torch.no_grad():
+        draws = [to_array(call("elbo", method(vae, "elbo"), x[:2]), "elbo", "elbo") for _ in range(repeats)]
+    if draws:
+        outputs["repeats"] = np.stack(draws)
+    return outputs, info
+
+
+def vae_sample_run(vae, num_samples):
+    """Call the student's ``sample(num_samples)`` (its decoder in place) with hooks on linear3 and linear4 that
+    record the decoder's input z and output logits (over all calls, when it decodes a part at a time)."""
+    seen = {"z": [], "logits": []}
+    vae.linear3.register_forward_pre_hook(lambda module, args: seen["z"].append(args[0].detach()))
+    vae.linear4.register_forward_hook(lambda module, args, out: seen["logits"].append(out.detach()))
+    x = call("sample", method(vae, "sample"), num_samples)
+    outputs = {"x": to_array(x, "sample", "x")}
+    for name, values in seen.items():
+        # The last call, or all calls in order when sample decodes a part of the batch at a time.
+        if values and (len(values[-1]) == num_samples or values[-1].dim() != 2):
+            outputs[name] = to_array(values[-1], "", "")
+        elif values and all(v.dim() == 2 and v.shape[1:] == values[-1].shape[1:] for v in values):
+            import torch
+
+            outputs[name] = to_array(torch.cat(values), "", "")
+        elif values:
+            outputs[name] = to_array(values[-1], "", "")
+    return outputs, {"decoder_called": sorted(name for name, values in seen.items() if values)}
+
+
+def _reparameterize(mu, logsigma, eps):
+    """z = mu + exp(logsigma) * eps, the notebook's task 2 as its text states it (the noise ``eps`` given)."""
+    import torch
+
+    return mu + torch.exp(logsigma) * eps
+
+
+def vae_check_elbo(vae_class, case, arrays):
+    """The ELBO probe in a notebook's kernel: the student's own encoder, decoder and KL (which pass their checks
+    before this runs), and sample_with_reparam with the grader's noise."""
+    vae = vae_build(vae_class, case, arrays)
+    x, epsilon = tensor(arrays["x"]), tensor(arrays["eps"])
+    known = tensor(np.concatenate([arrays["known/mu"], arrays["known/logsigma"]], -1))
+    vae.sample_with_reparam, calls, fresh = vae_given_noise(known, epsilon, _reparameterize)
+    return vae_elbo_run(vae, x, calls, fresh, case["params"].get("repeats", 0))
+
+
+def vae_check_sample(vae_class, case, arrays):
+    """The sample probe in a notebook's kernel: the student's own decoder (which passes its checks first) and
+    a sample_with_reparam that draws fresh noise."""
+    import torch
+
+    vae = vae_build(vae_class, case, arrays)
+    vae.sample_with_reparam = lambda mu, logsigma: _reparameterize(mu, logsigma, torch.randn_like(mu))
+    return vae_sample_run(vae, case["params"]["num_samples"])
+
+
+#: How a check calls each method, by assignment and probe; and the methods a probe runs besides its own, which
+#: must pass their checks first (the grader runs its reference in their place).
+RUNNERS = {"vae": {"encoder": vae_probe_encoder, "decoder": vae_probe_decoder,
+                   "kl_divergence": vae_probe_kl_divergence, "sample_with_reparam": vae_probe_sample_with_reparam,
+                   "elbo": vae_check_elbo, "sample": vae_check_sample}}
+NEEDS = {"vae": {"elbo": ("encoder", "decoder", "kl_divergence"), "sample": ("decoder",)}}
+
+
+# --- the check in a notebook's kernel -----------------------------------------------------------------------------
+
+
+class _Case:
+    """A case as judges read it: ``dims`` (a tuple), ``arrays``, ``params``, ``name``."""
+
+    def __init__(self, spec, arrays):
+        self.dims, self.params, self.name = tuple(spec["dims"]), spec.get("params", {}), spec.get("name", "")
+        self.arrays = arrays
+
+
+class _Found:
+    """What one case returned: its ``case``, ``outputs`` (arrays) and ``info``."""
+
+    def __init__(self, case, outputs, info):
+        self.case, self.outputs, self.info = case, outputs, info
+
+
+class _Result:
+    """One round of a probe's calls: ``outputs`` per case, and :meth:`case` by name."""
+
+    def __init__(self, found):
+        self.found, self.outputs = found, [f.outputs for f in found]
+
+    def case(self, name):
+        return next(f for f in self.found if f.case.name == name)
+
+
+class CheckData:
+    """``checks_<assignment>.npz``: the cases, the reference's outputs and the expectations of every check.
+
+    Its ``meta`` (JSON) names, per method, the probe, the tests (key and name) and each round's cases; arrays are
+    stored once each, as ``a/<key>``, and named by that key in the JSON.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        with np.load(self.path, allow_pickle=False) as stored:
+            self.stored = {name: stored[name] for name in stored.files}
+        self.meta = json.loads(str(self.stored["meta"]))
+
+    def array(self, key):
+        return self.stored["a/" + key]
+
+    def value(self, stored):
+        """An expectation's entry: an array, or a list of (explanation, array) for named mistakes."""
+        if isinstance(stored, list):
+            return [(text, self.array(key)) for text, key in stored]
+        return self.array(stored)
+
+
+def find_data(classes, folder=None) -> CheckData:
+    """The check data for ``classes``: the ``checks_*.npz`` (in ``folder``, else the working directory, else
+    beside this file) whose assignment defines classes of these names.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no such file is there, saying which file to download and where to put it.
+    """
+    names = {c.__name__ for c in classes}
+    folders = [Path(folder)] if folder else [Path.cwd(), Path(__file__).absolute().parent]
+    for where in folders:
+        for path in sorted(where.glob("checks_*.npz")):
+            data = CheckData(path)
+            if names & set(data.meta["classes"]):
+                return data
+    raise FileNotFoundError(f"no check data for {', '.join(sorted(names))} in {', '.join(map(str, folders))}: put "
+                            "the assignment's checks_<name>.npz (handed out with this notebook) next to the notebook")
+
+
+class KernelSubmission:
+    """The submission as the judges read it in a check (the grader's ``GradedSubmission``, in this kernel):
+    one probe's rounds of calls, and the expectations of the data."""
+
+    def __init__(self, data, method, rounds):
+        self.data, self.method, self.rounds = data, method, rounds
+        self.round, self.key = 0, None
+
+    def _found(self, name):
+        return next(f for f in self.rounds[self.round] if f.case.name == name)
+
+    def run(self, key=None):
+        found = self.rounds[self.round]
+        return [f.case for f in found], _Result(found)
+
+    def case(self, name, key=None):
+        return self._found(name)
+
+    def both_rounds(self, name, key=None):
+        return [next(f for f in found if f.case.name == name) for found in self.rounds]
+
+    def expected(self, case, key=None):
+        spec = self.data.meta["methods"][self.method]["rounds"][self.round]
+        stored = next(c for c in spec if c["name"] == case.name)["expected"][key or self.key]
+        return {name: self.data.value(value) for name, value in stored.items()}
+
+
+def judge_twice(sub, judge, other_inputs: bool) -> None:
+    """Run ``judge(sub)`` on the first round of calls, then on the second when there is one: a failure there
+    says so first (:data:`SECOND_CALL`). Raises what the judge raises."""
+    sub.round = 0
+    try:
+        judge(sub)
+        if len(sub.rounds) < 2:
+            return
+        sub.round = 1
+        try:
+            judge(sub)
+        except CheckFailure as exc:
+            raise CheckFailure(second_call(str(exc), other_inputs)) from None
+    finally:
+        sub.round = 0
+
+
+class RuleWatch:
+    """While student code runs in a check: what it calls of the modules the rules forbid, and the modules it
+    imports beyond those the notebook allows (the grader reads both from the code too, and charges them)."""
+
+    def __init__(self, forbidden, allowed):
+        self.forbidden, self.allowed, self.broken = tuple(forbidden), tuple(allowed), []
+        self.paths = [m.replace(".", "/") + "/" for m in self.forbidden]
+
+    def _profile(self, frame, event, arg):
+        if event == "call" and not self.broken:
+            filename = frame.f_code.co_filename.replace("\\", "/")
+            for module, path in zip(self.forbidden, self.paths):
+                if path in filename:
+                    self.broken.append(f"uses {module} (it called `{frame.f_code.co_name}` while it ran), which the "
+                                       "rules forbid")
+
+    def _import(self, original):
+        def watched(name, globals=None, locals=None, fromlist=(), level=0):
+            if (globals or {}).get("__name__") == "__main__" and level == 0 and not any(
+                    name == a or name.startswith(a + ".") or a.startswith(name + ".") for a in self.allowed):
+                self.broken.append(f"uses an added import (`import {name}`), which the rules forbid")
+            return original(name, globals, locals, fromlist, level)
+        return watched
+
+    def run(self, fn, *args):
+        """``fn(*args)`` with the watch on."""
+        original, previous = builtins.__import__, sys.getprofile()
+        builtins.__import__ = self._import(original)
+        sys.setprofile(self._profile)
+        try:
+            return fn(*args)
+        finally:
+            sys.setprofile(previous)
+            builtins.__import__ = original
+
+
+def _student_frames(filename) -> bool:
+    """Whether a traceback frame is the student's: code of the notebook, not of this file or an installed package."""
+    return filename != __file__ and "site-packages" not in filename and not filename.startswith(sys.prefix)
+
+
+def run_rounds(data, method, classes, seed: int = 0):
+    """Call ``method``'s probe on each round of its check cases, as the grader's child does: round 2 meets the
+    models of round 1, and torch is seeded ``seed + index`` before each call. Returns the rounds of _Found, and
+    the rules the code broke while it ran; raises StudentError as the probe does."""
+    import torch
+
+    meta = data.meta["methods"][method]
+    runner = RUNNERS[data.meta["assignment"]][meta["probe"]]
+    klass = next(c for c in classes if c.__name__ == meta.get("class_name", c.__name__))
+    watch = RuleWatch(data.meta["forbidden"], data.meta["allowed"])
+    instances, rounds, index = Instances(klass), [], 0
+    try:
+        for number, cases in enumerate(meta["rounds"]):
+            found = []
+            for position, spec in enumerate(cases):
+                arrays = {name: data.array(key) for name, key in spec["arrays"].items()}
+                instances.start(position, number == 1)
+                torch.manual_seed(seed + index)
+                index += 1
+                try:
+                    outputs, info = watch.run(runner, klass, spec, arrays)
+                except StudentError as exc:
+                    if number == 1:
+                        exc.where = f"{exc.where} (called again, in the grader's second round of calls)"
+                    raise
+                outputs.update({name: data.array(key) for name, key in spec.get("outputs", {}).items()})
+                found.append(_Found(_Case(spec, arrays), outputs, info))
+            rounds.append(found)
+    finally:
+        instances.restore()
+    return rounds, watch.broken
+
+
+class CheckReport:
+    """What a check found: per test key, ``passed`` (True, False, or None: not checked) and ``messages``."""
+
+    def __init__(self, method, names):
+        self.method, self.names = method, dict(names)
+        self.passed, self.messages, self.note = {}, {}, ""
+
+    def lines(self, also: str = "") -> list:
+        """The report as the student reads it."""
+        lines = []
+        for key, name in self.names.items():
+            mark = {True: "✓", False: "✗", None: "·"}[self.passed.get(key)]
+            lines.append(f"{mark} {name}")
+            lines += ["    " + line for line in self.messages.get(key, "").splitlines()]
+        passed = sum(1 for v in self.passed.values() if v)
+        if self.note:
+            lines.append(self.note)
+        lines.append(f"checks passed: {passed} of {len(self.names)} visible" + (f"; {also}" if also else ""))
+        return lines
+
+    def __repr__(self):
+        return "\n".join(self.lines())
+
+
+def _needs_first(data, method, classes, seed) -> str:
+    """Why ``method`` cannot be checked yet ("" when it can): a method its probe runs fails its own check."""
+    for needed in NEEDS.get(data.meta["assignment"], {}).get(method, ()):
+        report = run_check(data, needed, classes, seed)
+        if not all(report.passed.values()):
+            return (f"not checked yet: the check runs {method} with your {needed}, which does not pass its own "
+                    f"checks; run check(\"{needed}\", ...) and fix it first (the grader runs {method} with its own "
+                    f"{needed}, so yours costs {method} nothing there)")
+    return ""
+
+
+def run_check(data, method, classes, seed: int = 0) -> CheckReport:
+    """Judge ``method`` with the grader's tests, on the data's cases: a CheckReport, nothing printed."""
+    meta = data.meta["methods"][method]
+    report = CheckReport(method, meta["tests"])
+    report.note = _needs_first(data, method, classes, seed)
+    if report.note:
+        report.passed = {key: None for key in report.names}
+        return report
+    try:
+        rounds, broken = run_rounds(data, method, classes, seed)
+    except StudentError as exc:
+        message = describe_student_error(exc.report(_student_frames), data.meta["classes"], data.meta["variables"])
+        report.passed = {key: False for key in report.names}
+        report.messages = {key: message for key in report.names}
+        return report
+    sub = KernelSubmission(data, method, rounds)
+    for key in report.names:
+        sub.key = key
+        try:
+            if broken:
+                fail(breaks_rules(method, broken[:1]))
+            judge_twice(sub, JUDGES[data.meta["assignment"]][key], meta.get("other_inputs", False))
+            report.passed[key] = True
+        except CheckFailure as exc:
+            report.passed[key], report.messages[key] = False, str(exc)
+    return report
+
+
+def check(method: str, *classes, folder=None, seed: int = 0) -> None:
+    """Check ``method`` of your class(es) with the grader's visible tests, in this kernel, and print the result.
+
+    Parameters
+    ----------
+    method : str
+        The method, as the notebook's points table names it ("encoder", "kl_divergence", ...).
+    *classes : type
+        Your class(es) of the assignment, as defined in the notebook (``VAE``).
+    folder : str or Path, optional
+        Where the check data is (default: the working directory, then beside this file).
+    seed : int
+        Seeds torch before each call of the statistical tests (the grader's own seed is 0).
+
+    Prints, per test, ✓ (passed), ✗ (failed, with the grader's message) or · (not checked yet), then the count;
+    :func:`run_check` returns the same as a CheckReport instead.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the check data is not there. KeyError when ``method`` is not one the data checks.
+    """
+    data = find_data(classes, folder)
+    if method not in data.meta["methods"]:
+        raise KeyError(f"{method!r} is not one of the methods checked here: {', '.join(data.meta['methods'])}")
+    report = run_check(data, method, classes, seed)
+    print("\n".join(report.lines(data.meta["also"])))
