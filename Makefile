@@ -35,7 +35,7 @@ MATHJAX := build/mathjax/es5/tex-svg.js
 export MNIST_ROOT
 
 .PHONY: grade report similarity pdf class fake-export similarity-separation test test-all test-fast corpus \
-	false-failures student solution data classifier clean autograder bench mathjax
+	false-failures student check-agreement solution data classifier clean autograder bench mathjax
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -99,8 +99,11 @@ corpus: data  ## grade the corpus of $(ASSIGNMENT) (default every assignment's, 
 false-failures: data  ## false-failure rate of every assignment's statistical checks for correct code, over 200 seeds
 	$(PY) scripts/false_failures.py --seeds 200 $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
-student: $(VENV)/.installed  ## write every student_template/<name>.ipynb, and generated references, from the solutions
+student: data  ## write every student_template/<name>.ipynb, generated references and checks_<name>.npz (the notebooks' checks), from the solutions
 	$(PY) -m autograder assign --all
+
+check-agreement: data  ## do the notebooks' checks agree with the grader, test by test, on every corpus case? (ASSIGNMENT=name for one)
+	$(PY) scripts/check_agreement.py $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) --jobs $(JOBS)
 
 solution: data  ## re-run each solution notebook of $(NOTEBOOK) in place, saving its outputs (ASSIGNMENT=name for one)
 	set -e; for notebook in $(NOTEBOOK); do $(PY) -m autograder execute $$notebook; done

@@ -206,10 +206,12 @@ def cmd_assign(args) -> int:
 
 
 def _assign_all() -> int:
-    """``make student``: for every assignment, its template notebook from its solution notebook, and its
-    ``reference.py`` when the spec says it is generated."""
-    from .notebook.assign import assign, render_reference
+    """``make student``: for every assignment, its template notebook from its solution notebook, its
+    ``reference.py`` when the spec says it is generated, and the data of its notebook's checks when it has some
+    (:mod:`autograder.deploy.checks`; its cases read MNIST)."""
     from .core.assignment import all_assignments
+    from .deploy import checks
+    from .notebook.assign import assign, render_reference
 
     for assignment in all_assignments():
         solution = assignment.solution_notebook
@@ -217,6 +219,9 @@ def _assign_all() -> int:
         if assignment.generated_reference:
             (assignment.folder / "reference.py").write_text(render_reference(solution, assignment.classes))
             print(f"wrote {assignment.folder / 'reference.py'}")
+        if assignment.name in checks.CHECKED:
+            written = checks.write(assignment)
+            print("\n".join(f"wrote {path}" for path in written) or f"{checks.data_path(assignment)} is current")
     return 0
 
 

@@ -1,0 +1,1 @@
+../autograder/sandbox/vae_check.py
