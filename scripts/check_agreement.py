@@ -12,6 +12,7 @@ changes (tests/test_corpus.py).
 from __future__ import annotations
 
 import argparse
+import linecache
 import sys
 import tempfile
 import threading
@@ -45,10 +46,12 @@ def check_verdicts(path, assignment, methods, data) -> dict:
     process as in a notebook's kernel (its graded code run in a fresh namespace after the notebook's first cell).
     A submission whose code cannot load fails every check."""
     submission = load_submission(path, assignment)
-    namespace = {"__name__": "__main__"}
+    namespace, filename = {"__name__": "__main__"}, f"<{Path(path).name}>"
+    # as Jupyter does for a cell: tracebacks show the lines of the code run
+    linecache.cache[filename] = (len(submission.source), None, submission.source.splitlines(True), filename)
     exec(PREAMBLE, namespace)  # noqa: S102 - the kit's own corpus
     try:
-        exec(compile(submission.source, str(path), "exec"), namespace)  # noqa: S102
+        exec(compile(submission.source, filename, "exec"), namespace)  # noqa: S102
     except Exception:  # noqa: BLE001 - code that does not load fails every check, as it fails every test
         return {key: False for m in methods for key, _ in data.meta["methods"][m]["tests"]}
     classes = [namespace[c] for c in assignment.classes if isinstance(namespace.get(c), type)]

@@ -11,6 +11,7 @@ from autograder.assignments.vae import spec
 from autograder.core.assignment import all_assignments
 
 sys.path.insert(0, str(ROOT / "scripts"))
+import check_agreement  # noqa: E402
 import corpus_changes  # noqa: E402
 import grade_corpus as corpus  # noqa: E402
 import handout  # noqa: E402
@@ -116,7 +117,8 @@ def _correct(case):
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CORRECT, ids=lambda c: c.name)
 def test_correct_variant_gets_full_marks(case, tmp_path, classifier_file):
-    """Does this correct solution get every point of every test, but the training run and what it feeds when the
+    """Do the notebook's checks pass it where the grader does, and does this correct solution get every point of
+    every test, but the training run and what it feeds when the
     methods the run calls are the reference's own (then it trains as the solution does, graded in its own test) or
     the run is long (then `make test-all` grades it: test_correct_variant_trains), and the method groups whose
     children run only code it writes as the solution does (they get the solution's marks)?"""
@@ -134,8 +136,19 @@ def test_correct_variant_trains(case, tmp_path, classifier_file):
     _full_marks(case, tmp_path, [g for g in case.assignment.extra_groups if g != "figures"])
 
 
+def checks_agree(case, results: dict) -> None:
+    """Do the notebook's checks (when its assignment has some) give, on each test of a method group graded in
+    ``results``, the grader's verdict (scripts/check_agreement.py; a check that does not run has no verdict)?"""
+    if case.assignment.name not in check_agreement.checks.CHECKED:
+        return
+    found = check_agreement.agree_on(case, results, check_agreement.load_data(case.assignment))
+    assert not found.check_passes_grader_fails and not found.check_fails_grader_passes, found
+
+
 def _full_marks(case, tmp_path, groups) -> None:
-    verdict = corpus.judge(case, graded(case, tmp_path, groups))
+    results = graded(case, tmp_path, groups)
+    checks_agree(case, results)
+    verdict = corpus.judge(case, results)
     counted = set(groups) - (NOTEBOOK_ONLY if case.path.suffix == ".py" else set())
     assert set(verdict.lost) == counted
     assert verdict.ok, verdict.problems
@@ -146,8 +159,11 @@ def _full_marks(case, tmp_path, groups) -> None:
 @pytest.mark.parametrize("case", BUGS, ids=lambda c: c.name)
 def test_bug_costs_its_own_method_only(case, tmp_path, classifier_file):
     """Does this bug lose points in its own method, none in another method (of those whose children run code that
-    it changes: the others run the solution's code), and name the mistake?"""
-    verdict = corpus.judge(case, graded(case, tmp_path, to_grade(case, tmp_path, corpus.groups_for(case))))
+    it changes: the others run the solution's code), and name the mistake; and do the notebook's checks give the
+    grader's verdict on every test graded?"""
+    results = graded(case, tmp_path, to_grade(case, tmp_path, corpus.groups_for(case)))
+    checks_agree(case, results)
+    verdict = corpus.judge(case, results)
     assert verdict.lost[case.method] > 0, verdict.problems
     assert {g for g, points in verdict.lost.items() if points > 0} == {case.method}, verdict.problems
     if case.message:
