@@ -41,10 +41,10 @@ def load_data(assignment):
     return vae_check.CheckData(checks.data_path(assignment))
 
 
-def check_verdicts(path, assignment, methods, data) -> dict:
-    """``{test key: True, False or None}``: the checks of ``methods`` on the submission at ``path``, run in this
-    process as in a notebook's kernel (its graded code run in a fresh namespace after the notebook's first cell).
-    A submission whose code cannot load fails every check."""
+def check_reports(path, assignment, methods, data) -> dict:
+    """``{method: CheckReport}``: the checks of ``methods`` on the submission at ``path``, run in this process as in
+    a notebook's kernel (its graded code run in a fresh namespace after the notebook's first cell, its lines known
+    to tracebacks as a cell's are). A submission whose code cannot load gets None for each method."""
     submission = load_submission(path, assignment)
     namespace, filename = {"__name__": "__main__"}, f"<{Path(path).name}>"
     # as Jupyter does for a cell: tracebacks show the lines of the code run
@@ -53,11 +53,18 @@ def check_verdicts(path, assignment, methods, data) -> dict:
     try:
         exec(compile(submission.source, filename, "exec"), namespace)  # noqa: S102
     except Exception:  # noqa: BLE001 - code that does not load fails every check, as it fails every test
-        return {key: False for m in methods for key, _ in data.meta["methods"][m]["tests"]}
+        return {method: None for method in methods}
     classes = [namespace[c] for c in assignment.classes if isinstance(namespace.get(c), type)]
+    return {method: vae_check.run_check(data, method, classes) for method in methods}
+
+
+def check_verdicts(path, assignment, methods, data) -> dict:
+    """``{test key: True, False or None}``: :func:`check_reports`' verdicts (False for every test of code that does
+    not load, as the grader fails it)."""
     verdicts = {}
-    for method in methods:
-        verdicts.update(vae_check.run_check(data, method, classes).passed)
+    for method, report in check_reports(path, assignment, methods, data).items():
+        tests = [key for key, _ in data.meta["methods"][method]["tests"]]
+        verdicts.update({key: False for key in tests} if report is None else report.passed)
     return verdicts
 
 
@@ -75,6 +82,7 @@ class Agreement:
     not_checked: int = 0
     check_passes_grader_fails: list = field(default_factory=list)
     check_fails_grader_passes: list = field(default_factory=list)
+    messages: dict = field(default_factory=dict)
 
     def add(self, name: str, grader: dict, check: dict) -> None:
         for key, passed in check.items():
@@ -91,11 +99,17 @@ class Agreement:
 
 
 def agree_on(case, results: dict, data, methods=None) -> Agreement:
-    """The agreement of one graded case (its results.json) on ``methods`` (default: the groups it was graded on)."""
+    """The agreement of one graded case (its results.json) on ``methods`` (default: the groups it was graded on);
+    its ``messages`` are the failing checks' messages, by test key."""
     grader = grader_verdicts(results)
     methods = methods or sorted({key_group(k) for k in grader} & set(data.meta["methods"]))
-    found = Agreement()
-    found.add(case.name, grader, check_verdicts(case.path, case.assignment, methods, data))
+    found, reports = Agreement(), check_reports(case.path, case.assignment, methods, data)
+    verdicts = {}
+    for method, report in reports.items():
+        tests = [key for key, _ in data.meta["methods"][method]["tests"]]
+        verdicts.update({key: False for key in tests} if report is None else report.passed)
+        found.messages.update({} if report is None else report.messages)
+    found.add(case.name, grader, verdicts)
     return found
 
 

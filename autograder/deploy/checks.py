@@ -27,7 +27,7 @@ MODULE = KIT_ROOT / "autograder" / "sandbox" / "vae_check.py"
 #: Appended to every seed of the checks' cases (the grader's own cases use none).
 CHECK_SALT = (4,)
 #: The assignments whose notebooks carry checks (their judges and runners are in vae_check.py).
-CHECKED = ("vae",)
+CHECKED = ("vae", "vae2d")
 
 
 def data_path(assignment: Assignment) -> Path:
@@ -37,13 +37,19 @@ def data_path(assignment: Assignment) -> Path:
 
 @contextmanager
 def _salted(assignment: Assignment):
-    """The assignment's cases drawn with :data:`CHECK_SALT` while inside."""
+    """The assignment's cases drawn with :data:`CHECK_SALT`, and with its ``cases.CHECK_OVERRIDES`` (smaller hidden
+    layers: the data stays small, and every size the grader's cases tell apart, the inputs' and the latent
+    space's, is kept) while inside."""
     cases = importlib.import_module(f"{PACKAGE}.{assignment.name}.cases")
-    saved, cases.SALT = cases.SALT, CHECK_SALT
+    changes = {"SALT": CHECK_SALT, **getattr(cases, "CHECK_OVERRIDES", {})}
+    saved = {name: getattr(cases, name) for name in changes}
+    for name, value in changes.items():
+        setattr(cases, name, value)
     try:
         yield
     finally:
-        cases.SALT = saved
+        for name, value in saved.items():
+            setattr(cases, name, value)
 
 
 def _rounded(case):
@@ -118,8 +124,8 @@ def _method(assignment, store, method, root, names) -> dict:
     outputs = _reference_outputs(assignment, probe, rounds)
     expect = importlib.import_module(f"{PACKAGE}.{assignment.name}.expect")
     extra = getattr(expect, "CHECK_ARRAYS", {}).get(probe, lambda case: {})
-    kept = getattr(expect, "CHECK_OUTPUTS", {}).get(probe)
-    outputs = [[o if kept is None or c.name in kept else {} for c, o in zip(cases, outs)]
+    kept = getattr(expect, "CHECK_OUTPUTS", {}).get(probe, lambda case, name: True)
+    outputs = [[{n: a for n, a in o.items() if kept(c, n)} for c, o in zip(cases, outs)]
                for cases, outs in zip(rounds, outputs)]
     spec = assignment.probes[probe]
     return {"probe": probe, "tests": [[k, names[k]] for k in keys], "other_inputs": spec.again is not None,

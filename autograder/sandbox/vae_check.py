@@ -996,6 +996,773 @@ RUNNERS = {"vae": {"encoder": vae_probe_encoder, "decoder": vae_probe_decoder,
 NEEDS = {"vae": {"elbo": ("encoder", "decoder", "kl_divergence"), "sample": ("decoder",)}}
 
 
+# --- Part 2's judges: the bodies of autograder/assignments/vae2d/graders ---------------------------------------
+# Outputs named ``expected/...`` are the reference's, from the grader's trusted children (data in a check).
+
+
+def _swapped(other, name: str, other_name: str) -> list:
+    """The mistake of returning ``other_name``'s value as ``name``."""
+    return [(f"Your {name} is what {other_name} should be: return (mu, logvar) in that order.", other)]
+
+
+def vae2d_encoder_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        for name in ("mu", "logvar"):
+            check_array(out[name], out[f"expected/{name}"].shape, f"{name} for VAE2D{case.dims}")
+
+
+def vae2d_encoder_values(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        mu, logvar, hidden = out["expected/mu"], out["expected/logvar"], sub.expected(case)
+        compare(out["mu"], mu, f"mu for VAE2D{case.dims}",
+                _encoder_order(out, "mu", "logvar") + _encoder_head(mu, "mu", "linear21") + hidden["mistakes/mu"])
+        compare(out["logvar"], logvar, f"logvar for VAE2D{case.dims}",
+                [("Your logvar is the log standard deviation log sigma = logvar / 2: in this notebook linear22 "
+                  "gives the log-variance log sigma^2 itself (Part 1's encoder gave log sigma).", logvar / 2),
+                 ("Your logvar is exp(linear22(h)): linear22 gives the log-variance itself, return it as it is.",
+                  np.exp(np.asarray(logvar, np.float64)))]
+                + _encoder_order(out, "logvar", "mu") + _encoder_head(logvar, "logvar", "linear22")
+                + hidden["mistakes/logvar"])
+
+
+def _encoder_order(out, name: str, other: str) -> list:
+    """The mistakes that put ``other``'s value in ``name``: a swap (the pair returned in the wrong order) when
+    ``other`` holds ``name``'s value too, else a head used twice."""
+    expected, got_other = out[f"expected/{other}"], out[other]
+    if got_other.shape == out[f"expected/{name}"].shape and np.allclose(got_other, out[f"expected/{name}"],
+                                                                        rtol=1e-4, atol=1e-4):
+        return _swapped(expected, name, other)
+    head = {"mu": "linear21", "logvar": "linear22"}
+    return [(f"Your {name} is computed by {head[other]}, the {'mean' if other == 'mu' else 'log-variance'}'s head, "
+             f"like {other}: {name} = {head[name]}(h).", expected)]
+
+
+def _encoder_head(value, name: str, layer: str) -> list:
+    """Known mistakes on an output head: a ReLU or abs after it (the probe's heads take both signs)."""
+    value = np.asarray(value, np.float64)
+    return [(f"Your {name} goes through a ReLU after {layer}: {name} = {layer}(h) takes any real value, "
+             "with no activation.", np.maximum(value, 0.0)),
+            (f"Your {name} is the absolute value of {layer}(h): return {layer}(h) as it is.", np.abs(value))]
+
+
+def vae2d_decoder_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        check_array(out["theta"], out["expected/theta"].shape, f"theta for VAE2D{case.dims}")
+        if out["theta"].min() < 0 or out["theta"].max() > 1:
+            fail(f"theta holds pixel probabilities, so its values lie in (0, 1); yours range over "
+                 f"[{out['theta'].min():.3g}, {out['theta'].max():.3g}]: end the decoder with a sigmoid")
+
+
+def vae2d_decoder_values(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        compare(out["theta"], out["expected/theta"], f"theta for VAE2D{case.dims}",
+                sub.expected(case)["mistakes/theta"])
+
+
+def vae2d_reparameterize_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        for key, z in sorted(out.items()):
+            if key.startswith("z"):
+                check_array(z, case.arrays["mu"].shape, f"z for mu of shape {case.arrays['mu'].shape}")
+
+
+def vae2d_reparameterize_statistics(sub):
+    found = sub.case("statistics")
+    out, shape, rows = found.outputs, found.case.arrays["mu"].shape, found.case.arrays
+    mu, logvar = rows["mu"][0].astype(np.float64), rows["logvar"][0].astype(np.float64)
+    sigma = np.exp(0.5 * logvar)
+    for key in ("z0", "z1"):
+        check_array(out.get(key, np.zeros(0)), shape, "z")
+    if np.allclose(out["z0"], rows["mu"], rtol=0, atol=1e-6):
+        fail("z equals mu on every row: there is no noise. Draw eps ~ N(0, I), e.g. torch.randn_like(mu), and "
+             "return z = mu + exp(logvar / 2) * eps.")
+    if np.mean(out["z0"] == out["z1"]) > 0.5:
+        fail("two calls with the same mu and logvar returned the same z: draw fresh noise on every call "
+             "(do not reseed the random generator inside the method)")
+    # both calls' rows at once: the rows of a call, and the two calls, must be independent draws
+    z = np.concatenate([out["z0"], out["z1"]]).astype(np.float64)
+    problem = standard_normal((z - mu) / sigma, "(z - mu) / exp(logvar / 2)")
+    if problem:
+        first = out["z0"].astype(np.float64)
+        fail(f"{problem}. Checked over two calls of {shape[0]} rows with mu = {np.round(mu, 3).tolist()} and "
+             f"logvar = {np.round(logvar, 3).tolist()}.{_explain_reparameterize(first, mu, sigma)}")
+
+
+def _explain_reparameterize(z, mu, sigma) -> str:
+    """A sentence naming the known mistake that draws like ``z`` (n, d) show, or ""."""
+    n, eps = len(z), (z - mu) / sigma
+    if n > 1 and np.all(z[1:] == z[:1]):
+        return "\n  Your noise is the same for every row: draw one eps per row and dimension, torch.randn_like(mu)."
+    if eps.min() >= 0 and eps.max() <= 1:
+        return "\n  Your noise lies in [0, 1]: it is uniform (torch.rand); use standard normal noise, torch.randn_like(mu)."
+    spread = (z - mu).std(0)
+    explanations = [
+        ("exp(logvar), as if logvar were a log standard deviation: logvar is the log-variance log sigma^2, so "
+         "sigma = exp(logvar / 2)", sigma**2),
+        ("exp(logvar)^2, the variance squared", sigma**4),
+        ("logvar itself, without exp", np.abs(2 * np.log(sigma))),
+        ("0.5 * exp(logvar): the 1/2 belongs inside the exp, sigma = exp(0.5 * logvar)", 0.5 * sigma**2)]
+    for name, scale in explanations:
+        # 10% is many standard errors of a standard deviation estimated from thousands of rows (1.1%).
+        if np.allclose(spread, scale, rtol=0.1):
+            return f"\n  Your z spreads around mu with standard deviation {name}."
+    return ""
+
+
+def vae2d_reparameterize_gradients(sub):
+    found = sub.case("gradients")
+    case, out, info = found.case, found.outputs, found.info
+    mu, z = case.arrays["mu"].astype(np.float64), out["z0"]
+    check_array(z, mu.shape, "z")
+    for name in ("mu", "logvar"):
+        if not info.get(f"grad_{name}"):
+            fail(f"no gradient flows from z back to {name}: compute z from mu and logvar with differentiable "
+                 "operations (no .detach(), .item(), .numpy(), torch.no_grad(), and not torch.normal, which "
+                 "samples without passing gradients: that is what the reparameterization trick is for)")
+        check_array(out[f"grad_{name}"], mu.shape, f"dz/d{name}")
+    if not np.allclose(out["grad_mu"], 1.0, atol=1e-4):
+        extra = ""
+        if np.all(out["grad_mu"] == 0) and np.all(out["grad_logvar"] == 0):
+            extra = ("\n  No gradient reaches mu or logvar through z: torch.normal(mu, sigma) samples without passing "
+                     "gradients (its gradients are zero), which is what the reparameterization trick is for. Draw "
+                     "eps = torch.randn_like(mu) and return z = mu + exp(logvar / 2) * eps.")
+        fail(f"dz/dmu should be 1 for every entry (z = mu + sigma * eps), but ranges over "
+             f"[{out['grad_mu'].min():.3g}, {out['grad_mu'].max():.3g}]" + extra)
+    if np.allclose(z, mu, rtol=0, atol=1e-6):
+        fail("z equals mu: there is no noise. Draw eps ~ N(0, I) and return z = mu + exp(logvar / 2) * eps.")
+    if not np.allclose(out["grad_logvar"], (z - mu) / 2, rtol=1e-3, atol=1e-4):
+        extra = ""
+        if np.allclose(out["grad_logvar"], z - mu, rtol=1e-3, atol=1e-4):
+            extra = "\n  Yours is z - mu, so z - mu is proportional to exp(logvar): " + _scale_of_exp(sub)
+        fail("dz/dlogvar should be exp(logvar / 2) * eps / 2 = (z - mu) / 2 for every entry, but is not: "
+             f"{max_difference((z - mu) / 2, out['grad_logvar'])}." + extra)
+
+
+def _scale_of_exp(sub) -> str:
+    """The end of a sentence for a reparameterize whose z - mu is c * exp(logvar) * eps: which c, read from the
+    spread of the statistics case's draws (c = 1: logvar read as log sigma; c = 1/2: 0.5 * exp(logvar))."""
+    found = sub.case("statistics", key="reparameterize.gradients")
+    draws, rows = found.outputs.get("z0"), found.case.arrays
+    variance = np.exp(rows["logvar"][0].astype(np.float64))
+    if draws is not None and draws.shape == rows["mu"].shape:
+        spread = (draws.astype(np.float64) - rows["mu"][0]).std(0)
+        if np.allclose(spread, 0.5 * variance, rtol=0.1):
+            return ("sigma = 0.5 * exp(logvar): the 1/2 belongs inside the exp, sigma = exp(0.5 * logvar) "
+                    "(the square root of the variance exp(logvar)).")
+        if np.allclose(spread, variance, rtol=0.1):
+            return ("you scale eps by exp(logvar), reading logvar as the log standard deviation. logvar is the "
+                    "log-variance log sigma^2, so sigma = exp(logvar / 2).")
+    return "where sigma = exp(logvar / 2) is proportional to its square root."
+
+
+#: The closed-form KL of Part 2, in the words of its messages.
+CLOSED_FORM_LOGVAR = "KL = 0.5 * sum(exp(logvar) + mu^2 - 1 - logvar) over the latent dimensions"
+#: Part 2's five layers; in case "decoder_ignores_z" the gradient w.r.t. linear3.weight depends on the sampled z.
+VAE2D_LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
+NOISE_FREE_GRADIENTS = ("linear1", "linear21", "linear22", "linear4")
+
+
+def _bce(x, theta):
+    """The binary cross-entropy of ``theta`` for ``x``, summed over the pixels, its logs clamped at -100 as torch's
+    are: shape (batch,), nats."""
+    with np.errstate(divide="ignore"):
+        logs = np.maximum(np.log(theta), -100.0), np.maximum(np.log1p(-theta), -100.0)
+    return -(x * logs[0] + (1 - x) * logs[1]).sum(-1)
+
+
+def _reference_terms(out):
+    """The reference's reconstruction term and KL, each of shape (batch,), float64."""
+    return out["expected/reconstruction"].astype(np.float64), out["expected/kl"].astype(np.float64)
+
+
+def _kl_mistakes(out) -> list:
+    """What known mistakes of the KL term give, per image (shape (batch,)), with the sentence for each."""
+    kl = out["expected/kl"].astype(np.float64)
+    mu, logvar = out["expected/mu"].astype(np.float64), out["expected/logvar"].astype(np.float64)
+    var, latent, closed = np.exp(logvar), mu.shape[1], CLOSED_FORM_LOGVAR
+    return [
+        ("Your loss reads logvar as a log standard deviation in the KL: logvar is log sigma^2, so "
+         f"{closed}.", 0.5 * np.sum(np.exp(2 * logvar) + mu**2 - 1 - 2 * logvar, -1)),
+        (f"Your KL uses sigma = exp(logvar / 2) where the variance sigma^2 = exp(logvar) belongs: {closed}.",
+         0.5 * np.sum(np.exp(logvar / 2) + mu**2 - 1 - logvar, -1)),
+        (f"Your KL squares the variance, exp(logvar)^2 where exp(logvar) belongs: {closed}.",
+         0.5 * np.sum(var**2 + mu**2 - 1 - logvar, -1)),
+        (f"Your KL misses the factor 1/2: {closed}.", 2 * kl),
+        ("Your KL has the wrong sign: the loss adds beta * KL, which is >= 0.", -kl),
+        ("Your KL is summed over the batch: every image gets the whole batch's KL. Sum over the latent dimensions "
+         "only, one KL per image.", np.full_like(kl, kl.sum())),
+        ("Your KL is averaged over the batch: every image gets the batch's mean KL. Sum over the latent dimensions "
+         "only, one KL per image.", np.full_like(kl, kl.mean())),
+        (f"Your KL is averaged over the {latent} latent dimensions: sum it over them, {closed}.", kl / latent),
+        (f"Your KL misses the -1: {closed}.", kl + latent / 2),
+        (f"Your KL misses mu^2: {closed}.", 0.5 * np.sum(var - 1 - logvar, -1)),
+    ]
+
+
+def _reconstruction_mistakes(sub, out, case) -> list:
+    """What known mistakes of the reconstruction term give, per image (shape (batch,)), with the sentence for each;
+    ``expected/theta`` is the decoder's output at the z the loss decodes."""
+    r, x = out["expected/reconstruction"].astype(np.float64), case.arrays["x"].astype(np.float64)
+    theta, pixels = out["expected/theta"].astype(np.float64), case.dims[0]
+    at_mu = sub.expected(case, "loss.point_mass")["at_mu"]
+    bce = "-sum(x log theta + (1 - x) log(1 - theta)) over the pixels, F.binary_cross_entropy(theta, x, ...)"
+    return [
+        (f"Your reconstruction term is averaged over the pixels: sum it over them, {bce}.", r / pixels),
+        ("Your reconstruction term is a squared error: this notebook's likelihood is Bernoulli, so the term is the "
+         f"binary cross-entropy {bce}.", ((x - theta) ** 2).sum(-1)),
+        (f"Your binary cross-entropy has its arguments swapped: the prediction theta comes first, {bce}.",
+         _bce(theta, x)),
+        ("Your reconstruction term applies binary_cross_entropy_with_logits to theta, which is already a "
+         f"probability (it applies a second sigmoid): {bce}.", (np.logaddexp(0, theta) - x * theta).sum(-1)),
+        ("Your reconstruction term binarises x (x > 0.5): the pixels are grey levels in [0, 1], use them as they "
+         f"are, {bce}.", _bce((x > 0.5).astype(np.float64), theta)),
+        ("Your reconstruction term is summed over the batch: every image gets the whole batch's. Sum over the "
+         "pixels only, one value per image.", np.full_like(r, r.sum())),
+        ("Your reconstruction term is averaged over the batch: every image gets the batch's mean. Sum over the "
+         "pixels only, one value per image.", np.full_like(r, r.mean())),
+        ("Your loss decodes mu rather than a sample: the reconstruction term is -log p(x | z) with "
+         "z = self.reparameterize(mu, logvar).", _bce(x, at_mu)),
+    ]
+
+
+def _loss_mistakes(out, beta: float) -> list:
+    """What known mistakes of the whole loss (not of one term) give at ``beta`` and at ``beta + 1``, with the
+    sentence for each: ``[(sentence, (at beta, at beta + 1))]``."""
+    r, kl = _reference_terms(out)
+    found = [
+        ("Your loss is the ELBO, not the loss: the loss is the negative ELBO, reconstruction + beta * KL with "
+         "the reconstruction term -log p(x | z) >= 0.", lambda b: -(r + b * kl)),
+        ("Your loss applies beta to the reconstruction term: the KL term carries the weight, "
+         "reconstruction + beta * KL.", lambda b: b * r + kl),
+        ("Your loss divides the KL by beta: multiply it, reconstruction + beta * KL.", lambda b: r + kl / b),
+        ("Your loss ignores beta: weight the KL term, reconstruction + beta * KL.", lambda b: r + kl),
+    ]
+    return [(sentence, (value(beta), value(beta + 1))) for sentence, value in found]
+
+
+def _explain_loss(sub, out, beta: float, case, rtol: float = 1e-4, atol: float = 1e-2) -> str:
+    """The sentence saying what is off in a loss that is not the reference's: which of its two terms (read from
+    loss(x, beta) and loss(x, beta + 1) with the same noise: their difference is the KL term), and the known
+    mistake that fits, or ""."""
+    loss, more = out["loss"].astype(np.float64), out["loss_more"].astype(np.float64)
+    if loss.shape != out["expected/loss"].shape or more.shape != loss.shape:
+        return ""
+    r, kl = _reference_terms(out)
+    mine_kl = more - loss
+    mine_r = loss - beta * mine_kl
+    r_ok, kl_ok = close(r, mine_r, rtol, atol), close(kl, mine_kl, rtol, atol)
+    if r_ok != kl_ok:
+        return _term_sentence(sub, out, case, "KL" if r_ok else "reconstruction term", mine_kl if r_ok else mine_r,
+                              rtol, atol)
+    for sentence, (at, at_more) in _loss_mistakes(out, beta):
+        if close(at, loss, rtol, atol) and close(at_more, more, rtol, atol):
+            return sentence
+    return ""
+
+
+def _term_sentence(sub, out, case, term: str, got, rtol: float = 1e-4, atol: float = 1e-2) -> str:
+    """The sentence for a loss whose other term is right and whose ``term`` ("KL" or "reconstruction term") is
+    ``got`` (shape (batch,)): the known mistake of that term that fits, else by how much it is off."""
+    r, kl = _reference_terms(out)
+    candidates = _kl_mistakes(out) if term == "KL" else _reconstruction_mistakes(sub, out, case)
+    for sentence, candidate in candidates:
+        if close(candidate, got, rtol, atol):
+            return sentence
+    other = "reconstruction term" if term == "KL" else "KL"
+    return (f"Your {other} is right, but your {term} is not (read from loss(x, beta + 1) - loss(x, beta) with the "
+            f"same noise): {max_difference(kl if term == 'KL' else r, got)}.")
+
+
+def _check_loss_value(sub, found, what: str) -> None:
+    """Fail unless the loss of ``found`` (a case's result) equals the reference's at beta and at beta + 1 (the
+    same noise), naming what is off (:func:`_explain_loss`)."""
+    out, case, beta = found.outputs, found.case, found.case.params["beta"]
+    batch = len(case.arrays["x"])
+    for key, at in (("loss", beta), ("loss_more", beta + 1)):
+        check_array(out[key], (batch,), f"{what}, beta = {at:g},")
+    for key, at in (("loss", beta), ("loss_more", beta + 1)):
+        expected = out[f"expected/{key}"]
+        if not close(expected, out[key], 1e-4, 1e-2):
+            sentence = _explain_loss(sub, out, beta, case)
+            fail(f"{what}, beta = {at:g}, is not what it should be: {max_difference(expected, out[key])}."
+                 + (f"\n  {sentence}" if sentence else ""))
+
+
+def vae2d_loss_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        batch = len(case.arrays["x"])
+        if out["loss"].shape in ((), (1,)):
+            fail(f"the loss should have shape ({batch},), one value per image, but is a single number: do not "
+                 "average or sum over the batch (the training loop takes the mean)")
+        check_array(out["loss"], (batch,), f"the loss for x of shape {case.arrays['x'].shape}")
+
+
+def vae2d_loss_point_mass(sub):
+    for name, what in (("point_mass", "the loss with q(z|x) a point mass"),
+                       ("point_mass_half", "the loss with q(z|x) a point mass, on real MNIST test images"),
+                       ("decoder_ignores_z", "the loss with a decoder that ignores z (linear3.weight = 0) and "
+                                             "logvar from -2.5 to 2.5")):
+        _check_loss_value(sub, sub.case(name), what)
+
+
+def vae2d_loss_sampled(sub):
+    found = sub.case("sampled")
+    out, info = found.outputs, found.info
+    check_array(out["loss"], (len(found.case.arrays["x"]),), "the loss")
+    if info.get("noise_calls") and not info.get("fresh_calls"):
+        _check_loss_value(sub, found, "the loss for the z drawn by reparameterize")
+        return
+    _check_loss_average(sub, out, found.case.params["beta"], found.case)
+
+
+def _check_loss_average(sub, out, beta: float, case) -> None:
+    """For a loss that draws (some of) its noise itself: its KL exactly, when its noise repeats under the same seed
+    (the pairs loss(x, beta), loss(x, beta + 1) then differ by its KL on every call), and its average over many
+    calls against the reference's, call k of each seeded alike (:func:`same_mean_paired`: within ``SIGMAS``
+    standard errors of the measured differences, plus the exact tests' tolerance)."""
+    mine, reference = out.get("repeats"), out.get("expected/repeats")
+    calls = len(reference)
+    if mine is None or mine.shape != reference.shape or out.get("repeats_more") is None:
+        fail(f"the loss over {calls} calls should have shape {reference.shape}")
+    if np.all(mine == mine[:1]):  # a float32 variance of identical values need not be 0: compare the values
+        fail(f"your loss is the same on every one of {calls} calls, so it does not sample z ~ q(z | x): decode "
+             "z = self.reparameterize(mu, logvar), not mu.")
+    r, kl = _reference_terms(out)
+    mine_kl = out["repeats_more"].astype(np.float64) - mine
+    seen = np.allclose(mine_kl, mine_kl[:1], rtol=1e-4, atol=1e-2)  # the same noise twice: the KL apart
+    if seen and not close(kl, mine_kl[0], 1e-4, 1e-2):
+        fail(f"your KL term (loss(x, {beta + 1:g}) - loss(x, {beta:g}) with the same noise) is not the reference's: "
+             f"{max_difference(kl, mine_kl[0])}.\n  " + _term_sentence(sub, out, case, "KL", mine_kl[0]))
+    what, yours, theirs = "loss", mine, reference
+    if seen:  # the KL is right: what is left is the reconstruction term
+        what, yours, theirs = "reconstruction term", mine - beta * mine_kl, reference - beta * kl
+    if not same_mean_paired(yours, theirs, 1e-4 * np.abs(theirs.mean(0)) + 1e-2):
+        error = (yours - theirs).std(0, ddof=1) / np.sqrt(calls)
+        fail(f"averaged over {calls} calls, your {what} is {np.round(yours.mean(0), 2).tolist()} where the "
+             f"reference's is {np.round(theirs.mean(0), 2).tolist()} (standard errors of the difference "
+             f"{np.round(error, 2).tolist()}); your loss does not call self.reparameterize, so only its average "
+             "can be checked" + (": your KL is right, the reconstruction term -log p(x | z) averaged over "
+                                 "z ~ q(z | x) is not." if seen else "."))
+
+
+def vae2d_loss_gradients(sub):
+    for name, layers in (("point_mass", VAE2D_LAYERS), ("decoder_ignores_z", NOISE_FREE_GRADIENTS)):
+        found = sub.case(name)
+        out, info = found.outputs, found.info
+        missing = [layer for layer, present in sorted(info.get("grads", {}).items()) if not present]
+        if missing or not info.get("grads"):
+            fail(f"no gradient of the loss reaches {', '.join(missing) or 'the model'}: keep the computation in "
+                 "torch (no .detach(), .item(), .numpy() or torch.no_grad())")
+        for layer in layers:
+            _compare_loss_gradient(out, layer, name)
+
+
+def _compare_loss_gradient(out, layer: str, case: str) -> None:
+    """Fail unless the gradient of the loss w.r.t. ``layer``.weight equals the reference's, with a hint."""
+    got, expected = out[f"grad/{layer}"], out[f"expected/grad/{layer}"]
+    scale = max(1.0, float(np.abs(expected).max()))
+    if got.shape == expected.shape and np.allclose(got, expected, rtol=1e-3, atol=1e-3 * scale):
+        return
+    extra = ""
+    if close(out["expected/loss"], out["loss"], 1e-4, 1e-2):
+        extra = ("\n  Your loss's values are right but its gradients are not: part of it is cut from the "
+                 "autograd graph (.detach(), .data, .item(), torch.no_grad() or a tensor rebuilt from "
+                 "values), so training would follow the wrong gradient.")
+    where = (" (with a decoder that ignores z, only the KL term's gradient reaches the encoder)"
+             if case == "decoder_ignores_z" else " (with q(z|x) a point mass)")
+    fail(f"the gradient of the loss w.r.t. {layer}.weight differs from the reference's{where}"
+         + (f": {max_difference(expected, got)}" if got.shape == expected.shape else "") + extra)
+
+
+def vae2d_reconstruct_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        check_array(out["theta"], case.arrays["x"].shape, f"reconstruct(x) for x of shape {case.arrays['x'].shape}")
+
+
+def vae2d_reconstruct_values(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        check_array(out["theta"], case.arrays["x"].shape, "reconstruct(x)")
+        if out["again"].shape == out["theta"].shape and not np.allclose(out["theta"], out["again"], atol=1e-6):
+            fail("two calls of reconstruct(x) on the same images returned different images: it draws z. "
+                 "Decode the encoder's mean instead, decoder(mu), with no sampling.")
+        compare(out["theta"], out["expected/theta"], f"reconstruct(x) for VAE2D{case.dims}",
+                sub.expected(case)["mistakes/theta"] + _after_decoder(out["expected/theta"]))
+
+
+def _after_decoder(theta) -> list:
+    """Known mistakes made after a right decoder(mu), ``theta`` (batch, obs): a second sigmoid, a threshold."""
+    theta = np.asarray(theta, np.float64)
+    return [("Your reconstruction applies a second sigmoid to the decoder's output: self.decoder already ends with "
+             "the sigmoid, so return decoder(mu) as it is.", sigmoid(theta)),
+            ("Your reconstruction thresholds the pixel probabilities at 0.5 (0 or 1): return the probabilities "
+             "theta = decoder(mu) themselves, values in (0, 1).", (theta > 0.5).astype(np.float64)),
+            ("Your reconstruction rounds the pixel probabilities (0 or 1): return the probabilities "
+             "theta = decoder(mu) themselves, values in (0, 1).", np.round(theta))]
+
+
+def vae2d_latent_grid_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        p = case.params
+        call_ = f"latent_grid({p['n']}, {p['z_min']:g}, {p['z_max']:g})"
+        if out["images"].ndim == 2 and len(out["images"]) in ((p["n"] + 1) ** 2, (p["n"] - 1) ** 2):
+            fail(f"{call_} should return {p['n']} x {p['n']} = {p['n'] ** 2} images, but returns "
+                 f"{len(out['images'])}: {round(np.sqrt(len(out['images'])))} values per axis. A floating-point "
+                 "torch.arange step gains or loses a value by round-off at some n; the n values of each axis are "
+                 "torch.linspace(z_min, z_max, n).")
+        check_array(out["images"], out["expected/images"].shape, call_)
+
+
+def vae2d_latent_grid_values(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        p, expected = case.params, out["expected/images"]
+        compare(out["images"], expected, f"latent_grid({p['n']}, {p['z_min']}, {p['z_max']})",
+                grid_variants(expected, p["n"]) + sub.expected(case)["mistakes/images"])
+
+
+def grid_variants(expected: np.ndarray, n: int) -> list:
+    """What a latent grid of ``n`` x ``n`` images (``expected``, shape (n * n, obs), in the figure's order) looks
+    like under the known mistakes of order, with the sentence for each."""
+    block = expected.reshape(n, n, -1)
+    order = "z1 increases along a row and z2 decreases down the rows (image 0 is decoded at (z_min, z_max))"
+    return [
+        (f"Your grid has z1 and z2 swapped (a transposed grid): {order}.", block.transpose(1, 0, 2).reshape(n * n, -1)),
+        (f"Your grid's rows go up in z2: the figure has z2 decreasing down the rows, so {order}.",
+         block[::-1].reshape(n * n, -1)),
+        (f"Your grid runs z1 from right to left: {order}.", block[:, ::-1].reshape(n * n, -1)),
+        (f"Your grid is transposed and z2 increases: {order}.", block[::-1].transpose(1, 0, 2).reshape(n * n, -1)),
+        (f"Your grid is in column-major order with z2 increasing: {order}.",
+         block.transpose(1, 0, 2)[::-1].reshape(n * n, -1)),
+    ]
+
+
+#: The points of an interpolation, in the words of its messages.
+POINTS = "t = k / (steps + 1) for k = 1, ..., steps"
+
+
+def _interpolation_rows(sub):
+    cases, result = sub.run()
+    return [(case, out, case.params["steps"]) for case, out in zip(cases, result.outputs)]
+
+
+def vae2d_interpolate_shapes(sub):
+    for case, out, steps in _interpolation_rows(sub):
+        if out["row"].shape == (steps, case.dims[0]):
+            fail(f"interpolate(x_a, x_b, steps={steps}) should have shape ({steps + 2}, {case.dims[0]}): x_a, the "
+                 f"{steps} interpolated images, then x_b; yours has only the {steps} interpolated images")
+        check_array(out["row"], (steps + 2, case.dims[0]), f"interpolate(x_a, x_b, steps={steps})")
+
+
+def vae2d_interpolate_endpoints(sub):
+    for case, out, steps in _interpolation_rows(sub):
+        row = out["row"]
+        check_array(row, (steps + 2, case.dims[0]), f"interpolate(x_a, x_b, steps={steps})")
+        for index, name in ((0, "x_a"), (-1, "x_b")):
+            if not np.allclose(row[index], case.arrays[name], atol=1e-5):
+                extra = ""
+                if np.allclose(row[index], out["expected/ends"][index], atol=1e-4):
+                    extra = f" Yours is the decoder's image of mu({name}): put {name} itself there."
+                fail(f"image {index % (steps + 2)} of the row should be {name} itself.{extra}")
+
+
+def vae2d_interpolate_values(sub):
+    for case, out, steps in _interpolation_rows(sub):
+        row, expected = out["row"], out["expected/row"]
+        check_array(row, expected.shape, f"interpolate(x_a, x_b, steps={steps})")
+        x_a, x_b = case.arrays["x_a"].astype(np.float64), case.arrays["x_b"].astype(np.float64)
+        t = np.arange(1, steps + 1)[:, None] / (steps + 1)
+        compare(row[1:-1], expected[1:-1], f"the middle of the row (its {steps} interpolated images)", [
+            ("Your images mix the pixels of x_a and x_b: interpolate between the codes mu(x_a) and mu(x_b), "
+             "then decode.", (1 - t) * x_a + t * x_b),
+            (f"Your points include the endpoints' codes (t = 0 and t = 1), so x_a and x_b appear twice: use {POINTS}.",
+             out["expected/linspace"]),
+            (f"Your images run from x_b to x_a: image k is decoded at (1 - t) mu(x_a) + t mu(x_b) with {POINTS}, "
+             "so the one next to x_a is closest to it.", expected[1:-1][::-1]),
+        ])
+
+
+def _check_integers(pairs) -> None:
+    """Fail unless ``pairs`` holds integer indices (a float tensor cannot index the labels)."""
+    if pairs.dtype.kind not in "iu":
+        fail(f"pick_pairs should return integer indices (int64), but has dtype {pairs.dtype}: a float tensor "
+             "(e.g. one filled in torch.zeros(10, 2)) cannot index the labels; build it with dtype=torch.long")
+
+
+def vae2d_pick_pairs_shapes(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        check_array(out["pairs"], (10, 2), f"pick_pairs(labels, same={case.params['same']}, seed)", floating=False)
+        _check_integers(out["pairs"])
+
+
+def vae2d_pick_pairs_pairs(sub):
+    cases, result = sub.run()
+    for case, out in zip(cases, result.outputs):
+        labels, pairs, same = case.arrays["labels"], out["pairs"], case.params["same"]
+        check_array(pairs, (10, 2), "pick_pairs(...)", floating=False)
+        _check_integers(pairs)
+        if pairs.min() < 0 or pairs.max() >= len(labels):
+            fail(f"pick_pairs returned indices up to {pairs.max()}, but labels has {len(labels)} entries: pick "
+                 "indices into the labels it is given (the test set's), not into the training set")
+        digits = labels[pairs]
+        if same and not np.array_equal(digits, np.repeat(np.arange(10)[:, None], 2, 1)):
+            fail(f"with same=True, row d should hold two images of digit d; yours show {digits.tolist()}")
+        if same and np.any(pairs[:, 0] == pairs[:, 1]):
+            where = (f" (on labels where every digit has exactly two images, seed {case.params['seed']}: draw the "
+                     "two without replacement)" if case.name.startswith("twice") else "")
+            fail("with same=True, each pair should hold two different images; some of yours pair an image with "
+                 f"itself{where}")
+        if not same and np.any(digits[:, 0] == digits[:, 1]):
+            fail(f"with same=False, each pair should show two different digits; yours show {digits.tolist()}")
+        if not np.array_equal(out["again"], pairs):
+            fail("two calls with the same seed returned different pairs: draw them with a torch.Generator seeded "
+                 "with seed")
+
+
+def vae2d_pick_pairs_random(sub):
+    cases, result = sub.run()
+    found = {case.name: out["pairs"] for case, out in zip(cases, result.outputs)}
+    for kind in ("same", "different"):
+        first, second = found[f"{kind}_0"], found[f"{kind}_1"]
+        if first.shape == second.shape and np.array_equal(first, second):
+            fail(f"pick_pairs(labels, same={kind == 'same'}, seed) returned the same pairs for seeds 0 and 1: "
+                 "draw them at random with a torch.Generator seeded with seed")
+
+
+JUDGES["vae2d"] = {
+    "encoder.shapes": vae2d_encoder_shapes, "encoder.values": vae2d_encoder_values,
+    "reparameterize.shapes": vae2d_reparameterize_shapes, "reparameterize.statistics": vae2d_reparameterize_statistics,
+    "reparameterize.gradients": vae2d_reparameterize_gradients,
+    "decoder.shapes": vae2d_decoder_shapes, "decoder.values": vae2d_decoder_values,
+    "loss.shapes": vae2d_loss_shapes, "loss.point_mass": vae2d_loss_point_mass, "loss.sampled": vae2d_loss_sampled,
+    "loss.gradients": vae2d_loss_gradients,
+    "reconstruct.shapes": vae2d_reconstruct_shapes, "reconstruct.values": vae2d_reconstruct_values,
+    "latent_grid.shapes": vae2d_latent_grid_shapes, "latent_grid.values": vae2d_latent_grid_values,
+    "interpolate.shapes": vae2d_interpolate_shapes, "interpolate.endpoints": vae2d_interpolate_endpoints,
+    "interpolate.values": vae2d_interpolate_values,
+    "pick_pairs.shapes": vae2d_pick_pairs_shapes, "pick_pairs.pairs": vae2d_pick_pairs_pairs,
+    "pick_pairs.random": vae2d_pick_pairs_random,
+}
+
+
+# --- Part 2's probes: how the grader's children, and a check, call the methods ---------------------------------
+# Each takes ``surround(vae, keep, noise_seed=None, batch=None) -> calls``, which puts the methods around the one
+# under test in place: in the grader's children the reference's (probes.py), in a check the student's own (which
+# pass their checks first), with the seeded noise drawn as the notebook states it.
+
+#: The notebook's model sizes (obs_dim, latent_dim); other sizes are the grader's odd models.
+NOTEBOOK_SIZES_2D = (784, 2)
+
+
+def vae2d_build(vae_class, case, arrays):
+    """``VAE2D(obs_dim, hidden_dim, latent_dim)`` with the grader's weights copied into its five layers."""
+    import torch
+
+    obs_dim, hidden_dim, latent_dim = case["dims"]
+    vae = call("VAE2D.__init__", vae_class, obs_dim, hidden_dim, latent_dim)
+    if not isinstance(vae, torch.nn.Module):
+        raise StudentError("VAE2D.__init__", "VAE2D must be an nn.Module")
+    with torch.no_grad():
+        for layer in VAE2D_LAYERS:
+            module, weight = getattr(vae, layer, None), arrays[f"w/{layer}.weight"]
+            if not isinstance(module, torch.nn.Linear) or tuple(module.weight.shape) != weight.shape:
+                raise StudentError("VAE2D.__init__", f"VAE2D{tuple(case['dims'])} should have layer {layer} = "
+                                                     f"nn.Linear({weight.shape[1]}, {weight.shape[0]}), as in the "
+                                                     f"notebook; got {module!r}")
+            module.weight.copy_(tensor(weight))
+            module.bias.copy_(tensor(arrays[f"w/{layer}.bias"]))
+    return vae.to(device())
+
+
+def vae2d_where(name: str, case, inputs: str, returns: str) -> str:
+    """What an error of method ``name`` is charged to: the method, and on a model of another size than the
+    notebook's, that model (its dims), the inputs it was given and what it should return, so that the student
+    sees a hard-coded size for what it is."""
+    obs, _, latent = case["dims"]
+    if (obs, latent) == NOTEBOOK_SIZES_2D:
+        return name
+    return (f"{name} (on the grader's VAE2D{tuple(case['dims'])}, a model of another size than the notebook's: "
+            f"obs_dim, hidden_dim, latent_dim = {', '.join(map(str, case['dims']))}; called with {inputs}, it "
+            f"should return {returns})")
+
+
+def seeded_noise(mu, seed: int):
+    """Standard normal noise of ``mu``'s shape drawn on the CPU from ``seed`` (as ``torch.randn_like`` draws it
+    there after ``torch.manual_seed(seed)``), on ``mu``'s device."""
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
+
+
+def own_pieces(vae, keep, noise_seed=None, batch=None):
+    """A check's ``surround``: the student's own methods stay; with ``noise_seed``, ``reparameterize`` draws the
+    grader's noise on the whole batch (``batch`` rows), z = mu + exp(logvar / 2) * eps as the notebook states it,
+    and fresh noise otherwise. Returns the list of its calls (True: the seeded noise was used)."""
+    import torch
+
+    calls = []
+    if noise_seed is not None:
+        def reparameterize(mu, logvar):
+            calls.append(len(mu) == batch and mu.dim() == 2)
+            eps = seeded_noise(mu, noise_seed) if calls[-1] else torch.randn_like(mu)
+            return mu + torch.exp(0.5 * logvar) * eps
+
+        vae.reparameterize = reparameterize
+    return calls
+
+
+def vae2d_probe_encoder(vae_class, case, arrays, surround=None):
+    vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
+    surround(vae, "encoder")
+    x = tensor(arrays["x"])
+    latent = case["dims"][2]
+    at = vae2d_where("encoder", case, f"x of shape {tuple(x.shape)}", f"mu and logvar of shape ({len(x)}, {latent})")
+    return pair(call(at, method(vae, "encoder"), x), "encoder", ("mu", "logvar")), {}
+
+
+def vae2d_probe_decoder(vae_class, case, arrays, surround=None):
+    vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
+    surround(vae, "decoder")
+    z = tensor(arrays["z"])
+    at = vae2d_where("decoder", case, f"z of shape {tuple(z.shape)}", f"theta of shape ({len(z)}, {case['dims'][0]})")
+    return {"theta": to_array(call(at, method(vae, "decoder"), z), "decoder", "theta")}, {}
+
+
+def vae2d_probe_reparameterize(vae_class, case, arrays, surround=None):
+    """Draw z for the given mu/logvar ``repeats`` times; with ``grad``, also dz/dmu and dz/dlogvar."""
+    import torch
+
+    vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
+    surround(vae, "reparameterize")
+    params, outputs, info = case["params"], {}, {}
+    mu = tensor(arrays["mu"]).requires_grad_(params["grad"])
+    logvar = tensor(arrays["logvar"]).requires_grad_(params["grad"])
+    for repeat in range(params["repeats"]):
+        z = call("reparameterize", method(vae, "reparameterize"), mu, logvar)
+        outputs[f"z{repeat}"] = to_array(z, "reparameterize", "z")
+    if params["grad"]:
+        grads = (None, None)
+        if z.requires_grad:
+            grads = call("reparameterize (backward pass)",
+                         lambda: torch.autograd.grad(z.sum(), [mu, logvar], allow_unused=True))
+        for name, grad in zip(("mu", "logvar"), grads):
+            info[f"grad_{name}"] = grad is not None
+            if grad is not None:
+                outputs[f"grad_{name}"] = to_array(grad, "", "")
+    return outputs, info
+
+
+def vae2d_probe_loss(vae_class, case, arrays, surround=None):
+    """loss(x, beta) with the other methods around it and reparameterize drawing the case's seeded noise, its
+    gradients w.r.t. the five weights, loss(x, beta + 1) with the same noise ("loss_more": the two tell the
+    reconstruction term and the KL apart), and ``repeats`` more calls with fresh noise (compared on average with
+    the reference's, for a loss that draws its own)."""
+    import torch
+
+    vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
+    x, beta = tensor(arrays["x"]), float(case["params"]["beta"])
+    calls = surround(vae, "loss", case["params"]["noise_seed"], len(x))
+    value = call("loss", method(vae, "loss"), x, beta)
+    outputs = {"loss": to_array(value, "loss", "loss")}
+    info = {"noise_calls": sum(calls), "fresh_calls": len(calls) - sum(calls), "grads": {}}
+    weights = [getattr(vae, layer).weight for layer in VAE2D_LAYERS]
+    grads = [None] * len(VAE2D_LAYERS)
+    if isinstance(value, torch.Tensor) and value.requires_grad:
+        grads = call("loss (backward pass)", lambda: torch.autograd.grad(value.sum(), weights, allow_unused=True))
+    for layer, grad in zip(VAE2D_LAYERS, grads):
+        info["grads"][layer] = grad is not None
+        if grad is not None:
+            outputs[f"grad/{layer}"] = to_array(grad, "", "")
+    with torch.no_grad():  # the same noise at beta + 1: the difference is the KL term, what is left the other
+        outputs["loss_more"] = to_array(call("loss", method(vae, "loss"), x, beta + 1.0), "loss", "loss")
+    surround(vae, "loss")  # the repeats draw fresh noise: their mean is the expected loss's
+    draws = _loss_repeats(vae, x, beta, case["params"].get("repeats", 0))
+    if draws:
+        outputs["repeats"], outputs["repeats_more"] = (np.stack(d) for d in zip(*draws))
+    return outputs, info
+
+
+def _loss_repeats(vae, x, beta, count):
+    """``count`` pairs (loss(x, beta), loss(x, beta + 1)), each pair with the same noise: the global generator is
+    seeded with the same seed before both calls, so that a loss drawing its own noise with it draws the same z
+    twice and the difference of the pair is its KL term. The seeds come from the case's seed alone (the child's
+    initial seed), so the expected child's call k draws its noise from the same seed as the student's call k."""
+    import torch
+
+    generator = torch.Generator().manual_seed(torch.initial_seed())
+    seeds, draws = torch.randint(0, 2**62, (count,), generator=generator).tolist(), []
+    with torch.no_grad():
+        for seed in seeds:
+            pair_ = []
+            for at in (beta, beta + 1.0):
+                torch.manual_seed(seed)
+                pair_.append(to_array(call("loss", method(vae, "loss"), x, at), "loss", "loss"))
+            draws.append(pair_)
+    return draws
+
+
+def vae2d_probe_reconstruct(vae_class, case, arrays, surround=None):
+    """reconstruct(x), twice (a reconstruction through a sample differs between calls)."""
+    vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
+    surround(vae, "reconstruct")
+    x = tensor(arrays["x"])
+    at = vae2d_where("reconstruct", case, f"x of shape {tuple(x.shape)}", f"theta of shape {tuple(x.shape)}")
+    first = to_array(call(at, method(vae, "reconstruct"), x), "reconstruct", "theta")
+    second = to_array(call(at, method(vae, "reconstruct"), x), "reconstruct", "theta")
+    return {"theta": first, "again": second}, {}
+
+
+def vae2d_probe_latent_grid(vae_class, case, arrays, surround=None):
+    vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
+    surround(vae, "latent_grid")
+    p = case["params"]
+    at = vae2d_where("latent_grid", case, f"n = {p['n']}", f"images of shape ({p['n'] ** 2}, {case['dims'][0]})")
+    images = call(at, method(vae, "latent_grid"), p["n"], p["z_min"], p["z_max"])
+    return {"images": to_array(images, "latent_grid", "images")}, {}
+
+
+def vae2d_probe_interpolate(vae_class, case, arrays, surround=None):
+    vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
+    surround(vae, "interpolate")
+    steps = case["params"]["steps"]
+    at = vae2d_where("interpolate", case, f"x_a and x_b of shape {arrays['x_a'].shape}, steps = {steps}",
+                     f"a row of shape ({steps + 2}, {case['dims'][0]})")
+    row = call(at, method(vae, "interpolate"), tensor(arrays["x_a"]), tensor(arrays["x_b"]), steps)
+    return {"row": to_array(row, "interpolate", "row")}, {}
+
+
+def vae2d_probe_pick_pairs(vae_class, case, arrays, surround=None):
+    """``VAE2D.pick_pairs(labels, same, seed)`` called on the class, twice with the same seed."""
+    import torch
+
+    p, labels = case["params"], torch.as_tensor(arrays["labels"])
+    picks = [call("pick_pairs", method(vae_class, "pick_pairs"), labels.clone(), p["same"], p["seed"])
+             for _ in range(2)]
+    return {"pairs": to_array(picks[0], "pick_pairs", "pairs"), "again": to_array(picks[1], "pick_pairs", "pairs")}, {}
+
+
+RUNNERS["vae2d"] = {"encoder": vae2d_probe_encoder, "decoder": vae2d_probe_decoder,
+                    "reparameterize": vae2d_probe_reparameterize, "loss": vae2d_probe_loss,
+                    "reconstruct": vae2d_probe_reconstruct, "latent_grid": vae2d_probe_latent_grid,
+                    "interpolate": vae2d_probe_interpolate, "pick_pairs": vae2d_probe_pick_pairs}
+#: What only a check uses: the pieces that stand in for the reference around a method, which compute a graded
+#: formula as the notebook states it. The sandbox's children delete them from their copy of this module (the
+#: reference stands in there), so that no student code run by the grader can call them.
+KERNEL_ONLY = ("_reparameterize", "own_pieces", "vae_check_elbo", "vae_check_sample")
+NEEDS["vae2d"] = {"loss": ("encoder", "decoder"), "reconstruct": ("encoder", "decoder"),
+                  "latent_grid": ("decoder",), "interpolate": ("encoder", "decoder")}
+
+
 # --- the check in a notebook's kernel -----------------------------------------------------------------------------
 
 

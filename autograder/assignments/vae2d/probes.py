@@ -11,10 +11,10 @@ import types
 
 import numpy as np
 import torch
-from probing import (DEVICE, StudentError, call, expected, method, pair, start_from, student_init, tensor,
-                     to_array, train)
-
-LAYERS = ("linear1", "linear21", "linear22", "linear3", "linear4")
+import vae_check
+from probing import DEVICE, expected, method, start_from, student_init, tensor, to_array, train
+from vae_check import VAE2D_LAYERS as LAYERS  # noqa: F401 - the layers the spec names too
+from vae_check import vae2d_build as build
 #: The methods the reference provides around the method under test (those it was given, see spec.py).
 PIECES = ("encoder", "reparameterize", "decoder", "loss", "reconstruct")
 
@@ -22,24 +22,6 @@ PIECES = ("encoder", "reparameterize", "decoder", "loss", "reconstruct")
 def _reference_class(case=None):
     """The reference's VAE2D (the module ``reference``; ``case`` is unused: Part 2 has one class)."""
     return sys.modules["reference"].VAE2D
-
-
-def build(vae_class, case, arrays):
-    """``VAE2D(obs_dim, hidden_dim, latent_dim)`` with the grader's weights copied into its five layers."""
-    obs_dim, hidden_dim, latent_dim = case["dims"]
-    vae = call("VAE2D.__init__", vae_class, obs_dim, hidden_dim, latent_dim)
-    if not isinstance(vae, torch.nn.Module):
-        raise StudentError("VAE2D.__init__", "VAE2D must be an nn.Module")
-    with torch.no_grad():
-        for layer in LAYERS:
-            module, weight = getattr(vae, layer, None), arrays[f"w/{layer}.weight"]
-            if not isinstance(module, torch.nn.Linear) or tuple(module.weight.shape) != weight.shape:
-                raise StudentError("VAE2D.__init__", f"VAE2D{tuple(case['dims'])} should have layer {layer} = "
-                                                     f"nn.Linear({weight.shape[1]}, {weight.shape[0]}), as in the "
-                                                     f"notebook; got {module!r}")
-            module.weight.copy_(tensor(weight))
-            module.bias.copy_(tensor(arrays[f"w/{layer}.bias"]))
-    return vae.to(DEVICE)
 
 
 def surround(vae, keep, noise_seed=None, batch=None):
@@ -72,142 +54,21 @@ def surround(vae, keep, noise_seed=None, batch=None):
     return calls
 
 
-#: The notebook's model sizes (obs_dim, latent_dim); other sizes are the grader's odd models.
-NOTEBOOK_SIZES = (784, 2)
+def _probe(name):
+    """The probe of method ``name`` as the notebook's checks run it too (:mod:`vae_check`), with the reference's
+    methods around it (:func:`surround`)."""
+    shared = getattr(vae_check, f"vae2d_probe_{name}")
+
+    def probe(vae_class, case, arrays):
+        return shared(vae_class, case, arrays, surround)
+
+    probe.__name__, probe.__doc__ = f"probe_{name}", shared.__doc__
+    return probe
 
 
-def where(name: str, case, inputs: str, returns: str) -> str:
-    """What an error of method ``name`` is charged to: the method, and on a model of another size than the
-    notebook's, that model (its dims), the inputs it was given and what it should return, so that the student
-    sees a hard-coded size for what it is."""
-    obs, _, latent = case["dims"]
-    if (obs, latent) == NOTEBOOK_SIZES:
-        return name
-    return (f"{name} (on the grader's VAE2D{tuple(case['dims'])}, a model of another size than the notebook's: "
-            f"obs_dim, hidden_dim, latent_dim = {', '.join(map(str, case['dims']))}; called with {inputs}, it "
-            f"should return {returns})")
-
-
-def probe_encoder(vae_class, case, arrays):
-    vae = build(vae_class, case, arrays)
-    surround(vae, "encoder")
-    x = tensor(arrays["x"])
-    latent = case["dims"][2]
-    at = where("encoder", case, f"x of shape {tuple(x.shape)}", f"mu and logvar of shape ({len(x)}, {latent})")
-    return pair(call(at, method(vae, "encoder"), x), "encoder", ("mu", "logvar")), {}
-
-
-def probe_decoder(vae_class, case, arrays):
-    vae = build(vae_class, case, arrays)
-    surround(vae, "decoder")
-    z = tensor(arrays["z"])
-    at = where("decoder", case, f"z of shape {tuple(z.shape)}", f"theta of shape ({len(z)}, {case['dims'][0]})")
-    return {"theta": to_array(call(at, method(vae, "decoder"), z), "decoder", "theta")}, {}
-
-
-def probe_reparameterize(vae_class, case, arrays):
-    """Draw z for the given mu/logvar ``repeats`` times; with ``grad``, also dz/dmu and dz/dlogvar."""
-    vae = build(vae_class, case, arrays)
-    surround(vae, "reparameterize")
-    params, outputs, info = case["params"], {}, {}
-    mu = tensor(arrays["mu"]).requires_grad_(params["grad"])
-    logvar = tensor(arrays["logvar"]).requires_grad_(params["grad"])
-    for repeat in range(params["repeats"]):
-        z = call("reparameterize", method(vae, "reparameterize"), mu, logvar)
-        outputs[f"z{repeat}"] = to_array(z, "reparameterize", "z")
-    if params["grad"]:
-        grads = (None, None)
-        if z.requires_grad:
-            grads = call("reparameterize (backward pass)",
-                         lambda: torch.autograd.grad(z.sum(), [mu, logvar], allow_unused=True))
-        for name, grad in zip(("mu", "logvar"), grads):
-            info[f"grad_{name}"] = grad is not None
-            if grad is not None:
-                outputs[f"grad_{name}"] = to_array(grad, "", "")
-    return outputs, info
-
-
-def probe_loss(vae_class, case, arrays):
-    """loss(x, beta) with the reference pieces around it (the reference reparameterize draws the case's seeded
-    noise), its gradients w.r.t. the five weights, loss(x, beta + 1) with the same noise ("loss_more": the two
-    tell the reconstruction term and the KL apart), and ``repeats`` more calls with fresh noise (compared on average
-    with the reference's, for a loss that draws its own)."""
-    vae = build(vae_class, case, arrays)
-    x, beta = tensor(arrays["x"]), float(case["params"]["beta"])
-    calls = surround(vae, "loss", case["params"]["noise_seed"], len(x))
-    value = call("loss", method(vae, "loss"), x, beta)
-    outputs = {"loss": to_array(value, "loss", "loss")}
-    info = {"noise_calls": sum(calls), "fresh_calls": len(calls) - sum(calls), "grads": {}}
-    weights = [getattr(vae, layer).weight for layer in LAYERS]
-    grads = [None] * len(LAYERS)
-    if isinstance(value, torch.Tensor) and value.requires_grad:
-        grads = call("loss (backward pass)", lambda: torch.autograd.grad(value.sum(), weights, allow_unused=True))
-    for layer, grad in zip(LAYERS, grads):
-        info["grads"][layer] = grad is not None
-        if grad is not None:
-            outputs[f"grad/{layer}"] = to_array(grad, "", "")
-    with torch.no_grad():  # the same noise at beta + 1: the difference is the KL term, what is left the other
-        outputs["loss_more"] = to_array(call("loss", method(vae, "loss"), x, beta + 1.0), "loss", "loss")
-    surround(vae, "loss")  # the repeats draw fresh noise, the reference's: their mean is the expected loss's
-    draws = _repeats(vae, x, beta, case["params"].get("repeats", 0))
-    if draws:
-        outputs["repeats"], outputs["repeats_more"] = (np.stack(d) for d in zip(*draws))
-    return outputs, info
-
-
-def _repeats(vae, x, beta, count):
-    """``count`` pairs (loss(x, beta), loss(x, beta + 1)), each pair with the same noise: the global generator is
-    seeded with the same seed before both calls, so that a loss drawing its own noise with it draws the same z
-    twice and the difference of the pair is its KL term. The seeds come from the case's seed alone (the child's
-    initial seed), so the expected child's call k draws its noise from the same seed as the student's call k."""
-    generator = torch.Generator().manual_seed(torch.initial_seed())
-    seeds, draws = torch.randint(0, 2**62, (count,), generator=generator).tolist(), []
-    with torch.no_grad():
-        for seed in seeds:
-            pair_ = []
-            for at in (beta, beta + 1.0):
-                torch.manual_seed(seed)
-                pair_.append(to_array(call("loss", method(vae, "loss"), x, at), "loss", "loss"))
-            draws.append(pair_)
-    return draws
-
-
-def probe_reconstruct(vae_class, case, arrays):
-    """reconstruct(x), twice (a reconstruction through a sample differs between calls)."""
-    vae = build(vae_class, case, arrays)
-    surround(vae, "reconstruct")
-    x = tensor(arrays["x"])
-    at = where("reconstruct", case, f"x of shape {tuple(x.shape)}", f"theta of shape {tuple(x.shape)}")
-    first = to_array(call(at, method(vae, "reconstruct"), x), "reconstruct", "theta")
-    second = to_array(call(at, method(vae, "reconstruct"), x), "reconstruct", "theta")
-    return {"theta": first, "again": second}, {}
-
-
-def probe_latent_grid(vae_class, case, arrays):
-    vae = build(vae_class, case, arrays)
-    surround(vae, "latent_grid")
-    p = case["params"]
-    at = where("latent_grid", case, f"n = {p['n']}", f"images of shape ({p['n'] ** 2}, {case['dims'][0]})")
-    images = call(at, method(vae, "latent_grid"), p["n"], p["z_min"], p["z_max"])
-    return {"images": to_array(images, "latent_grid", "images")}, {}
-
-
-def probe_interpolate(vae_class, case, arrays):
-    vae = build(vae_class, case, arrays)
-    surround(vae, "interpolate")
-    steps = case["params"]["steps"]
-    at = where("interpolate", case, f"x_a and x_b of shape {arrays['x_a'].shape}, steps = {steps}",
-               f"a row of shape ({steps + 2}, {case['dims'][0]})")
-    row = call(at, method(vae, "interpolate"), tensor(arrays["x_a"]), tensor(arrays["x_b"]), steps)
-    return {"row": to_array(row, "interpolate", "row")}, {}
-
-
-def probe_pick_pairs(vae_class, case, arrays):
-    """``VAE2D.pick_pairs(labels, same, seed)`` called on the class, twice with the same seed."""
-    p, labels = case["params"], torch.as_tensor(arrays["labels"])
-    picks = [call("pick_pairs", method(vae_class, "pick_pairs"), labels.clone(), p["same"], p["seed"])
-             for _ in range(2)]
-    return {"pairs": to_array(picks[0], "pick_pairs", "pairs"), "again": to_array(picks[1], "pick_pairs", "pairs")}, {}
+probe_encoder, probe_decoder, probe_reparameterize, probe_loss, probe_reconstruct, probe_latent_grid, \
+    probe_interpolate, probe_pick_pairs = map(_probe, ("encoder", "decoder", "reparameterize", "loss", "reconstruct",
+                                                        "latent_grid", "interpolate", "pick_pairs"))
 
 
 def _loss_terms(case, arrays):
