@@ -41,10 +41,9 @@ def load_data(assignment):
     return vae_check.CheckData(checks.data_path(assignment))
 
 
-def check_reports(path, assignment, methods, data) -> dict:
-    """``{method: CheckReport}``: the checks of ``methods`` on the submission at ``path``, run in this process as in
-    a notebook's kernel (its graded code run in a fresh namespace after the notebook's first cell, its lines known
-    to tracebacks as a cell's are). A submission whose code cannot load gets None for each method."""
+def loaded_classes(path, assignment):
+    """The classes of the submission at ``path``, its graded code run in a fresh namespace after the notebook's first
+    cell (its lines known to tracebacks as a cell's are); None when the code does not load."""
     submission = load_submission(path, assignment)
     namespace, filename = {"__name__": "__main__"}, f"<{Path(path).name}>"
     # as Jupyter does for a cell: tracebacks show the lines of the code run
@@ -53,8 +52,16 @@ def check_reports(path, assignment, methods, data) -> dict:
     try:
         exec(compile(submission.source, filename, "exec"), namespace)  # noqa: S102
     except Exception:  # noqa: BLE001 - code that does not load fails every check, as it fails every test
+        return None
+    return [namespace[c] for c in assignment.classes if isinstance(namespace.get(c), type)]
+
+
+def check_reports(path, assignment, methods, data) -> dict:
+    """``{method: CheckReport}``: the checks of ``methods`` on the submission at ``path``, run in this process as in
+    a notebook's kernel (:func:`loaded_classes`). A submission whose code cannot load gets None for each method."""
+    classes = loaded_classes(path, assignment)
+    if classes is None:
         return {method: None for method in methods}
-    classes = [namespace[c] for c in assignment.classes if isinstance(namespace.get(c), type)]
     return {method: vae_check.run_check(data, method, classes) for method in methods}
 
 

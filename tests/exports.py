@@ -86,11 +86,26 @@ def helpers_at_top_level(notebook):
 TINY_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg==")
 
 
+def without_checks(notebook):
+    """``notebook`` without its check cells (``check(...)``, the import of vae_check, their Markdown header), its code
+    cells' execution counts renumbered 1, 2, ... in order: the notebook as it was before it had checks, which the
+    tests of the figures' staleness count on."""
+    notebook = copy.deepcopy(notebook)
+    notebook.cells = [c for c in notebook.cells if not (c.source.startswith(("check(", "from vae_check"))
+                                                        or c.source.startswith("### Check each method"))]
+    for count, cell in enumerate((c for c in notebook.cells if c.cell_type == "code"), start=1):
+        cell.execution_count = count
+        for output in cell.outputs:
+            if "execution_count" in output:
+                output.execution_count = count
+    return notebook
+
+
 def stale_notebook():
     """Part 1's solution as a student saves it after fixing the class cell and running only that cell again: its
     execution count, [9], above those of the cells that trained the model and drew the samples and the t-SNE
     embedding ([5] to [8]), whose figures still show the model of the class as it was. Its images are 1 x 1."""
-    notebook = copy.deepcopy(nbformat.read(ROOT / "solution" / "vae.ipynb", as_version=4))
+    notebook = without_checks(nbformat.read(ROOT / "solution" / "vae.ipynb", as_version=4))
     for cell in (c for c in notebook.cells if c.cell_type == "code"):
         for output in cell.outputs:
             if "image/png" in output.get("data", {}):

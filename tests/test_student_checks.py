@@ -5,7 +5,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 
 import nbformat
 import pytest
@@ -80,11 +79,15 @@ def test_template_checks_fail_with_the_graders_messages(assignment):
     classes = [namespace[c] for c in assignment.classes]
     for method in assignment.methods:
         report = vae_check.run_check(data, method, classes)
+        grader_only = data.meta["methods"][method]["grader_only"]
         if vae_check.NEEDS.get(assignment.name, {}).get(method):
             assert set(report.passed.values()) == {None} and "not checked yet" in report.note, method
             continue
-        assert report.passed and set(report.passed.values()) == {False}, method
+        assert report.passed and {report.passed[k] for k in report.passed if k not in grader_only} == {False}, method
         for key, message in report.messages.items():
+            if key in grader_only:
+                assert report.passed[key] is None and message == grader_only[key]
+                continue
             assert "raised NotImplementedError" in message and "Hint: replace `# YOUR CODE HERE`" in message
             assert message == graders[key], key
 
@@ -93,7 +96,9 @@ def test_template_checks_fail_with_the_graders_messages(assignment):
 NAMED = {"vae": ("kl_logvar", "encoder_half_logvar", "decoder_logits", "elbo_no_kl", "reparam_variance",
                  "sample_threshold", "kl_distributions"),
          "vae2d": ("encoder_logvar_halved", "loss_kl_no_half", "loss_sample_unused", "grid_endpoint_excluded",
-                   "interp_reversed", "pairs_same_image", "reparam_logvar_as_logsigma", "v_loss_bce_arguments_swapped")}
+                   "interp_reversed", "pairs_same_image", "reparam_logvar_as_logsigma", "v_loss_bce_arguments_swapped"),
+         "cvae": ("conv1_stride_1", "encoder_heads_swapped", "decoder_no_sigmoid", "loss_kl_no_half",
+                  "cond_encoder_planes_first", "cond_decoder_onehot_first", "sample_uniform", "generate_repeat")}
 
 
 @pytest.mark.parametrize("assignment", CHECKED, ids=lambda a: a.name)
@@ -153,7 +158,7 @@ def _fresh_notebook(assignment, notebook, folder):
 @pytest.mark.parametrize("assignment", CHECKED, ids=lambda a: a.name)
 def test_checks_run_in_a_fresh_folder_with_only_the_named_files(assignment, tmp_path):
     """In a fresh folder holding only the files the notebook names, with the kit out of reach, do the solution's
-    check cells all pass within 30 s, and does the template's first check fail with NotImplementedError named?"""
+    check cells all pass, and does the template's first check fail with NotImplementedError named?"""
     from nbclient import NotebookClient
 
     for kind, notebook in (("solution", assignment.solution_notebook), ("template", assignment.template_notebook)):
@@ -169,17 +174,14 @@ def test_checks_run_in_a_fresh_folder_with_only_the_named_files(assignment, tmp_
         saved = {k: os.environ.get(k) for k in env_path}
         os.environ.update(env_path)
         try:
-            start = time.monotonic()
             client.execute()
-            took = time.monotonic() - start
         finally:
             for k, v in saved.items():
                 os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
         outputs = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells if c.source.startswith("check(")]
         assert len(outputs) == len(assignment.methods)
-        if kind == "solution":
-            assert all("✗" not in o and "checks passed" in o for o in outputs), outputs
-            assert took < 30, took
+        if kind == "solution":  # their times are scripts/check_times.py's figures, not a test's
+            assert all("✗" not in o and "not checked yet" not in o and "checks passed" in o for o in outputs), outputs
         else:
             assert "raised NotImplementedError" in outputs[0] and "checks passed: 0 of" in outputs[0], outputs[0]
 
@@ -201,3 +203,21 @@ def test_check_agreement_runs(tmp_path):
     row = next(line for line in out.stdout.splitlines() if line.startswith("| `vae`"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert int(cells[2]) > 0 and cells[2] == cells[3] and cells[4] == cells[5] == "0", row
+
+
+def test_children_get_the_probes_helpers_and_no_judge():
+    """Does the children's copy of vae_check.py hold exactly the probes' helpers (CHILD_API), and none of the judges
+    or of the checks' stand-ins for the reference, which hold graded formulas (tests/hostile/vae/call_check_judges.py
+    tries to use them)?"""
+    import ast
+
+    from autograder.processes.runtime import child_source
+
+    tree = ast.parse(child_source(checks.MODULE))
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert defined == set(vae_check.CHILD_API)
+    namespace = {}
+    exec(compile(ast.unparse(tree), "vae_check.py", "exec"), namespace)  # noqa: S102 - the kit's own module
+    for name in ("_reparameterize", "own_pieces", "cvae_terms", "_kl_mistakes", "vae_encoder_values", "JUDGES",
+                 "RUNNERS", "check"):
+        assert name not in namespace and hasattr(vae_check, name), name

@@ -27,7 +27,7 @@ MODULE = KIT_ROOT / "autograder" / "sandbox" / "vae_check.py"
 #: Appended to every seed of the checks' cases (the grader's own cases use none).
 CHECK_SALT = (4,)
 #: The assignments whose notebooks carry checks (their judges and runners are in vae_check.py).
-CHECKED = ("vae", "vae2d")
+CHECKED = ("vae", "vae2d", "cvae")
 
 
 def data_path(assignment: Assignment) -> Path:
@@ -61,11 +61,17 @@ def _rounded(case):
     return dataclasses.replace(case, arrays=arrays)
 
 
+def _expect(assignment: Assignment):
+    """The assignment's ``expect.py`` (its expectations, and what its checks add to their cases and data)."""
+    return importlib.import_module(f"{PACKAGE}.{assignment.name}.expect")
+
+
 def check_rounds(assignment: Assignment, probe: str, root: Path) -> list:
     """The checks' cases of ``probe``, one list per round of calls (the second from the probe's ``again``)."""
     spec = assignment.probes[probe]
+    adjust = getattr(_expect(assignment), "check_case", lambda probe, case: case)
     with _salted(assignment):
-        first = [_rounded(case) for case in spec.cases(root)]
+        first = [adjust(probe, _rounded(case)) for case in spec.cases(root)]
     if spec.rounds == 1:
         return [first]
     return [first, list(spec.again(first) if spec.again else first)]
@@ -118,17 +124,18 @@ def _case_json(store, case, outputs, expectations, keys, extra) -> dict:
 
 def _method(assignment, store, method, root, names) -> dict:
     """The data of one method's check: its probe, tests (key and name) and each round's cases."""
-    probe = method
+    probe, expect = method, _expect(assignment)
+    grader_only = {k: v for k, v in getattr(expect, "GRADER_ONLY", {}).items() if key_group(k) == method}
     keys = [k for k in assignment.tests if key_group(k) == method and assignment.probe_of(k) == probe]
     rounds = check_rounds(assignment, probe, root)
     outputs = _reference_outputs(assignment, probe, rounds)
-    expect = importlib.import_module(f"{PACKAGE}.{assignment.name}.expect")
     extra = getattr(expect, "CHECK_ARRAYS", {}).get(probe, lambda case: {})
     kept = getattr(expect, "CHECK_OUTPUTS", {}).get(probe, lambda case, name: True)
     outputs = [[{n: a for n, a in o.items() if kept(c, n)} for c, o in zip(cases, outs)]
                for cases, outs in zip(rounds, outputs)]
     spec = assignment.probes[probe]
     return {"probe": probe, "tests": [[k, names[k]] for k in keys], "other_inputs": spec.again is not None,
+            "grader_only": grader_only, "qualified": assignment.qualified_methods[method],
             "class_name": spec.class_name or assignment.class_name,
             "rounds": [[_case_json(store, c, o, assignment.expectations, keys, extra(c)) for c, o in zip(cases, outs)]
                        for cases, outs in zip(rounds, outputs)]}
@@ -144,7 +151,7 @@ def build(assignment: Assignment, root: Path | None = None) -> tuple:
             + (" and trains your model" if assignment.training is not None else ""))
     meta = {"assignment": assignment.name, "classes": list(assignment.classes), "methods": methods, "also": also,
             "variables": dict(assignment.notebook_variables), "forbidden": list(assignment.forbidden_modules),
-            "allowed": sorted(assignment.allowed_imports)}
+            "allowed": sorted(assignment.allowed_imports | assignment.handout_imports)}
     return meta, store.arrays
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from ..config import KIT_ROOT
 from ..core.assignment import folder_of, names
 from ..sandbox import protocol
+from ..sandbox.vae_check import CHILD_API
 from . import tracing
 
 SANDBOX = Path(__file__).resolve().parent.parent / "sandbox"
@@ -43,7 +44,10 @@ def runtime() -> Path:
         files = {file.name: file for file in RUNTIME_FILES}
         files.update({f"probes_{name}.py": folder_of(name) / "probes.py" for name in names()})
         for name, file in files.items():
-            shutil.copyfile(file, folder / name)
+            if name == "vae_check.py":
+                (folder / name).write_text(child_source(file))
+            else:
+                shutil.copyfile(file, folder / name)
             os.chmod(folder / name, 0o644)
         compileall.compile_dir(folder, quiet=2, legacy=False)  # children run with -B: they read bytecode, never write it
         for cached in (folder / "__pycache__").iterdir():
@@ -53,6 +57,26 @@ def runtime() -> Path:
         atexit.register(shutil.rmtree, folder, True)
         _RUNTIME = folder
     return _RUNTIME
+
+
+def child_source(path: Path) -> str:
+    """``vae_check.py`` as the children get it: its imports and constants, and of its functions and classes only
+    those :data:`autograder.sandbox.vae_check.CHILD_API` names (what the probes call). The judges, which hold the
+    numpy forms of graded formulas and of their known mistakes, and the notebook checks' stand-ins for the reference,
+    which compute graded formulas, are not in it: no code the grader runs can read them, not even from the file."""
+    tree = ast.parse(Path(path).read_text())
+
+    def keep(node) -> bool:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            return node.name in CHILD_API
+        return not any(isinstance(n, ast.Name) and n.id in CHILD_TABLES for n in ast.walk(node))
+
+    tree.body = [node for node in tree.body if keep(node)]
+    return ast.unparse(tree) + "\n"
+
+
+#: The tables of judges, runners and the checks' own state, which the children's vae_check.py leaves out.
+CHILD_TABLES = ("JUDGES", "RUNNERS", "NEEDS", "DECODERS", "_SEEDED")
 
 
 def reference_source(path: Path, names) -> str:

@@ -1755,12 +1755,693 @@ RUNNERS["vae2d"] = {"encoder": vae2d_probe_encoder, "decoder": vae2d_probe_decod
                     "reparameterize": vae2d_probe_reparameterize, "loss": vae2d_probe_loss,
                     "reconstruct": vae2d_probe_reconstruct, "latent_grid": vae2d_probe_latent_grid,
                     "interpolate": vae2d_probe_interpolate, "pick_pairs": vae2d_probe_pick_pairs}
-#: What only a check uses: the pieces that stand in for the reference around a method, which compute a graded
-#: formula as the notebook states it. The sandbox's children delete them from their copy of this module (the
-#: reference stands in there), so that no student code run by the grader can call them.
-KERNEL_ONLY = ("_reparameterize", "own_pieces", "vae_check_elbo", "vae_check_sample")
 NEEDS["vae2d"] = {"loss": ("encoder", "decoder"), "reconstruct": ("encoder", "decoder"),
                   "latent_grid": ("decoder",), "interpolate": ("encoder", "decoder")}
+
+
+# --- Part 3's judges: the bodies of autograder/assignments/cvae/graders ----------------------------------------
+
+#: The notebook's table of ConvVAE (seed 003's): layer -> (type, parameters, output shape without the batch).
+CONV = {"conv1": ("Conv2d", 320, (32, 14, 14)), "conv2": ("Conv2d", 18496, (64, 7, 7)),
+        "fc": ("Linear", 43918, (14,)), "fc_mu": ("Linear", 30, (2,)), "fc_logvar": ("Linear", 30, (2,)),
+        "fc_dec": ("Linear", 9408, (3136,)), "deconv1": ("ConvTranspose2d", 36928, (64, 14, 14)),
+        "deconv2": ("ConvTranspose2d", 18464, (32, 28, 28)), "deconv3": ("ConvTranspose2d", 289, (1, 28, 28))}
+#: The ConditionalVAE's two changed layers: the label's 10 planes at conv1, its one-hot vector at fc_dec.
+COND = {**CONV, "conv1": ("Conv2d", 3200, (32, 14, 14)), "fc_dec": ("Linear", 40768, (3136,))}
+CONV_ENCODER = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar")
+CONV_LAYERS = tuple(CONV)
+#: What each layer of the table takes, without the batch (the ConditionalVAE's conv1 and fc_dec: see COND_INPUTS).
+CONV_INPUTS = {"conv1": (1, 28, 28), "conv2": (32, 14, 14), "fc": (3136,), "fc_mu": (14,), "fc_logvar": (14,),
+               "fc_dec": (2,), "deconv1": (64, 7, 7), "deconv2": (64, 14, 14), "deconv3": (32, 28, 28)}
+COND_INPUTS = {**CONV_INPUTS, "conv1": (11, 28, 28), "fc_dec": (12,)}
+LAYER_HINTS = {"conv1": "a 3 x 3 kernel with stride 2 and padding 1 halves 28 x 28 to 14 x 14",
+               "conv2": "stride 2 and padding 1 halve 14 x 14 to 7 x 7",
+               "deconv1": "a transposed 3 x 3 convolution with stride 2, padding 1 and output_padding 1 doubles 7 x 7 "
+                          "to 14 x 14",
+               "deconv2": "stride 2, padding 1 and output_padding 1 double 14 x 14 to 28 x 28",
+               "deconv3": "stride 1 and padding 1 keep 28 x 28"}
+
+
+def check_layers(found, table: dict, class_name: str, layers=None) -> None:
+    """Fail unless every layer of ``layers`` (default all) has the type, parameter count and output shape of
+    ``table``, and the encoder's and decoder's totals are right."""
+    types, out = found.info.get("types", {}), found.outputs
+    for name in layers or table:
+        kind, params, shape = table[name]
+        if types.get(name) != kind:
+            fail(f"{class_name} should have a layer self.{name} = nn.{kind}(...); "
+                 + (f"yours is {types.get(name)}" if types.get(name) else "it has none"))
+        got = int(out[f"params/{name}"][0]) if f"params/{name}" in out else None
+        if got != params:
+            what = "its input and output sizes" + (" and its 3 x 3 kernel" if "Conv" in kind else "")
+            fail(f"{class_name}.{name} should have {params:,} parameters (the notebook's table), but yours has "
+                 f"{got:,}: check {what}")
+    for name in layers or table:  # the first layer whose output has the wrong shape, as far as the pass got
+        if f"shape/{name}" not in out and "forward_error" in found.info:
+            fail(f"the reference's encoder and decoder cannot run through your {class_name}'s layers: "
+                 f"{found.info['forward_error']}" + _shapes_reached(out, table))
+        got = tuple(out.get(f"shape/{name}", np.zeros(0, np.int64)).tolist())[1:]
+        if got != table[name][2]:
+            extra = f" ({LAYER_HINTS[name]})" if name in LAYER_HINTS else ""
+            fail(f"{class_name}.{name} should output shape (batch, {', '.join(map(str, table[name][2]))}), but "
+                 f"outputs (batch, {', '.join(map(str, got))}){extra}")
+    for part, names in (("encoder", CONV_ENCODER), ("decoder", tuple(n for n in table if n not in CONV_ENCODER))):
+        total, want = sum(int(out[f"params/{n}"][0]) for n in names), sum(table[n][1] for n in names)
+        if total != want:
+            fail(f"your {class_name}'s {part} has {total:,} parameters in all, where the notebook's table gives "
+                 f"{want:,}")
+
+
+def _shapes_reached(out, table) -> str:
+    seen = [f"{n}: {tuple(out[f'shape/{n}'].tolist())[1:]}" for n in table if f"shape/{n}" in out]
+    return f"\n  Output shapes reached: {', '.join(seen) or 'none'}." if seen else ""
+
+
+def cvae_conv_layers_shapes(sub):
+    check_layers(sub.case("conv"), CONV, "ConvVAE")
+
+
+def cvae_cond_layers_shapes(sub):
+    check_layers(sub.case("cond"), COND, "ConditionalVAE")
+
+
+def _class_cases(sub, kind: str) -> list:
+    """The results of every case of the test's probe whose name is ``kind`` or starts with ``kind_``, in order."""
+    cases, result = sub.run()
+    return [result.case(c.name) for c in cases if c.name == kind or c.name.startswith(kind + "_")]
+
+
+def compare_with_hint(got, expected, what: str, mistakes=(), hint=None, rtol=1e-4, atol=1e-4) -> None:
+    """:func:`compare`, with ``hint()``'s sentence (when not None) added to its failure."""
+    try:
+        compare(got, expected, what, mistakes, rtol=rtol, atol=atol)
+    except CheckFailure as exc:
+        extra = hint() if hint else None
+        fail(f"{exc}\n  {extra}" if extra and extra not in str(exc) else str(exc))
+
+
+def cvae_encoder(sub, kind: str, class_name: str, values: bool) -> None:
+    """Fail unless ``class_name.encoder`` returns (mu, logvar) of the reference's shapes (and, with ``values``,
+    its values, on every case), naming swapped or copied heads, an activation on a head, and (ConditionalVAE)
+    which part of conv1's input is wrong."""
+    for found in _class_cases(sub, kind):
+        out = found.outputs
+        for name in ("mu", "logvar"):
+            check_array(out[name], out[f"expected/{name}"].shape, f"{name} of {class_name}.encoder")
+        if not values:
+            continue
+        swapped = close(out["expected/logvar"], out["mu"]) and close(out["expected/mu"], out["logvar"])
+        for name, other in (("mu", "logvar"), ("logvar", "mu")):
+            want = out[f"expected/{name}"]
+            compare_with_hint(out[name], want, f"{name} of {class_name}.encoder", [
+                ("Your mu and logvar are swapped: return (mu, logvar) in that order." if swapped else
+                 f"Your {name} is what {other} should be: {name} comes from fc_{name}, {other} from fc_{other} "
+                 "(a head copied from the other?).", out[f"expected/{other}"]),
+                (f"Your {name} is never negative: the heads fc_mu and fc_logvar are linear, with no ReLU after "
+                 f"them ({name} takes any real value).", np.maximum(want, 0)),
+                (f"Your {name} is the exp of what it should be: the head gives {name} itself, with no "
+                 "activation.", np.exp(want)),
+            ], hint=lambda: _conv1_hint(found, class_name))
+
+
+def _conv1_hint(found, class_name: str):
+    """Which part of the input conv1 received differs from the reference's: the image channel or the label's 10
+    planes (ConditionalVAE only; None when conv1's input is right or was not recorded)."""
+    got, want = found.outputs.get("conv1_input"), found.outputs.get("expected/conv1_input")
+    if class_name != "ConditionalVAE" or got is None or want is None:
+        return None
+    if got.shape != want.shape:
+        return (f"conv1 received an input of shape {got.shape}, where it takes {want.shape}: the image (1 channel), "
+                "then its label's 10 planes, joined with torch.cat([x, planes], dim=1).")
+    image, planes = close(want[:, :1], got[:, :1]), close(want[:, 1:], got[:, 1:])
+    if close(want[:, :1], got[:, 10:]) and close(want[:, 1:], got[:, :10]):
+        return ("conv1 received the label's planes first, then the image: join them as torch.cat([x, planes], "
+                "dim=1), the image in channel 0, as conv1's weights expect.")
+    if image and planes:
+        return "conv1 received the right input (the image, then the label's planes): the difference comes after it."
+    if image:
+        constant = np.allclose(got[:, 1:], got[:, 1:, :1, :1])
+        why = ("they are all zero: the label is ignored" if not np.any(got[:, 1:]) else
+               "they vary over the pixels (a plane must be constant: expand or repeat the one-hot vector over the "
+               "28 x 28 pixels, not reshape it or multiply it into the image)" if not constant else
+               "they are constant but not the one-hot vector of c")
+        return (f"conv1 received the right image channel but the wrong label planes: plane k of image i should be "
+                f"all ones when k == c[i] and all zeros otherwise; {why}.")
+    if planes:
+        return "conv1 received the right label planes but not the image in channel 0: channel 0 should be x itself."
+    return "conv1 received neither the image (channel 0) nor the label's planes (channels 1 to 10) it should."
+
+
+def cvae_decoder(sub, kind: str, class_name: str, values: bool) -> None:
+    """Fail unless ``class_name.decoder`` returns theta of shape (batch, 1, 28, 28) in (0, 1) (and, with
+    ``values``, the reference's values on every case), naming known mistakes and (ConditionalVAE) which part of
+    fc_dec's input is wrong."""
+    for found in _class_cases(sub, kind):
+        theta, expected = found.outputs["theta"], found.outputs["expected/theta"]
+        check_array(theta, expected.shape, f"theta of {class_name}.decoder")
+        logits = np.log(np.clip(expected, 1e-12, 1)) - np.log1p(-np.clip(expected, 0, 1 - 1e-7))
+        if theta.min() < 0 or theta.max() > 1:
+            tanh = " (yours ends with tanh, whose values lie in (-1, 1))" if close(np.tanh(logits), theta, 1e-3, 1e-3) \
+                else ""
+            fail(f"theta holds pixel probabilities in (0, 1); yours range over [{theta.min():.3g}, "
+                 f"{theta.max():.3g}]{tanh}: end the decoder with a sigmoid")
+        if values:
+            compare_with_hint(theta, expected, f"theta of {class_name}.decoder", [
+                ("Your decoder applies the sigmoid where a ReLU belongs, or a ReLU after the last layer: ReLU after "
+                 "every layer but the last, then a sigmoid.", 1 / (1 + np.exp(-np.maximum(logits, 0)))),
+                ("Your decoder ends with tanh: end it with a sigmoid, theta = torch.sigmoid(...).", np.tanh(logits)),
+            ], hint=lambda: _fc_dec_hint(found, class_name))
+
+
+def _fc_dec_hint(found, class_name: str):
+    """Which part of the input fc_dec received differs from the reference's: z or the label's one-hot vector, or
+    their order (ConditionalVAE only; None when fc_dec's input is right or was not recorded)."""
+    got, want = found.outputs.get("fc_dec_input"), found.outputs.get("expected/fc_dec_input")
+    if class_name != "ConditionalVAE" or got is None or want is None:
+        return None
+    if got.shape != want.shape:
+        return (f"fc_dec received an input of shape {got.shape}, where it takes {want.shape}: z (2 columns), then "
+                "the label's one-hot vector (10), joined with torch.cat([z, one_hot], dim=1).")
+    if close(want[:, :2], got[:, 10:]) and close(want[:, 2:], got[:, :10]):
+        return ("fc_dec received the one-hot vector first, then z: the order is z first, torch.cat([z, one_hot], "
+                "dim=1), as fc_dec's weights expect (ConvVAE's decoder reads z from its first columns).")
+    codes, labels = close(want[:, :2], got[:, :2]), close(want[:, 2:], got[:, 2:])
+    if codes and labels:
+        return "fc_dec received the right input (z, then the one-hot label): the difference comes after it."
+    if codes:
+        why = "; yours are all zero: the label is ignored" if not np.any(got[:, 2:]) else ""
+        return (f"fc_dec received z right but not the label: its last 10 columns should be the one-hot vector of c, "
+                f"F.one_hot(c, 10){why}.")
+    if labels:
+        return "fc_dec received the right one-hot label but not z in its first columns: pass z itself."
+    return "fc_dec received neither z (its first 2 columns) nor the one-hot label (its last 10) it should."
+
+
+def cvae_terms(x, theta, mu, logvar) -> tuple:
+    """The reconstruction term and KL per image, in nats, float64 (Kingma & Welling 2014, eq. 10 and appendix
+    B), of images ``x`` for pixel probabilities ``theta`` (their logs clamped at -100, as torch's BCE clamps)."""
+    x, theta = x.reshape(len(x), -1).astype(np.float64), theta.reshape(len(x), -1).astype(np.float64)
+    return _bce_images(x, theta), 0.5 * np.sum(np.exp(logvar) + mu**2 - 1 - logvar, axis=-1)
+
+
+def _bce_images(x, theta):
+    """-sum(x log theta + (1 - x) log(1 - theta)) per row, each log clamped at -100 as torch's is."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.maximum(np.log(theta), -100.0), np.maximum(np.log1p(-theta), -100.0)
+    return -np.sum(np.nan_to_num(x * logs[0]) + np.nan_to_num((1 - x) * logs[1]), axis=-1)
+
+
+def cvae_loss_mistakes(out) -> list:
+    """What known mistakes would return for one loss case, from the reference's mu, logvar, theta and x, with the
+    sentence for each (the first that fits is named)."""
+    mu, logvar = out["expected/mu"].astype(np.float64), out["expected/logvar"].astype(np.float64)
+    x = out["expected/x"].reshape(len(mu), -1).astype(np.float64)
+    theta = out["expected/theta_z"].reshape(len(mu), -1).astype(np.float64)
+    r, kl = cvae_terms(x, theta, mu, logvar)
+    half = 0.5 * np.sum(mu**2 - 1 - logvar, axis=-1)
+    return [
+        ("Your loss subtracts the KL: the loss is the negative ELBO, reconstruction + KL (the handout's formula "
+         "adds the KL to the log-likelihood, a sign slip: the ELBO subtracts it).", r - kl),
+        ("Your loss is the ELBO, not the loss: return its negative, reconstruction + KL.", -(r + kl)),
+        (f"Your KL misses the factor 1/2: {CLOSED_FORM_LOGVAR}.", r + 2 * kl),
+        ("Your reconstruction term is averaged over the pixels: sum it over the 784 pixels.", r / 784 + kl),
+        ("Your reconstruction term is averaged over the batch (a batch-mean binary cross-entropy times 784): "
+         "sum it over each image's pixels, one value per image.", np.full_like(r, r.mean()) + kl),
+        ("Your loss has no KL term.", r),
+        ("Your KL is summed over the batch and added to every image's loss: sum it over the latent dimensions "
+         "only, one value per image.", r + kl.sum()),
+        ("Your KL reads logvar as a log standard deviation: logvar is log sigma^2, so " + CLOSED_FORM_LOGVAR + ".",
+         r + 0.5 * np.sum(np.exp(2 * logvar) + mu**2 - 1 - 2 * logvar, axis=-1)),
+        ("Your KL squares the variance: exp(logvar) is already sigma^2, so " + CLOSED_FORM_LOGVAR + ".",
+         r + half + 0.5 * np.sum(np.exp(2 * logvar), axis=-1)),
+        ("Your KL has sigma where sigma^2 belongs: exp(logvar) is sigma^2, so " + CLOSED_FORM_LOGVAR + ".",
+         r + half + 0.5 * np.sum(np.exp(0.5 * logvar), axis=-1)),
+        ("Your reconstruction term is a squared error: this notebook's likelihood is Bernoulli, so the term is the "
+         "binary cross-entropy -sum(x log theta + (1 - x) log(1 - theta)) over the pixels.",
+         np.sum((x - theta) ** 2, axis=-1) + kl),
+        ("Your binary cross-entropy has its arguments swapped: F.binary_cross_entropy(theta, x), the "
+         "prediction first and the images (the target) second.", _bce_images(theta, x) + kl),
+        ("Your loss passes the variance to reparameterize: it takes logvar, the log-variance, "
+         "self.reparameterize(mu, logvar).",
+         cvae_terms(x, out["expected/theta_var"].reshape(len(mu), -1), mu, logvar)[0] + kl),
+    ]
+
+
+def cvae_loss(sub, kind: str, class_name: str, values: bool) -> None:
+    """Fail unless ``class_name.loss`` returns one value per image (and, with ``values``, the reference's
+    reconstruction + KL: exactly where the decoder ignores z, on real MNIST images, or for the grader's noise;
+    for a loss that draws its own noise, its z tested as draws from q(z | x) and its mean over many calls)."""
+    found_all = _class_cases(sub, kind)
+    for found in found_all:
+        out, batch = found.outputs, len(found.case.arrays["x"])
+        if out["loss"].shape in ((), (1,)):
+            fail(f"{class_name}.loss should have shape ({batch},), one value per image, but is a single number: do "
+                 "not average or sum over the batch (the training loop takes the mean)")
+        where = " on real MNIST images" if found.case.params.get("mnist") else ""
+        check_array(out["loss"], (batch,), f"{class_name}.loss{where}")
+    if not values:
+        return
+    for found in sorted(found_all, key=lambda f: not f.case.params.get("constant")):  # the exact case first
+        out, info = found.outputs, found.info
+        if found.case.params.get("constant"):
+            what = (f"{class_name}.loss{' on real MNIST images' if found.case.params.get('mnist') else ''}, with a "
+                    "decoder that ignores z (so that the loss is the same whatever noise it draws)")
+        elif info.get("noise_calls") and not info.get("fresh_calls"):
+            what = f"{class_name}.loss for the z drawn by reparameterize"
+        else:
+            _own_noise(found, class_name)
+            continue
+        compare(out["loss"], out["expected/loss"], what, cvae_loss_mistakes(out), rtol=1e-4, atol=1e-2)
+
+
+def _own_noise(found, class_name: str) -> None:
+    """The checks of a loss that draws its own noise: its calls differ, the z it decodes are draws from
+    q(z | x) = N(mu, sigma^2) (standardised with the reference's mu and logvar, tested at 6 standard errors), and
+    its mean over the calls equals the reference's mean within 6 standard errors of their difference."""
+    out = found.outputs
+    mine, reference = out.get("repeats"), out["expected/repeats"]
+    if mine is None or mine.shape != reference.shape:
+        fail(f"{class_name}.loss over {reference.shape[0]} calls should have shape {reference.shape}")
+    if np.all(mine == mine[:1]):  # a float32 variance of identical values need not be 0: compare the values
+        fail(f"your {class_name}.loss is the same on every one of {len(mine)} calls, so it does not sample "
+             "z ~ q(z | x): decode z = self.reparameterize(mu, logvar), not mu.")
+    mu, logvar = out["expected/mu"].astype(np.float64), out["expected/logvar"].astype(np.float64)
+    decoded = out.get("decoded")
+    if decoded is not None and decoded.shape == (len(mine) * len(mu), mu.shape[1]):
+        noise = (decoded.reshape(len(mine), *mu.shape) - mu) / np.exp(0.5 * logvar)
+        problem = standard_normal(noise.reshape(-1, mu.shape[1]), "the noise (z - mu) / sigma of the z your "
+                                                                          "loss decodes")
+        if problem:
+            fail(f"{problem}: z ~ q(z | x) is mu + exp(logvar / 2) * eps with eps ~ N(0, I), fresh on every call "
+                 "(self.reparameterize(mu, logvar) draws it)")
+    if not same_mean(mine, reference):
+        fail(f"averaged over {len(mine)} calls, your {class_name}.loss is {np.round(mine.mean(0), 2).tolist()} where "
+             f"the reference's is {np.round(reference.mean(0), 2).tolist()} (more than {SIGMAS:g} standard "
+             "errors apart): your loss draws its own noise, so it is checked by its average for the z it decodes")
+
+
+def _cvae_judges() -> dict:
+    """Part 3's judge of each test the checks run, by key (the layers' values need the reference's forward pass
+    through the student's own layers, in a trusted child: the grader's alone)."""
+    found = {"conv_layers.shapes": cvae_conv_layers_shapes, "cond_layers.shapes": cvae_cond_layers_shapes}
+    for kind, class_name in (("conv", "ConvVAE"), ("cond", "ConditionalVAE")):
+        for method, judge in (("encoder", cvae_encoder), ("decoder", cvae_decoder), ("loss", cvae_loss)):
+            for test, values in (("shapes", False), ("values", True)):
+                found[f"{kind}_{method}.{test}"] = (lambda sub, judge=judge, kind=kind, class_name=class_name,
+                                                   values=values: judge(sub, kind, class_name, values))
+    return found
+
+
+JUDGES["cvae"] = _cvae_judges()
+
+
+def _labels_case(sub):
+    found = sub.case("labels")
+    return found.case.arrays["c"], found.outputs
+
+
+def cvae_sample_shapes(sub):
+    c, out = _labels_case(sub)
+    check_array(out["theta"], (len(c), 1, 28, 28), f"sample(c) for {len(c)} labels")
+    if out["theta"].min() < 0 or out["theta"].max() > 1:
+        fail("sample should return the decoder's pixel probabilities, in (0, 1)")
+
+
+def _decoder_input(c, out):
+    if "decoder_input" not in out:
+        fail("sample never passed anything through the decoder (self.decoder, or its layer fc_dec)")
+    found = out["decoder_input"]
+    check_array(found, (len(c), 12), "the decoder's input (z and the label's one-hot vector)")
+    return found[:, :2], found[:, 2:]
+
+
+def cvae_sample_prior(sub):
+    c, out = _labels_case(sub)
+    z, _ = _decoder_input(c, out)
+    problem = standard_normal(z.astype(np.float64), "the z that sample decodes")
+    if problem:
+        fail(problem + ": draw z with torch.randn(len(c), latent_dim), the prior p(z | c) = N(0, I)" + _kind_of(z))
+    draws = [found.outputs.get("decoder_input") for found in sub.both_rounds("labels")]
+    if len(draws) == 2 and all(d is not None and d.shape == (len(c), 12) for d in draws) \
+            and np.mean(draws[0][:, :2] == draws[1][:, :2]) > 0.5:
+        fail("two calls of sample drew the same z: draw fresh noise on every call (do not reseed the random "
+             "generator inside the method)")
+
+
+def _kind_of(z) -> str:
+    """What a z that is not N(0, I) looks like, when it fits a common mistake ("" otherwise)."""
+    if np.all(np.isin(z, (0.0, 1.0))):
+        return ". Your z takes only the values 0 and 1 (a Bernoulli or rounded draw), not a normal one."
+    if z.min() >= 0 and z.max() <= 1:
+        return ". Your z lies in [0, 1]: it is uniform (torch.rand), not normal (torch.randn)."
+    return ""
+
+
+def cvae_sample_labels(sub):
+    c, out = _labels_case(sub)
+    _, one_hot = _decoder_input(c, out)
+    if not np.array_equal(one_hot, np.eye(10, dtype=one_hot.dtype)[c]):
+        fail(f"the decoder was given other labels than c: row i should decode z_i with label c[i] "
+             f"(checked on {len(c)} labels)")
+
+
+def cvae_sample_returned(sub, decoded=None):
+    c, out = _labels_case(sub)
+    if "decoder_input" not in out:
+        fail("sample never passed anything through the decoder (self.decoder, or its layer fc_dec)")
+    check_array(out["theta"], (len(c), 1, 28, 28), f"sample(c) for {len(c)} labels")
+    check_array(out["decoder_input"], (len(c), 12), "the decoder's input (z and the label's one-hot vector)")
+    expected = (decoded or sub.decoded)(sub.case("labels"), out["decoder_input"])
+    compare(out["theta"], expected, "what sample returned (compared with the reference decoder's "
+            "images of the z and labels it decoded, row by row)", rtol=1e-4, atol=1e-5)
+
+
+def _digits_case(sub):
+    found = sub.case("digits")
+    return found.case.params, found.outputs
+
+
+def cvae_generate_shapes(sub):
+    p, out = _digits_case(sub)
+    check_array(out["theta"], (len(p["digits"]) * p["n"], 1, 28, 28), f"generate({p['digits']}, {p['n']})")
+
+
+def cvae_generate_order(sub):
+    p, out = _digits_case(sub)
+    wanted = np.repeat(np.array(p["digits"]), p["n"])
+    if "labels" not in out:
+        fail("generate never called self.sample")
+    if not np.array_equal(out["labels"], wanted):
+        got = out["labels"].tolist()
+        fail(f"generate({p['digits']}, {p['n']}) should ask sample for labels {wanted.tolist()}, but asked for "
+             f"{got}{_order_hint(got, p['digits'], p['n'])}")
+
+
+def _order_hint(got: list, digits: list, n: int) -> str:
+    """Why ``got`` (the labels sample was asked for) holds the right labels in another order ("" otherwise)."""
+    if got == np.tile(digits, n).tolist():
+        return " (digit by digit: repeat_interleave, not repeat)"
+    if sorted(got) == sorted(np.repeat(digits, n).tolist()):
+        return (" (the right labels in another order: n images of digits[0], then n of digits[1], ..., in the order "
+                "asked for)")
+    return ""
+
+
+def cvae_generate_returned(sub, decoded=None):
+    p, out = _digits_case(sub)
+    rows = len(p["digits"]) * p["n"]
+    check_array(out["theta"], (rows, 1, 28, 28), f"generate({p['digits']}, {p['n']})")
+    inputs = out.get("decoder_input")
+    if inputs is None or inputs.shape != (rows, 12):
+        fail(f"generate({p['digits']}, {p['n']}) should decode {rows} codes through self.sample (the decoder saw "
+             f"{0 if inputs is None else len(inputs)} rows)")
+    expected = (decoded or sub.decoded)(sub.case("digits"), inputs)
+    compare(out["theta"], expected, f"what generate({p['digits']}, {p['n']}) returned (compared with the images "
+            "sample made for it, in the order sample made them)", rtol=1e-4, atol=1e-5)
+
+
+JUDGES["cvae"].update({
+    "sample.shapes": cvae_sample_shapes, "sample.prior": cvae_sample_prior, "sample.labels": cvae_sample_labels,
+    "sample.returned": cvae_sample_returned, "generate.shapes": cvae_generate_shapes,
+    "generate.order": cvae_generate_order, "generate.returned": cvae_generate_returned})
+
+
+# --- Part 3's probes: the calls and hooks that the grader's children (probes.py, with the reference's layers and
+# methods around the method under test) and a check (with the student's own, at the reference's seeded weights)
+# share.
+
+def cvae_first_input(layer, seen: dict, key: str):
+    """Record in ``seen[key]`` the first input ``layer`` receives (a forward pre-hook; returns its handle)."""
+    return layer.register_forward_pre_hook(lambda m, a: seen.setdefault(key, a[0].detach().clone()))
+
+
+def cvae_call_encoder(vae, encoder, where: str, x, args):
+    """encoder(x[, c]): mu, logvar, and the input conv1 received (the image and, for the ConditionalVAE, its
+    label's planes)."""
+    seen = {}
+    cvae_first_input(vae.conv1, seen, "conv1_input")
+    outputs = pair(call(where, encoder, x, *args), where, ("mu", "logvar"))
+    if "conv1_input" in seen:
+        outputs["conv1_input"] = to_array(seen["conv1_input"], "", "")
+    return outputs, {}
+
+
+def cvae_call_decoder(vae, decoder, where: str, z, args):
+    """decoder(z[, c]): theta, and the input fc_dec received (z and, for the ConditionalVAE, its label's one-hot
+    vector)."""
+    seen = {}
+    cvae_first_input(vae.fc_dec, seen, "fc_dec_input")
+    theta = call(where, decoder, z, *args)
+    outputs = {"theta": to_array(theta, where, "theta")}
+    if "fc_dec_input" in seen:
+        outputs["fc_dec_input"] = to_array(seen["fc_dec_input"], "", "")
+    return outputs, {}
+
+
+def cvae_call_loss(vae, loss, where: str, x, args, calls, repeats: int, fresh):
+    """loss(x[, c]) with reparameterize drawing the case's noise (``calls`` grows by one bool per call of it:
+    True when the noise was used); when the loss draws its own noise instead, ``repeats`` more calls after
+    ``fresh()`` (reparameterize then draws fresh noise): their values and the z each decoded (fc_dec's input)."""
+    import torch
+
+    value = call(where, loss, x, *args)
+    outputs = {"loss": to_array(value, where, "loss")}
+    info = {"noise_calls": sum(calls), "fresh_calls": len(calls) - sum(calls)}
+    if repeats and (not info["noise_calls"] or info["fresh_calls"]):
+        fresh()
+        decoded = []
+        hook = vae.fc_dec.register_forward_pre_hook(lambda m, a: decoded.append(a[0].detach()[:, :2].clone()))
+        with torch.no_grad():
+            draws = [to_array(call(where, loss, x, *args), where, "loss") for _ in range(repeats)]
+        hook.remove()
+        outputs["repeats"] = np.stack(draws) if len({d.shape for d in draws}) == 1 else np.zeros((0,))
+        if decoded and all(d.dim() == 2 for d in decoded):
+            outputs["decoded"] = to_array(torch.cat(decoded), "", "")
+    return outputs, info
+
+
+def cvae_given_noise(noise):
+    """A reparameterize that returns ``mu + exp(logvar / 2) * noise`` on the whole batch (fresh noise otherwise),
+    as the notebook's own (given) reparameterize draws; and the list of its calls (True: the noise was used)."""
+    import torch
+
+    calls = []
+
+    def reparameterize(mu, logvar):
+        calls.append(tuple(mu.shape) == tuple(noise.shape))
+        return mu + torch.exp(0.5 * logvar) * (noise if calls[-1] else torch.randn_like(mu))
+
+    return reparameterize, calls
+
+
+def cvae_call_sample(vae, sample, c):
+    """sample(c) under no_grad: the images, and the decoder's input (z and the label's one-hot vector, recorded by
+    a hook on fc_dec)."""
+    import torch
+
+    seen = []
+    vae.fc_dec.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
+    with torch.no_grad():  # sampling needs no gradients, and their activations would take ~200 MB
+        theta = call("ConditionalVAE.sample", sample, c)
+    outputs = {"theta": to_array(theta, "ConditionalVAE.sample", "theta")}
+    if seen:
+        outputs["decoder_input"] = to_array(torch.cat(seen) if all(s.dim() == 2 for s in seen) else seen[-1], "", "")
+    return outputs, {}
+
+
+def cvae_call_generate(vae, generate, digits, n):
+    """generate(digits, n) under no_grad: the images, the labels ``vae.sample`` was given, in order, and what
+    fc_dec received (z and the one-hot vectors, call by call)."""
+    import torch
+
+    given, seen = [], []
+    real_sample = vae.sample
+
+    def sample(c):
+        given.append(torch.as_tensor(c).detach().reshape(-1).cpu())
+        return real_sample(c)
+
+    vae.sample = sample
+    vae.fc_dec.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
+    with torch.no_grad():
+        theta = call("ConditionalVAE.generate", generate, list(digits), n)
+    outputs = {"theta": to_array(theta, "ConditionalVAE.generate", "theta")}
+    if given:
+        outputs["labels"] = to_array(torch.cat(given).to(torch.int64), "", "")
+    if seen and all(s.dim() == 2 for s in seen):
+        outputs["decoder_input"] = to_array(torch.cat(seen), "", "")
+    return outputs, {}
+
+
+def cvae_spread(model, numbers: dict) -> None:
+    """Scale the weights of ``model``'s fc_mu, fc_logvar and deconv3 and set their biases, from ``numbers``
+    (``{layer: [scales, biases]}``, a case's ``params["spread"]``), so that mu, logvar and the pre-sigmoid span both
+    signs on the case's inputs: a ReLU, an exp or a tanh where a head or the output has none then shows."""
+    import torch
+
+    with torch.no_grad():
+        for name, (scales, biases) in numbers.items():
+            layer = getattr(model, name)
+            scales = torch.tensor(scales, dtype=layer.weight.dtype, device=layer.weight.device)
+            layer.weight.mul_(scales.view(-1, *[1] * (layer.weight.dim() - 1)) if name != "deconv3" else scales)
+            layer.bias.copy_(torch.tensor(biases, dtype=layer.bias.dtype, device=layer.bias.device))
+
+
+class NotCheckable(Exception):
+    """A check cannot judge this code here (``str(exc)`` says why and what to do); the grader can: no verdict."""
+
+
+#: The seeded weights of each model a check built in its first round: (class, seed) -> state dict.
+_SEEDED = {}
+
+
+#: What, besides its weights, makes a layer the notebook's: its type and layout.
+LAYOUT = ("stride", "padding", "output_padding", "dilation", "groups", "padding_mode", "in_features", "out_features")
+
+
+def _digest(module) -> str:
+    """A digest of ``module``'s type, layout (:data:`LAYOUT`) and parameters (float32 bytes, in order): the
+    reference's layer with its weights at a seed, told apart without holding them."""
+    import hashlib
+
+    digest = hashlib.sha1(repr((type(module).__name__, [getattr(module, k, None) for k in LAYOUT])).encode())
+    for parameter in module.parameters():
+        digest.update(np.ascontiguousarray(parameter.detach().cpu().numpy(), np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def cvae_own_model(student_class, case):
+    """The student's ``class_name(2)`` with the reference's weights at the case's seed (spread, and fc_dec's z
+    columns zero with ``constant``): its own ``__init__`` draws them under ``torch.manual_seed(seed)`` when its
+    layers are the notebook's, created in the notebook's order, which the digests of the data tell. Raises
+    NotCheckable when they are not (the grader copies its weights into the layers; a check cannot)."""
+    import torch
+
+    p = case["params"]
+    torch.manual_seed(p["seed"])
+    vae = call(f"{p['class_name']}.__init__", student_class, 2)
+    key = (id(student_class), p["seed"])
+    if key in _SEEDED:  # the second round meets the first round's model: its weights as drawn
+        vae.load_state_dict(_SEEDED[key])
+    else:
+        wrong = [n for n in CONV_LAYERS if not isinstance(getattr(vae, n, None), torch.nn.Module)
+                 or _digest(getattr(vae, n)) != p["digests"][n]]
+        if wrong:
+            raise NotCheckable(
+                f"not checked here: your {p['class_name']}'s {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} "
+                "not the notebook's layer (type, stride, padding, ...) with the weights the notebook's seed draws: "
+                "the check needs the notebook's layers, created in its order (conv1, conv2, fc, fc_mu, fc_logvar, "
+                "fc_dec, deconv1, deconv2, deconv3). The grader grades this method with its own layers, so this "
+                "costs it nothing there; the layers' tests say what differs")
+        _SEEDED[key] = {k: v.detach().clone() for k, v in vae.state_dict().items()}
+    vae.latent_dim, vae.num_classes = 2, 10
+    if p.get("spread"):
+        cvae_spread(vae, p["spread"])
+    if p.get("constant"):
+        with torch.no_grad():
+            vae.fc_dec.weight[:, :2] = 0.0
+    return vae.to(device())
+
+
+def _cvae_labels(arrays):
+    import torch
+
+    return torch.as_tensor(arrays["c"], device=device())
+
+
+def cvae_check_layers(student_class, case, arrays):
+    """The student's own ``__init__``: each layer's type, parameter count, and output shape on an input of the
+    table's shape (each layer on its own: a check runs no forward pass of the reference)."""
+    import torch
+
+    p = case["params"]
+    torch.manual_seed(p["seed"])
+    vae = call(f"{p['class_name']}.__init__", student_class, 2)
+    if not isinstance(vae, torch.nn.Module):
+        raise StudentError(f"{p['class_name']}.__init__", f"{p['class_name']} must be an nn.Module")
+    inputs = COND_INPUTS if p["class_name"] == "ConditionalVAE" else CONV_INPUTS
+    outputs, info = {}, {"types": {}}
+    for name in CONV_LAYERS:
+        module = getattr(vae, name, None)
+        info["types"][name] = type(module).__name__ if module is not None else None
+        if not isinstance(module, torch.nn.Module):
+            continue
+        outputs[f"params/{name}"] = np.array([sum(q.numel() for q in module.parameters())], np.int64)
+        try:
+            with torch.no_grad():
+                out = module(torch.zeros(2, *inputs[name]))
+            outputs[f"shape/{name}"] = np.array(tuple(out.shape), np.int64)
+        except Exception as exc:  # noqa: BLE001 - the layer does not take the table's input: the judge says so
+            info.setdefault("forward_error", f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
+    return outputs, info
+
+
+def cvae_check_method(student_class, case, arrays):
+    """encoder, decoder or loss (``params["method"]``) of the student's class at the reference's seeded weights,
+    with the student's own other methods (which pass their checks first) and, for the loss, the case's noise."""
+    p, where = case["params"], f"{case['params']['class_name']}.{case['params']['method']}"
+    vae = cvae_own_model(student_class, case)
+    args = (_cvae_labels(arrays),) if p["class_name"] == "ConditionalVAE" else ()
+    own = method(vae, p["method"])
+    if p["method"] == "encoder":
+        return cvae_call_encoder(vae, own, where, tensor(arrays["x"]), args)
+    if p["method"] == "decoder":
+        return cvae_call_decoder(vae, own, where, tensor(arrays["z"]), args)
+    vae.reparameterize, calls = cvae_given_noise(tensor(arrays["eps"]))
+
+    def fresh():  # the notebook's own (given) reparameterize again: fresh noise
+        vae.__dict__.pop("reparameterize", None)
+    return cvae_call_loss(vae, own, where, tensor(arrays["x"]), args, calls, p.get("repeats", 0), fresh)
+
+
+def cvae_check_sample(student_class, case, arrays):
+    """sample(c) of the student's ConditionalVAE at the reference's seeded weights, with its own decoder."""
+    vae = cvae_own_model(student_class, case)
+    return cvae_call_sample(vae, method(vae, "sample"), _cvae_labels(arrays))
+
+
+def cvae_check_generate(student_class, case, arrays):
+    """generate(digits, n) of the student's ConditionalVAE at the reference's seeded weights, with its own sample."""
+    vae = cvae_own_model(student_class, case)
+    return cvae_call_generate(vae, method(vae, "generate"), case["params"]["digits"], case["params"]["n"])
+
+
+def cvae_decoded(classes, case, inputs):
+    """What ``ConvVAE.decoder`` makes of the rows ``inputs`` (fc_dec's input: z and the one-hot label) on the case's
+    model, row by row: the student's own ConvVAE decoder (it passes its checks first) where the grader runs the
+    reference's, in a trusted child."""
+    import torch
+
+    klass = _class_named(classes, case.params["class_name"])
+    vae = cvae_own_model(klass, {"params": case.params})
+    base = next(k for k in type(vae).__mro__ if k.__name__ == "ConvVAE")
+    with torch.no_grad():
+        rows = tensor(inputs).float()
+        return to_array(torch.cat([base.decoder(vae, part) for part in rows.split(250)]), "", "")
+
+
+RUNNERS["cvae"] = {**{f"{kind}_{m}": cvae_check_method for kind in ("conv", "cond")
+                      for m in ("encoder", "decoder", "loss")},
+                   "conv_layers": cvae_check_layers, "cond_layers": cvae_check_layers,
+                   "sample": cvae_check_sample, "generate": cvae_check_generate}
+NEEDS["cvae"] = {"conv_encoder": ("conv_layers",), "conv_decoder": ("conv_layers",),
+                 "conv_loss": ("conv_encoder", "conv_decoder"), "cond_layers": ("conv_layers",),
+                 "cond_encoder": ("cond_layers", "conv_encoder"), "cond_decoder": ("cond_layers", "conv_decoder"),
+                 "cond_loss": ("cond_encoder", "cond_decoder"), "sample": ("cond_decoder",), "generate": ("sample",)}
+DECODERS = {"cvae": cvae_decoded}
+#: What the sandbox's children use of this module: their copy holds these functions and classes and no other
+#: (:func:`autograder.processes.runtime.child_source`). The judges hold the numpy forms of graded formulas (and of
+#: their known mistakes), and a check's stand-ins for the reference compute graded formulas as the notebooks state
+#: them: no code the grader runs may reach them (the reference stands in there).
+CHILD_API = frozenset({
+    "Instances", "StudentError", "call", "method", "pair", "tensor", "to_array", "device",
+    "vae_build", "vae_probe_encoder", "vae_probe_decoder", "vae_probe_kl_divergence", "vae_probe_sample_with_reparam",
+    "vae_given_noise", "vae_elbo_run", "vae_sample_run",
+    "vae2d_build", "vae2d_where", "vae2d_probe_encoder", "vae2d_probe_decoder", "vae2d_probe_reparameterize",
+    "vae2d_probe_loss", "vae2d_probe_reconstruct", "vae2d_probe_latent_grid", "vae2d_probe_interpolate",
+    "vae2d_probe_pick_pairs", "_loss_repeats",
+    "cvae_first_input", "cvae_call_encoder", "cvae_call_decoder", "cvae_call_loss", "cvae_call_sample",
+    "cvae_call_generate", "cvae_spread"})
 
 
 # --- the check in a notebook's kernel -----------------------------------------------------------------------------
@@ -1838,8 +2519,8 @@ class KernelSubmission:
     """The submission as the judges read it in a check (the grader's ``GradedSubmission``, in this kernel):
     one probe's rounds of calls, and the expectations of the data."""
 
-    def __init__(self, data, method, rounds):
-        self.data, self.method, self.rounds = data, method, rounds
+    def __init__(self, data, method, rounds, classes=()):
+        self.data, self.method, self.rounds, self.classes = data, method, rounds, classes
         self.round, self.key = 0, None
 
     def _found(self, name):
@@ -1854,6 +2535,11 @@ class KernelSubmission:
 
     def both_rounds(self, name, key=None):
         return [next(f for f in found if f.case.name == name) for found in self.rounds]
+
+    def decoded(self, found, inputs):
+        """What the assignment's decoder makes of ``inputs`` on the model of ``found``'s case (the grader asks a
+        trusted child for the reference's; a check runs the student's own, which passes its checks first)."""
+        return DECODERS[self.data.meta["assignment"]](self.classes, found.case, inputs)
 
     def expected(self, case, key=None):
         spec = self.data.meta["methods"][self.method]["rounds"][self.round]
@@ -1902,6 +2588,26 @@ class RuleWatch:
             return original(name, globals, locals, fromlist, level)
         return watched
 
+    def read_by(self, function) -> None:
+        """Note the names ``function`` (a method, and the functions nested in it) reads from its module's globals that
+        an import of a module the rules do not allow bound: ``math.log``, or ``expit`` from ``scipy.special``."""
+        import dis
+        import types
+
+        roots = {a.split(".")[0] for a in self.allowed} | {"builtins", "__main__"}
+        codes, names = [getattr(function, "__code__", None)], set()
+        while codes:
+            code = codes.pop()
+            if code is not None:
+                names.update(i.argval for i in dis.get_instructions(code) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME"))
+                codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        found = getattr(function, "__globals__", {})
+        for name in sorted(names & set(found)):
+            value = found[name]
+            module = value.__name__ if isinstance(value, types.ModuleType) else getattr(value, "__module__", None)
+            if isinstance(module, str) and module.split(".")[0] not in roots and not self.broken:
+                self.broken.append(f"uses an added import (`{name}`, from {module}), which the rules forbid")
+
     def run(self, fn, *args):
         """``fn(*args)`` with the watch on."""
         original, previous = builtins.__import__, sys.getprofile()
@@ -1919,6 +2625,17 @@ def _student_frames(filename) -> bool:
     return filename != __file__ and "site-packages" not in filename and not filename.startswith(sys.prefix)
 
 
+def _class_named(classes, name):
+    """The class called ``name`` among ``classes`` and their bases (the first class when ``name`` is None):
+    ``check("cond_encoder", ConditionalVAE)`` finds the student's ConvVAE as its base."""
+    if name is None:
+        return classes[0]
+    found = [k for c in classes for k in c.__mro__ if k.__name__ == name]
+    if not found:
+        raise KeyError(f"this check needs your class {name}: pass it, check(method, {name})")
+    return found[0]
+
+
 def run_rounds(data, method, classes, seed: int = 0):
     """Call ``method``'s probe on each round of its check cases, as the grader's child does: round 2 meets the
     models of round 1, and torch is seeded ``seed + index`` before each call. Returns the rounds of _Found, and
@@ -1927,8 +2644,10 @@ def run_rounds(data, method, classes, seed: int = 0):
 
     meta = data.meta["methods"][method]
     runner = RUNNERS[data.meta["assignment"]][meta["probe"]]
-    klass = next(c for c in classes if c.__name__ == meta.get("class_name", c.__name__))
+    klass = _class_named(classes, meta.get("class_name"))
     watch = RuleWatch(data.meta["forbidden"], data.meta["allowed"])
+    owner, _, name = meta.get("qualified", "").rpartition(".")
+    watch.read_by(getattr(_class_named(classes, owner) if owner else klass, name or method, None))
     instances, rounds, index = Instances(klass), [], 0
     try:
         for number, cases in enumerate(meta["rounds"]):
@@ -1967,44 +2686,61 @@ class CheckReport:
             lines.append(f"{mark} {name}")
             lines += ["    " + line for line in self.messages.get(key, "").splitlines()]
         passed = sum(1 for v in self.passed.values() if v)
+        run = sum(1 for v in self.passed.values() if v is not None)
         if self.note:
             lines.append(self.note)
-        lines.append(f"checks passed: {passed} of {len(self.names)} visible" + (f"; {also}" if also else ""))
+        apart = f" ({len(self.names) - run} not checked here)" if run < len(self.names) else ""
+        lines.append(f"checks passed: {passed} of {run} visible{apart}" + (f"; {also}" if also else ""))
         return lines
 
     def __repr__(self):
         return "\n".join(self.lines())
 
 
-def _needs_first(data, method, classes, seed) -> str:
-    """Why ``method`` cannot be checked yet ("" when it can): a method its probe runs fails its own check."""
+def _needs_first(data, method, classes, seed, memo) -> str:
+    """Why ``method`` cannot be checked yet ("" when it can): a method its probe runs fails its own check (each
+    method checked once per call of :func:`run_check`: ``memo``)."""
     for needed in NEEDS.get(data.meta["assignment"], {}).get(method, ()):
-        report = run_check(data, needed, classes, seed)
-        if not all(report.passed.values()):
+        if needed not in memo:
+            memo[needed] = run_check(data, needed, classes, seed, memo)
+        report = memo[needed]
+        grader_only = data.meta["methods"][needed].get("grader_only", {})
+        if not all(passed or key in grader_only for key, passed in report.passed.items()):
             return (f"not checked yet: the check runs {method} with your {needed}, which does not pass its own "
                     f"checks; run check(\"{needed}\", ...) and fix it first (the grader runs {method} with its own "
                     f"{needed}, so yours costs {method} nothing there)")
     return ""
 
 
-def run_check(data, method, classes, seed: int = 0) -> CheckReport:
-    """Judge ``method`` with the grader's tests, on the data's cases: a CheckReport, nothing printed."""
+def run_check(data, method, classes, seed: int = 0, memo=None) -> CheckReport:
+    """Judge ``method`` with the grader's tests, on the data's cases: a CheckReport, nothing printed. The tests only
+    the grader runs, and every test when a method this one runs fails its own checks first or the code cannot be
+    checked here (:class:`NotCheckable`), get no verdict (None) and say why."""
     meta = data.meta["methods"][method]
-    report = CheckReport(method, meta["tests"])
-    report.note = _needs_first(data, method, classes, seed)
+    report, grader_only = CheckReport(method, meta["tests"]), meta.get("grader_only", {})
+    report.note = _needs_first(data, method, classes, seed, {} if memo is None else memo)
+    if not report.note:
+        _SEEDED.clear()
+        try:
+            rounds, broken = run_rounds(data, method, classes, seed)
+        except StudentError as exc:
+            message = describe_student_error(exc.report(_student_frames), data.meta["classes"],
+                                             data.meta["variables"])
+            report.passed = {key: None if key in grader_only else False for key in report.names}
+            report.messages = {key: grader_only.get(key, message) for key in report.names}
+            return report
+        except NotCheckable as exc:
+            report.note = str(exc)
     if report.note:
         report.passed = {key: None for key in report.names}
+        report.messages = dict(grader_only)
         return report
-    try:
-        rounds, broken = run_rounds(data, method, classes, seed)
-    except StudentError as exc:
-        message = describe_student_error(exc.report(_student_frames), data.meta["classes"], data.meta["variables"])
-        report.passed = {key: False for key in report.names}
-        report.messages = {key: message for key in report.names}
-        return report
-    sub = KernelSubmission(data, method, rounds)
+    sub = KernelSubmission(data, method, rounds, classes)
     for key in report.names:
         sub.key = key
+        if key in grader_only:
+            report.passed[key], report.messages[key] = None, grader_only[key]
+            continue
         try:
             if broken:
                 fail(breaks_rules(method, broken[:1]))

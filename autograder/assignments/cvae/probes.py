@@ -12,8 +12,10 @@ import types
 
 import numpy as np
 import torch
-from probing import (DEVICE, StudentError, call, expected, pair, start_from, student_init, tensor, to_array,
-                     train)
+from probing import DEVICE, StudentError, call, expected, start_from, student_init, tensor, to_array, train
+from vae_check import (LAYOUT, cvae_call_decoder, cvae_call_encoder, cvae_call_generate, cvae_call_loss,
+                       cvae_call_sample)
+from vae_check import cvae_spread as spread  # noqa: F401 - the probes' spread (tools/spread_cases.py reads it)
 
 ENCODER = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar")
 DECODER = ("fc_dec", "deconv1", "deconv2", "deconv3")
@@ -39,19 +41,6 @@ def _reference_model(case, arrays=None):
         with torch.no_grad():
             model.fc_dec.weight[:, :model.latent_dim] = 0.0
     return model
-
-
-def spread(model, numbers: dict) -> None:
-    """Scale the weights of the reference ``model``'s fc_mu, fc_logvar and deconv3 and set their biases, from
-    ``numbers`` (``{layer: [scales, biases]}``, the case's ``params["spread"]``, computed on the case's inputs by
-    ``tools/spread_cases.py``), so that mu, logvar and the pre-sigmoid span both signs: a ReLU, an exp or a
-    tanh where a head or the output has none then shows."""
-    with torch.no_grad():
-        for name, (scales, biases) in numbers.items():
-            layer = getattr(model, name)
-            scales = torch.tensor(scales, dtype=layer.weight.dtype, device=DEVICE)
-            layer.weight.mul_(scales.view(-1, *[1] * (layer.weight.dim() - 1)) if name != "deconv3" else scales)
-            layer.bias.copy_(torch.tensor(biases, dtype=layer.bias.dtype, device=DEVICE))
 
 
 def _own_base(student_class):
@@ -87,8 +76,6 @@ def build(student_class, class_name, case, arrays=None):
     return vae.to(DEVICE), reference
 
 
-#: What, besides the weights' shapes, makes a layer the reference's: its layout.
-LAYOUT = ("stride", "padding", "output_padding", "dilation", "groups", "padding_mode", "in_features", "out_features")
 
 
 def _take_layer(vae, name, layer):
@@ -117,7 +104,7 @@ def surround(vae, reference, keep, noise=None):
     for name in PIECES:
         if name != keep and hasattr(type(reference), name):
             setattr(vae, name, getattr(reference, name))
-    if noise is not None:
+    if noise is not None:  # the notebook's own (given) reparameterize, with the case's noise
         def reparameterize(mu, logvar):
             calls.append(tuple(mu.shape) == tuple(noise.shape))
             return mu + torch.exp(0.5 * logvar) * (noise if calls[-1] else torch.randn_like(mu))
@@ -213,11 +200,6 @@ def probe_evaluate_layers(_, case, arrays):
             "expected/theta": to_array(theta, "", "")}, {}
 
 
-def _first_input(layer, seen: dict, key: str):
-    """Record in ``seen[key]`` the first input ``layer`` receives (a forward pre-hook; returns its handle)."""
-    return layer.register_forward_pre_hook(lambda m, a: seen.setdefault(key, a[0].detach().clone()))
-
-
 def probe_encoder(student_class, case, arrays):
     """encoder(x[, c]) with the reference's layers: mu, logvar, and the input conv1 received (the image and,
     for the ConditionalVAE, its label's planes)."""
@@ -225,13 +207,8 @@ def probe_encoder(student_class, case, arrays):
     vae, reference = build(student_class, class_name, case, arrays)
     surround(vae, reference, "encoder")
     args = (_labels(arrays),) if class_name == "ConditionalVAE" else ()
-    where, seen = f"{class_name}.encoder", {}
-    _first_input(vae.conv1, seen, "conv1_input")
-    outputs = pair(call(where, method_of(student_class, vae, "encoder"), tensor(arrays["x"]), *args), where,
-                   ("mu", "logvar"))
-    if "conv1_input" in seen:
-        outputs["conv1_input"] = to_array(seen["conv1_input"], "", "")
-    return outputs, {}
+    where = f"{class_name}.encoder"
+    return cvae_call_encoder(vae, method_of(student_class, vae, "encoder"), where, tensor(arrays["x"]), args)
 
 
 def probe_decoder(student_class, case, arrays):
@@ -241,13 +218,8 @@ def probe_decoder(student_class, case, arrays):
     vae, reference = build(student_class, class_name, case, arrays)
     surround(vae, reference, "decoder")
     args = (_labels(arrays),) if class_name == "ConditionalVAE" else ()
-    where, seen = f"{class_name}.decoder", {}
-    _first_input(vae.fc_dec, seen, "fc_dec_input")
-    theta = call(where, method_of(student_class, vae, "decoder"), tensor(arrays["z"]), *args)
-    outputs = {"theta": to_array(theta, where, "theta")}
-    if "fc_dec_input" in seen:
-        outputs["fc_dec_input"] = to_array(seen["fc_dec_input"], "", "")
-    return outputs, {}
+    where = f"{class_name}.decoder"
+    return cvae_call_decoder(vae, method_of(student_class, vae, "decoder"), where, tensor(arrays["z"]), args)
 
 
 def probe_loss(student_class, case, arrays):
@@ -259,21 +231,8 @@ def probe_loss(student_class, case, arrays):
     calls = surround(vae, reference, "loss", tensor(arrays["eps"]))
     args = (_labels(arrays),) if class_name == "ConditionalVAE" else ()
     where, loss = f"{class_name}.loss", method_of(student_class, vae, "loss")
-    value = call(where, loss, tensor(arrays["x"]), *args)
-    outputs = {"loss": to_array(value, where, "loss")}
-    info = {"noise_calls": sum(calls), "fresh_calls": len(calls) - sum(calls)}
-    repeats = case["params"].get("repeats", 0)
-    if repeats and (not info["noise_calls"] or info["fresh_calls"]):
-        surround(vae, reference, "loss")  # the reference's reparameterize, fresh noise
-        decoded = []
-        hook = vae.fc_dec.register_forward_pre_hook(lambda m, a: decoded.append(a[0].detach()[:, :2].clone()))
-        with torch.no_grad():
-            draws = [to_array(call(where, loss, tensor(arrays["x"]), *args), where, "loss") for _ in range(repeats)]
-        hook.remove()
-        outputs["repeats"] = np.stack(draws) if len({d.shape for d in draws}) == 1 else np.zeros((0,))
-        if decoded and all(d.dim() == 2 for d in decoded):
-            outputs["decoded"] = to_array(torch.cat(decoded), "", "")
-    return outputs, info
+    return cvae_call_loss(vae, loss, where, tensor(arrays["x"]), args, calls, case["params"].get("repeats", 0),
+                          lambda: surround(vae, reference, "loss"))  # the reference's reparameterize, fresh noise
 
 
 def _loss_terms(case, arrays):
@@ -321,14 +280,7 @@ def probe_sample(student_class, case, arrays):
     vae, reference = build(student_class, "ConditionalVAE", case, arrays)
     surround(vae, reference, "sample")
     vae.decoder = decode_in_parts(vae.decoder)
-    seen = []
-    vae.fc_dec.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
-    with torch.no_grad():  # sampling needs no gradients, and their activations would take ~200 MB
-        theta = call("ConditionalVAE.sample", method_of(student_class, vae, "sample"), _labels(arrays))
-    outputs = {"theta": to_array(theta, "ConditionalVAE.sample", "theta")}
-    if seen:
-        outputs["decoder_input"] = to_array(torch.cat(seen) if all(s.dim() == 2 for s in seen) else seen[-1], "", "")
-    return outputs, {}
+    return cvae_call_sample(vae, method_of(student_class, vae, "sample"), _labels(arrays))
 
 
 def probe_generate(student_class, case, arrays):
@@ -336,24 +288,8 @@ def probe_generate(student_class, case, arrays):
     what fc_dec received (z and the one-hot vectors, call by call)."""
     vae, reference = build(student_class, "ConditionalVAE", case, arrays)
     surround(vae, reference, "generate")
-    given, seen = [], []
-    real_sample = vae.sample
-
-    def sample(c):
-        given.append(torch.as_tensor(c).detach().reshape(-1).cpu())
-        return real_sample(c)
-
-    vae.sample = sample
-    vae.fc_dec.register_forward_pre_hook(lambda m, a: seen.append(a[0].detach()))
     p = case["params"]
-    with torch.no_grad():
-        theta = call("ConditionalVAE.generate", method_of(student_class, vae, "generate"), list(p["digits"]), p["n"])
-    outputs = {"theta": to_array(theta, "ConditionalVAE.generate", "theta")}
-    if given:
-        outputs["labels"] = to_array(torch.cat(given).to(torch.int64), "", "")
-    if seen and all(s.dim() == 2 for s in seen):
-        outputs["decoder_input"] = to_array(torch.cat(seen), "", "")
-    return outputs, {}
+    return cvae_call_generate(vae, method_of(student_class, vae, "generate"), p["digits"], p["n"])
 
 
 def probe_decode(_, case, arrays):

@@ -5,61 +5,13 @@ import numpy as np
 from autograder.assignments.cvae import cases
 from autograder.grading.comparators import max_difference
 from autograder.grading.grading import fail
+from autograder.sandbox.vae_check import COND, CONV, check_layers  # noqa: F401 - the judges the checks share
 
-#: The notebook's table of ConvVAE (seed 003's): layer -> (type, parameters, output shape without the batch).
-CONV = {"conv1": ("Conv2d", 320, (32, 14, 14)), "conv2": ("Conv2d", 18496, (64, 7, 7)),
-        "fc": ("Linear", 43918, (14,)), "fc_mu": ("Linear", 30, (2,)), "fc_logvar": ("Linear", 30, (2,)),
-        "fc_dec": ("Linear", 9408, (3136,)), "deconv1": ("ConvTranspose2d", 36928, (64, 14, 14)),
-        "deconv2": ("ConvTranspose2d", 18464, (32, 28, 28)), "deconv3": ("ConvTranspose2d", 289, (1, 28, 28))}
-#: The ConditionalVAE's two changed layers: the label's 10 planes at conv1, its one-hot vector at fc_dec.
-COND = {**CONV, "conv1": ("Conv2d", 3200, (32, 14, 14)), "fc_dec": ("Linear", 40768, (3136,))}
-ENCODER = ("conv1", "conv2", "fc", "fc_mu", "fc_logvar")
 #: Each layer's weight shape (PyTorch's layout: a transposed convolution's is (in, out, 3, 3)) in the ConvVAE; its
 #: bias has the layer's output channels or features (the first dimension, the second for a transposed convolution).
 WEIGHTS = {"conv1": (32, 1, 3, 3), "conv2": (64, 32, 3, 3), "fc": (14, 3136), "fc_mu": (2, 14), "fc_logvar": (2, 14),
            "fc_dec": (3136, 2), "deconv1": (64, 64, 3, 3), "deconv2": (64, 32, 3, 3), "deconv3": (32, 1, 3, 3)}
 COND_WEIGHTS = {**WEIGHTS, "conv1": (32, 11, 3, 3), "fc_dec": (3136, 12)}
-HINTS = {"conv1": "a 3 x 3 kernel with stride 2 and padding 1 halves 28 x 28 to 14 x 14",
-         "conv2": "stride 2 and padding 1 halve 14 x 14 to 7 x 7",
-         "deconv1": "a transposed 3 x 3 convolution with stride 2, padding 1 and output_padding 1 doubles 7 x 7 to "
-                    "14 x 14",
-         "deconv2": "stride 2, padding 1 and output_padding 1 double 14 x 14 to 28 x 28",
-         "deconv3": "stride 1 and padding 1 keep 28 x 28"}
-
-
-def check_layers(found, table: dict, class_name: str, layers=None) -> None:
-    """Fail unless every layer of ``layers`` (default all) has the type, parameter count and output shape of
-    ``table``, and the encoder's and decoder's totals are right."""
-    types, out = found.info.get("types", {}), found.outputs
-    for name in layers or table:
-        kind, params, shape = table[name]
-        if types.get(name) != kind:
-            fail(f"{class_name} should have a layer self.{name} = nn.{kind}(...); "
-                 + (f"yours is {types.get(name)}" if types.get(name) else "it has none"))
-        got = int(out[f"params/{name}"][0]) if f"params/{name}" in out else None
-        if got != params:
-            what = "its input and output sizes" + (" and its 3 x 3 kernel" if "Conv" in kind else "")
-            fail(f"{class_name}.{name} should have {params:,} parameters (the notebook's table), but yours has "
-                 f"{got:,}: check {what}")
-    for name in layers or table:  # the first layer whose output has the wrong shape, as far as the pass got
-        if f"shape/{name}" not in out and "forward_error" in found.info:
-            fail(f"the reference's encoder and decoder cannot run through your {class_name}'s layers: "
-                 f"{found.info['forward_error']}" + _shapes(out, table))
-        got = tuple(out.get(f"shape/{name}", np.zeros(0, np.int64)).tolist())[1:]
-        if got != table[name][2]:
-            hint = f" ({HINTS[name]})" if name in HINTS else ""
-            fail(f"{class_name}.{name} should output shape (batch, {', '.join(map(str, table[name][2]))}), but "
-                 f"outputs (batch, {', '.join(map(str, got))}){hint}")
-    for part, names in (("encoder", ENCODER), ("decoder", tuple(n for n in table if n not in ENCODER))):
-        total, want = sum(int(out[f"params/{n}"][0]) for n in names), sum(table[n][1] for n in names)
-        if total != want:
-            fail(f"your {class_name}'s {part} has {total:,} parameters in all, where the notebook's table gives "
-                 f"{want:,}")
-
-
-def _shapes(out, table) -> str:
-    seen = [f"{n}: {tuple(out[f'shape/{n}'].tolist())[1:]}" for n in table if f"shape/{n}" in out]
-    return f"\n  Output shapes reached: {', '.join(seen) or 'none'}." if seen else ""
 
 
 def check_values(sub, key: str, kind: str, class_name: str) -> None:

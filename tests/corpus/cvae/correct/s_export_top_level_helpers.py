@@ -60,7 +60,8 @@
 # - using the `torch.distributions` package.
 # 
 # This notebook runs top to bottom on a CPU in about 6 minutes, and unchanged on Google Colab: upload
-# `vae_utils.py` next to it. On a CPU it trains each model for 2 epochs, on a GPU for 20.
+# `vae_utils.py`, `vae_check.py` and `checks_cvae.npz` next to it (the last two run the checks after the
+# classes). On a CPU it trains each model for 2 epochs, on a GPU for 20.
 
 # In[ ]:
 
@@ -300,6 +301,48 @@ class ConvVAE(nn.Module):
         ### END SOLUTION
 
 
+# ### Check each method as you go
+# Each cell below runs the grader's tests of one task on your `ConvVAE`, here in your own kernel, and prints for
+# each test what the grader would print: ✓ or ✗, the test's name and, when it fails, the grader's message
+# (· when the check waits for a method it uses to pass its own checks first, or leaves a test to the grader).
+# Run a task's check once its method is written; re-run the class cell first after any change.
+# 
+# The checks need two files next to this notebook, handed out with it: `vae_check.py` (the grader's own
+# tests and messages) and `checks_cvae.npz` (inputs, and the values the course's reference computes from
+# them; no solution code). A check passed is not yet the grade: the grader also reads your code for the
+# rules above, runs the same tests on inputs of its own, runs its own encoder and decoder through your layers
+# and trains your model. The grader ignores these cells: deleting or editing them costs nothing.
+
+# In[ ]:
+
+
+from vae_check import check
+
+
+# In[ ]:
+
+
+check("conv_layers", ConvVAE)  # task 1
+
+
+# In[ ]:
+
+
+check("conv_encoder", ConvVAE)  # task 2
+
+
+# In[ ]:
+
+
+check("conv_decoder", ConvVAE)  # task 3
+
+
+# In[ ]:
+
+
+check("conv_loss", ConvVAE)  # task 4
+
+
 # ## The MLP VAE (given)
 # 
 # The model to compare with: one hidden layer of 82 units in each network, chosen so that each network has about
@@ -498,6 +541,45 @@ class ConditionalVAE(ConvVAE):
         labels = torch.as_tensor(digits, dtype=torch.long, device=self.fc_dec.weight.device)
         return self.sample(labels.repeat_interleave(n))
         ### END SOLUTION
+
+
+# ### Check each method as you go
+# The checks of tasks 5 to 10, as above for the `ConvVAE` (they run your `ConvVAE`'s methods where the `ConditionalVAE` calls them: check those first).
+
+# In[ ]:
+
+
+check("cond_layers", ConditionalVAE)  # task 5
+
+
+# In[ ]:
+
+
+check("cond_encoder", ConditionalVAE)  # task 6
+
+
+# In[ ]:
+
+
+check("cond_decoder", ConditionalVAE)  # task 7
+
+
+# In[ ]:
+
+
+check("cond_loss", ConditionalVAE)  # task 8
+
+
+# In[ ]:
+
+
+check("sample", ConditionalVAE)  # task 9
+
+
+# In[ ]:
+
+
+check("generate", ConditionalVAE)  # task 10
 
 
 # ### The three models' sizes

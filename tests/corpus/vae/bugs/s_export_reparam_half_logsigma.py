@@ -45,8 +45,8 @@ The following things are **not** allowed, and cost all the points of the method 
 - adding `import` statements (everything you need is imported in the first cell);
 - using the `torch.distributions` package.
 
-This notebook runs on a CPU in a few minutes, and unchanged on Google Colab: upload `vae_utils.py`
-next to it.
+This notebook runs on a CPU in a few minutes, and unchanged on Google Colab: upload `vae_utils.py`,
+`vae_check.py` and `checks_vae.npz` next to it (the last two run the checks after the `VAE` class).
 """
 
 !pip install -q torch
@@ -255,6 +255,32 @@ class VAE(nn.Module):
         z = torch.randn(num_samples, self.latent_dim, device=self.linear3.weight.device)
         return torch.bernoulli(self.decoder(z))
         ### END SOLUTION
+
+"""### Check each method as you go
+Each cell below runs the grader's tests of one task on your `VAE`, here in your own kernel, and prints for
+each test what the grader would print: ✓ or ✗, the test's name and, when it fails, the grader's message
+(· when the check waits for a method it uses to pass its own checks first).
+Run a task's check once its method is written; re-run the `VAE` cell first after any change.
+
+The checks need two files next to this notebook, handed out with it: `vae_check.py` (the grader's own
+tests and messages) and `checks_vae.npz` (inputs, and the values the course's reference computes from
+them; no solution code). A check passed is not yet the grade: the grader also reads your code for the
+rules above, runs the same tests on inputs of its own and trains your model. The grader ignores these
+cells: deleting or editing them costs nothing."""
+
+from vae_check import check
+
+check("encoder", VAE)  # task 1
+
+check("sample_with_reparam", VAE)  # task 2
+
+check("decoder", VAE)  # task 3
+
+check("kl_divergence", VAE)  # task 4
+
+check("elbo", VAE)  # task 5
+
+check("sample", VAE)  # task 6
 
 """## Training
 We train the model by maximizing the ELBO averaged over each minibatch with Adam. The printed loss is the

@@ -40,8 +40,8 @@
 # - adding `import` statements (everything you need is imported in the first cell);
 # - using the `torch.distributions` package.
 # 
-# This notebook runs on a CPU in a few minutes, and unchanged on Google Colab: upload `vae_utils.py`
-# next to it.
+# This notebook runs on a CPU in a few minutes, and unchanged on Google Colab: upload `vae_utils.py`,
+# `vae_check.py` and `checks_vae.npz` next to it (the last two run the checks after the `VAE` class).
 
 # In[ ]:
 
@@ -270,11 +270,65 @@ class VAE(nn.Module):
         ### END SOLUTION
 
 
+# ### Check each method as you go
+# Each cell below runs the grader's tests of one task on your `VAE`, here in your own kernel, and prints for
+# each test what the grader would print: ✓ or ✗, the test's name and, when it fails, the grader's message
+# (· when the check waits for a method it uses to pass its own checks first).
+# Run a task's check once its method is written; re-run the `VAE` cell first after any change.
+# 
+# The checks need two files next to this notebook, handed out with it: `vae_check.py` (the grader's own
+# tests and messages) and `checks_vae.npz` (inputs, and the values the course's reference computes from
+# them; no solution code). A check passed is not yet the grade: the grader also reads your code for the
+# rules above, runs the same tests on inputs of its own and trains your model. The grader ignores these
+# cells: deleting or editing them costs nothing.
+
+# In[5]:
+
+
+from vae_check import check
+
+
+# In[6]:
+
+
+check("encoder", VAE)  # task 1
+
+
+# In[7]:
+
+
+check("sample_with_reparam", VAE)  # task 2
+
+
+# In[8]:
+
+
+check("decoder", VAE)  # task 3
+
+
+# In[9]:
+
+
+check("kl_divergence", VAE)  # task 4
+
+
+# In[10]:
+
+
+check("elbo", VAE)  # task 5
+
+
+# In[11]:
+
+
+check("sample", VAE)  # task 6
+
+
 # ## Training
 # We train the model by maximizing the ELBO averaged over each minibatch with Adam. The printed loss is the
 # negative ELBO in nats per image: it should drop below about 120 within five epochs.
 
-# In[5]:
+# In[12]:
 
 
 obs_dim = 784  # MNIST images are of shape [1, 28, 28]
@@ -285,7 +339,7 @@ vae = VAE(obs_dim, latent_dim, hidden_dim).to(device)
 opt = torch.optim.Adam(vae.parameters(), lr=1e-3)
 
 
-# In[6]:
+# In[13]:
 
 
 max_epochs = 5
@@ -309,7 +363,7 @@ for epoch in range(max_epochs):
 # VAE with a Bernoulli likelihood trained for five epochs is a modest generative model. Convolutional
 # encoders and decoders (`nn.Conv2d`, `nn.ConvTranspose2d`) do better, at a higher cost.
 
-# In[7]:
+# In[14]:
 
 
 with torch.no_grad():
@@ -325,7 +379,7 @@ vae_utils.visualize_vae_samples(x, num_rows=5, num_cols=10)
 # 2. pass it through the encoder, `mu, logsigma = vae.encoder(x)`;
 # 3. visualize the means `mu` with t-SNE.
 
-# In[8]:
+# In[15]:
 
 
 x, y = next(iter(test_loader))

@@ -53,7 +53,8 @@ The following things are **not** allowed:
 - using the `torch.distributions` package.
 
 This notebook runs top to bottom on a CPU in about 2 minutes, and unchanged on Google Colab: upload
-`vae_utils.py` next to it. On a GPU it trains for more epochs.
+`vae_utils.py`, `vae_check.py`
+and `checks_vae2d.npz` next to it (the last two run the checks after the class). On a GPU it trains for more epochs.
 """
 
 !pip install -q torch
@@ -308,6 +309,36 @@ class VAE2D(nn.Module):
         seconds = [torch.multinomial((labels != labels[a]).float(), 1, generator=generator) for a in firsts]
         return torch.stack([firsts, torch.cat(seconds)], dim=1)
         ### END SOLUTION
+
+"""### Check each method as you go
+Each cell below runs the grader's tests of one task on your `VAE2D`, here in your own kernel, and prints for
+each test what the grader would print: ✓ or ✗, the test's name and, when it fails, the grader's message
+(· when the check waits for a method it uses to pass its own checks first).
+Run a task's check once its method is written; re-run the class cell first after any change.
+
+The checks need two files next to this notebook, handed out with it: `vae_check.py` (the grader's own
+tests and messages) and `checks_vae2d.npz` (inputs, and the values the course's reference computes from
+them; no solution code). A check passed is not yet the grade: the grader also reads your code for the
+rules above, runs the same tests on inputs of its own and trains your model. The grader ignores these
+cells: deleting or editing them costs nothing."""
+
+from vae_check import check
+
+check("encoder", VAE2D)  # task 1
+
+check("reparameterize", VAE2D)  # task 2
+
+check("decoder", VAE2D)  # task 3
+
+check("loss", VAE2D)  # task 4
+
+check("reconstruct", VAE2D)  # task 5
+
+check("latent_grid", VAE2D)  # task 6
+
+check("interpolate", VAE2D)  # task 7
+
+check("pick_pairs", VAE2D)  # task 8
 
 """## Training
 The code of this section is given. `train` minimizes the mean of `loss(x, beta)` over minibatches of 128
