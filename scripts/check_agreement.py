@@ -90,6 +90,7 @@ class Agreement:
     check_passes_grader_fails: list = field(default_factory=list)
     check_fails_grader_passes: list = field(default_factory=list)
     messages: dict = field(default_factory=dict)
+    verdicts: dict = field(default_factory=dict)
 
     def add(self, name: str, grader: dict, check: dict) -> None:
         for key, passed in check.items():
@@ -117,6 +118,7 @@ def agree_on(case, results: dict, data, methods=None) -> Agreement:
         verdicts.update({key: False for key in tests} if report is None else report.passed)
         found.messages.update({} if report is None else report.messages)
     found.add(case.name, grader, verdicts)
+    found.verdicts = verdicts
     return found
 
 

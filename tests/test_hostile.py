@@ -388,7 +388,7 @@ def _check_headers(fixtures, part) -> None:
 PART3_ATTACKS = {"allocate_memory", "fake_results_json", "overwrite_results", "tamper_grader", "read_solution",
                  "monkeypatch_torch", "monkeypatch_numpy", "os_exit", "sys_exit", "sleep_forever", "fork_bomb",
                  "network", "tensor_subclass", "lying_info", "forge_expected_outputs", "read_reference_method",
-                 "call_probe_helpers", "loop_in_loss"}
+                 "call_probe_helpers", "loop_in_loss", "call_check_judges"}
 #: What an assignment's hostile corpus must hold besides its own attacks, by their (twins') stems: None for a
 #: twin of every fixture of :data:`ENGINE_HOME`; an assignment not named here, its own 20 or more.
 REQUIRED = {"vae2d": None, "cvae": PART3_ATTACKS}

@@ -58,7 +58,9 @@ def test_data_holds_no_grader_case_and_no_reference_code(assignment):
 def test_checks_pass_on_the_solution(assignment):
     """Does every check of every method pass on the solution notebook?"""
     verdicts = _verdicts(assignment.solution_notebook, assignment)
-    assert verdicts and all(verdicts.values()), verdicts
+    grader_only = {k for m in check_agreement.load_data(assignment).meta["methods"].values() for k in m["grader_only"]}
+    assert verdicts and all(passed or key in grader_only for key, passed in verdicts.items()), verdicts
+    assert all(verdicts[key] is None for key in grader_only)
 
 
 @pytest.mark.parametrize("assignment", CHECKED, ids=lambda a: a.name)
@@ -158,10 +160,13 @@ def _fresh_notebook(assignment, notebook, folder):
 @pytest.mark.parametrize("assignment", CHECKED, ids=lambda a: a.name)
 def test_checks_run_in_a_fresh_folder_with_only_the_named_files(assignment, tmp_path):
     """In a fresh folder holding only the files the notebook names, with the kit out of reach, do the solution's
-    check cells all pass, and does the template's first check fail with NotImplementedError named?"""
+    check cells all pass, and (Part 1) does the template's first check fail with NotImplementedError named?"""
     from nbclient import NotebookClient
 
-    for kind, notebook in (("solution", assignment.solution_notebook), ("template", assignment.template_notebook)):
+    runs = [("solution", assignment.solution_notebook)]
+    if assignment.name == "vae":  # every template's messages are compared with the grader's in-process (above)
+        runs.append(("template", assignment.template_notebook))
+    for kind, notebook in runs:
         folder = tmp_path / kind
         folder.mkdir()
         path = _fresh_notebook(assignment, notebook, folder)

@@ -36,9 +36,14 @@ def check_case(probe: str, case):
     kind, _, method = probe.partition("_")
     if method in ("encoder", "decoder", "loss"):
         case.params["method"] = method
-    if "spread" in case.params:
-        case.params["spread"] = spread_cases.spread_of(case, probe.endswith("loss") is False)
-    torch.manual_seed(case.params["seed"])
-    model = getattr(reference, case.params["class_name"])(2)
-    case.params["digests"] = {name: vae_check._digest(getattr(model, name)) for name in vae_check.CONV_LAYERS}
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the spread's sums, in the same order on every machine: the data is the same
+    try:
+        if "spread" in case.params:
+            case.params["spread"] = spread_cases.spread_of(case, probe.endswith("loss") is False)
+        torch.manual_seed(case.params["seed"])
+        model = getattr(reference, case.params["class_name"])(2)
+        case.params["digests"] = {name: vae_check._digest(getattr(model, name)) for name in vae_check.CONV_LAYERS}
+    finally:
+        torch.set_num_threads(threads)
     return case

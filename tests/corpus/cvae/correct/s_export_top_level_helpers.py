@@ -313,31 +313,31 @@ class ConvVAE(nn.Module):
 # rules above, runs the same tests on inputs of its own, runs its own encoder and decoder through your layers
 # and trains your model. The grader ignores these cells: deleting or editing them costs nothing.
 
-# In[ ]:
+# In[4]:
 
 
 from vae_check import check
 
 
-# In[ ]:
+# In[5]:
 
 
 check("conv_layers", ConvVAE)  # task 1
 
 
-# In[ ]:
+# In[6]:
 
 
 check("conv_encoder", ConvVAE)  # task 2
 
 
-# In[ ]:
+# In[7]:
 
 
 check("conv_decoder", ConvVAE)  # task 3
 
 
-# In[ ]:
+# In[8]:
 
 
 check("conv_loss", ConvVAE)  # task 4
@@ -355,7 +355,7 @@ check("conv_loss", ConvVAE)  # task 4
 # \qquad
 # \boldsymbol{\theta} = \operatorname{sigmoid}(\texttt{dec\_out}(\operatorname{ReLU}(\texttt{dec\_hidden}(\mathbf{z})))).$$
 
-# In[4]:
+# In[9]:
 
 
 class MLPVAE(nn.Module):
@@ -441,7 +441,7 @@ class MLPVAE(nn.Module):
 # `generate(digits, n)`: $n$ samples of each digit of `digits` in turn ($n$ of `digits[0]`, then $n$ of
 # `digits[1]`, ...), drawn with `sample`.
 
-# In[5]:
+# In[10]:
 
 
 class ConditionalVAE(ConvVAE):
@@ -546,37 +546,37 @@ class ConditionalVAE(ConvVAE):
 # ### Check each method as you go
 # The checks of tasks 5 to 10, as above for the `ConvVAE` (they run your `ConvVAE`'s methods where the `ConditionalVAE` calls them: check those first).
 
-# In[ ]:
+# In[11]:
 
 
 check("cond_layers", ConditionalVAE)  # task 5
 
 
-# In[ ]:
+# In[12]:
 
 
 check("cond_encoder", ConditionalVAE)  # task 6
 
 
-# In[ ]:
+# In[13]:
 
 
 check("cond_decoder", ConditionalVAE)  # task 7
 
 
-# In[ ]:
+# In[14]:
 
 
 check("cond_loss", ConditionalVAE)  # task 8
 
 
-# In[ ]:
+# In[15]:
 
 
 check("sample", ConditionalVAE)  # task 9
 
 
-# In[ ]:
+# In[16]:
 
 
 check("generate", ConditionalVAE)  # task 10
@@ -587,7 +587,7 @@ check("generate", ConditionalVAE)  # task 10
 # and $\log\boldsymbol{\sigma}^2$; the decoder: the others). The conditional VAE's two joined layers make it
 # larger, its decoder most: `fc_dec` gets 10 more inputs, each with 3136 weights.
 
-# In[6]:
+# In[17]:
 
 
 ENCODER_LAYERS = {"conv1", "conv2", "fc", "fc_mu", "fc_logvar", "enc_hidden", "enc_mu", "enc_logvar"}
@@ -650,7 +650,7 @@ for name, model in models.items():
 # The three models get the same training: 2 epochs each on a CPU (2 × 469 minibatches; about 2 minutes for each
 # convolutional model), 20 on a GPU.
 
-# In[7]:
+# In[18]:
 
 
 def model_loss(model, x, c):
@@ -691,7 +691,7 @@ def train(model, name, epochs, batch_size=128):
     return seconds
 
 
-# In[8]:
+# In[19]:
 
 
 epochs = 20 if device.type == "cuda" else 2
@@ -705,7 +705,7 @@ mlp, conv, cvae = (model.eval() for model in models.values())
 # After the same training, the test-set ELBO of each model (higher is better; the CVAE's is the ELBO of
 # $\log p(\mathbf{x} \mid c)$, given the label):
 
-# In[9]:
+# In[20]:
 
 
 print(f"{'model':<10}{'encoder':>10}{'decoder':>10}{'training (s)':>14}{'test ELBO (nats)':>18}")
@@ -719,7 +719,7 @@ for name, model in models.items():
 # the images decoded from a $15 \times 15$ grid over the square that holds the middle 98% of those means on both
 # axes, the region the clusters cover; and the image decoded at $\mathbf{z} = (0, 0)$.
 
-# In[10]:
+# In[21]:
 
 
 def test_means(model):
@@ -751,14 +751,14 @@ origin = torch.zeros(1, 2, device=device)  # z = (0, 0)
 
 # ### The MLP VAE
 
-# In[11]:
+# In[22]:
 
 
 mu = test_means(mlp)
 vae_utils.plot_latent_scatter(mu, y_test, title="MLP VAE: encoder means of the 10,000 test images")
 
 
-# In[12]:
+# In[23]:
 
 
 low, high = cluster_region(mu)
@@ -770,14 +770,14 @@ with torch.no_grad():
 
 # ### The convolutional VAE
 
-# In[13]:
+# In[24]:
 
 
 mu = test_means(conv)
 vae_utils.plot_latent_scatter(mu, y_test, title="ConvVAE: encoder means of the 10,000 test images")
 
 
-# In[14]:
+# In[25]:
 
 
 low, high = cluster_region(mu)
@@ -815,14 +815,14 @@ with torch.no_grad():
 # The encoder means of the test images, each encoded with its own label; the grid decoded with one label
 # (change `digit` to see another); and the ten images decoded at $\mathbf{z} = (0, 0)$, one per label.
 
-# In[15]:
+# In[26]:
 
 
 mu = test_means(cvae)
 vae_utils.plot_latent_scatter(mu, y_test, title="CVAE: encoder means of the 10,000 test images, given their labels")
 
 
-# In[16]:
+# In[27]:
 
 
 digit = 8
@@ -839,7 +839,7 @@ vae_utils.plot_image_row(at_origin, [f"c = {d}" for d in range(10)], title="CVAE
 # ### The digit you ask for
 # `generate(range(10), 8)`: row $d$ shows 8 images generated with the label $d$.
 
-# In[17]:
+# In[28]:
 
 
 with torch.no_grad():
@@ -851,7 +851,7 @@ vae_utils.plot_digit_grid(asked, 8, title="CVAE: generate(range(10), 8)")
 # Each column decodes one code $\mathbf{z} \sim \mathcal{N}(\mathbf{0}, \mathbf{I})$ with each of the ten labels:
 # the label chooses the digit, the code its style.
 
-# In[18]:
+# In[29]:
 
 
 z = torch.randn(8, 2, device=device)
