@@ -516,6 +516,8 @@ def sigmoid(a):
 
 
 def vae_encoder_shapes(sub):
+    """The judge of ``encoder.shapes`` (vae): are mu and logsigma float tensors of shape (batch, latent_dim)? Raises
+    CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         for name in ("mu", "logsigma"):
@@ -524,6 +526,8 @@ def vae_encoder_shapes(sub):
 
 
 def vae_encoder_values(sub):
+    """The judge of ``encoder.values`` (vae): are mu = linear21(h) and logsigma = linear22(h), with h =
+    ReLU(linear1(x)), for your weights? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         expected = sub.expected(case)
@@ -532,6 +536,8 @@ def vae_encoder_values(sub):
 
 
 def vae_decoder_shapes(sub):
+    """The judge of ``decoder.shapes`` (vae): is theta a float tensor of shape (batch, obs_dim) with values in (0,
+    1)? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         theta = out["theta"]
@@ -542,6 +548,8 @@ def vae_decoder_shapes(sub):
 
 
 def vae_decoder_values(sub):
+    """The judge of ``decoder.values`` (vae): is theta = sigmoid(linear4(ReLU(linear3(z)))) for your weights? Raises
+    CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         expected = sub.expected(case)
@@ -549,6 +557,8 @@ def vae_decoder_values(sub):
 
 
 def vae_kl_divergence_shapes(sub):
+    """The judge of ``kl_divergence.shapes`` (vae): is the KL a float tensor of shape (batch,), one value per data
+    point? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         batch = len(case.arrays["mu"])
@@ -559,6 +569,8 @@ def vae_kl_divergence_shapes(sub):
 
 
 def vae_kl_divergence_values(sub):
+    """The judge of ``kl_divergence.values`` (vae): does it equal 0.5 * sum(sigma^2 + mu^2 - 1 - log sigma^2) over
+    latent dims (Kingma & Welling, app. B)? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         expected = sub.expected(case)
@@ -566,6 +578,8 @@ def vae_kl_divergence_values(sub):
 
 
 def vae_sample_with_reparam_shapes(sub):
+    """The judge of ``sample_with_reparam.shapes`` (vae): is z a float tensor of shape (batch, latent_dim), the shape
+    of mu? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         for key, z in sorted(out.items()):
@@ -574,6 +588,8 @@ def vae_sample_with_reparam_shapes(sub):
 
 
 def vae_sample_with_reparam_statistics(sub):
+    """The judge of ``sample_with_reparam.statistics`` (vae): are the z drawn from N(mu, exp(logsigma)^2),
+    independently for every row and every call? Raises CheckFailure with the grader's message."""
     found = sub.case("statistics")
     out, rows = found.outputs, found.case.arrays
     mu, sigma = rows["mu"][0].astype(np.float64), np.exp(rows["logsigma"][0].astype(np.float64))
@@ -626,6 +642,8 @@ def _explain_reparam(z, mu, sigma) -> str:
 
 
 def vae_sample_with_reparam_gradients(sub):
+    """The judge of ``sample_with_reparam.gradients`` (vae): does z carry gradients, dz/dmu = 1 and dz/dlogsigma =
+    exp(logsigma) * eps = z - mu? Raises CheckFailure with the grader's message."""
     found = sub.case("gradients")
     case, out, info = found.case, found.outputs, found.info
     mu, z = case.arrays["mu"].astype(np.float64), out["z0"]
@@ -666,6 +684,8 @@ def _explain_reparam_gradient(case, out, spread) -> str:
 
 
 def vae_elbo_shapes(sub):
+    """The judge of ``elbo.shapes`` (vae): is the ELBO a float tensor of shape (batch,), one value per data point?
+    Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         batch = len(case.arrays["x"])
@@ -676,6 +696,8 @@ def vae_elbo_shapes(sub):
 
 
 def vae_elbo_point_mass(sub):
+    """The judge of ``elbo.point_mass`` (vae): when q(z|x) is a point mass at mu (logsigma = -30), does the ELBO
+    equal log p(x | mu) - KL, on MNIST too? Raises CheckFailure with the grader's message."""
     for name, what in (("point_mass", ""), ("mnist", " on real MNIST test images")):
         found = sub.case(name)
         case, out = found.case, found.outputs
@@ -691,6 +713,8 @@ def _drew_given_noise(info) -> bool:
 
 
 def vae_elbo_sampled(sub):
+    """The judge of ``elbo.sampled`` (vae): with z from sample_with_reparam, does the ELBO equal log p(x | z) - KL
+    for that z? Raises CheckFailure with the grader's message."""
     found = sub.case("sampled")
     case, out, info = found.case, found.outputs, found.info
     check_array(out["elbo"], (len(case.arrays["x"]),), "the ELBO")
@@ -714,6 +738,8 @@ def vae_elbo_sampled(sub):
 
 
 def vae_elbo_gradients(sub):
+    """The judge of ``elbo.gradients`` (vae): do gradients of the ELBO reach every layer, and equal those of the
+    reference ELBO? Raises CheckFailure with the grader's message."""
     found = sub.case("sampled")
     case, out, info = found.case, found.outputs, found.info
     missing = [layer for layer, present in sorted(info.get("grads", {}).items()) if not present]
@@ -742,12 +768,16 @@ def _sample_case(sub):
 
 
 def vae_sample_shapes(sub):
+    """The judge of ``sample.shapes`` (vae): is the output of sample(num_samples) of shape (num_samples, obs_dim)?
+    Raises CheckFailure with the grader's message."""
     case, out = _sample_case(sub)
     count = case.params["num_samples"]
     check_array(out["x"], (count, case.dims[0]), f"sample({count})", floating=False)
 
 
 def vae_sample_prior(sub):
+    """The judge of ``sample.prior`` (vae): is the decoder's input z drawn from the prior N(0, I), of shape
+    (num_samples, latent_dim)? Raises CheckFailure with the grader's message."""
     case, out = _sample_case(sub)
     count = case.params["num_samples"]
     if "z" not in out:
@@ -768,6 +798,8 @@ def vae_sample_prior(sub):
 
 
 def vae_sample_bernoulli(sub):
+    """The judge of ``sample.bernoulli`` (vae): are the samples Bernoulli draws in {0, 1} with probabilities theta =
+    decoder(z)? Raises CheckFailure with the grader's message."""
     case, out = _sample_case(sub)
     x, count = out["x"], case.params["num_samples"]
     check_array(x, (count, case.dims[0]), f"sample({count})", floating=False)
@@ -846,16 +878,19 @@ def vae_build(vae_class, case, arrays):
 
 
 def vae_probe_encoder(vae_class, case, arrays):
+    """Call ``encoder`` of the submission's model on the case's inputs: its outputs (arrays) and info."""
     vae = vae_build(vae_class, case, arrays)
     return pair(call("encoder", method(vae, "encoder"), tensor(arrays["x"])), "encoder", ("mu", "logsigma")), {}
 
 
 def vae_probe_decoder(vae_class, case, arrays):
+    """Call ``decoder`` of the submission's model on the case's inputs: its outputs (arrays) and info."""
     vae = vae_build(vae_class, case, arrays)
     return {"theta": to_array(call("decoder", method(vae, "decoder"), tensor(arrays["z"])), "decoder", "theta")}, {}
 
 
 def vae_probe_kl_divergence(vae_class, case, arrays):
+    """Call ``kl_divergence`` of the submission's model on the case's inputs: its outputs (arrays) and info."""
     vae = vae_build(vae_class, case, arrays)
     kl = call("kl_divergence", method(vae, "kl_divergence"), tensor(arrays["mu"]), tensor(arrays["logsigma"]))
     return {"kl": to_array(kl, "kl_divergence", "kl")}, {}
@@ -1006,6 +1041,8 @@ def _swapped(other, name: str, other_name: str) -> list:
 
 
 def vae2d_encoder_shapes(sub):
+    """The judge of ``encoder.shapes`` (vae2d): are mu and logvar float tensors of shape (batch, latent_dim)? Raises
+    CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         for name in ("mu", "logvar"):
@@ -1013,6 +1050,8 @@ def vae2d_encoder_shapes(sub):
 
 
 def vae2d_encoder_values(sub):
+    """The judge of ``encoder.values`` (vae2d): do mu and logvar equal linear21 and linear22 of ReLU(linear1(x))?
+    Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         mu, logvar, hidden = out["expected/mu"], out["expected/logvar"], sub.expected(case)
@@ -1048,6 +1087,8 @@ def _encoder_head(value, name: str, layer: str) -> list:
 
 
 def vae2d_decoder_shapes(sub):
+    """The judge of ``decoder.shapes`` (vae2d): is theta a float tensor of shape (batch, obs_dim) with values in (0,
+    1)? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         check_array(out["theta"], out["expected/theta"].shape, f"theta for VAE2D{case.dims}")
@@ -1057,6 +1098,8 @@ def vae2d_decoder_shapes(sub):
 
 
 def vae2d_decoder_values(sub):
+    """The judge of ``decoder.values`` (vae2d): does theta equal sigmoid(linear4(ReLU(linear3(z))))? Raises
+    CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         compare(out["theta"], out["expected/theta"], f"theta for VAE2D{case.dims}",
@@ -1064,6 +1107,8 @@ def vae2d_decoder_values(sub):
 
 
 def vae2d_reparameterize_shapes(sub):
+    """The judge of ``reparameterize.shapes`` (vae2d): is z a float tensor of shape (batch, latent_dim), the shape of
+    mu? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         for key, z in sorted(out.items()):
@@ -1072,6 +1117,8 @@ def vae2d_reparameterize_shapes(sub):
 
 
 def vae2d_reparameterize_statistics(sub):
+    """The judge of ``reparameterize.statistics`` (vae2d): are the z drawn from N(mu, exp(logvar)), independently for
+    every row and every call? Raises CheckFailure with the grader's message."""
     found = sub.case("statistics")
     out, shape, rows = found.outputs, found.case.arrays["mu"].shape, found.case.arrays
     mu, logvar = rows["mu"][0].astype(np.float64), rows["logvar"][0].astype(np.float64)
@@ -1115,6 +1162,8 @@ def _explain_reparameterize(z, mu, sigma) -> str:
 
 
 def vae2d_reparameterize_gradients(sub):
+    """The judge of ``reparameterize.gradients`` (vae2d): does z carry gradients, dz/dmu = 1 and dz/dlogvar =
+    exp(logvar / 2) * eps / 2 = (z - mu) / 2? Raises CheckFailure with the grader's message."""
     found = sub.case("gradients")
     case, out, info = found.case, found.outputs, found.info
     mu, z = case.arrays["mu"].astype(np.float64), out["z0"]
@@ -1294,6 +1343,8 @@ def _check_loss_value(sub, found, what: str) -> None:
 
 
 def vae2d_loss_shapes(sub):
+    """The judge of ``loss.shapes`` (vae2d): is the loss a float tensor of shape (batch,), one value per image?
+    Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         batch = len(case.arrays["x"])
@@ -1304,6 +1355,8 @@ def vae2d_loss_shapes(sub):
 
 
 def vae2d_loss_point_mass(sub):
+    """The judge of ``loss.point_mass`` (vae2d): when z cannot change the loss (q(z|x) a point mass; a decoder that
+    ignores z), does loss(x, beta) equal Raises CheckFailure with the grader's message."""
     for name, what in (("point_mass", "the loss with q(z|x) a point mass"),
                        ("point_mass_half", "the loss with q(z|x) a point mass, on real MNIST test images"),
                        ("decoder_ignores_z", "the loss with a decoder that ignores z (linear3.weight = 0) and "
@@ -1312,6 +1365,8 @@ def vae2d_loss_point_mass(sub):
 
 
 def vae2d_loss_sampled(sub):
+    """The judge of ``loss.sampled`` (vae2d): with z from reparameterize, does loss(x, 2) equal -log p(x | z) + 2 KL
+    for that z? Raises CheckFailure with the grader's message."""
     found = sub.case("sampled")
     out, info = found.outputs, found.info
     check_array(out["loss"], (len(found.case.arrays["x"]),), "the loss")
@@ -1352,6 +1407,8 @@ def _check_loss_average(sub, out, beta: float, case) -> None:
 
 
 def vae2d_loss_gradients(sub):
+    """The judge of ``loss.gradients`` (vae2d): do gradients of the loss reach every layer, and equal those of the
+    reference loss (with a point-mass q, and Raises CheckFailure with the grader's message."""
     for name, layers in (("point_mass", VAE2D_LAYERS), ("decoder_ignores_z", NOISE_FREE_GRADIENTS)):
         found = sub.case(name)
         out, info = found.outputs, found.info
@@ -1381,12 +1438,16 @@ def _compare_loss_gradient(out, layer: str, case: str) -> None:
 
 
 def vae2d_reconstruct_shapes(sub):
+    """The judge of ``reconstruct.shapes`` (vae2d): is the reconstruction a float tensor of the shape of x, (batch,
+    obs_dim)? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         check_array(out["theta"], case.arrays["x"].shape, f"reconstruct(x) for x of shape {case.arrays['x'].shape}")
 
 
 def vae2d_reconstruct_values(sub):
+    """The judge of ``reconstruct.values`` (vae2d): is the reconstruction decoder(mu(x)), the same on every call,
+    without sampling z? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         check_array(out["theta"], case.arrays["x"].shape, "reconstruct(x)")
@@ -1409,6 +1470,8 @@ def _after_decoder(theta) -> list:
 
 
 def vae2d_latent_grid_shapes(sub):
+    """The judge of ``latent_grid.shapes`` (vae2d): is latent_grid(n, z_min, z_max) a float tensor of shape (n * n,
+    obs_dim)? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         p = case.params
@@ -1422,6 +1485,8 @@ def vae2d_latent_grid_shapes(sub):
 
 
 def vae2d_latent_grid_values(sub):
+    """The judge of ``latent_grid.values`` (vae2d): are the images decoded at the grid's points, both ends included,
+    in the figure's order? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         p, expected = case.params, out["expected/images"]
@@ -1455,6 +1520,8 @@ def _interpolation_rows(sub):
 
 
 def vae2d_interpolate_shapes(sub):
+    """The judge of ``interpolate.shapes`` (vae2d): is the row a float tensor of shape (steps + 2, obs_dim)? Raises
+    CheckFailure with the grader's message."""
     for case, out, steps in _interpolation_rows(sub):
         if out["row"].shape == (steps, case.dims[0]):
             fail(f"interpolate(x_a, x_b, steps={steps}) should have shape ({steps + 2}, {case.dims[0]}): x_a, the "
@@ -1463,6 +1530,8 @@ def vae2d_interpolate_shapes(sub):
 
 
 def vae2d_interpolate_endpoints(sub):
+    """The judge of ``interpolate.endpoints`` (vae2d): are the row's first and last images x_a and x_b themselves?
+    Raises CheckFailure with the grader's message."""
     for case, out, steps in _interpolation_rows(sub):
         row = out["row"]
         check_array(row, (steps + 2, case.dims[0]), f"interpolate(x_a, x_b, steps={steps})")
@@ -1475,6 +1544,8 @@ def vae2d_interpolate_endpoints(sub):
 
 
 def vae2d_interpolate_values(sub):
+    """The judge of ``interpolate.values`` (vae2d): are the images between decoded at evenly spaced points on the
+    line between the encoder means? Raises CheckFailure with the grader's message."""
     for case, out, steps in _interpolation_rows(sub):
         row, expected = out["row"], out["expected/row"]
         check_array(row, expected.shape, f"interpolate(x_a, x_b, steps={steps})")
@@ -1498,6 +1569,8 @@ def _check_integers(pairs) -> None:
 
 
 def vae2d_pick_pairs_shapes(sub):
+    """The judge of ``pick_pairs.shapes`` (vae2d): is pick_pairs an integer tensor of shape (10, 2)? Raises
+    CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         check_array(out["pairs"], (10, 2), f"pick_pairs(labels, same={case.params['same']}, seed)", floating=False)
@@ -1505,6 +1578,8 @@ def vae2d_pick_pairs_shapes(sub):
 
 
 def vae2d_pick_pairs_pairs(sub):
+    """The judge of ``pick_pairs.pairs`` (vae2d): are the pairs indices into labels: two different images of digit d
+    in row d when same, different digits Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     for case, out in zip(cases, result.outputs):
         labels, pairs, same = case.arrays["labels"], out["pairs"], case.params["same"]
@@ -1529,6 +1604,8 @@ def vae2d_pick_pairs_pairs(sub):
 
 
 def vae2d_pick_pairs_random(sub):
+    """The judge of ``pick_pairs.random`` (vae2d): do different seeds give different pairs, drawn at random rather
+    than the first images of each digit? Raises CheckFailure with the grader's message."""
     cases, result = sub.run()
     found = {case.name: out["pairs"] for case, out in zip(cases, result.outputs)}
     for kind in ("same", "different"):
@@ -1622,6 +1699,7 @@ def own_pieces(vae, keep, noise_seed=None, batch=None):
 
 
 def vae2d_probe_encoder(vae_class, case, arrays, surround=None):
+    """Call ``encoder`` of the submission's model on the case's inputs: its outputs (arrays) and info."""
     vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
     surround(vae, "encoder")
     x = tensor(arrays["x"])
@@ -1631,6 +1709,7 @@ def vae2d_probe_encoder(vae_class, case, arrays, surround=None):
 
 
 def vae2d_probe_decoder(vae_class, case, arrays, surround=None):
+    """Call ``decoder`` of the submission's model on the case's inputs: its outputs (arrays) and info."""
     vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
     surround(vae, "decoder")
     z = tensor(arrays["z"])
@@ -1723,6 +1802,7 @@ def vae2d_probe_reconstruct(vae_class, case, arrays, surround=None):
 
 
 def vae2d_probe_latent_grid(vae_class, case, arrays, surround=None):
+    """Call ``latent_grid`` of the submission's model on the case's inputs: its outputs (arrays) and info."""
     vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
     surround(vae, "latent_grid")
     p = case["params"]
@@ -1732,6 +1812,7 @@ def vae2d_probe_latent_grid(vae_class, case, arrays, surround=None):
 
 
 def vae2d_probe_interpolate(vae_class, case, arrays, surround=None):
+    """Call ``interpolate`` of the submission's model on the case's inputs: its outputs (arrays) and info."""
     vae, surround = vae2d_build(vae_class, case, arrays), surround or own_pieces
     surround(vae, "interpolate")
     steps = case["params"]["steps"]
@@ -1818,10 +1899,14 @@ def _shapes_reached(out, table) -> str:
 
 
 def cvae_conv_layers_shapes(sub):
+    """The judge of ``conv_layers.shapes`` (cvae): does each layer have the type, parameter count and output shape of
+    the notebook's table? Raises CheckFailure with the grader's message."""
     check_layers(sub.case("conv"), CONV, "ConvVAE")
 
 
 def cvae_cond_layers_shapes(sub):
+    """The judge of ``cond_layers.shapes`` (cvae): do conv1 take 1 + 10 channels and fc_dec 2 + 10 inputs, with every
+    other layer as in ConvVAE? Raises CheckFailure with the grader's message."""
     check_layers(sub.case("cond"), COND, "ConditionalVAE")
 
 
@@ -2061,6 +2146,8 @@ def _labels_case(sub):
 
 
 def cvae_sample_shapes(sub):
+    """The judge of ``sample.shapes`` (cvae): is sample(c) a float tensor of shape (len(c), 1, 28, 28) with values in
+    (0, 1)? Raises CheckFailure with the grader's message."""
     c, out = _labels_case(sub)
     check_array(out["theta"], (len(c), 1, 28, 28), f"sample(c) for {len(c)} labels")
     if out["theta"].min() < 0 or out["theta"].max() > 1:
@@ -2076,6 +2163,8 @@ def _decoder_input(c, out):
 
 
 def cvae_sample_prior(sub):
+    """The judge of ``sample.prior`` (cvae): are the codes z drawn from the prior N(0, I), one fresh draw per label?
+    Raises CheckFailure with the grader's message."""
     c, out = _labels_case(sub)
     z, _ = _decoder_input(c, out)
     problem = standard_normal(z.astype(np.float64), "the z that sample decodes")
@@ -2098,6 +2187,8 @@ def _kind_of(z) -> str:
 
 
 def cvae_sample_labels(sub):
+    """The judge of ``sample.labels`` (cvae): is each code decoded with its own label, in the order of c? Raises
+    CheckFailure with the grader's message."""
     c, out = _labels_case(sub)
     _, one_hot = _decoder_input(c, out)
     if not np.array_equal(one_hot, np.eye(10, dtype=one_hot.dtype)[c]):
@@ -2106,6 +2197,8 @@ def cvae_sample_labels(sub):
 
 
 def cvae_sample_returned(sub, decoded=None):
+    """The judge of ``sample.returned`` (cvae): does sample return, row by row, the images the decoder made of the
+    codes and labels it was given? Raises CheckFailure with the grader's message."""
     c, out = _labels_case(sub)
     if "decoder_input" not in out:
         fail("sample never passed anything through the decoder (self.decoder, or its layer fc_dec)")
@@ -2122,11 +2215,15 @@ def _digits_case(sub):
 
 
 def cvae_generate_shapes(sub):
+    """The judge of ``generate.shapes`` (cvae): is generate(digits, n) a float tensor of shape (len(digits) * n, 1,
+    28, 28)? Raises CheckFailure with the grader's message."""
     p, out = _digits_case(sub)
     check_array(out["theta"], (len(p["digits"]) * p["n"], 1, 28, 28), f"generate({p['digits']}, {p['n']})")
 
 
 def cvae_generate_order(sub):
+    """The judge of ``generate.order`` (cvae): does it ask sample for n images of digits[0], then n of digits[1], and
+    so on? Raises CheckFailure with the grader's message."""
     p, out = _digits_case(sub)
     wanted = np.repeat(np.array(p["digits"]), p["n"])
     if "labels" not in out:
@@ -2148,6 +2245,8 @@ def _order_hint(got: list, digits: list, n: int) -> str:
 
 
 def cvae_generate_returned(sub, decoded=None):
+    """The judge of ``generate.returned`` (cvae): does generate return, in their order, the images sample made for
+    it? Raises CheckFailure with the grader's message."""
     p, out = _digits_case(sub)
     rows = len(p["digits"]) * p["n"]
     check_array(out["theta"], (rows, 1, 28, 28), f"generate({p['digits']}, {p['n']})")
