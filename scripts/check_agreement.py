@@ -65,14 +65,19 @@ def check_reports(path, assignment, methods, data) -> dict:
     return {method: vae_check.run_check(data, method, classes) for method in methods}
 
 
-def check_verdicts(path, assignment, methods, data) -> dict:
-    """``{test key: True, False or None}``: :func:`check_reports`' verdicts (False for every test of code that does
+def verdicts_of(reports: dict, data) -> dict:
+    """``{test key: True, False or None}`` of :func:`check_reports`' reports (False for every test of code that does
     not load, as the grader fails it)."""
     verdicts = {}
-    for method, report in check_reports(path, assignment, methods, data).items():
+    for method, report in reports.items():
         tests = [key for key, _ in data.meta["methods"][method]["tests"]]
         verdicts.update({key: False for key in tests} if report is None else report.passed)
     return verdicts
+
+
+def check_verdicts(path, assignment, methods, data) -> dict:
+    """``{test key: True, False or None}``: the verdicts of the checks of ``methods`` on the submission at ``path``."""
+    return verdicts_of(check_reports(path, assignment, methods, data), data)
 
 
 def grader_verdicts(results: dict) -> dict:
@@ -112,13 +117,9 @@ def agree_on(case, results: dict, data, methods=None) -> Agreement:
     grader = grader_verdicts(results)
     methods = methods or sorted({key_group(k) for k in grader} & set(data.meta["methods"]))
     found, reports = Agreement(), check_reports(case.path, case.assignment, methods, data)
-    verdicts = {}
-    for method, report in reports.items():
-        tests = [key for key, _ in data.meta["methods"][method]["tests"]]
-        verdicts.update({key: False for key in tests} if report is None else report.passed)
-        found.messages.update({} if report is None else report.messages)
-    found.add(case.name, grader, verdicts)
-    found.verdicts = verdicts
+    found.verdicts = verdicts_of(reports, data)
+    found.messages = {k: m for report in reports.values() if report is not None for k, m in report.messages.items()}
+    found.add(case.name, grader, found.verdicts)
     return found
 
 

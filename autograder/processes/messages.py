@@ -9,15 +9,7 @@ import re
 
 from .. import config
 from ..core.cases import ChildFailure
-from ..sandbox.vae_check import CUDA_HINT, HINTS, hint  # noqa: F401 - the hints, for the kit's tests
 from ..sandbox.vae_check import describe_student_error as describe
-
-def _hint(error: str, text: str, assignment=None) -> str:
-    """The hint for an error the student's code raised (:func:`autograder.sandbox.vae_check.hint`), with the classes
-    and notebook variables of ``assignment``."""
-    if assignment is None:
-        return hint(error, text)
-    return hint(error, text, assignment.classes, assignment.notebook_variables)
 
 
 def describe_student_error(report: dict, assignment=None) -> str:
